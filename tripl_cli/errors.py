@@ -1,0 +1,107 @@
+"""The error hierarchy and source locations shared by every layer.
+
+`TriplError` is something the user can act on: it carries where (a `SourceLocation`) and
+what to do (a `hint`). Anything else escaping to the CLI is our bug and shows a traceback
+only with `--debug`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+@dataclass(frozen=True, order=True)
+class SourceLocation:
+    """A place in a project file; `line` and `col` are 1-based (0 = unknown)."""
+
+    path: str
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        if self.line <= 0:
+            return self.path
+        return f"{self.path}:{self.line}:{max(self.col, 1)}"
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found while loading or validating a project."""
+
+    rule: str
+    message: str
+    location: SourceLocation
+    severity: Severity = Severity.ERROR
+    hint: str | None = None
+
+    def render(self) -> str:
+        """`path:line:col: error[rule]: message` — the format of SPEC §9."""
+        text = f"{self.location}: {self.severity.value}[{self.rule}]: {self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class TriplError(Exception):
+    """An error the user can fix; rendered without a traceback."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        location: SourceLocation | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+        self.hint = hint
+
+    def render(self) -> str:
+        text = f"{self.location}: {self.message}" if self.location else self.message
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+@dataclass
+class ProjectInvalid(TriplError):
+    """The project has one or more validation issues."""
+
+    issues: list[Issue] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        count = len(self.errors)
+        TriplError.__init__(self, f"project has {count} error{'s' if count != 1 else ''}")
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity is Severity.ERROR]
+
+
+class ConfigError(TriplError):
+    """profiles.yml / target / flag problems."""
+
+
+class WarehouseError(TriplError):
+    """The warehouse could not be reached or rejected a query."""
+
+
+class StateError(TriplError):
+    """The state database is unreachable, locked, or from a newer tripl."""
+
+
+class DriverMissing(TriplError):
+    """An optional warehouse driver is not installed."""
+
+    def __init__(self, target_type: str, extra: str, module: str) -> None:
+        super().__init__(
+            f"the {target_type} driver ({module}) is not installed",
+            hint=f"pip install 'tripl[{extra}]'",
+        )
