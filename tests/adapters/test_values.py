@@ -1,0 +1,95 @@
+"""Pure helpers: value normalisation, type simplification, scrubbing, ClickHouse wire parsing."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from tripl_cli.adapters.clickhouse import parse_result
+from tripl_cli.adapters.common import ProfileOutput, reason, scrub
+from tripl_cli.adapters.dbapi import limit_zero
+from tripl_cli.adapters.values import normalize_row, simplify_type
+from tripl_cli.errors import ConfigError
+
+
+def test_normalize_row() -> None:
+    minus_five = timezone(timedelta(hours=-5))
+    row = normalize_row(
+        [datetime(2024, 1, 1, 19, tzinfo=minus_five), datetime(2024, 1, 2, 3, 4, 5, 6),
+         Decimal("2.50"), 7, True, None, "x", date(2024, 1, 3)]
+    )  # fmt: skip
+    assert row == (
+        datetime(2024, 1, 2, 0, tzinfo=UTC), datetime(2024, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+        2.5, 7, True, None, "x", date(2024, 1, 3),
+    )  # fmt: skip
+    assert row[0].tzinfo is UTC and row[1].tzinfo is UTC
+    assert type(row[2]) is float and row[4] is True
+
+
+@pytest.mark.parametrize(
+    ("raw", "simple"),
+    [
+        ("BIGINT", "number"), ("int8", "number"), ("Nullable(UInt64)", "number"),
+        ("DECIMAL(18,2)", "number"), ("numeric", "number"), ("NUMBER(38,0)", "number"),
+        ("double precision", "number"), ("Float64", "number"), ("HUGEINT", "number"),
+        ("TIMESTAMP", "timestamp"), ("timestamp with time zone", "timestamp"),
+        ("Nullable(DateTime64(6, 'UTC'))", "timestamp"), ("TIMESTAMP_NTZ", "timestamp"),
+        ("DATE", "timestamp"), ("Date32", "timestamp"), ("DATETIME", "timestamp"),
+        ("BOOLEAN", "bool"), ("Nullable(Bool)", "bool"), ("bool", "bool"),
+        ("VARCHAR", "string"), ("LowCardinality(Nullable(String))", "string"), ("text", "string"),
+        ("interval", "string"), ("UUID", "string"), ("TIME", "string"), ("JSON", "string"),
+    ],
+)  # fmt: skip
+def test_simplify_type(raw: str, simple: str) -> None:
+    assert simplify_type(raw) == simple
+
+
+def test_scrub_removes_secrets_and_password_assignments() -> None:
+    text = "auth failed for pw s3cr3t (dsn: host=x password=other-secret user=u)"
+    assert scrub(text, ["s3cr3t"]) == "auth failed for pw *** (dsn: host=x password=*** user=u)"
+
+
+def test_reason_is_one_capped_line() -> None:
+    text = reason(RuntimeError("line one\n\tline two " + "x" * 1000), [])
+    assert text.startswith("line one line two x")
+    assert "\n" not in text and len(text) == 400
+
+
+def test_profile_output_secret_values_never_shown() -> None:
+    profile = ProfileOutput("prod", "postgres", {"password": 12345})
+    assert profile.secrets() == ["12345"]
+    with pytest.raises(ConfigError) as info:
+        ProfileOutput("prod", "mysql", {"port": "x", "token": "t"}).get_int("token")
+    assert info.value.message == "target 'prod' (mysql): 'token' must be an integer"
+
+
+def test_profile_output_bool_and_required() -> None:
+    profile = ProfileOutput("dev", "duckdb", {"read_only": "yes", "flag": "maybe"})
+    assert profile.get_bool("read_only") is True
+    assert profile.get_bool("missing", default=True) is True
+    with pytest.raises(ConfigError, match="'flag' must be true or false"):
+        profile.get_bool("flag")
+    with pytest.raises(ConfigError, match="target 'dev' \\(duckdb\\) needs 'project'"):
+        profile.required_str("project")
+
+
+def test_limit_zero_survives_trailing_comment_and_semicolon() -> None:
+    assert (
+        limit_zero("SELECT 1 -- note;\n;") == "SELECT * FROM (\nSELECT 1 -- note;\n) AS t LIMIT 0"
+    )
+
+
+def test_parse_clickhouse_wire_format() -> None:
+    body = (
+        b'["n","t","d","s"]\n["Nullable(Int64)","DateTime64(3, \'Asia/Tokyo\')","Date","String"]\n'
+        b'[1,"2024-01-01 09:00:00.250","2024-01-01","a"]\n[null,null,null,null]\n'
+    )
+    result = parse_result(body)
+    assert result.columns == ("n", "t", "d", "s")
+    assert result.rows == (
+        (1, datetime(2024, 1, 1, 0, 0, 0, 250000, tzinfo=UTC), date(2024, 1, 1), "a"),
+        (None, None, None, None),
+    )
+    assert parse_result(b"").rows == ()

@@ -1,0 +1,65 @@
+"""Driver values → tripl values, and engine type names → the four simplified column types.
+
+Every adapter returns rows through `normalize_row` so the runner sees one typing everywhere:
+timestamps are timezone-aware UTC datetimes (a naive one is taken to be UTC, which is how
+tripl asks every engine to store and render them), decimals are floats, NULL is None.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from tripl_cli.adapters.base import SimpleType
+
+
+def normalize_value(value: Any) -> Any:
+    # bool is an int subclass and int/str/float are already final: test the cheap cases first.
+    if value is None or isinstance(value, int | float | str):
+        return value
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def normalize_row(row: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(normalize_value(v) for v in row)
+
+
+def normalize_rows(rows: Iterable[Sequence[Any]]) -> tuple[tuple[Any, ...], ...]:
+    return tuple(normalize_row(r) for r in rows)
+
+
+_WRAPPER = re.compile(r"^(?:nullable|lowcardinality)\((.*)\)$", re.IGNORECASE)
+_BOOL = re.compile(r"^(bool|boolean)$")
+_TIMESTAMP = re.compile(r"^(timestamp|datetime|date)")
+_NUMBER = re.compile(
+    r"^(u?int\d*|integer|bigint|smallint|tinyint|mediumint|u?hugeint|ubigint|usmallint|utinyint|"
+    r"uinteger|decimal\d*|numeric|bignumeric|number|fixed|float\d*|double|real|dec)\b"
+)
+
+
+def simplify_type(raw_type: str) -> SimpleType:
+    """Map an engine type name (`DECIMAL(10,2)`, `Nullable(DateTime64(6, 'UTC'))`, …).
+
+    Anything that is not a number, bool or timestamp (text, UUID, JSON, arrays, TIME) is
+    reported as `string`: those columns can only be grouped by or compared as text.
+    """
+    name = raw_type.strip()
+    while match := _WRAPPER.match(name):
+        name = match.group(1).strip()
+    name = name.lower()
+    if _BOOL.match(name):
+        return "bool"
+    if _TIMESTAMP.match(name):
+        return "timestamp"
+    if _NUMBER.match(name):
+        return "number"
+    return "string"
