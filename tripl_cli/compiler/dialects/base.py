@@ -1,0 +1,244 @@
+"""The shape every dialect's rules share, and the AST helpers the rules are built from.
+
+A `DialectRules` answers five questions for one SQL dialect: how to floor a timestamp to a
+bucket start, how to write a typed UTC timestamp literal, how to restrict an aggregate to the
+rows matching a condition, how to turn a breakdown column into non-NULL text, and how to
+render an AST. The answers are sqlglot ASTs, never SQL strings; only `render` makes text.
+
+Buckets follow `tripl_cli.timegrid.floor_to_bucket`: anchored at the Unix epoch, weeks at
+Monday 1970-01-05, UTC, floor semantics (also before the origin).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar
+
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel
+
+from tripl_cli.project.schema import Aggregation, ColumnType
+from tripl_cli.timegrid import EPOCH, Interval, as_utc
+
+log = logging.getLogger(__name__)
+
+MICROS_PER_SECOND = 1_000_000
+
+
+class TimestampType(StrEnum):
+    """What a timestamp column holds, when the caller knows it (it refines `ColumnType`).
+
+    Every dialect has a default form that is right without this hint; the hint only picks
+    a cheaper or a type-correct form where the engine has two timestamp types that need
+    different functions (BigQuery DATETIME vs TIMESTAMP, Spark TIMESTAMP_NTZ vs TIMESTAMP).
+    """
+
+    NAIVE = "naive"  # wall-clock UTC without a zone: TIMESTAMP, TIMESTAMP_NTZ, DATETIME
+    ZONED = "zoned"  # an instant: TIMESTAMPTZ, TIMESTAMP_LTZ/TZ, BigQuery/Spark TIMESTAMP
+
+
+#: What callers may pass as `column_type`: the project's column type (which only says
+#: "timestamp"), the refined `TimestampType`, or nothing.
+ColumnHint = ColumnType | TimestampType | None
+
+#: Interval → (amount, unit) in the words SQL INTERVALs use.
+INTERVAL_PARTS: dict[Interval, tuple[int, str]] = {
+    Interval.M15: (15, "MINUTE"),
+    Interval.H1: (1, "HOUR"),
+    Interval.H6: (6, "HOUR"),
+    Interval.D1: (1, "DAY"),
+    Interval.W1: (7, "DAY"),
+}
+
+
+def timestamp_kind(column_type: ColumnHint) -> TimestampType | None:
+    """The refined type if the caller gave one; `None` means "use the dialect default"."""
+    return column_type if isinstance(column_type, TimestampType) else None
+
+
+def width_micros(interval: Interval) -> int:
+    return interval.seconds * MICROS_PER_SECOND
+
+
+def origin_micros(interval: Interval) -> int:
+    """Microseconds from the Unix epoch to the interval's origin (0, or 4 days for weeks)."""
+    return int((interval.origin - EPOCH).total_seconds()) * MICROS_PER_SECOND
+
+
+def utc_text(ts: datetime) -> str:
+    """`YYYY-MM-DD HH:MM:SS.ffffff` of the UTC wall clock (naive input is taken as UTC).
+
+    Formatted by hand: `strftime('%Y')` does not zero-pad years before 1000 on glibc.
+    """
+    t = as_utc(ts)
+    return (
+        f"{t.year:04d}-{t.month:02d}-{t.day:02d} "
+        f"{t.hour:02d}:{t.minute:02d}:{t.second:02d}.{t.microsecond:06d}"
+    )
+
+
+def num(value: int) -> exp.Expression:
+    return exp.Literal.number(value)
+
+
+def string(value: str) -> exp.Literal:
+    return exp.Literal.string(value)
+
+
+def var(name: str) -> exp.Var:
+    """An unquoted keyword argument such as a date part (`MICROSECOND`, `HOUR`)."""
+    return exp.Var(this=name)
+
+
+def call(name: str, *args: exp.Expr) -> exp.Anonymous:
+    """A function call rendered verbatim by every dialect.
+
+    Used for engine functions sqlglot has no node for (or whose node it would transpile
+    into something else), so the SQL is exactly what the rules document.
+    """
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def interval_literal(interval: Interval) -> exp.Interval:
+    amount, unit = INTERVAL_PARTS[interval]
+    return exp.Interval(this=string(str(amount)), unit=var(unit))
+
+
+def cast(value: exp.Expr, type_sql: str, dialect: str) -> exp.Cast:
+    return exp.Cast(this=value, to=exp.DataType.build(type_sql, dialect=dialect))
+
+
+def floor_remainder(offset_micros: exp.Expr, interval: Interval) -> exp.Expression:
+    """`((offset % w) + w) % w`: microseconds since the bucket start, also for negatives.
+
+    SQL `%` takes the sign of the dividend on every engine here, so a single `%` would put
+    timestamps before the origin in the bucket *after* their floor; the second `%` fixes it.
+    `offset_micros` must be microseconds since the interval's origin.
+    """
+    width = num(width_micros(interval))
+    inner = exp.Mod(this=_grouped(offset_micros), expression=width)
+    return exp.Mod(
+        this=exp.paren(exp.Add(this=inner, expression=width.copy())), expression=width.copy()
+    )
+
+
+def _grouped(value: exp.Expr) -> exp.Expr:
+    """Parenthesize an operator expression (sqlglot does not add precedence parens itself)."""
+    return exp.paren(value, copy=False) if isinstance(value, exp.Binary) else value
+
+
+def since_origin(epoch_micros: exp.Expr, interval: Interval) -> exp.Expr:
+    """Microseconds since the interval's origin, given microseconds since the epoch."""
+    origin = origin_micros(interval)
+    if origin == 0:
+        return epoch_micros
+    return exp.Sub(this=epoch_micros, expression=num(origin))
+
+
+def negate(value: exp.Expr) -> exp.Expression:
+    return exp.Neg(this=_grouped(value))
+
+
+class DialectRules:
+    """The rules of one dialect. Subclasses override what their engine does differently.
+
+    The base implements the SQL-standard answers: `FILTER (WHERE …)` conditional
+    aggregates, `CAST(… AS TIMESTAMP)` literals and `COALESCE(CAST(… AS TEXT), '')`.
+    """
+
+    #: The sqlglot dialect the rules render with.
+    name: ClassVar[str] = ""
+    #: Render conditional aggregates as `agg(x) FILTER (WHERE c)` (else `agg(CASE WHEN …)`).
+    use_filter_clause: ClassVar[bool] = True
+    #: The text type breakdown values are cast to (in this dialect's spelling).
+    text_type: ClassVar[str] = "TEXT"
+    #: Literal types for naive and zone-aware literals (`None` = no such type).
+    naive_literal_type: ClassVar[str] = "TIMESTAMP"
+    zoned_literal_type: ClassVar[str | None] = "TIMESTAMPTZ"
+    #: Which literal a caller gets when it does not know the column type.
+    default_literal: ClassVar[TimestampType] = TimestampType.NAIVE
+
+    # ------------------------------------------------------------------ buckets
+    def bucket(
+        self, ts: exp.Expr, interval: Interval, *, column_type: ColumnHint = None
+    ) -> exp.Expression:
+        """The start of the bucket holding `ts`, equal to `floor_to_bucket` (UTC)."""
+        raise NotImplementedError(f"{type(self).__name__} has no bucket rule")
+
+    # ----------------------------------------------------------------- literals
+    def timestamp_literal(self, ts: datetime, *, column_type: ColumnHint = None) -> exp.Expression:
+        """A typed literal of the UTC instant `ts`, with microseconds.
+
+        The naive form is the UTC wall clock; it compares correctly with a zone-aware
+        column only when the session time zone is UTC, which the adapters pin.
+        """
+        kind = timestamp_kind(column_type) or self.default_literal
+        if kind is TimestampType.ZONED and self.zoned_literal_type is not None:
+            return cast(string(utc_text(ts) + "+00:00"), self.zoned_literal_type, self.name)
+        return cast(string(utc_text(ts)), self.naive_literal_type, self.name)
+
+    # ------------------------------------------------------ conditional aggregates
+    def conditional(
+        self,
+        func: Aggregation,
+        arg: exp.Expr | None,
+        condition: exp.Expr | None,
+    ) -> exp.Expression:
+        """`func(arg)` over the rows where `condition` holds (all rows if it is `None`).
+
+        `arg` may be `None` only for COUNT, meaning `count(*)`. A filtered `count(*)` is the
+        number of matching rows (0 when none): it is the match count the query builder uses
+        to tell a gap (no matching row) from a real 0. Every other aggregate over no matching
+        row is NULL on every dialect (ClickHouse included, via its -OrNull combinator).
+        `count_distinct` is exact everywhere.
+        """
+        _check_arg(func, arg)
+        if condition is None:
+            return self.plain_aggregate(func, arg)
+        if self.use_filter_clause:
+            return exp.Filter(
+                this=self.plain_aggregate(func, arg),
+                expression=exp.Where(this=condition.copy()),
+            )
+        # CASE without ELSE is NULL for non-matching rows, which every aggregate skips.
+        value = arg.copy() if arg is not None else num(1)
+        case = exp.Case(ifs=[exp.If(this=condition.copy(), true=value)])
+        return self.plain_aggregate(func, case)
+
+    def plain_aggregate(self, func: Aggregation, arg: exp.Expr | None) -> exp.Expression:
+        target: exp.Expr = exp.Star() if arg is None else arg.copy()
+        if func is Aggregation.COUNT:
+            return exp.Count(this=target)
+        if func is Aggregation.COUNT_DISTINCT:
+            return exp.Count(this=exp.Distinct(expressions=[target]))
+        node = _PLAIN[func]
+        return node(this=target)
+
+    # --------------------------------------------------------------- breakdowns
+    def coalesce_breakdown(self, col: exp.Expr) -> exp.Expression:
+        """The breakdown value as text, NULL → '' (SPEC §5)."""
+        as_text = cast(col.copy(), self.text_type, self.name)
+        return exp.Coalesce(this=as_text, expressions=[string("")])
+
+    # ---------------------------------------------------------------- rendering
+    def render(self, tree: exp.Expr) -> str:
+        """SQL text for this dialect; constructs sqlglot cannot express here raise."""
+        return tree.sql(dialect=self.name, pretty=True, unsupported_level=ErrorLevel.RAISE)
+
+    def __repr__(self) -> str:
+        return f"<DialectRules {self.name}>"
+
+
+_PLAIN: dict[Aggregation, type[exp.Expression]] = {
+    Aggregation.SUM: exp.Sum,
+    Aggregation.AVG: exp.Avg,
+    Aggregation.MIN: exp.Min,
+    Aggregation.MAX: exp.Max,
+}
+
+
+def _check_arg(func: Aggregation, arg: exp.Expr | None) -> None:
+    if arg is None and func is not Aggregation.COUNT:
+        raise ValueError(f"aggregation {func.value} needs an argument")
