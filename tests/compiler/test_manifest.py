@@ -1,0 +1,74 @@
+"""`build_manifest` over the `full` fixture: locations, hashes, kinds, queries, no secrets."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from tripl_cli.compiler.manifest import build_manifest, fact_table_hash
+from tripl_cli.compiler.plan import compile_plan
+from tripl_cli.project import semantics
+from tripl_cli.project.loader import load_project_or_raise
+from tripl_cli.timegrid import Window
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "projects" / "full"
+WINDOW = Window(datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 1, 12, tzinfo=UTC))
+SECRET = "https://hooks.slack.example/SECRET"
+
+
+def _manifest() -> dict[str, Any]:
+    project = load_project_or_raise(FIXTURE, env={"TRIPL_TEST_SLACK_URL": SECRET})
+    plan = compile_plan(project, list(project.metrics), dialect="postgres", window_for=WINDOW)
+    return build_manifest(project, plan)
+
+
+def test_every_object_with_location_hash_kind_and_queries() -> None:
+    project = load_project_or_raise(FIXTURE)
+    manifest = _manifest()
+    assert manifest["metadata"]["project"] == "shop"
+    assert manifest["metadata"]["dialect"] == "postgres"
+    assert set(manifest["metrics"]) == set(project.metrics)
+    assert set(manifest["fact_tables"]) == set(project.fact_tables)
+    for name, entry in manifest["metrics"].items():
+        metric = project.metrics[name]
+        assert entry["path"].startswith("metrics/") and entry["line"] >= 1
+        assert entry["definition_hash"] == semantics.definition_hash(project, metric)
+        assert entry["value_kind"] == semantics.value_kind(project, metric).value
+        assert entry["dependencies"] == semantics.dependencies(project, metric)
+        for query_id in entry["compiled_queries"]:
+            assert name in manifest["queries"][query_id]["metrics"]
+    revenue = manifest["metrics"]["revenue"]
+    assert (revenue["interval"], revenue["value_kind"]) == ("1h", "fractional")
+    assert revenue["compiled_queries"] == ["orders__1h", "orders__1h__country"]
+    assert manifest["metrics"]["purchase_conversion"]["compiled_queries"] == []  # Python-side
+    assert manifest["metrics"]["orders_per_buyer"]["compiled_queries"] == [
+        "orders__1d__distinct__user_id"
+    ]
+    orders = manifest["fact_tables"]["orders"]
+    assert orders["path"] == "fact_tables/orders.yml" and orders["line"] >= 1
+    assert orders["definition_hash"] == fact_table_hash(project.fact_tables["orders"])
+
+
+def test_manifest_is_json_deterministic_and_secret_free() -> None:
+    text = json.dumps(_manifest(), sort_keys=True)
+    assert text == json.dumps(_manifest(), sort_keys=True)
+    assert SECRET not in text and "hooks.slack" not in text
+    assert json.loads(text)["destinations"]["team_slack"]["type"] == "slack"
+
+
+def test_fact_table_hash_ignores_descriptions() -> None:
+    fact = load_project_or_raise(FIXTURE).fact_tables["orders"]
+    same = fact.model_copy(update={"description": "other", "owner": "x", "tags": []})
+    changed = fact.model_copy(update={"timestamp_column": "updated_at"})
+    assert fact_table_hash(same) == fact_table_hash(fact) != fact_table_hash(changed)
+
+
+def test_compiled_paths() -> None:
+    manifest = _manifest()
+    paths = {q: PurePosixPath(v["path"]) for q, v in manifest["queries"].items()}
+    assert paths["orders__1d"] == PurePosixPath("compiled/orders/1d.sql")
+    assert paths["orders__1h__country"] == PurePosixPath("compiled/orders/1h__country.sql")
+    assert paths["metric__active_sessions"] == PurePosixPath("compiled/metrics/active_sessions.sql")
+    assert len(set(paths.values())) == len(paths)  # one file per query

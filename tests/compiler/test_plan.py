@@ -1,0 +1,206 @@
+"""`compile_plan`: scans, dedupe across metrics, chunking, query ids, errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlglot
+from pydantic import TypeAdapter
+
+from tripl_cli.compiler.dialects import DIALECTS, rules_for
+from tripl_cli.compiler.plan import compile_plan, compile_single
+from tripl_cli.errors import TriplError
+from tripl_cli.project.model import Project
+from tripl_cli.project.schema import FactTable, Metric, ProjectConfig
+from tripl_cli.timegrid import Interval, Window, floor_to_bucket
+
+START = datetime(2026, 1, 5, tzinfo=UTC)
+WINDOW = Window(START, START + timedelta(days=7))
+
+FACTS = [
+    FactTable.model_validate({
+        "name": "orders", "timestamp_column": "created_at",
+        "sql": "SELECT * FROM raw.orders WHERE created_at >= {{ start }} AND created_at < {{end}}",
+        "row_filters": [{"name": "completed", "sql": "status = 'completed'"}],
+    }),
+    FactTable(name="sessions", sql="SELECT * FROM raw.sessions", timestamp_column="ts"),
+]  # fmt: skip
+
+
+def _project(*metrics: dict[str, Any]) -> Project:
+    adapter: TypeAdapter[Any] = TypeAdapter(Metric)
+    parsed = [adapter.validate_python(m) for m in metrics]
+    return Project(
+        root=Path(),
+        config=ProjectConfig(name="p"),
+        fact_tables={f.name: f for f in FACTS},
+        metrics={m.name: m for m in parsed},
+    )
+
+
+def _fact(name: str, **kw: Any) -> dict[str, Any]:
+    return {"name": name, "kind": "fact", "fact_table": "orders", "aggregation": "count", **kw}
+
+
+def test_one_scan_per_fact_table_and_interval_with_shared_aggregates() -> None:
+    project = _project(
+        _fact("orders_count"),
+        _fact("revenue", aggregation="sum", column="amount", filters=["completed"]),
+        _fact("completed", filters=["completed"]),
+        _fact("hourly", interval="1h"),
+        {"name": "aov", "kind": "fact",
+         "numerator": {"fact_table": "orders", "aggregation": "sum", "column": "amount",
+                       "filters": ["completed"]},
+         "denominator": {"fact_table": "orders", "aggregation": "count",
+                         "filters": ["completed"]}},
+    )  # fmt: skip
+    plan = compile_plan(project, list(project.metrics), dialect="duckdb", window_for=WINDOW)
+    assert [q.id for q in plan.queries] == ["orders__1d", "orders__1h"]
+    daily = plan.query("orders__1d")
+    assert daily.metrics == ("orders_count", "revenue", "completed", "aov")
+    # count(*), sum(amount) filtered, count(*) filtered: three columns serve four metrics.
+    assert daily.sql.count(" AS a") == 3 and "AS a3" not in daily.sql
+    aov = next(o for o in plan.outputs if o.metric == "aov")
+    revenue = next(o for o in plan.outputs if o.metric == "revenue")
+    assert aov.value == revenue.value
+    assert aov.denominator is not None and aov.denominator.value == revenue.value.matches
+
+
+def test_window_placeholders_become_literals_of_each_chunk() -> None:
+    project = _project(_fact("orders_count", chunk="3d"))
+    plan = compile_plan(project, ["orders_count"], dialect="postgres", window_for=WINDOW)
+    windows = [q.window for q in plan.queries]
+    assert windows == [
+        Window(START, START + timedelta(days=3)),
+        Window(START + timedelta(days=3), START + timedelta(days=6)),
+        Window(START + timedelta(days=6), START + timedelta(days=7)),
+    ]
+    assert [q.id for q in plan.queries] == [
+        "orders__1d__20260105T0000_20260108T0000",
+        "orders__1d__20260108T0000_20260111T0000",
+        "orders__1d__20260111T0000_20260112T0000",
+    ]
+    assert {q.base_id for q in plan.queries} == {"orders__1d"}
+    rules = rules_for("postgres")
+    for query in plan.queries:
+        assert "{{" not in query.sql
+        for ts in (query.window.start, query.window.end):
+            assert rules.render(rules.timestamp_literal(ts)) in query.sql
+
+
+def test_chunks_never_split_a_bucket_and_unaligned_windows_are_aligned() -> None:
+    project = _project(_fact("weekly", interval="1w", chunk="1d"))
+    odd = Window(START + timedelta(hours=5), START + timedelta(days=15, hours=1))
+    plan = compile_plan(project, ["weekly"], dialect="duckdb", window_for=odd)
+    windows = [q.window for q in plan.queries]
+    assert windows[0].start == floor_to_bucket(odd.start, Interval.W1)
+    assert all(w.end - w.start == timedelta(weeks=1) for w in windows)
+    assert len(windows) == 3 and windows[-1].end >= odd.end
+
+
+def test_breakdowns_one_query_per_column_and_limit() -> None:
+    project = _project(
+        _fact("a", breakdowns=["country", "platform"]),
+        _fact("b", aggregation="sum", column="amount", breakdowns=["country"]),
+        _fact("c", breakdowns=["country"], breakdown_limit=None),
+    )
+    plan = compile_plan(project, ["a", "b", "c"], dialect="duckdb", window_for=WINDOW)
+    assert [q.id for q in plan.queries] == [
+        "orders__1d",
+        "orders__1d__country__all",
+        "orders__1d__country__top10",
+        "orders__1d__platform",
+    ]
+    assert plan.query("orders__1d__country__top10").metrics == ("a", "b")
+    assert "tripl_rank < 10" in plan.query("orders__1d__country__top10").sql
+    assert "tripl_rank" not in plan.query("orders__1d__country__all").sql
+    assert {o.breakdown for o in plan.outputs if o.metric == "a"} == {None, "country", "platform"}
+
+
+def test_cross_table_ratio_scans_each_table_and_single_compiles_both() -> None:
+    project = _project(
+        _fact("orders_count"),
+        {"name": "conversion", "kind": "fact",
+         "numerator": {"fact_table": "orders", "aggregation": "count"},
+         "denominator": {"fact_table": "sessions", "aggregation": "count_distinct",
+                         "column": "user_id"}},
+    )  # fmt: skip
+    plan = compile_plan(project, ["orders_count", "conversion"], dialect="mysql", window_for=WINDOW)
+    assert [q.id for q in plan.queries] == ["orders__1d", "sessions__1d"]
+    output = next(o for o in plan.outputs if o.metric == "conversion")
+    assert output.query_ids == ("orders__1d", "sessions__1d")
+    single = compile_single(project, "conversion", dialect="mysql", window_for=WINDOW)
+    assert [q.metrics for q in single.queries] == [("conversion",), ("conversion",)]
+
+
+def test_sql_metric_and_per_distinct_composition() -> None:
+    project = _project(
+        _fact("orders_count", interval="1h"),
+        {"name": "active", "kind": "sql", "interval": "6h",
+         "sql": "SELECT day AS bucket, n AS value FROM raw.daily WHERE day >= {{ start }}"},
+        {"name": "per_user", "kind": "composition", "numerator": "orders_count",
+         "per_distinct": {"fact_table": "orders", "column": "user_id"}},
+        {"name": "ratio", "kind": "composition", "numerator": "orders_count",
+         "denominator": "active"},
+    )  # fmt: skip
+    windows = {"orders_count": WINDOW, "active": WINDOW, "per_user": WINDOW}
+    plan = compile_plan(
+        project, list(project.metrics), dialect="snowflake", window_for=windows.__getitem__
+    )
+    assert [(q.id, q.kind) for q in plan.queries] == [
+        ("metric__active", "sql_metric"),
+        ("orders__1h", "aggregate"),
+        ("orders__1h__distinct__user_id", "distinct"),  # the numerator's interval
+    ]
+    assert plan.compositions == ("per_user", "ratio")
+    assert plan.distincts[0].value.query_id == "orders__1h__distinct__user_id"
+    assert list(plan.metrics()) == ["orders_count", "active", "per_user", "ratio"]
+
+
+def test_metrics_with_different_windows_get_different_scans() -> None:
+    project = _project(_fact("old"), _fact("new"))
+    older = Window(START - timedelta(days=30), WINDOW.end)
+    plan = compile_plan(
+        project, ["old", "new"], dialect="duckdb",
+        window_for=lambda name: WINDOW if name == "old" else older,
+    )  # fmt: skip
+    assert sorted(q.metrics for q in plan.queries) == [("new",), ("old",)]
+    assert len({q.id for q in plan.queries}) == 2
+
+
+@pytest.mark.parametrize(
+    ("metric", "message"),
+    [
+        ({"name": "r", "kind": "fact", "breakdowns": ["country"],
+          "numerator": {"fact_table": "orders", "aggregation": "count"},
+          "denominator": {"fact_table": "sessions", "aggregation": "count"}},
+         "breakdowns need both ratio operands on one fact table"),
+        ({"name": "s", "kind": "sql", "sql": "SELECT 1 AS bucket, 2 AS value",
+          "breakdowns": ["x"]}, "breakdowns are not supported on sql metrics"),
+        ({"name": "x", "kind": "fact", "fact_table": "nope", "aggregation": "count"},
+         "unknown fact table 'nope'"),
+        ({"name": "bad", "kind": "fact", "fact_table": "orders", "aggregation": "count",
+          "chunk": "soon"}, "bad duration"),
+    ],
+)  # fmt: skip
+def test_user_errors(metric: dict[str, Any], message: str) -> None:
+    project = _project(metric)
+    with pytest.raises(TriplError, match=message):
+        compile_plan(project, [metric["name"]], dialect="duckdb", window_for=WINDOW)
+    with pytest.raises(TriplError, match="unknown metric 'zzz'"):
+        compile_plan(project, ["zzz"], dialect="duckdb", window_for=WINDOW)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_every_query_parses_back_in_its_dialect(dialect: str) -> None:
+    project = _project(
+        _fact("a", breakdowns=["country"], filters=["completed"], where="amount > 1"),
+        {"name": "s", "kind": "sql", "sql": "SELECT ts AS bucket, 1 AS value FROM raw.t"},
+    )
+    plan = compile_plan(project, ["a", "s"], dialect=dialect, window_for=WINDOW)
+    for query in plan.queries:
+        assert query.dialect == rules_for(dialect).name
+        sqlglot.parse_one(query.sql, read=query.dialect)

@@ -1,0 +1,27 @@
+SELECT
+  TIMESTAMP_TRUNC(tripl_time, DAY, 'UTC') AS bucket,
+  SUM(tripl_value) AS a0,
+  COUNT(*) AS a1
+FROM (
+  SELECT
+    bucket AS tripl_time,
+    value AS tripl_value
+  FROM (
+    SELECT
+      DATE_TRUNC('day', STARTED_AT) AS bucket,
+      count(DISTINCT session_id) AS value
+    FROM sessions
+    WHERE
+      started_at >= CAST('2026-01-05 00:00:00.000000+00:00' AS TIMESTAMP)
+      AND started_at < CAST('2026-01-12 00:00:00.000000+00:00' AS TIMESTAMP)
+    GROUP BY
+      1
+  ) AS tripl_user
+) AS tripl_sql
+WHERE
+  tripl_time >= CAST('2026-01-05 00:00:00.000000+00:00' AS TIMESTAMP)
+  AND tripl_time < CAST('2026-01-12 00:00:00.000000+00:00' AS TIMESTAMP)
+GROUP BY
+  1
+ORDER BY
+  1

@@ -1,0 +1,32 @@
+WITH src AS (
+  SELECT
+    created_at,
+    order_id,
+    user_id,
+    amount,
+    status,
+    country,
+    platform,
+    is_test
+  FROM orders
+)
+SELECT
+  DATEADD(
+    MICROSECOND,
+    -(
+      (
+        DATE_PART(EPOCH_MICROSECOND, created_at) % 900000000 + 900000000
+      ) % 900000000
+    ),
+    created_at
+  ) AS bucket,
+  AVG(CASE WHEN status <> 'cancelled' AND CHARINDEX('U', country) > 0 THEN amount END) AS a0,
+  COUNT(CASE WHEN status <> 'cancelled' AND CHARINDEX('U', country) > 0 THEN 1 END) AS a1
+FROM src
+WHERE
+  created_at >= CAST('2026-01-07 00:00:00.000000' AS TIMESTAMPNTZ)
+  AND created_at < CAST('2026-01-09 00:00:00.000000' AS TIMESTAMPNTZ)
+GROUP BY
+  1
+ORDER BY
+  1

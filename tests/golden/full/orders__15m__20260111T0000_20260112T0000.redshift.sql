@@ -1,0 +1,32 @@
+WITH src AS (
+  SELECT
+    created_at,
+    order_id,
+    user_id,
+    amount,
+    status,
+    country,
+    platform,
+    is_test
+  FROM orders
+)
+SELECT
+  DATEADD(
+    MICROSECOND,
+    -(
+      (
+        DATEDIFF(MICROSECOND, CAST('1970-01-01 00:00:00.000000' AS TIMESTAMP), created_at) % 900000000 + 900000000
+      ) % 900000000
+    ),
+    created_at
+  ) AS bucket,
+  AVG(CASE WHEN status <> 'cancelled' AND POSITION('U' IN country) > 0 THEN amount END) AS a0,
+  COUNT(CASE WHEN status <> 'cancelled' AND POSITION('U' IN country) > 0 THEN 1 END) AS a1
+FROM src
+WHERE
+  created_at >= CAST('2026-01-11 00:00:00.000000' AS TIMESTAMP)
+  AND created_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
+GROUP BY
+  1
+ORDER BY
+  1

@@ -1,0 +1,64 @@
+WITH src AS (
+  SELECT
+    created_at,
+    order_id,
+    user_id,
+    amount,
+    status,
+    country,
+    platform,
+    is_test
+  FROM orders
+), tripl_values AS (
+  SELECT
+    COALESCE(CAST(country AS VARCHAR), '') AS breakdown_value,
+    COUNT(*) AS tripl_rows
+  FROM src
+  WHERE
+    created_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMPNTZ)
+    AND created_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMPNTZ)
+  GROUP BY
+    1
+), tripl_top AS (
+  SELECT
+    breakdown_value
+  FROM (
+    SELECT
+      breakdown_value,
+      ROW_NUMBER() OVER (ORDER BY tripl_rows DESC NULLS LAST, breakdown_value ASC) AS tripl_rank
+    FROM tripl_values
+  ) AS tripl_ranked
+  WHERE
+    tripl_rank < 10
+)
+SELECT
+  DATEADD(
+    MICROSECOND,
+    -(
+      (
+        DATE_PART(EPOCH_MICROSECOND, created_at) % 86400000000 + 86400000000
+      ) % 86400000000
+    ),
+    created_at
+  ) AS bucket,
+  CASE
+    WHEN COALESCE(CAST(country AS VARCHAR), '') IN (
+      SELECT
+        breakdown_value
+      FROM tripl_top
+    )
+    THEN COALESCE(CAST(country AS VARCHAR), '')
+    ELSE 'Other'
+  END AS breakdown_value,
+  SUM(CASE WHEN status = 'completed' THEN amount END) AS a0,
+  COUNT(CASE WHEN status = 'completed' THEN 1 END) AS a1
+FROM src
+WHERE
+  created_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMPNTZ)
+  AND created_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMPNTZ)
+GROUP BY
+  1,
+  2
+ORDER BY
+  1,
+  2

@@ -1,0 +1,58 @@
+WITH src AS (
+  SELECT
+    created_at,
+    order_id,
+    user_id,
+    amount,
+    status,
+    country,
+    platform,
+    is_test
+  FROM orders
+), tripl_values AS (
+  SELECT
+    COALESCE(CAST(country AS VARCHAR), '') AS breakdown_value,
+    COUNT(*) AS tripl_rows
+  FROM src
+  WHERE
+    created_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP(6))
+    AND created_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP(6))
+  GROUP BY
+    1
+), tripl_top AS (
+  SELECT
+    breakdown_value
+  FROM (
+    SELECT
+      breakdown_value,
+      ROW_NUMBER() OVER (ORDER BY tripl_rows DESC, breakdown_value ASC) AS tripl_rank
+    FROM tripl_values
+  ) AS tripl_ranked
+  WHERE
+    tripl_rank < 10
+)
+SELECT
+  DATE_TRUNC('day', created_at) AS bucket,
+  CASE
+    WHEN COALESCE(CAST(country AS VARCHAR), '') IN (
+      SELECT
+        breakdown_value
+      FROM tripl_top
+    )
+    THEN COALESCE(CAST(country AS VARCHAR), '')
+    ELSE 'Other'
+  END AS breakdown_value,
+  SUM(amount) FILTER(WHERE
+    status = 'completed') AS a0,
+  COUNT(*) FILTER(WHERE
+    status = 'completed') AS a1
+FROM src
+WHERE
+  created_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP(6))
+  AND created_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP(6))
+GROUP BY
+  1,
+  2
+ORDER BY
+  1,
+  2

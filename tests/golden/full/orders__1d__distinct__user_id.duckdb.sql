@@ -1,0 +1,27 @@
+WITH src AS (
+  SELECT
+    created_at,
+    order_id,
+    user_id,
+    amount,
+    status,
+    country,
+    platform,
+    is_test
+  FROM orders
+)
+SELECT
+  MAKE_TIMESTAMP(
+    EPOCH_US(created_at) - (
+      EPOCH_US(created_at) % 86400000000 + 86400000000
+    ) % 86400000000
+  ) AS bucket,
+  COUNT(DISTINCT user_id) AS a0
+FROM src
+WHERE
+  created_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)
+  AND created_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
+GROUP BY
+  1
+ORDER BY
+  1

@@ -1,0 +1,36 @@
+WITH src AS (
+  SELECT
+    created_at,
+    order_id,
+    user_id,
+    amount,
+    status,
+    country,
+    platform,
+    is_test
+  FROM orders
+)
+SELECT
+  DATE_TRUNC('hour', created_at) AS bucket,
+  SUM(amount) FILTER(WHERE
+    status = 'completed'
+    AND is_test = FALSE
+    AND NOT (
+      status IN ('cancelled', 'fraud')
+    )
+    AND amount > 0) AS a0,
+  COUNT(*) FILTER(WHERE
+    status = 'completed'
+    AND is_test = FALSE
+    AND NOT (
+      status IN ('cancelled', 'fraud')
+    )
+    AND amount > 0) AS a1
+FROM src
+WHERE
+  created_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP(6))
+  AND created_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP(6))
+GROUP BY
+  1
+ORDER BY
+  1

@@ -1,0 +1,76 @@
+WITH src AS (
+  SELECT
+    created_at,
+    order_id,
+    user_id,
+    amount,
+    status,
+    country,
+    platform,
+    is_test
+  FROM orders
+), tripl_values AS (
+  SELECT
+    ifNull(toString(country), '') AS breakdown_value,
+    count() AS tripl_rows
+  FROM src
+  WHERE
+    created_at >= toDateTime64('2026-01-05 00:00:00.000000', 6, 'UTC')
+    AND created_at < toDateTime64('2026-01-12 00:00:00.000000', 6, 'UTC')
+  GROUP BY
+    1
+), tripl_top AS (
+  SELECT
+    breakdown_value
+  FROM (
+    SELECT
+      breakdown_value,
+      ROW_NUMBER() OVER (ORDER BY tripl_rows DESC, breakdown_value ASC) AS tripl_rank
+    FROM tripl_values
+  ) AS tripl_ranked
+  WHERE
+    tripl_rank < 10
+)
+SELECT
+  fromUnixTimestamp64Micro(
+    toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - (
+      toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) % 3600000000 + 3600000000
+    ) % 3600000000,
+    'UTC'
+  ) AS bucket,
+  CASE
+    WHEN ifNull(toString(country), '') IN (
+      SELECT
+        breakdown_value
+      FROM tripl_top
+    )
+    THEN ifNull(toString(country), '')
+    ELSE 'Other'
+  END AS breakdown_value,
+  sumIfOrNull(
+    amount,
+    status = 'completed'
+    AND is_test = FALSE
+    AND NOT (
+      status IN ('cancelled', 'fraud')
+    )
+    AND amount > 0
+  ) AS a0,
+  countIf(
+    status = 'completed'
+    AND is_test = FALSE
+    AND NOT (
+      status IN ('cancelled', 'fraud')
+    )
+    AND amount > 0
+  ) AS a1
+FROM src
+WHERE
+  created_at >= toDateTime64('2026-01-05 00:00:00.000000', 6, 'UTC')
+  AND created_at < toDateTime64('2026-01-12 00:00:00.000000', 6, 'UTC')
+GROUP BY
+  1,
+  2
+ORDER BY
+  1,
+  2

@@ -1,0 +1,86 @@
+WITH src AS (
+  SELECT
+    created_at,
+    order_id,
+    user_id,
+    amount,
+    status,
+    country,
+    platform,
+    is_test
+  FROM orders
+), tripl_values AS (
+  SELECT
+    COALESCE(CAST(country AS CHAR), '') AS breakdown_value,
+    COUNT(*) AS tripl_rows
+  FROM src
+  WHERE
+    created_at >= CAST('2026-01-05 00:00:00.000000' AS DATETIME(6))
+    AND created_at < CAST('2026-01-12 00:00:00.000000' AS DATETIME(6))
+  GROUP BY
+    1
+), tripl_top AS (
+  SELECT
+    breakdown_value
+  FROM (
+    SELECT
+      breakdown_value,
+      ROW_NUMBER() OVER (
+        ORDER BY tripl_rows DESC, CASE WHEN breakdown_value IS NULL THEN 1 ELSE 0 END, breakdown_value ASC
+      ) AS tripl_rank
+    FROM tripl_values
+  ) AS tripl_ranked
+  WHERE
+    tripl_rank < 10
+)
+SELECT
+  TIMESTAMPADD(
+    MICROSECOND,
+    -(
+      (
+        TIMESTAMPDIFF(MICROSECOND, CAST('1970-01-01 00:00:00.000000' AS DATETIME(6)), created_at) % 3600000000 + 3600000000
+      ) % 3600000000
+    ),
+    created_at
+  ) AS bucket,
+  CASE
+    WHEN COALESCE(CAST(country AS CHAR), '') IN (
+      SELECT
+        breakdown_value
+      FROM tripl_top
+    )
+    THEN COALESCE(CAST(country AS CHAR), '')
+    ELSE 'Other'
+  END AS breakdown_value,
+  SUM(
+    CASE
+      WHEN status = 'completed'
+      AND is_test = FALSE
+      AND NOT (
+        status IN ('cancelled', 'fraud')
+      )
+      AND amount > 0
+      THEN amount
+    END
+  ) AS a0,
+  COUNT(
+    CASE
+      WHEN status = 'completed'
+      AND is_test = FALSE
+      AND NOT (
+        status IN ('cancelled', 'fraud')
+      )
+      AND amount > 0
+      THEN 1
+    END
+  ) AS a1
+FROM src
+WHERE
+  created_at >= CAST('2026-01-05 00:00:00.000000' AS DATETIME(6))
+  AND created_at < CAST('2026-01-12 00:00:00.000000' AS DATETIME(6))
+GROUP BY
+  1,
+  2
+ORDER BY
+  1,
+  2

@@ -1,0 +1,32 @@
+WITH src AS (
+  SELECT
+    created_at,
+    order_id,
+    user_id,
+    amount,
+    status,
+    country,
+    platform,
+    is_test
+  FROM orders
+)
+SELECT
+  DATEADD(
+    MICROSECOND,
+    -(
+      (
+        DATEDIFF(MICROSECOND, CAST('1970-01-01 00:00:00.000000' AS TIMESTAMP), created_at) % 21600000000 + 21600000000
+      ) % 21600000000
+    ),
+    created_at
+  ) AS bucket,
+  MAX(CASE WHEN platform IN ('ios', 'android') THEN amount END) AS a0,
+  COUNT(CASE WHEN platform IN ('ios', 'android') THEN 1 END) AS a1
+FROM src
+WHERE
+  created_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)
+  AND created_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
+GROUP BY
+  1
+ORDER BY
+  1

@@ -1,0 +1,42 @@
+WITH s AS (
+  SELECT
+    started_at,
+    session_id,
+    user_id,
+    platform,
+    country,
+    referrer
+  FROM sessions
+  WHERE
+    started_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMPNTZ) - INTERVAL '1 DAY'
+    AND started_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMPNTZ)
+), src AS (
+  SELECT
+    started_at,
+    session_id,
+    user_id,
+    platform,
+    country,
+    referrer
+  FROM s
+)
+SELECT
+  DATEADD(
+    MICROSECOND,
+    -(
+      (
+        DATE_PART(EPOCH_MICROSECOND, started_at) % 86400000000 + 86400000000
+      ) % 86400000000
+    ),
+    started_at
+  ) AS bucket,
+  COUNT(CASE WHEN platform = 'web' OR platform IS NULL THEN 1 END) AS a0,
+  COUNT(CASE WHEN platform <> 'bot' THEN 1 END) AS a1
+FROM src
+WHERE
+  started_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMPNTZ)
+  AND started_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMPNTZ)
+GROUP BY
+  1
+ORDER BY
+  1

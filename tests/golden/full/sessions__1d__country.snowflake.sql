@@ -1,0 +1,73 @@
+WITH s AS (
+  SELECT
+    started_at,
+    session_id,
+    user_id,
+    platform,
+    country,
+    referrer
+  FROM sessions
+  WHERE
+    started_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMPNTZ) - INTERVAL '1 DAY'
+    AND started_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMPNTZ)
+), src AS (
+  SELECT
+    started_at,
+    session_id,
+    user_id,
+    platform,
+    country,
+    referrer
+  FROM s
+), tripl_values AS (
+  SELECT
+    COALESCE(CAST(country AS VARCHAR), '') AS breakdown_value,
+    COUNT(*) AS tripl_rows
+  FROM src
+  WHERE
+    started_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMPNTZ)
+    AND started_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMPNTZ)
+  GROUP BY
+    1
+), tripl_top AS (
+  SELECT
+    breakdown_value
+  FROM (
+    SELECT
+      breakdown_value,
+      ROW_NUMBER() OVER (ORDER BY tripl_rows DESC NULLS LAST, breakdown_value ASC) AS tripl_rank
+    FROM tripl_values
+  ) AS tripl_ranked
+  WHERE
+    tripl_rank < 10
+)
+SELECT
+  DATEADD(
+    MICROSECOND,
+    -(
+      (
+        DATE_PART(EPOCH_MICROSECOND, started_at) % 86400000000 + 86400000000
+      ) % 86400000000
+    ),
+    started_at
+  ) AS bucket,
+  CASE
+    WHEN COALESCE(CAST(country AS VARCHAR), '') IN (
+      SELECT
+        breakdown_value
+      FROM tripl_top
+    )
+    THEN COALESCE(CAST(country AS VARCHAR), '')
+    ELSE 'Other'
+  END AS breakdown_value,
+  COUNT(CASE WHEN platform = 'web' OR platform IS NULL THEN 1 END) AS a0
+FROM src
+WHERE
+  started_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMPNTZ)
+  AND started_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMPNTZ)
+GROUP BY
+  1,
+  2
+ORDER BY
+  1,
+  2

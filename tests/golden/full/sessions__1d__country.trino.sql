@@ -1,0 +1,66 @@
+WITH s AS (
+  SELECT
+    started_at,
+    session_id,
+    user_id,
+    platform,
+    country,
+    referrer
+  FROM sessions
+  WHERE
+    started_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP(6)) - INTERVAL '1' DAY
+    AND started_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP(6))
+), src AS (
+  SELECT
+    started_at,
+    session_id,
+    user_id,
+    platform,
+    country,
+    referrer
+  FROM s
+), tripl_values AS (
+  SELECT
+    COALESCE(CAST(country AS VARCHAR), '') AS breakdown_value,
+    COUNT(*) AS tripl_rows
+  FROM src
+  WHERE
+    started_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP(6))
+    AND started_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP(6))
+  GROUP BY
+    1
+), tripl_top AS (
+  SELECT
+    breakdown_value
+  FROM (
+    SELECT
+      breakdown_value,
+      ROW_NUMBER() OVER (ORDER BY tripl_rows DESC, breakdown_value ASC) AS tripl_rank
+    FROM tripl_values
+  ) AS tripl_ranked
+  WHERE
+    tripl_rank < 10
+)
+SELECT
+  DATE_TRUNC('day', started_at) AS bucket,
+  CASE
+    WHEN COALESCE(CAST(country AS VARCHAR), '') IN (
+      SELECT
+        breakdown_value
+      FROM tripl_top
+    )
+    THEN COALESCE(CAST(country AS VARCHAR), '')
+    ELSE 'Other'
+  END AS breakdown_value,
+  COUNT(*) FILTER(WHERE
+    platform = 'web' OR platform IS NULL) AS a0
+FROM src
+WHERE
+  started_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP(6))
+  AND started_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP(6))
+GROUP BY
+  1,
+  2
+ORDER BY
+  1,
+  2

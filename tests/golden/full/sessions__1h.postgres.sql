@@ -1,0 +1,36 @@
+WITH s AS (
+  SELECT
+    started_at,
+    session_id,
+    user_id,
+    platform,
+    country,
+    referrer
+  FROM sessions
+  WHERE
+    started_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP) - INTERVAL '1 DAY'
+    AND started_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
+), src AS (
+  SELECT
+    started_at,
+    session_id,
+    user_id,
+    platform,
+    country,
+    referrer
+  FROM s
+)
+SELECT
+  DATE_BIN(INTERVAL '1 HOUR', started_at, '1970-01-01 00:00:00+00') AS bucket,
+  COUNT(*) FILTER(WHERE
+    referrer LIKE '%google%' AND NOT (
+      country IS NULL
+    ) AND platform IS NULL) AS a0
+FROM src
+WHERE
+  started_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)
+  AND started_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
+GROUP BY
+  1
+ORDER BY
+  1

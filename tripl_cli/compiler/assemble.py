@@ -1,0 +1,161 @@
+"""Query results → `MetricValue`s, applying "NULL means gap" (SPEC §5).
+
+Rules (docs/compiler.md):
+- A filtered operand whose match count is 0 (or NULL) in a bucket has no value there.
+- With matching rows, an all-NULL measure gives 0 for count / count_distinct / sum and no
+  value for avg / min / max (NaN, which ClickHouse's `avgIf` returns, is no value too).
+- A ratio has no value where its denominator has none or is 0; a numerator with no matching
+  rows counts as 0 when additive (count, count_distinct, sum), else the bucket has no value.
+- An SQL metric's NULL value is no value; several rows in one bucket were summed (warned).
+- A bucket with no value is not emitted at all: no `MetricValue` ever has `value=None`.
+Outputs whose queries are missing from `results` (a failed query) are skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+from tripl_cli.compiler.records import (
+    BREAKDOWN_COLUMN,
+    BUCKET_COLUMN,
+    CompiledPlan,
+    MeasureRef,
+    MetricOutput,
+)
+from tripl_cli.timegrid import as_utc
+from tripl_cli.types import TOTAL, MetricValue
+
+log = logging.getLogger(__name__)
+
+Row = Mapping[str, Any]
+RowKey = tuple[datetime, str]
+
+
+class QueryResultLike(Protocol):
+    @property
+    def columns(self) -> Sequence[str]: ...
+
+    @property
+    def rows(self) -> Sequence[Sequence[Any]]: ...
+
+
+def _as_bucket(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return as_utc(value)
+    if isinstance(value, date):  # an engine that returns DATE for day buckets
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    raise TypeError(f"bucket column holds {type(value).__name__}, not a timestamp")
+
+
+def _index(result: QueryResultLike) -> dict[RowKey, Row]:
+    """Rows keyed by (bucket, breakdown value); '' when the query has no breakdown."""
+    names = [c.lower() for c in result.columns]  # Snowflake upper-cases unquoted aliases
+    out: dict[RowKey, Row] = {}
+    for raw in result.rows:
+        row = dict(zip(names, raw, strict=True))
+        breakdown = row.get(BREAKDOWN_COLUMN)
+        key = (_as_bucket(row[BUCKET_COLUMN]), "" if breakdown is None else str(breakdown))
+        out[key] = row
+    return out
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def read_measure(ref: MeasureRef, row: Row | None) -> float | None:
+    """One operand's value in one row, or None for a gap (see the module rules)."""
+    if row is None:
+        return None
+    if ref.matches is not None and not _number(row[ref.matches]):
+        return None
+    value = _number(row[ref.value])
+    if value is None and ref.aggregation is not None and ref.additive:
+        return 0.0
+    return value
+
+
+def _breakdown(output: MetricOutput, key: RowKey) -> tuple[str, str]:
+    return TOTAL if output.breakdown is None else (output.breakdown, key[1])
+
+
+def _single(output: MetricOutput, rows: dict[RowKey, Row]) -> list[MetricValue]:
+    out: list[MetricValue] = []
+    several = 0
+    for key, row in rows.items():
+        value = read_measure(output.value, row)
+        if output.value.row_count is not None and (_number(row[output.value.row_count]) or 0) > 1:
+            several += 1
+        if value is not None:
+            out.append(MetricValue(output.metric, key[0], value, _breakdown(output, key)))
+    if several:
+        log.warning(
+            "metric %s: %d bucket(s) had several rows; their values were summed",
+            output.metric,
+            several,
+        )
+    return out
+
+
+def _ratio(
+    output: MetricOutput, num_rows: dict[RowKey, Row], den_rows: dict[RowKey, Row]
+) -> list[MetricValue]:
+    assert output.denominator is not None
+    out: list[MetricValue] = []
+    for key, den_row in den_rows.items():
+        den = read_measure(output.denominator, den_row)
+        if not den:  # no denominator, or 0: a gap, never 0 or infinity
+            continue
+        num = read_measure(output.value, num_rows.get(key))
+        if num is None and output.value.additive:
+            num = 0.0  # no matching numerator rows: nothing counted or summed
+        if num is None:
+            continue
+        out.append(MetricValue(output.metric, key[0], num / den, _breakdown(output, key), num, den))
+    return out
+
+
+def assemble(plan: CompiledPlan, results: Mapping[str, QueryResultLike]) -> list[MetricValue]:
+    """Every metric value the results hold, in plan order (gaps omitted)."""
+    indexed: dict[str, dict[RowKey, Row]] = {}
+
+    def rows(query_id: str) -> dict[RowKey, Row]:
+        if query_id not in indexed:
+            indexed[query_id] = _index(results[query_id])
+        return indexed[query_id]
+
+    values: list[MetricValue] = []
+    for output in plan.outputs:
+        missing = [q for q in output.query_ids if q not in results]
+        if missing:
+            log.debug("metric %s: no results for %s; skipped", output.metric, missing)
+            continue
+        if output.denominator is None:
+            values.extend(_single(output, rows(output.value.query_id)))
+        else:
+            num_rows = rows(output.value.query_id)
+            values.extend(_ratio(output, num_rows, rows(output.denominator.query_id)))
+    return values
+
+
+def distinct_counts(
+    plan: CompiledPlan, results: Mapping[str, QueryResultLike]
+) -> dict[str, dict[datetime, float]]:
+    """Per `per_distinct` composition: distinct values of its column per bucket."""
+    out: dict[str, dict[datetime, float]] = {}
+    for distinct in plan.distincts:
+        series = out.setdefault(distinct.composition, {})
+        if distinct.value.query_id not in results:
+            continue
+        for key, row in _index(results[distinct.value.query_id]).items():
+            value = read_measure(distinct.value, row)
+            if value is not None:
+                series[key[0]] = value
+    return out

@@ -1,0 +1,141 @@
+"""`target/manifest.json`: every object, where it is defined, and what it compiled to.
+
+The manifest is deterministic for one project and plan (no timestamps), so it can be diffed
+in CI. Destinations carry only their name, type and location: their settings hold secrets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import metadata
+from pathlib import PurePosixPath
+from typing import Any
+
+from tripl_cli.compiler.plan import composition_interval
+from tripl_cli.compiler.records import CompiledPlan, CompiledQuery
+from tripl_cli.project import semantics
+from tripl_cli.project.model import ObjectKind, Project
+from tripl_cli.project.schema import CompositionMetric, FactTable
+
+MANIFEST_VERSION = 1
+
+
+def compiled_path(query: CompiledQuery) -> PurePosixPath:
+    """Where `tripl compile` writes a query, relative to `target/compiled/`.
+
+    `<fact_table>/<interval>[__<breakdown>].sql` (SPEC §5); SQL metrics go to
+    `metrics/<name>.sql`; a query id with a window suffix keeps it in the file name.
+    """
+    if query.fact_table is None:
+        return PurePosixPath("metrics", query.id.removeprefix("metric__") + ".sql")
+    return PurePosixPath(query.fact_table, query.id.removeprefix(query.fact_table + "__") + ".sql")
+
+
+def _location(project: Project, kind: ObjectKind, name: str) -> dict[str, Any]:
+    location = project.location_of(kind, name)
+    return {"path": location.path, "line": location.line or None}
+
+
+def fact_table_hash(fact: FactTable) -> str:
+    """A hash of what changes a fact table's rows (not its description, owner or tags)."""
+    payload = fact.model_dump(
+        mode="json", include={"sql", "timestamp_column", "row_filters", "columns"}
+    )
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _query_ids(plan: CompiledPlan) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    by_metric: dict[str, list[str]] = {}
+    by_fact: dict[str, list[str]] = {}
+    for query in plan.queries:
+        for metric in query.metrics:
+            by_metric.setdefault(metric, []).append(query.id)
+        if query.fact_table is not None:
+            by_fact.setdefault(query.fact_table, []).append(query.id)
+    return by_metric, by_fact
+
+
+def _fact_tables(project: Project, by_fact: dict[str, list[str]]) -> dict[str, Any]:
+    return {
+        name: {
+            **_location(project, "fact_table", name),
+            "definition_hash": fact_table_hash(fact),
+            "timestamp_column": fact.timestamp_column,
+            "row_filters": [f.name for f in fact.row_filters],
+            "compiled_queries": by_fact.get(name, []),
+        }
+        for name, fact in project.fact_tables.items()
+    }
+
+
+def _metrics(project: Project, by_metric: dict[str, list[str]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, metric in project.metrics.items():
+        interval = (
+            composition_interval(project, metric)
+            if isinstance(metric, CompositionMetric)
+            else project.interval_of(metric)
+        )
+        out[name] = {
+            **_location(project, "metric", name),
+            "kind": metric.kind,
+            "status": metric.status.value,
+            "interval": interval.value,
+            "value_kind": semantics.value_kind(project, metric).value,
+            "definition_hash": semantics.definition_hash(project, metric),
+            "dependencies": semantics.dependencies(project, metric),
+            "breakdowns": list(metric.breakdowns),
+            "compiled_queries": by_metric.get(name, []),
+        }
+    return out
+
+
+def _queries(plan: CompiledPlan) -> dict[str, Any]:
+    return {
+        query.id: {
+            "kind": query.kind,
+            "fact_table": query.fact_table,
+            "interval": query.interval.value,
+            "breakdown": query.breakdown,
+            "window": {
+                "start": query.window.start.isoformat(),
+                "end": query.window.end.isoformat(),
+            },
+            "metrics": list(query.metrics),
+            "path": str(PurePosixPath("compiled") / compiled_path(query)),
+        }
+        for query in plan.queries
+    }
+
+
+def _version() -> str:
+    try:
+        return metadata.version("tripl")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def build_manifest(project: Project, plan: CompiledPlan) -> dict[str, Any]:
+    """The manifest as a JSON-ready dict."""
+    by_metric, by_fact = _query_ids(plan)
+    return {
+        "metadata": {
+            "manifest_version": MANIFEST_VERSION,
+            "tripl_version": _version(),
+            "project": project.name,
+            "dialect": plan.dialect,
+        },
+        "fact_tables": _fact_tables(project, by_fact),
+        "metrics": _metrics(project, by_metric),
+        "queries": _queries(plan),
+        "destinations": {
+            name: {**_location(project, "destination", name), "type": dest.type}
+            for name, dest in project.destinations.items()
+        },
+        "alert_rules": {
+            name: {**_location(project, "alert_rule", name), "destination": rule.destination}
+            for name, rule in project.alert_rules.items()
+        },
+    }

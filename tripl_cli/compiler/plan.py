@@ -1,0 +1,354 @@
+"""Compile selected metrics into the fewest scans: `compile_plan` and `compile_single`.
+
+Metrics are grouped into scans keyed by (fact table, interval, chunk window) — one more per
+(…, breakdown column, breakdown limit) — so every metric on one fact table shares one scan
+per chunk. Each metric's window is aligned to its interval and split by its `chunk`; metrics
+whose windows differ get their own scans (the runner aligns windows to share them). SQL
+metrics get one query per chunk; a `per_distinct` composition one distinct-count query per
+chunk; other compositions no SQL at all (the runner computes them from stored series).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlglot import exp
+
+from tripl_cli.compiler.aggregates import AggregateSet, MeasureColumns
+from tripl_cli.compiler.build import BuildRules, aggregate_query, breakdown_query, sql_metric_query
+from tripl_cli.compiler.dialects import rules_for
+from tripl_cli.compiler.filters import condition_of
+from tripl_cli.compiler.records import (
+    CompiledPlan,
+    CompiledQuery,
+    DistinctOutput,
+    MeasureRef,
+    MetricOutput,
+    QueryKind,
+)
+from tripl_cli.errors import TriplError
+from tripl_cli.project.model import Project
+from tripl_cli.project.schema import (
+    Aggregation,
+    AnyMetric,
+    CompositionMetric,
+    FactMetric,
+    FactTable,
+    Measure,
+    SqlMetric,
+)
+from tripl_cli.timegrid import Interval, Window, aligned_window, parse_duration, split_window
+
+log = logging.getLogger(__name__)
+
+WindowSpec = Window | Callable[[str], Window]
+
+
+@dataclass(frozen=True)
+class ScanKey:
+    """What makes two aggregates share one query."""
+
+    kind: QueryKind
+    source: str  # fact table name, or the SQL metric's name
+    interval: Interval
+    window: Window
+    breakdown: str | None = None
+    limit: int | None = None  # breakdown_limit (None: keep every value)
+
+    def base_id(self, limit_variants: int) -> str:
+        base = f"{self.source}__{self.interval.value}"
+        if self.kind == "sql_metric":
+            return f"metric__{self.source}"
+        if self.kind == "distinct":
+            return f"{base}__distinct__{self.breakdown}"
+        if self.kind == "breakdown":
+            base = f"{base}__{self.breakdown}"
+            if limit_variants > 1:  # one column, several limits: one query per limit
+                base += f"__top{self.limit}" if self.limit is not None else "__all"
+        return base
+
+
+@dataclass
+class _Scan:
+    aggregates: AggregateSet = field(default_factory=AggregateSet)
+    metrics: list[str] = field(default_factory=list)
+
+    def use(self, metric: str) -> None:
+        if metric not in self.metrics:
+            self.metrics.append(metric)
+
+
+@dataclass(frozen=True)
+class _PendingRef:
+    key: ScanKey
+    columns: MeasureColumns
+    aggregation: Aggregation | None
+    row_count: str | None = None
+
+
+@dataclass(frozen=True)
+class _PendingOutput:
+    metric: str
+    value: _PendingRef
+    denominator: _PendingRef | None
+    breakdown: str | None
+
+
+class _PlanBuilder:
+    def __init__(self, project: Project, rules: BuildRules, window_for: WindowSpec) -> None:
+        self.project = project
+        self.rules = rules
+        self.window_for = window_for
+        self.scans: dict[ScanKey, _Scan] = {}
+        self.outputs: list[_PendingOutput] = []
+        self.distincts: list[tuple[CompositionMetric, _PendingRef]] = []
+        self.compositions: list[str] = []
+
+    # ------------------------------------------------------------------ metrics
+    def add(self, name: str) -> None:
+        metric = self.project.metrics.get(name)
+        if metric is None:
+            raise TriplError(f"unknown metric '{name}'", hint="see `tripl ls` for metric names")
+        if isinstance(metric, FactMetric):
+            self._add_fact(metric)
+        elif isinstance(metric, SqlMetric):
+            self._add_sql(metric)
+        else:
+            self._add_composition(metric)
+
+    def _chunks(self, metric: AnyMetric, interval: Interval) -> list[Window]:
+        spec = self.window_for
+        window = spec if isinstance(spec, Window) else spec(metric.name)
+        aligned = aligned_window(window.start, window.end, interval)
+        return split_window(aligned, interval, _chunk(metric))
+
+    def _add_fact(self, metric: FactMetric) -> None:
+        interval = self.project.interval_of(metric)
+        measures = metric.measures()
+        tables = {m.fact_table for m in measures}
+        if metric.breakdowns and len(tables) > 1:
+            raise TriplError(
+                f"metric '{metric.name}': breakdowns need both ratio operands on one fact table",
+                hint="remove `breakdowns` or use one fact table for numerator and denominator",
+            )
+        for window in self._chunks(metric, interval):
+            series: list[tuple[str | None, int | None]] = [(None, None)]
+            series += [(col, metric.breakdown_limit) for col in metric.breakdowns]
+            for breakdown, limit in series:
+                refs = [
+                    self._measure(metric.name, m, interval, window, breakdown, limit)
+                    for m in measures
+                ]
+                denominator = refs[1] if len(refs) > 1 else None
+                self.outputs.append(_PendingOutput(metric.name, refs[0], denominator, breakdown))
+
+    def _measure(
+        self,
+        metric: str,
+        measure: Measure,
+        interval: Interval,
+        window: Window,
+        breakdown: str | None,
+        limit: int | None,
+    ) -> _PendingRef:
+        fact = self._fact(measure.fact_table, metric)
+        kind: QueryKind = "aggregate" if breakdown is None else "breakdown"
+        key = ScanKey(kind, fact.name, interval, window, breakdown, limit)
+        scan = self.scans.setdefault(key, _Scan())
+        scan.use(metric)
+        condition = condition_of(fact, measure, dialect=self.rules.name)
+        columns = scan.aggregates.add_measure(measure.aggregation, measure.column, condition)
+        return _PendingRef(key, columns, measure.aggregation)
+
+    def _add_sql(self, metric: SqlMetric) -> None:
+        if metric.breakdowns:
+            raise TriplError(
+                f"metric '{metric.name}': breakdowns are not supported on sql metrics",
+                hint="return one row per bucket; make one sql metric per series instead",
+            )
+        interval = self.project.interval_of(metric)
+        for window in self._chunks(metric, interval):
+            key = ScanKey("sql_metric", metric.name, interval, window)
+            self.scans.setdefault(key, _Scan()).use(metric.name)
+            ref = _PendingRef(key, MeasureColumns("a0", None), None, row_count="a1")
+            self.outputs.append(_PendingOutput(metric.name, ref, None, None))
+
+    def _add_composition(self, metric: CompositionMetric) -> None:
+        if metric.name not in self.compositions:
+            self.compositions.append(metric.name)
+        if metric.per_distinct is None:
+            return
+        fact = self._fact(metric.per_distinct.fact_table, metric.name)
+        column = metric.per_distinct.column
+        interval = composition_interval(self.project, metric)
+        for window in self._chunks(metric, interval):
+            key = ScanKey("distinct", fact.name, interval, window, breakdown=column)
+            scan = self.scans.setdefault(key, _Scan())
+            scan.use(metric.name)
+            value = scan.aggregates.add(Aggregation.COUNT_DISTINCT, column, None)
+            ref = _PendingRef(key, MeasureColumns(value, None), Aggregation.COUNT_DISTINCT)
+            self.distincts.append((metric, ref))
+
+    def _fact(self, name: str, metric: str) -> FactTable:
+        fact = self.project.fact_tables.get(name)
+        if fact is None:
+            raise TriplError(
+                f"metric '{metric}' reads unknown fact table '{name}'",
+                hint="run `tripl validate` to see every reference problem",
+            )
+        return fact
+
+    # ------------------------------------------------------------------ queries
+    def finish(self) -> CompiledPlan:
+        bases = self._bases()
+        ids = _unique_ids(bases)
+        queries = [self._query(key, scan, ids[key], bases[key]) for key, scan in self.scans.items()]
+        queries.sort(key=lambda q: (q.base_id, q.window.start, q.id))
+        outputs = tuple(self._output(o, ids) for o in self.outputs)
+        distincts = tuple(
+            DistinctOutput(
+                composition=m.name,
+                fact_table=m.per_distinct.fact_table,
+                column=m.per_distinct.column,
+                value=self._ref(ref, ids),
+            )
+            for m, ref in self.distincts
+            if m.per_distinct is not None
+        )
+        return CompiledPlan(
+            dialect=self.rules.name,
+            queries=tuple(queries),
+            outputs=outputs,
+            distincts=distincts,
+            compositions=tuple(self.compositions),
+        )
+
+    def _bases(self) -> dict[ScanKey, str]:
+        limits: dict[tuple[str, Interval, str | None], set[int | None]] = {}
+        for key in self.scans:
+            if key.kind == "breakdown":
+                limits.setdefault((key.source, key.interval, key.breakdown), set()).add(key.limit)
+        return {
+            key: key.base_id(len(limits.get((key.source, key.interval, key.breakdown), ())))
+            for key in self.scans
+        }
+
+    def _query(self, key: ScanKey, scan: _Scan, query_id: str, base: str) -> CompiledQuery:
+        tree = self._tree(key, scan)
+        return CompiledQuery(
+            id=query_id,
+            kind=key.kind,
+            fact_table=None if key.kind == "sql_metric" else key.source,
+            interval=key.interval,
+            window=key.window,
+            breakdown=key.breakdown if key.kind == "breakdown" else None,
+            dialect=self.rules.name,
+            sql=self.rules.render(tree),
+            metrics=tuple(scan.metrics),
+            base_id=base,
+        )
+
+    def _tree(self, key: ScanKey, scan: _Scan) -> exp.Expression:
+        if key.kind == "sql_metric":
+            metric = self.project.metrics[key.source]
+            assert isinstance(metric, SqlMetric)
+            return sql_metric_query(metric, key.interval, key.window, self.rules)
+        fact = self.project.fact_tables[key.source]
+        if key.kind == "breakdown":
+            assert key.breakdown is not None
+            return breakdown_query(
+                fact,
+                key.interval,
+                key.window,
+                key.breakdown,
+                key.limit,
+                scan.aggregates,
+                self.rules,
+            )
+        return aggregate_query(fact, key.interval, key.window, scan.aggregates, self.rules)
+
+    def _ref(self, ref: _PendingRef, ids: dict[ScanKey, str]) -> MeasureRef:
+        return MeasureRef(
+            query_id=ids[ref.key],
+            value=ref.columns.value,
+            aggregation=ref.aggregation,
+            matches=ref.columns.matches,
+            row_count=ref.row_count,
+        )
+
+    def _output(self, pending: _PendingOutput, ids: dict[ScanKey, str]) -> MetricOutput:
+        den = pending.denominator
+        return MetricOutput(
+            metric=pending.metric,
+            value=self._ref(pending.value, ids),
+            denominator=self._ref(den, ids) if den is not None else None,
+            breakdown=pending.breakdown,
+        )
+
+
+def _unique_ids(bases: dict[ScanKey, str]) -> dict[ScanKey, str]:
+    """Query ids: the base id, suffixed with the window when a base has several windows."""
+    shared = Counter(bases.values())
+    return {
+        key: base
+        + (
+            f"__{key.window.start:%Y%m%dT%H%M}_{key.window.end:%Y%m%dT%H%M}"
+            if shared[base] > 1
+            else ""
+        )
+        for key, base in bases.items()
+    }
+
+
+def _chunk(metric: AnyMetric) -> timedelta | None:
+    if metric.chunk is None:
+        return None
+    try:
+        return parse_duration(metric.chunk)
+    except ValueError as err:
+        raise TriplError(f"metric '{metric.name}': {err}", hint="e.g. chunk: 7d") from None
+
+
+def composition_interval(project: Project, metric: CompositionMetric) -> Interval:
+    """A composition's interval is its numerator's (followed through nested compositions)."""
+    seen: set[str] = set()
+    current: AnyMetric = metric
+    while isinstance(current, CompositionMetric) and current.name not in seen:
+        seen.add(current.name)
+        numerator = project.metrics.get(current.numerator)
+        if numerator is None:
+            break
+        current = numerator
+    return project.interval_of(current)
+
+
+def compile_plan(
+    project: Project,
+    metrics: Sequence[str],
+    *,
+    dialect: str,
+    window_for: WindowSpec,
+) -> CompiledPlan:
+    """Compile `metrics` (in order) for `dialect`.
+
+    `window_for` is one window for all, or gives each metric's window by name (compositions
+    included: a `per_distinct` one needs its distinct counts over its own window). Windows
+    are aligned to the metric's interval and split by its `chunk`.
+    """
+    builder = _PlanBuilder(project, rules_for(dialect), window_for)
+    for name in metrics:
+        builder.add(name)
+    plan = builder.finish()
+    log.debug("compiled %d metrics into %d queries (%s)", len(metrics), len(plan.queries), dialect)
+    return plan
+
+
+def compile_single(
+    project: Project, metric: str, *, dialect: str, window_for: WindowSpec
+) -> CompiledPlan:
+    """One metric alone: the runner's fallback when a combined query fails (SPEC §5)."""
+    return compile_plan(project, [metric], dialect=dialect, window_for=window_for)
