@@ -1,0 +1,160 @@
+"""profiles.yml lookup order, profile/target choice, rendering and secrets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.project.helpers import write_project
+from tripl_cli.errors import ConfigError
+from tripl_cli.project.loader import load_project
+from tripl_cli.project.model import Project
+from tripl_cli.project.profiles import resolve_target
+
+
+def profile(path_value: str) -> str:
+    return f"shop:\n  target: dev\n  outputs:\n    dev: {{type: duckdb, path: {path_value}}}\n"
+
+
+def project_at(root: Path, project_yml: str = "name: shop\n") -> Project:
+    write_project(root, {"tripl_project.yml": project_yml})
+    loaded = load_project(root, env={})
+    assert loaded.project is not None
+    return loaded.project
+
+
+def test_lookup_order(tmp_path: Path) -> None:
+    project = project_at(tmp_path / "proj")
+    home, env_dir, flag_dir = tmp_path / "home", tmp_path / "envdir", tmp_path / "flag"
+    write_project(home, {".tripl/profiles.yml": profile("home.duckdb")})
+    env = {"HOME": str(home)}
+    assert resolve_target(project, env=env).config["path"] == "home.duckdb"
+    write_project(project.root, {"profiles.yml": profile("root.duckdb")})
+    assert resolve_target(project, env=env).config["path"] == "root.duckdb"
+    write_project(env_dir, {"profiles.yml": profile("env.duckdb")})
+    env["TRIPL_PROFILES_DIR"] = str(env_dir)
+    assert resolve_target(project, env=env).config["path"] == "env.duckdb"
+    write_project(flag_dir, {"profiles.yml": profile("flag.duckdb")})
+    resolved = resolve_target(project, env=env, profiles_dir=flag_dir)
+    assert resolved.config["path"] == "flag.duckdb"
+    assert resolved.profiles_path == flag_dir / "profiles.yml"
+
+
+def test_profiles_dir_flag_is_exclusive(tmp_path: Path) -> None:
+    project = project_at(tmp_path)
+    write_project(tmp_path, {"profiles.yml": profile("root.duckdb")})
+    with pytest.raises(ConfigError) as info:
+        resolve_target(project, env={"HOME": str(tmp_path)}, profiles_dir=tmp_path / "nowhere")
+    assert "no profiles.yml found" in info.value.message
+
+
+PROFILES = """\
+shop:
+  target: "{{ env_var('TRIPL_TARGET', 'dev') }}"
+  outputs:
+    dev:
+      type: duckdb
+      path: dev.duckdb
+    prod:
+      type: postgres
+      host: "{{ env_var('PGHOST', 'localhost') }}"
+      user: "{{ env_var('PGUSER') }}"
+      password: "{{ env_var('PGPASSWORD') }}"
+      threads: 4
+      state: "postgresql://{{ env_var('PGUSER') }}:{{ env_var('PGPASSWORD') }}@db/tripl"
+other:
+  target: x
+  outputs:
+    x: {type: clickhouse}
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    proj = project_at(tmp_path)
+    write_project(tmp_path, {"profiles.yml": PROFILES})
+    return proj
+
+
+def test_default_target_renders_only_that_output(project: Project) -> None:
+    resolved = resolve_target(project, env={})  # prod's env vars are not needed for dev
+    assert (resolved.profile, resolved.name, resolved.dialect) == ("shop", "dev", "duckdb")
+    assert dict(resolved.config) == {
+        "type": "duckdb",
+        "path": "dev.duckdb",
+        "threads": 1,
+        "state": None,
+    }
+
+
+def test_target_flag_and_secrets(project: Project) -> None:
+    env = {"PGUSER": "ana", "PGPASSWORD": "hunter2!"}
+    resolved = resolve_target(project, env=env, target="prod")
+    assert resolved.dialect == "postgres"
+    assert resolved.config["threads"] == 4
+    assert resolved.config["state"] == "postgresql://ana:hunter2!@db/tripl"
+    assert resolved.secrets == {"ana", "hunter2!", "postgresql://ana:hunter2!@db/tripl"}
+    assert (
+        resolved.mask("connect postgresql://ana:hunter2!@db/tripl as ana") == "connect **** as ****"
+    )
+
+
+def test_missing_env_var_names_variable_and_location_without_leaking(project: Project) -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve_target(project, env={"PGPASSWORD": "hunter2!"}, target="prod")
+    text = info.value.render()
+    assert "environment variable 'PGUSER' is not set" in text
+    assert "profiles.yml:10:13:" in text
+    assert "hunter2!" not in text
+
+
+def test_unknown_target_and_profile_list_the_available_ones(
+    project: Project, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve_target(project, env={}, target="prd")
+    assert (
+        info.value.message == "target 'prd' not found (available: dev, prod) (did you mean 'prod'?)"
+    )
+    other = project_at(tmp_path / "p2", "name: shop\nprofile: shopp\n")
+    with pytest.raises(ConfigError) as info:
+        resolve_target(other, env={}, profiles_dir=tmp_path)
+    assert info.value.message == (
+        "profile 'shopp' not found (available: other, shop) (did you mean 'shop'?)"
+    )
+
+
+def test_unknown_type_and_bad_threads(tmp_path: Path) -> None:
+    project = project_at(tmp_path)
+    write_project(
+        tmp_path,
+        {
+            "profiles.yml": "shop:\n  target: a\n  outputs:\n"
+            "    a: {type: oracle}\n    b: {threads: 0}\n"
+        },
+    )
+    with pytest.raises(ConfigError) as info:
+        resolve_target(project, env={})
+    assert "unknown warehouse type 'oracle'" in info.value.message
+    with pytest.raises(ConfigError) as info:
+        resolve_target(project, env={}, target="b")
+    assert "'threads'" in info.value.message and "must be >= 1" in info.value.message
+
+
+def test_every_target_type_maps_to_a_dialect(tmp_path: Path) -> None:
+    project = project_at(tmp_path)
+    types = [
+        "duckdb",
+        "postgres",
+        "mysql",
+        "clickhouse",
+        "snowflake",
+        "bigquery",
+        "trino",
+        "databricks",
+        "redshift",
+    ]
+    outputs = "".join(f"    {t}: {{type: {t}}}\n" for t in types)
+    write_project(tmp_path, {"profiles.yml": f"shop:\n  target: duckdb\n  outputs:\n{outputs}"})
+    assert [resolve_target(project, env={}, target=t).dialect for t in types] == types

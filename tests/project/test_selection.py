@@ -1,0 +1,106 @@
+"""Selector syntax (SPEC §9): methods, wildcards, union, intersection, graph operators."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.project.helpers import FULL
+from tripl_cli.errors import TriplError
+from tripl_cli.project.loader import load_project
+from tripl_cli.project.model import Project
+from tripl_cli.project.selection import parse_selector, select_metrics, unmatched_selectors
+
+
+@pytest.fixture(scope="module")
+def full() -> Project:
+    project = load_project(FULL, env={}).project
+    assert project is not None
+    return project
+
+
+def sel(project: Project, *select: str, exclude: tuple[str, ...] = ()) -> set[str]:
+    return set(select_metrics(project, select, exclude))
+
+
+def test_empty_select_is_everything_in_project_order(full: Project) -> None:
+    assert select_metrics(full) == list(full.metrics)
+
+
+def test_methods(full: Project) -> None:
+    assert sel(full, "revenue") == sel(full, "metric:revenue") == {"revenue"}
+    assert sel(full, "fact_table:sessions") == {
+        "sessions",
+        "search_sessions",
+        "orders_per_session",
+    }
+    assert sel(full, "tag:finance") == {"revenue", "average_order_value"}
+    assert sel(full, "owner:finance") == {"revenue"}
+    assert sel(full, "kind:composition") == {"purchase_conversion", "orders_per_buyer"}
+    assert sel(full, "kind:sql") == {"active_sessions"}
+    assert sel(full, "status:draft") == {"big_us_orders"}
+    assert sel(full, "interval:1w") == {"min_order"}
+    assert (
+        sel(full, "path:metrics/traffic")
+        == sel(full, "path:metrics/traffic/")
+        == {
+            "sessions",
+            "search_sessions",
+            "orders_per_session",
+            "active_sessions",
+            "purchase_conversion",
+            "orders_per_buyer",
+        }
+    )
+    assert (
+        sel(full, "path:metrics/commerce.yml")
+        == sel(full, "path:metrics/c*")
+        == {
+            "orders_count",
+            "revenue",
+            "avg_order_amount",
+            "max_order",
+            "min_order",
+            "buyers",
+            "big_us_orders",
+            "average_order_value",
+        }
+    )
+
+
+def test_wildcards(full: Project) -> None:
+    assert sel(full, "orders_*") == {"orders_count", "orders_per_session", "orders_per_buyer"}
+    assert sel(full, "tag:comm*,kind:fact", exclude=("*order*",)) == {"revenue", "buyers"}
+
+
+def test_space_and_items_are_union_comma_is_intersection(full: Project) -> None:
+    assert sel(full, "revenue buyers") == sel(full, "revenue", "buyers") == {"revenue", "buyers"}
+    assert sel(full, "tag:commerce,tag:finance") == {"revenue", "average_order_value"}
+
+
+def test_graph_operators(full: Project) -> None:
+    assert sel(full, "+purchase_conversion") == {"purchase_conversion", "orders_count", "sessions"}
+    assert sel(full, "orders_count+") == {"orders_count", "purchase_conversion", "orders_per_buyer"}
+    assert sel(full, "+sessions+") == {"sessions", "purchase_conversion"}
+
+
+def test_exclude(full: Project) -> None:
+    assert sel(full, "kind:composition", exclude=("orders_per_buyer",)) == {"purchase_conversion"}
+
+
+def test_errors(full: Project) -> None:
+    with pytest.raises(TriplError) as info:
+        parse_selector("tags:x")
+    assert info.value.message == "unknown selector method 'tags' in 'tags:x'"
+    assert info.value.hint == "did you mean 'tag'?"
+    with pytest.raises(TriplError, match="not supported yet"):
+        select_metrics(full, ["state:modified"])
+    with pytest.raises(TriplError, match="has no value"):
+        parse_selector("tag:")
+    with pytest.raises(TriplError, match="empty selector"):
+        parse_selector("+")
+
+
+def test_unmatched_selectors_suggest_names(full: Project) -> None:
+    assert unmatched_selectors(full, ["revenu tag:commerce"]) == [
+        "'metric:revenu' matches no metric (did you mean 'revenue'?)"
+    ]

@@ -1,0 +1,152 @@
+"""Value kind, dependencies, dependency order and the normalized definition hash."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.project.helpers import FULL
+from tripl_cli.errors import TriplError
+from tripl_cli.project.loader import load_project
+from tripl_cli.project.model import Project
+from tripl_cli.project.semantics import (
+    definition_hash,
+    dependencies,
+    metrics_in_dependency_order,
+    value_kind,
+)
+from tripl_cli.types import ValueKind
+
+
+def load(root: Path) -> Project:
+    result = load_project(root, env={})
+    assert result.project is not None
+    return result.project
+
+
+@pytest.fixture(scope="module")
+def full() -> Project:
+    return load(FULL)
+
+
+def test_value_kinds(full: Project) -> None:
+    kinds = {name: value_kind(full, m) for name, m in full.metrics.items()}
+    counts = {n for n, k in kinds.items() if k is ValueKind.COUNT}
+    assert counts == {"orders_count", "buyers", "big_us_orders", "sessions", "search_sessions"}
+
+
+def test_dependencies(full: Project) -> None:
+    assert dependencies(full, full.metrics["revenue"]) == ["fact_table:orders"]
+    assert dependencies(full, full.metrics["average_order_value"]) == ["fact_table:orders"]
+    assert dependencies(full, full.metrics["orders_per_session"]) == [
+        "fact_table:orders",
+        "fact_table:sessions",
+    ]
+    assert dependencies(full, full.metrics["active_sessions"]) == []
+    assert dependencies(full, full.metrics["purchase_conversion"]) == [
+        "metric:orders_count",
+        "metric:sessions",
+    ]
+    assert dependencies(full, full.metrics["orders_per_buyer"]) == [
+        "metric:orders_count",
+        "fact_table:orders",
+    ]
+
+
+def test_dependency_order_puts_parts_first_and_is_stable(full: Project) -> None:
+    names = ["purchase_conversion", "revenue", "sessions", "orders_count"]
+    expected = ["orders_count", "sessions", "purchase_conversion", "revenue"]
+    assert metrics_in_dependency_order(full, names) == expected
+    plain = ["revenue", "buyers"]
+    assert metrics_in_dependency_order(full, plain) == plain
+
+
+def copy_full(tmp_path: Path) -> Path:
+    import shutil
+
+    target = tmp_path / "p"
+    shutil.copytree(FULL, target)
+    return target
+
+
+def hashes(root: Path) -> dict[str, str]:
+    project = load(root)
+    return {name: definition_hash(project, m) for name, m in project.metrics.items()}
+
+
+def edit(root: Path, rel: str, old: str, new: str) -> None:
+    path = root / rel
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_hash_ignores_presentation_and_follows_definitions(tmp_path: Path) -> None:
+    root = copy_full(tmp_path)
+    before = hashes(root)
+    assert len(set(before.values())) == len(before)
+    assert all(len(h) == 64 for h in before.values())
+
+    edit(root, "metrics/commerce.yml", "display_name: Orders", "display_name: All orders")
+    edit(root, "metrics/commerce.yml", "owner: finance", "owner: someone")
+    edit(root, "metrics/commerce.yml", "detection: {direction: down, sigma: 5}", "status: draft")
+    edit(root, "metrics/commerce.yml", "chunk: 2d", "chunk: 3d")
+    assert hashes(root) == before
+
+    # Renaming a row filter (and its uses) keeps the definition.
+    edit(root, "fact_tables/orders.yml", "- name: mobile", "- name: phones")
+    edit(root, "metrics/commerce.yml", "filters: [mobile]", "filters: [phones]")
+    assert hashes(root) == before
+
+    # Changing the fact table's SQL changes every metric on it, and compositions over them.
+    edit(root, "fact_tables/orders.yml", "FROM orders", "FROM raw.orders")
+    after = hashes(root)
+    changed = {n for n in before if before[n] != after[n]}
+    assert changed == {
+        "orders_count",
+        "revenue",
+        "avg_order_amount",
+        "max_order",
+        "min_order",
+        "buyers",
+        "big_us_orders",
+        "average_order_value",
+        "orders_per_session",
+        "purchase_conversion",
+        "orders_per_buyer",
+    }
+
+
+def test_hash_changes_with_filter_definition_interval_and_breakdowns(tmp_path: Path) -> None:
+    root = copy_full(tmp_path)
+    before = hashes(root)
+    edit(root, "fact_tables/orders.yml", "sql: status = 'completed'", "sql: status = 'done'")
+    edit(root, "metrics/commerce.yml", "interval: 6h", "interval: 1h")
+    edit(root, "metrics/traffic/traffic.yml", "breakdowns: [country]", "breakdowns: []")
+    after = hashes(root)
+    changed = {n for n in before if before[n] != after[n]}
+    assert changed == {
+        "revenue",
+        "buyers",
+        "average_order_value",
+        "max_order",
+        "sessions",
+        "purchase_conversion",
+    }
+
+
+def test_cycles_raise_in_dependency_order(tmp_path: Path) -> None:
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "tripl_project.yml").write_text("name: shop\n")
+    (tmp_path / "metrics" / "m.yml").write_text(
+        "metrics:\n"
+        "  - {name: a, kind: composition, numerator: b, denominator: b}\n"
+        "  - {name: b, kind: composition, numerator: a, denominator: a}\n"
+    )
+    project = load(tmp_path)
+    with pytest.raises(TriplError, match="composition cycle"):
+        metrics_in_dependency_order(project, ["a", "b"])
+    assert definition_hash(project, project.metrics["a"]) != definition_hash(
+        project, project.metrics["b"]
+    )

@@ -1,0 +1,80 @@
+"""Output formats of `tripl validate`: text, JSON, GitHub annotations."""
+
+from __future__ import annotations
+
+import json
+
+from tests.project.helpers import FULL, INVALID
+from tripl_cli.project.validate import (
+    format_github,
+    format_json,
+    format_text,
+    render,
+    validate_project,
+)
+
+
+def test_valid_project_text_summary() -> None:
+    result = validate_project(FULL, env={})
+    assert format_text(result) == "project 'shop' is valid (14 metrics, 2 fact tables)\n"
+    assert json.loads(format_json(result)) == {"valid": True, "errors": [], "warnings": []}
+    assert format_github(result) == ""
+
+
+def test_text_lists_every_issue_then_the_counts() -> None:
+    result = validate_project(INVALID / "unknown-filter", env={})
+    assert format_text(result) == (
+        "metrics/m.yml:6:15: error[unknown-filter]: metric 'orders_count': fact table 'orders' "
+        "has no row filter 'complete' (did you mean 'completed'?)\n"
+        "1 error, 0 warnings\n"
+    )
+
+
+def test_json_document() -> None:
+    result = validate_project(INVALID / "env-var-missing", env={})
+    document = json.loads(render(result, "json"))
+    assert document == {
+        "valid": False,
+        "errors": [
+            {
+                "path": "metrics/m.yml",
+                "line": 6,
+                "col": 12,
+                "rule": "env-var-missing",
+                "severity": "error",
+                "message": "environment variable 'TRIPL_FIXTURE_OWNER' is not set "
+                "and has no default",
+                "hint": "export TRIPL_FIXTURE_OWNER=... or give a default: "
+                "env_var('TRIPL_FIXTURE_OWNER', 'default')",
+            }
+        ],
+        "warnings": [],
+    }
+
+
+def test_warnings_alone_keep_the_project_valid() -> None:
+    result = validate_project(INVALID / "count-distinct-column", env={})
+    document = json.loads(format_json(result))
+    assert document["valid"] is True and document["errors"] == []
+    assert [w["rule"] for w in document["warnings"]] == ["count-distinct-column"]
+    assert format_text(result).endswith(
+        "project 'shop' is valid (1 metric, 1 fact table), 1 warning\n"
+    )
+
+
+def test_github_annotations_escape_properties_and_data() -> None:
+    result = validate_project(INVALID / "unknown-key", env={})
+    lines = format_github(result, path_prefix="projects/shop/").splitlines()
+    assert lines[0] == (
+        "::error file=projects/shop/metrics/m.yml,line=5,col=5,title=tripl unknown-key::"
+        "unknown key 'agregation' in metric 'revenue' (did you mean 'aggregation'?)"
+    )
+    warning = validate_project(INVALID / "empty-selection", env={})
+    assert format_github(warning) == (
+        "::warning file=alerts/a.yml,line=6,col=13,title=tripl empty-selection::"
+        "alert rule 'nothing' selects no metric ('tag:nope')\n"
+    )
+    no_project = validate_project(INVALID / "no-project", env={})
+    assert format_github(no_project).startswith(
+        "::error file=tripl_project.yml,title=tripl no-project::"
+    )

@@ -1,0 +1,1 @@
+"""Layer 1: reading a project from disk into validated, located definitions."""

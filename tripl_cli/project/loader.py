@@ -1,0 +1,315 @@
+"""Load a project from disk: tripl_project.yml, then every YAML file under the object paths.
+
+Loading never stops at the first problem: every file is read, every object validated, and
+then the cross-object rules run over whatever was valid, so one `tripl validate` shows
+everything wrong at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, cast
+
+from pydantic import ValidationError
+
+from tripl_cli.errors import Issue, ProjectInvalid, Severity, SourceLocation, TriplError
+from tripl_cli.project.locations import NodeLocation, ObjectSource
+from tripl_cli.project.model import ObjectKind, Project
+from tripl_cli.project.objects import Collected, add_object, validate_object
+from tripl_cli.project.rules import RuleContext, run_rules
+from tripl_cli.project.schema import TOP_LEVEL_KINDS, ProjectConfig
+from tripl_cli.project.schema_errors import ErrorContext, did_you_mean, issues_from_validation
+from tripl_cli.project.templating import TemplateRenderer
+from tripl_cli.project.yaml_source import YamlDocument, read_yaml
+
+logger = logging.getLogger(__name__)
+
+PROJECT_FILE = "tripl_project.yml"
+_PROJECT_FILES = (PROJECT_FILE, "tripl_project.yaml")
+_ROOT_FILES_SKIPPED = frozenset({*_PROJECT_FILES, "profiles.yml", "profiles.yaml"})
+_PATH_KEYS = ("fact-paths", "metric-paths", "alert-paths")
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """The project (None only when tripl_project.yml itself is unusable) and every issue."""
+
+    project: Project | None
+    issues: tuple[Issue, ...]
+    #: Values project files read from the environment (e.g. a webhook URL): never print them.
+    secrets: frozenset[str] = frozenset()
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity is Severity.WARNING]
+
+    @property
+    def ok(self) -> bool:
+        return self.project is not None and not self.errors
+
+
+def find_project_root(start: Path) -> Path:
+    """The nearest directory at or above `start` holding tripl_project.yml."""
+    here = start.resolve()
+    for directory in (here, *here.parents):
+        if any((directory / name).is_file() for name in _PROJECT_FILES):
+            return directory
+    raise TriplError(
+        f"no {PROJECT_FILE} found in {start} or any parent directory",
+        hint="run inside a tripl project, pass --project-dir, or create one with `tripl init`",
+    )
+
+
+def _project_file(root: Path) -> Path | None:
+    return next((root / n for n in _PROJECT_FILES if (root / n).is_file()), None)
+
+
+def _render_config(
+    doc: YamlDocument, cli_vars: Mapping[str, Any], env: Mapping[str, str]
+) -> tuple[dict[str, Any], dict[str, Any], list[Issue], frozenset[str]]:
+    """Render tripl_project.yml: its `vars:` first (they feed every other value)."""
+    data = cast(dict[str, Any], doc.data)
+    first = TemplateRenderer(env=env, variables=cli_vars)
+    raw_vars = data.get("vars")
+    project_vars: dict[str, Any] = {}
+    if isinstance(raw_vars, dict):
+        project_vars = first.render_tree(raw_vars, doc.node.children.get("vars", doc.node))
+    merged = {**project_vars, **cli_vars}
+    second = TemplateRenderer(env=env, variables=merged)
+    rest = {k: v for k, v in data.items() if k != "vars"}
+    rendered = second.render_tree(rest, doc.node)
+    if "vars" in data:
+        rendered["vars"] = project_vars if isinstance(raw_vars, dict) else raw_vars
+    secrets = frozenset(first.secrets | second.secrets)
+    return rendered, merged, [*first.issues, *second.issues], secrets
+
+
+def _fallback_config(data: Mapping[str, Any]) -> ProjectConfig:
+    """Paths and defaults from the keys that were fine, so object files still get checked."""
+    good: dict[str, Any] = {"name": "project"}
+    for key, value in data.items():
+        trial = {**good, str(key): value}
+        try:
+            ProjectConfig.model_validate(trial)
+        except ValidationError:
+            continue
+        good = trial
+    return ProjectConfig.model_validate(good)
+
+
+@dataclass
+class _ConfigLoad:
+    config: ProjectConfig | None  # None when tripl_project.yml is unusable
+    usable: ProjectConfig  # what to keep checking the other files with
+    variables: dict[str, Any]
+    path: str
+    issues: list[Issue]
+    #: The *-paths keys the user wrote, with where: a missing default folder is fine.
+    explicit_paths: dict[str, SourceLocation]
+    node: NodeLocation | None = None
+    secrets: frozenset[str] = field(default_factory=frozenset)
+
+
+def _load_config(root: Path, cli_vars: Mapping[str, Any], env: Mapping[str, str]) -> _ConfigLoad:
+    file = _project_file(root)
+    placeholder = ProjectConfig(name="project")
+    if file is None:
+        location = SourceLocation(PROJECT_FILE)
+        hint = "pass --project-dir with the folder that holds it, or run `tripl init`"
+        issue = Issue("no-project", f"{PROJECT_FILE} not found", location, hint=hint)
+        return _ConfigLoad(None, placeholder, dict(cli_vars), PROJECT_FILE, [issue], {})
+    rel = file.name
+    doc = read_yaml(file, rel)
+    issues = list(doc.issues)
+    if not isinstance(doc.data, dict):
+        if not issues:
+            message = f"{rel} must be a mapping with at least `name:`"
+            issues.append(Issue("wrong-type", message, doc.node.location))
+        return _ConfigLoad(None, placeholder, dict(cli_vars), rel, issues, {}, doc.node)
+    explicit = {key: doc.node.find(key) for key in _PATH_KEYS if key in doc.data}
+    data, merged_vars, render_issues, secrets = _render_config(doc, cli_vars, env)
+    issues += render_issues
+    try:
+        config = ProjectConfig.model_validate(data)
+    except ValidationError as exc:
+        issues += issues_from_validation(exc, ErrorContext(ProjectConfig, doc.node, rel))
+        usable = _fallback_config(data)
+        return _ConfigLoad(None, usable, merged_vars, rel, issues, explicit, doc.node, secrets)
+    return _ConfigLoad(config, config, merged_vars, rel, issues, explicit, doc.node, secrets)
+
+
+def _relative(root: Path, file: Path) -> str:
+    return Path(os.path.relpath(file, root)).as_posix()
+
+
+def _object_files(
+    root: Path, config: ProjectConfig, explicit: Mapping[str, SourceLocation]
+) -> Iterator[Path | Issue]:
+    """Every YAML file under the configured paths once, sorted; skips tripl's own folders."""
+    skipped_dirs = {(root / config.target_path).resolve(), (root / ".tripl").resolve()}
+    groups = [
+        ("fact-paths", config.fact_paths),
+        ("metric-paths", config.metric_paths),
+        ("alert-paths", config.alert_paths),
+    ]
+    seen: set[Path] = set()
+    found: list[Path] = []
+    for key, paths in groups:
+        for entry in paths:
+            base = (root / entry).resolve()
+            if not base.exists():
+                if key in explicit:
+                    message = f"{key} entry '{entry}' does not exist"
+                    yield Issue("missing-path", message, explicit[key], Severity.WARNING)
+                continue
+            candidates = [base] if base.is_file() else base.rglob("*")
+            for file in candidates:
+                if file.suffix not in (".yml", ".yaml") or not file.is_file():
+                    continue
+                resolved = file.resolve()
+                parts = resolved.relative_to(base).parts if resolved != base else ()
+                if any(p.startswith(".") for p in parts[:-1]) or resolved in seen:
+                    continue
+                if any(d == resolved or d in resolved.parents for d in skipped_dirs):
+                    continue
+                if resolved.parent == root.resolve() and resolved.name in _ROOT_FILES_SKIPPED:
+                    continue
+                seen.add(resolved)
+                found.append(file)
+    yield from sorted(found, key=lambda f: _relative(root, f))
+
+
+def _read_objects(
+    root: Path, file: Path, renderer: TemplateRenderer, collected: Collected
+) -> list[Issue]:
+    rel = _relative(root, file)
+    doc = read_yaml(file, rel)
+    issues = list(doc.issues)
+    if doc.data is None:
+        return issues
+    if not isinstance(doc.data, dict):
+        kinds = ", ".join(f"`{k}:`" for k in TOP_LEVEL_KINDS)
+        message = f"a project file must be a mapping of lists ({kinds})"
+        return [*issues, Issue("wrong-type", message, doc.node.location)]
+    for key, items in doc.data.items():
+        issues += _read_list(str(key), items, doc.node, renderer, collected, rel)
+    return issues
+
+
+def _read_list(
+    key: str,
+    items: Any,
+    node: NodeLocation,
+    renderer: TemplateRenderer,
+    collected: Collected,
+    rel: str,
+) -> list[Issue]:
+    if key not in TOP_LEVEL_KINDS:
+        allowed = ", ".join(TOP_LEVEL_KINDS)
+        hint = did_you_mean(key, TOP_LEVEL_KINDS)
+        message = f"unknown top-level key '{key}' (allowed: {allowed}){hint}"
+        return [Issue("unknown-key", message, node.key(key))]
+    list_node = node.children.get(key, node)
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        message = f"`{key}:` must be a list, got a {type(items).__name__}"
+        return [Issue("wrong-type", message, list_node.location)]
+    kind = cast(ObjectKind, TOP_LEVEL_KINDS[key])
+    issues: list[Issue] = []
+    for index, raw in enumerate(items):
+        item_node = list_node.children.get(index, list_node)
+        rendered_before = len(renderer.issues)
+        data = renderer.render_tree(raw, item_node)
+        template_issues = renderer.issues[rendered_before:]
+        issues += template_issues
+        obj, problems = validate_object(kind, data, item_node, f"{key}[{index}]")
+        # A value whose template failed is reported once, not again as a wrong type.
+        failed = {issue.location for issue in template_issues}
+        issues += [p for p in problems if p.location not in failed]
+        issues += add_object(collected, kind, obj, data, ObjectSource(rel, item_node))
+    return issues
+
+
+def load_project(
+    project_dir: Path,
+    *,
+    cli_vars: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    dialect: str | None = None,
+) -> LoadResult:
+    """Read, render and validate a project; all issues in one pass, never an exception.
+
+    `dialect` (the target's sqlglot dialect, when known) makes SQL checks exact; without it
+    the SQL is parsed permissively.
+    """
+    root = Path(project_dir)
+    environ = os.environ if env is None else env
+    loaded = _load_config(root, cli_vars or {}, environ)
+    if _project_file(root) is None:
+        return LoadResult(None, tuple(loaded.issues))
+    config, usable, merged_vars, config_path, issues = (
+        loaded.config,
+        loaded.usable,
+        loaded.variables,
+        loaded.path,
+        loaded.issues,
+    )
+    raw_keys = loaded.explicit_paths
+    renderer = TemplateRenderer(env=environ, variables=merged_vars)
+    collected = Collected()
+    for entry in _object_files(root, usable, raw_keys):
+        if isinstance(entry, Issue):
+            issues.append(entry)
+        else:
+            issues += _read_objects(root, entry, renderer, collected)
+    project = Project(
+        root=root,
+        config=usable,
+        fact_tables=collected.objects["fact_table"],
+        metrics=collected.objects["metric"],
+        destinations=collected.objects["destination"],
+        alert_rules=collected.objects["alert_rule"],
+        sources=collected.sources,
+        config_path=config_path,
+    )
+    invalid = {kind: frozenset(names) for kind, names in collected.invalid.items()}
+    issues += run_rules(RuleContext(project, invalid, dialect, loaded.node))
+    secrets = frozenset(renderer.secrets | loaded.secrets)
+    ordered = tuple(_masked(issue, secrets) for issue in sorted(issues, key=_position))
+    logger.debug("loaded %s: %d issues", root, len(ordered))
+    return LoadResult(project if config is not None else None, ordered, secrets)
+
+
+def _masked(issue: Issue, secrets: frozenset[str]) -> Issue:
+    """Issue messages quote values; those read from the environment must not show."""
+    message = issue.message
+    for secret in sorted(secrets, key=len, reverse=True):
+        message = message.replace(secret, "****")
+    return issue if message == issue.message else replace(issue, message=message)
+
+
+def _position(issue: Issue) -> tuple[str, int, int]:
+    return (issue.location.path, issue.location.line, issue.location.col)
+
+
+def load_project_or_raise(
+    project_dir: Path,
+    *,
+    cli_vars: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    dialect: str | None = None,
+) -> Project:
+    """The project, or `ProjectInvalid` carrying every issue when there is any error."""
+    result = load_project(project_dir, cli_vars=cli_vars, env=env, dialect=dialect)
+    if result.project is None or result.errors:
+        raise ProjectInvalid(issues=list(result.issues))
+    return result.project

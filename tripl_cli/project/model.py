@@ -1,0 +1,71 @@
+"""The loaded `Project`: validated definitions plus where each came from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from tripl_cli.errors import SourceLocation
+from tripl_cli.project.locations import ObjectSource
+from tripl_cli.project.schema import (
+    AlertRule,
+    AnyMetric,
+    AppriseDestination,
+    CommandDestination,
+    EmailDestination,
+    FactTable,
+    FileDestination,
+    ProjectConfig,
+    SlackDestination,
+    TelegramDestination,
+    WebhookDestination,
+)
+from tripl_cli.timegrid import Interval
+
+ObjectKind = Literal["fact_table", "metric", "destination", "alert_rule"]
+AnyDestination = (
+    SlackDestination
+    | WebhookDestination
+    | EmailDestination
+    | TelegramDestination
+    | CommandDestination
+    | FileDestination
+    | AppriseDestination
+)
+
+
+@dataclass(frozen=True)
+class Project:
+    """Everything a project declares, keyed by name, in file order."""
+
+    root: Path
+    config: ProjectConfig
+    fact_tables: Mapping[str, FactTable] = field(default_factory=dict)
+    metrics: Mapping[str, AnyMetric] = field(default_factory=dict)
+    destinations: Mapping[str, AnyDestination] = field(default_factory=dict)
+    alert_rules: Mapping[str, AlertRule] = field(default_factory=dict)
+    sources: Mapping[tuple[ObjectKind, str], ObjectSource] = field(default_factory=dict)
+    config_path: str = "tripl_project.yml"
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def target_dir(self) -> Path:
+        return self.root / self.config.target_path
+
+    def interval_of(self, metric: AnyMetric) -> Interval:
+        return metric.interval or self.config.defaults.interval
+
+    def source_of(self, kind: ObjectKind, name: str) -> ObjectSource | None:
+        return self.sources.get((kind, name))
+
+    def location_of(self, kind: ObjectKind, name: str, *path: str | int) -> SourceLocation:
+        """The most precise location of `path` inside the named object (file only if unknown)."""
+        source = self.sources.get((kind, name))
+        if source is None:
+            return SourceLocation(self.config_path)
+        return source.find(*path)

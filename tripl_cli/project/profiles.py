@@ -1,0 +1,192 @@
+"""profiles.yml: find it, pick the profile and target, render only that target's output.
+
+Only the chosen output is rendered, so `prod`'s env vars need not exist on a laptop that
+runs `dev`. Every value read through `env_var()` is a secret: callers mask it with
+`ResolvedTarget.mask` before printing anything that might contain it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from pydantic import ValidationError
+
+from tripl_cli.errors import ConfigError, Issue, SourceLocation
+from tripl_cli.project.locations import NodeLocation
+from tripl_cli.project.model import Project
+from tripl_cli.project.schema import ProfileTarget
+from tripl_cli.project.schema_errors import ErrorContext, did_you_mean, issues_from_validation
+from tripl_cli.project.templating import TemplateRenderer
+from tripl_cli.project.yaml_source import YamlDocument, read_yaml
+
+logger = logging.getLogger(__name__)
+
+PROFILES_FILE = "profiles.yml"
+PROFILES_DIR_ENV = "TRIPL_PROFILES_DIR"
+#: Warehouse `type` → sqlglot dialect. The last three are compile-only.
+TARGET_DIALECTS: Mapping[str, str] = MappingProxyType(
+    {
+        "duckdb": "duckdb",
+        "postgres": "postgres",
+        "mysql": "mysql",
+        "clickhouse": "clickhouse",
+        "snowflake": "snowflake",
+        "bigquery": "bigquery",
+        "trino": "trino",
+        "databricks": "databricks",
+        "redshift": "redshift",
+    }
+)
+MASK = "****"
+
+
+@dataclass(frozen=True)
+class ResolvedTarget:
+    profile: str
+    name: str
+    config: Mapping[str, Any]  # rendered output incl. 'type', 'state', 'threads'
+    profiles_path: Path
+    secrets: frozenset[str]  # values that came from env_var(): never print them
+
+    @property
+    def type(self) -> str:
+        return str(self.config["type"])
+
+    @property
+    def dialect(self) -> str:
+        return TARGET_DIALECTS[self.type]
+
+    def mask(self, text: str) -> str:
+        """`text` with every secret replaced by ****; longest first so overlaps mask fully."""
+        return _masked(text, self.secrets)
+
+
+def profiles_candidates(
+    project: Project, profiles_dir: Path | None, env: Mapping[str, str]
+) -> list[Path]:
+    """Where profiles.yml is looked for, in order (SPEC §1.2)."""
+    if profiles_dir is not None:
+        return [Path(profiles_dir) / PROFILES_FILE]
+    out: list[Path] = []
+    if env.get(PROFILES_DIR_ENV):
+        out.append(Path(env[PROFILES_DIR_ENV]) / PROFILES_FILE)
+    out.append(project.root / PROFILES_FILE)
+    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    out.append(home / ".tripl" / PROFILES_FILE)
+    return out
+
+
+def find_profiles(project: Project, profiles_dir: Path | None, env: Mapping[str, str]) -> Path:
+    candidates = profiles_candidates(project, profiles_dir, env)
+    for path in candidates:
+        if path.is_file():
+            return path
+    looked = ", ".join(str(p) for p in candidates)
+    hint = "create profiles.yml in the project root, or pass --profiles-dir"
+    if profiles_dir is not None:
+        hint = "check --profiles-dir: it must be the folder that holds profiles.yml"
+    raise ConfigError(f"no profiles.yml found (looked in: {looked})", hint=hint)
+
+
+def _fail(issues: list[Issue], what: str, secrets: frozenset[str] = frozenset()) -> ConfigError:
+    lines = "\n".join(f"  {_masked(issue.render(), secrets)}" for issue in issues)
+    first = issues[0]
+    return ConfigError(f"{what}:\n{lines}", location=first.location, hint=first.hint)
+
+
+def _masked(text: str, secrets: frozenset[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
+
+
+def _mapping(doc: YamlDocument, value: Any, path: tuple[str, ...], what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        location = doc.node.find(*path)
+        raise ConfigError(f"{what} must be a mapping", location=location)
+    return value
+
+
+def _pick(
+    options: Mapping[str, Any], wanted: str, what: str, location: SourceLocation, hint: str
+) -> Any:
+    if wanted in options:
+        return options[wanted]
+    names = ", ".join(sorted(str(k) for k in options)) or "none"
+    suggestion = did_you_mean(wanted, map(str, options))
+    raise ConfigError(
+        f"{what} '{wanted}' not found (available: {names}){suggestion}",
+        location=location,
+        hint=hint,
+    )
+
+
+def resolve_target(
+    project: Project,
+    *,
+    profiles_dir: Path | None = None,
+    target: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> ResolvedTarget:
+    """The connection settings tripl should use, rendered, with the secrets they hold."""
+    environ = os.environ if env is None else env
+    path = find_profiles(project, profiles_dir, environ)
+    rel = str(path)
+    doc = read_yaml(path, rel)
+    if doc.issues:
+        raise _fail(list(doc.issues), f"{rel} is not valid YAML")
+    profiles = _mapping(doc, doc.data, (), rel)
+    name = project.config.profile_name
+    hint = f"set `profile:` in {project.config_path} or add a '{name}:' profile to {rel}"
+    raw_profile = _pick(profiles, name, "profile", doc.node.location, hint)
+    profile = _mapping(doc, raw_profile, (name,), f"profile '{name}'")
+    renderer = TemplateRenderer(env=environ, variables=project.config.vars)
+    profile_node = doc.node.children.get(name, doc.node)
+    target_node = profile_node.children.get("target", profile_node)
+    default_target = renderer.render_tree(profile.get("target"), target_node)
+    chosen = target or default_target
+    if not isinstance(chosen, str) or not chosen:
+        raise ConfigError(
+            f"profile '{name}' has no default `target:`",
+            location=profile_node.location,
+            hint="add `target: dev` to the profile or pass --target",
+        )
+    outputs = _mapping(doc, profile.get("outputs"), (name, "outputs"), f"profile '{name}' outputs")
+    outputs_node = profile_node.children.get("outputs", profile_node)
+    raw_output = _pick(
+        outputs, chosen, "target", outputs_node.location, "pass --target with one of them"
+    )
+    output_node = outputs_node.children.get(chosen, outputs_node)
+    what = f"target '{chosen}'"
+    raw = _mapping(doc, raw_output, (name, "outputs", chosen), what)
+    rendered = renderer.render_tree(raw, output_node)
+    secrets = frozenset(renderer.secrets)
+    if renderer.issues:
+        raise _fail(renderer.issues, f"{what} of profile '{name}' cannot be rendered", secrets)
+    config = _validate_output(rendered, output_node, what, secrets)
+    logger.debug("using profile %s, target %s from %s", name, chosen, rel)
+    return ResolvedTarget(name, chosen, MappingProxyType(config), path, secrets)
+
+
+def _validate_output(
+    rendered: dict[str, Any], node: NodeLocation, what: str, secrets: frozenset[str]
+) -> dict[str, Any]:
+    try:
+        output = ProfileTarget.model_validate(rendered)
+    except ValidationError as exc:
+        issues = issues_from_validation(exc, ErrorContext(ProfileTarget, node, what))
+        raise _fail(issues, f"{what} is invalid", secrets) from None
+    if output.type not in TARGET_DIALECTS:
+        allowed = ", ".join(TARGET_DIALECTS)
+        raise ConfigError(
+            f"{what}: unknown warehouse type '{output.type}' (use one of {allowed})"
+            f"{did_you_mean(output.type, TARGET_DIALECTS)}",
+            location=node.find("type"),
+        )
+    return {**rendered, "type": output.type, "threads": output.threads, "state": output.state}

@@ -1,0 +1,388 @@
+"""The pydantic schema of every object a project declares (SPEC §1–§3, §8).
+
+Models are frozen and forbid unknown keys. They hold definitions only: where each object
+came from lives beside them in `tripl_cli.project.locations`, so a definition's hash never
+depends on its position in a file. Cross-object rules (references, cycles, SQL safety)
+live in `tripl_cli.project.rules`, not here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from tripl_cli.timegrid import Interval
+
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+Scalar = str | int | float | bool
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# --------------------------------------------------------------------------- fact tables
+class ColumnType(StrEnum):
+    NUMBER = "number"
+    STRING = "string"
+    BOOL = "bool"
+    TIMESTAMP = "timestamp"
+
+
+class ColumnDef(StrictModel):
+    name: str
+    type: ColumnType
+    description: str | None = None
+
+
+class Operator(StrEnum):
+    EQ = "eq"
+    NE = "ne"
+    GT = "gt"
+    GTE = "gte"
+    LT = "lt"
+    LTE = "lte"
+    IN = "in"
+    NOT_IN = "not_in"
+    CONTAINS = "contains"
+    NOT_CONTAINS = "not_contains"
+    LIKE = "like"
+    NOT_LIKE = "not_like"
+    IS_NULL = "is_null"
+    IS_NOT_NULL = "is_not_null"
+    IS_TRUE = "is_true"
+    IS_FALSE = "is_false"
+
+
+NO_VALUE_OPERATORS = frozenset(
+    {Operator.IS_NULL, Operator.IS_NOT_NULL, Operator.IS_TRUE, Operator.IS_FALSE}
+)
+LIST_OPERATORS = frozenset({Operator.IN, Operator.NOT_IN})
+TEXT_OPERATORS = frozenset(
+    {Operator.CONTAINS, Operator.NOT_CONTAINS, Operator.LIKE, Operator.NOT_LIKE}
+)
+
+
+class Condition(StrictModel):
+    """`{column, operator, value}`: rendered as an escaped literal, never spliced as text."""
+
+    column: str
+    operator: Operator
+    value: Scalar | list[Scalar] | None = None
+
+    @model_validator(mode="after")
+    def _value_fits_operator(self) -> Condition:
+        op, value = self.operator, self.value
+        if op in NO_VALUE_OPERATORS:
+            if value is not None:
+                raise ValueError(f"operator '{op.value}' takes no value; remove `value`")
+        elif op in LIST_OPERATORS:
+            if not isinstance(value, list) or not value:
+                raise ValueError(f"operator '{op.value}' needs a non-empty list `value`")
+        elif value is None:
+            raise ValueError(f"operator '{op.value}' needs a `value`")
+        elif isinstance(value, list):
+            raise ValueError(f"operator '{op.value}' takes one value, not a list; use 'in'")
+        elif op in TEXT_OPERATORS and not isinstance(value, str):
+            raise ValueError(f"operator '{op.value}' needs a string `value`")
+        return self
+
+
+class RowFilter(StrictModel):
+    """A named row filter: either a boolean SQL fragment or a list of conditions."""
+
+    name: Name
+    description: str | None = None
+    sql: str | None = None
+    conditions: list[Condition] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> RowFilter:
+        if (self.sql is None) == (self.conditions is None):
+            raise ValueError("a row filter needs exactly one of `sql` or `conditions`")
+        return self
+
+
+class FactTable(StrictModel):
+    name: Name
+    display_name: str | None = None
+    description: str | None = None
+    sql: str
+    timestamp_column: str
+    columns: list[ColumnDef] | None = None
+    identifier_columns: list[str] = Field(default_factory=list)
+    row_filters: list[RowFilter] = Field(default_factory=list)
+    owner: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    def row_filter(self, name: str) -> RowFilter | None:
+        return next((f for f in self.row_filters if f.name == name), None)
+
+
+# --------------------------------------------------------------------------- metrics
+class Aggregation(StrEnum):
+    COUNT = "count"
+    SUM = "sum"
+    AVG = "avg"
+    MIN = "min"
+    MAX = "max"
+    COUNT_DISTINCT = "count_distinct"
+
+
+class MetricStatus(StrEnum):
+    ACTIVE = "active"
+    DRAFT = "draft"  # compiled, not collected
+    ARCHIVED = "archived"  # not collected, history kept
+
+
+class Measure(StrictModel):
+    """One aggregate over one fact table, with its row filters (all combined with AND)."""
+
+    fact_table: Name
+    aggregation: Aggregation
+    column: str | None = None
+    filters: list[Name] = Field(default_factory=list)
+    where: str | None = None
+    conditions: list[Condition] = Field(default_factory=list)
+
+
+class MetricBase(StrictModel):
+    name: Name
+    display_name: str | None = None
+    description: str | None = None
+    unit: str | None = None
+    owner: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    status: MetricStatus = MetricStatus.ACTIVE
+    interval: Interval | None = None  # None: the project's defaults.interval
+    breakdowns: list[str] = Field(default_factory=list)
+    breakdown_limit: Annotated[int, Field(ge=1)] | None = 10
+    chunk: str | None = None  # a duration such as `7d`; parsed by the rules
+    detection: dict[str, Any] | None = None  # per-metric overrides of §7
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class FactMetric(MetricBase):
+    """`kind: fact`: a single aggregate, or a ratio of `numerator` over `denominator`."""
+
+    kind: Literal["fact"]
+    fact_table: Name | None = None
+    aggregation: Aggregation | None = None
+    column: str | None = None
+    filters: list[Name] = Field(default_factory=list)
+    where: str | None = None
+    conditions: list[Condition] = Field(default_factory=list)
+    numerator: Measure | None = None
+    denominator: Measure | None = None
+
+    @model_validator(mode="after")
+    def _single_or_ratio(self) -> FactMetric:
+        single = self.fact_table is not None or self.aggregation is not None
+        ratio = self.numerator is not None or self.denominator is not None
+        if single and ratio:
+            raise ValueError(
+                "a fact metric is either a single aggregate (fact_table, aggregation) "
+                "or a ratio (numerator, denominator), not both"
+            )
+        if ratio and (self.numerator is None or self.denominator is None):
+            raise ValueError("a ratio needs both `numerator` and `denominator`")
+        if not ratio and (self.fact_table is None or self.aggregation is None):
+            raise ValueError("a fact metric needs `fact_table` and `aggregation`")
+        if ratio and (self.column or self.filters or self.where or self.conditions):
+            raise ValueError(
+                "on a ratio, put column/filters/where/conditions inside numerator/denominator"
+            )
+        return self
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.numerator is not None
+
+    def measures(self) -> list[Measure]:
+        """The aggregates this metric needs: one, or numerator then denominator."""
+        if self.numerator is not None and self.denominator is not None:
+            return [self.numerator, self.denominator]
+        assert self.fact_table is not None and self.aggregation is not None
+        return [
+            Measure(
+                fact_table=self.fact_table,
+                aggregation=self.aggregation,
+                column=self.column,
+                filters=self.filters,
+                where=self.where,
+                conditions=self.conditions,
+            )
+        ]
+
+
+class SqlMetric(MetricBase):
+    """`kind: sql`: the user's own query returning one row per bucket."""
+
+    kind: Literal["sql"]
+    sql: str
+    time_column: str = "bucket"
+    value_column: str = "value"
+
+
+class PerDistinct(StrictModel):
+    fact_table: Name
+    column: str
+
+
+class CompositionMetric(MetricBase):
+    """`kind: composition`: built bucket by bucket from other metrics' stored series."""
+
+    kind: Literal["composition"]
+    numerator: Name
+    denominator: Name | None = None
+    per_distinct: PerDistinct | None = None
+
+    @model_validator(mode="after")
+    def _one_divisor(self) -> CompositionMetric:
+        if (self.denominator is None) == (self.per_distinct is None):
+            raise ValueError("a composition needs exactly one of `denominator` or `per_distinct`")
+        return self
+
+
+Metric = Annotated[FactMetric | SqlMetric | CompositionMetric, Field(discriminator="kind")]
+AnyMetric = FactMetric | SqlMetric | CompositionMetric
+
+
+# --------------------------------------------------------------------------- alerts (§8)
+class DestinationBase(StrictModel):
+    name: Name
+    timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
+
+
+class SlackDestination(DestinationBase):
+    type: Literal["slack"]
+    url: str
+
+
+class WebhookDestination(DestinationBase):
+    type: Literal["webhook"]
+    url: str
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class EmailDestination(DestinationBase):
+    type: Literal["email"]
+    host: str
+    port: int = 587
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password: str | None = None
+    from_address: str = Field(alias="from")
+    to: list[str] = Field(min_length=1)
+
+
+class TelegramDestination(DestinationBase):
+    type: Literal["telegram"]
+    bot_token: str
+    chat_id: str
+
+
+class CommandDestination(DestinationBase):
+    type: Literal["command"]
+    command: list[str] = Field(min_length=1)
+
+
+class FileDestination(DestinationBase):
+    type: Literal["file"]
+    path: str
+
+
+class AppriseDestination(DestinationBase):
+    type: Literal["apprise"]
+    url: str
+
+
+Destination = Annotated[
+    SlackDestination
+    | WebhookDestination
+    | EmailDestination
+    | TelegramDestination
+    | CommandDestination
+    | FileDestination
+    | AppriseDestination,
+    Field(discriminator="type"),
+]
+
+
+class QuietHours(StrictModel):
+    start: time
+    end: time
+    timezone: str = "UTC"
+
+
+class AlertRule(StrictModel):
+    name: Name
+    destination: Name
+    select: str = "*"
+    exclude: str | None = None
+    direction: Literal["up", "down", "both"] = "both"
+    min_percent_delta: Annotated[float, Field(ge=0)] = 0.0
+    min_absolute_delta: Annotated[float, Field(ge=0)] = 0.0
+    min_expected: Annotated[float, Field(ge=0)] | None = None
+    cooldown: str = "24h"
+    notify_resolved: bool = True
+    muted_until: datetime | None = None
+    group: bool = False
+    group_limit: Annotated[int, Field(ge=1)] = 10
+    quiet_hours: QuietHours | None = None
+    template: str | None = None
+
+
+# --------------------------------------------------------------------------- project file
+class Defaults(StrictModel):
+    interval: Interval = Interval.D1
+    lookback: Annotated[int, Field(ge=0)] = 2
+    initial_buckets: Annotated[int, Field(ge=1)] = 30
+
+
+class ProjectConfig(StrictModel):
+    """`tripl_project.yml` (SPEC §1.1)."""
+
+    name: Name
+    profile: str | None = None
+    config_version: int = Field(default=1, alias="config-version")
+    fact_paths: list[str] = Field(default_factory=lambda: ["fact_tables"], alias="fact-paths")
+    metric_paths: list[str] = Field(default_factory=lambda: ["metrics"], alias="metric-paths")
+    alert_paths: list[str] = Field(default_factory=lambda: ["alerts"], alias="alert-paths")
+    target_path: str = Field(default="target", alias="target-path")
+    defaults: Defaults = Field(default_factory=Defaults)
+    detection: dict[str, Any] = Field(default_factory=dict)
+    vars: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def profile_name(self) -> str:
+        return self.profile or self.name
+
+
+class ProfileTarget(BaseModel):
+    """One output of a profile; warehouse-specific keys are checked by its adapter."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    type: str = "duckdb"
+    threads: Annotated[int, Field(ge=1, le=64)] = 1
+    state: str | None = None
+
+
+class Profile(StrictModel):
+    target: str
+    outputs: dict[str, ProfileTarget] = Field(min_length=1)
+
+
+#: The top-level lists any project YAML file may hold, and the model of their items.
+TOP_LEVEL_KINDS: dict[str, str] = {
+    "fact_tables": "fact_table",
+    "metrics": "metric",
+    "destinations": "destination",
+    "alert_rules": "alert_rule",
+}

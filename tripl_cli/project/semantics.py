@@ -1,0 +1,152 @@
+"""What a metric means beyond its YAML: value kind, dependencies, identity of its values.
+
+`definition_hash` covers exactly what changes a metric's values (SPEC §4): a new
+description or owner keeps history; a new filter, column or interval drops and recollects
+it. Row filters enter by definition, not by name, so renaming a filter changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from tripl_cli.errors import TriplError
+from tripl_cli.project.model import Project
+from tripl_cli.project.schema import (
+    Aggregation,
+    AnyMetric,
+    CompositionMetric,
+    Condition,
+    FactMetric,
+    FactTable,
+    Measure,
+    SqlMetric,
+)
+from tripl_cli.types import ValueKind
+
+#: Bump when the hashed representation changes meaning (forces recollection everywhere).
+HASH_VERSION = 1
+_COUNT_SHAPED = frozenset({Aggregation.COUNT, Aggregation.COUNT_DISTINCT})
+
+
+def value_kind(project: Project, metric: AnyMetric) -> ValueKind:
+    """Count-shaped (fact count / count_distinct) or fractional (everything else)."""
+    del project  # kinds depend on the metric alone today; kept for a stable signature
+    if isinstance(metric, FactMetric) and not metric.is_ratio:
+        return ValueKind.COUNT if metric.aggregation in _COUNT_SHAPED else ValueKind.FRACTIONAL
+    return ValueKind.FRACTIONAL
+
+
+def dependencies(project: Project, metric: AnyMetric) -> list[str]:
+    """What a metric reads: `fact_table:<name>` and `metric:<name>`, in first-use order."""
+    del project
+    out: list[str] = []
+    if isinstance(metric, FactMetric):
+        out = [f"fact_table:{m.fact_table}" for m in metric.measures()]
+    elif isinstance(metric, CompositionMetric):
+        out = [f"metric:{p}" for p in (metric.numerator, metric.denominator) if p is not None]
+        if metric.per_distinct is not None:
+            out.append(f"fact_table:{metric.per_distinct.fact_table}")
+    return list(dict.fromkeys(out))
+
+
+def _conditions(conditions: Iterable[Condition]) -> list[Any]:
+    items = [c.model_dump(mode="json") for c in conditions]
+    return sorted(items, key=lambda c: json.dumps(c, sort_keys=True))  # AND is commutative
+
+
+def _table(table: FactTable | None, name: str) -> dict[str, Any]:
+    if table is None:
+        return {"missing": name}
+    return {"sql": table.sql, "timestamp_column": table.timestamp_column}
+
+
+def _measure(project: Project, measure: Measure) -> dict[str, Any]:
+    table = project.fact_tables.get(measure.fact_table)
+    filters: list[Any] = []
+    for name in measure.filters:
+        found = table.row_filter(name) if table is not None else None
+        if found is None:
+            filters.append({"missing": name})
+        else:
+            filters.append({"sql": found.sql, "conditions": _conditions(found.conditions or [])})
+    return {
+        "table": _table(table, measure.fact_table),
+        "aggregation": measure.aggregation.value,
+        "column": measure.column,
+        "filters": sorted(filters, key=lambda f: json.dumps(f, sort_keys=True)),
+        "where": measure.where,
+        "conditions": _conditions(measure.conditions),
+    }
+
+
+def _definition(project: Project, metric: AnyMetric, seen: frozenset[str]) -> dict[str, Any]:
+    base: dict[str, Any] = {"v": HASH_VERSION, "kind": metric.kind}
+    base["interval"] = project.interval_of(metric).value
+    if isinstance(metric, FactMetric):
+        base["measures"] = [_measure(project, m) for m in metric.measures()]
+        base["ratio"] = metric.is_ratio
+        base["breakdowns"] = list(metric.breakdowns)
+        base["breakdown_limit"] = metric.breakdown_limit
+    elif isinstance(metric, SqlMetric):
+        base["sql"] = metric.sql
+        base["columns"] = [metric.time_column, metric.value_column]
+    else:
+        base["parts"] = {
+            key: _part_hash(project, part, seen)
+            for key, part in (("numerator", metric.numerator), ("denominator", metric.denominator))
+            if part is not None
+        }
+        if metric.per_distinct is not None:
+            table = project.fact_tables.get(metric.per_distinct.fact_table)
+            base["per_distinct"] = {
+                "table": _table(table, metric.per_distinct.fact_table),
+                "column": metric.per_distinct.column,
+            }
+    return base
+
+
+def _part_hash(project: Project, name: str, seen: frozenset[str]) -> str:
+    part = project.metrics.get(name)
+    if part is None or name in seen:  # unknown or cyclic: validation reports it
+        return f"unresolved:{name}"
+    return _hash(project, part, seen | {name})
+
+
+def _hash(project: Project, metric: AnyMetric, seen: frozenset[str]) -> str:
+    canonical = json.dumps(_definition(project, metric, seen), sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def definition_hash(project: Project, metric: AnyMetric) -> str:
+    """sha256 of a canonical JSON of only what changes the metric's values."""
+    return _hash(project, metric, frozenset({metric.name}))
+
+
+def metrics_in_dependency_order(project: Project, names: Iterable[str]) -> list[str]:
+    """`names` ordered so a composition comes after the metrics it reads (stable otherwise)."""
+    wanted = list(dict.fromkeys(names))
+    chosen = set(wanted)
+    order: list[str] = []
+    state: dict[str, str] = {}
+
+    def visit(name: str, path: list[str]) -> None:
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "visiting":
+            cycle = " -> ".join([*path[path.index(name) :], name])
+            raise TriplError(f"composition cycle: {cycle}", hint="run `tripl validate`")
+        state[name] = "visiting"
+        metric = project.metrics.get(name)
+        if isinstance(metric, CompositionMetric):
+            for part in (metric.numerator, metric.denominator):
+                if part is not None and part in chosen:
+                    visit(part, [*path, name])
+        state[name] = "done"
+        order.append(name)
+
+    for name in wanted:
+        visit(name, [])
+    return order
