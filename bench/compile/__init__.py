@@ -1,0 +1,1 @@
+"""Compile benchmark: `python -m bench.compile` (see run.py)."""

@@ -1,0 +1,5 @@
+"""`python -m bench.compile`."""
+
+from bench.compile.run import main
+
+raise SystemExit(main())
