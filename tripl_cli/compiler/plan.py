@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import sqlglot.errors
 from sqlglot import exp
 
 from tripl_cli.compiler.aggregates import AggregateSet, MeasureColumns
@@ -239,6 +240,15 @@ class _PlanBuilder:
 
     def _query(self, key: ScanKey, scan: _Scan, query_id: str, base: str) -> CompiledQuery:
         tree = self._tree(key, scan)
+        try:
+            sql = self.rules.render(tree)
+        except sqlglot.errors.SqlglotError as exc:
+            # e.g. a user's date_trunc('hour', …) that sqlglot cannot express in MySQL.
+            what = "sql metric" if key.kind == "sql_metric" else "fact table"
+            raise TriplError(
+                f"cannot render the {what} '{key.source}' in {self.rules.name}: {exc}",
+                hint="rewrite that SQL with functions the target dialect supports",
+            ) from None
         return CompiledQuery(
             id=query_id,
             kind=key.kind,
@@ -247,7 +257,7 @@ class _PlanBuilder:
             window=key.window,
             breakdown=key.breakdown if key.kind == "breakdown" else None,
             dialect=self.rules.name,
-            sql=self.rules.render(tree),
+            sql=sql,
             metrics=tuple(scan.metrics),
             base_id=base,
         )
