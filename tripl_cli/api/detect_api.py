@@ -1,0 +1,255 @@
+"""`tripl detect` and `tripl backtest`: score stored series with the pure detector.
+
+The detector (`tripl_cli.detect`) does no I/O; this module reads series from the state store,
+hands them over with the metric's settings, and records what comes back. Alerting hooks in
+after `detect` returns (see `tripl_cli.api.alert_flow`), never inside scoring.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tripl_cli.api.project_api import atomic_write
+from tripl_cli.api.run_api import new_run_id, open_state
+from tripl_cli.detect import DetectionSettings, SeriesResult, backtest_series, detect_series
+from tripl_cli.detect.backtest import BacktestSummary, summarize
+from tripl_cli.errors import ConfigError
+from tripl_cli.project.model import Project
+from tripl_cli.project.schema import AnyMetric, MetricStatus
+from tripl_cli.project.selection import select_metrics
+from tripl_cli.project.semantics import value_kind
+from tripl_cli.runner.run import interval_of
+from tripl_cli.state.records import MetricStatus as CollectionStatus
+from tripl_cli.state.store import StateStore
+from tripl_cli.timegrid import Interval, Window, floor_to_bucket
+from tripl_cli.types import TOTAL, Anomaly, SeriesPoint
+
+#: How much history detect reads: enough for three weekly cycles of 15-minute buckets.
+_HISTORY_BUCKETS = 3 * 672 + 200
+
+
+@dataclass(frozen=True)
+class SeriesDetection:
+    metric: str
+    breakdown: tuple[str, str]
+    result: SeriesResult
+
+
+@dataclass(frozen=True)
+class DetectReport:
+    run_id: str
+    as_of: datetime
+    series: tuple[SeriesDetection, ...]
+    skipped: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (metric, reason)
+
+    @property
+    def anomalies(self) -> list[Anomaly]:
+        found = [a for s in self.series for a in s.result.anomalies]
+        return sorted(found, key=lambda a: (a.bucket, a.metric, a.breakdown), reverse=True)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "as_of": _iso(self.as_of),
+            "anomalies": [anomaly_json(a) for a in self.anomalies],
+            "series": [
+                {
+                    "metric": s.metric,
+                    "breakdown": _breakdown_json(s.breakdown),
+                    "status": s.result.status,
+                    "scored_buckets": len(s.result.scored_buckets),
+                    "anomalies": len(s.result.anomalies),
+                    "warnings": list(s.result.warnings),
+                }
+                for s in self.series
+            ],
+            "skipped": [{"metric": m, "reason": r} for m, r in self.skipped],
+        }
+
+
+def anomaly_json(a: Anomaly) -> dict[str, Any]:
+    return {
+        "metric": a.metric,
+        "breakdown": _breakdown_json(a.breakdown),
+        "bucket": _iso(a.bucket),
+        "actual": a.actual,
+        "expected": a.expected,
+        "lower": a.lower,
+        "upper": a.upper,
+        "score": a.score,
+        "direction": a.direction.value,
+        "detector": a.detector.value,
+    }
+
+
+def _breakdown_json(breakdown: tuple[str, str]) -> dict[str, str] | None:
+    return None if breakdown == TOTAL else {"column": breakdown[0], "value": breakdown[1]}
+
+
+def _iso(ts: datetime) -> str:
+    return ts.isoformat().replace("+00:00", "Z")
+
+
+def settings_for(
+    project: Project, metric: AnyMetric, overrides: dict[str, Any] | None = None
+) -> DetectionSettings:
+    """Project `detection:` defaults, then the metric's, then command-line overrides."""
+    try:
+        base = DetectionSettings.from_mapping(project.config.detection)
+        merged = DetectionSettings.from_mapping(metric.detection or {}, base=base)
+        return DetectionSettings.from_mapping(overrides or {}, base=merged)
+    except ValueError as exc:
+        raise ConfigError(
+            f"detection settings of metric '{metric.name}': {exc}",
+            location=project.location_of("metric", metric.name, "detection"),
+        ) from None
+
+
+def _complete_until(status: CollectionStatus | None, interval: Interval) -> datetime | None:
+    """Until when a metric's data is known complete: its last successful collection."""
+    if status is None or status.last_status != "success" or status.updated_at is None:
+        return None
+    return floor_to_bucket(status.updated_at, interval)
+
+
+@dataclass(frozen=True)
+class _Series:
+    metric: AnyMetric
+    breakdown: tuple[str, str]
+    points: list[SeriesPoint]
+    settings: DetectionSettings
+    interval: Interval
+    complete_until: datetime | None
+
+
+def _monitored(
+    project: Project,
+    store: StateStore,
+    names: Sequence[str],
+    as_of: datetime,
+    overrides: dict[str, Any] | None,
+) -> Iterator[_Series | tuple[str, str]]:
+    statuses = store.metric_statuses()
+    for name in names:
+        metric = project.metrics[name]
+        if metric.status is not MetricStatus.ACTIVE:
+            yield (name, f"status is {metric.status.value}")
+            continue
+        settings = settings_for(project, metric, overrides)
+        if not settings.enabled:
+            yield (name, "detection disabled")
+            continue
+        interval = interval_of(project, metric)
+        start = floor_to_bucket(as_of, interval) - interval.delta * _HISTORY_BUCKETS
+        until = _complete_until(statuses.get(name), interval)
+        yield _Series(
+            metric, TOTAL, store.read_series(name, start=start), settings, interval, until
+        )
+        if settings.breakdowns:
+            for column in metric.breakdowns:
+                for value, points in store.read_breakdowns(name, column, start=start).items():
+                    yield _Series(metric, (column, value), points, settings, interval, until)
+
+
+def detect(
+    project: Project,
+    *,
+    select: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    profiles_dir: Path | None = None,
+    target: str | None = None,
+    as_of: datetime | None = None,
+    lock_timeout_s: float = 60.0,
+) -> DetectReport:
+    """Re-score each monitored series' trailing window and replace its recorded anomalies."""
+    now = as_of or datetime.now(UTC)
+    run_id = new_run_id(now)
+    names = select_metrics(project, select, exclude)
+    detections: list[SeriesDetection] = []
+    skipped: list[tuple[str, str]] = []
+    with (
+        open_state(project, profiles_dir=profiles_dir, target=target) as store,
+        store.run_lock(run_id, timeout_s=lock_timeout_s),
+    ):
+        for item in _monitored(project, store, names, now, None):
+            if isinstance(item, tuple):
+                skipped.append(item)
+                continue
+            result = detect_series(
+                item.points,
+                metric=item.metric.name,
+                interval=item.interval,
+                value_kind=value_kind(project, item.metric),
+                settings=item.settings,
+                as_of=now,
+                breakdown=item.breakdown,
+                complete_until=item.complete_until,
+            )
+            if result.scored_buckets:
+                scored = Window(
+                    result.scored_buckets[0], result.scored_buckets[-1] + item.interval.delta
+                )
+                store.replace_anomalies(
+                    item.metric.name,
+                    scored,
+                    result.anomalies,
+                    breakdown=item.breakdown,
+                    run_id=run_id,
+                )
+            detections.append(SeriesDetection(item.metric.name, item.breakdown, result))
+    report = DetectReport(run_id, now, tuple(detections), tuple(skipped))
+    atomic_write(
+        project.target_dir / "anomalies.json", json.dumps(report.as_json(), indent=2, default=str)
+    )
+    return report
+
+
+@dataclass(frozen=True)
+class BacktestRow:
+    metric: str
+    breakdown: tuple[str, str]
+    summary: BacktestSummary
+    anomalies: tuple[Anomaly, ...]
+
+
+def backtest(
+    project: Project,
+    *,
+    select: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    start: datetime | None = None,
+    end: datetime | None = None,
+    overrides: dict[str, Any] | None = None,
+    profiles_dir: Path | None = None,
+    target: str | None = None,
+    as_of: datetime | None = None,
+) -> list[BacktestRow]:
+    """Replay the detector over stored history (read-only: records nothing)."""
+    now = as_of or datetime.now(UTC)
+    names = select_metrics(project, select, exclude)
+    rows: list[BacktestRow] = []
+    with open_state(project, profiles_dir=profiles_dir, target=target) as store:
+        for item in _monitored(project, store, names, now, overrides):
+            if isinstance(item, tuple):
+                continue
+            result = backtest_series(
+                item.points,
+                metric=item.metric.name,
+                interval=item.interval,
+                value_kind=value_kind(project, item.metric),
+                settings=item.settings,
+                start=start,
+                end=end,
+                breakdown=item.breakdown,
+                as_of=now,
+                complete_until=item.complete_until,
+            )
+            rows.append(
+                BacktestRow(item.metric.name, item.breakdown, summarize(result), result.anomalies)
+            )
+    return rows

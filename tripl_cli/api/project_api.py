@@ -1,0 +1,129 @@
+"""Loading, validating and compiling a project (the `validate`, `compile`, `init` commands)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tripl_cli.errors import ConfigError, Issue, ProjectInvalid, Severity, TriplError
+from tripl_cli.project.loader import LoadResult, find_project_root, load_project
+from tripl_cli.project.model import Project
+from tripl_cli.timegrid import Window, floor_to_bucket
+
+log = logging.getLogger(__name__)
+
+
+def project_root(project_dir: Path | None) -> Path:
+    return find_project_root(project_dir or Path.cwd())
+
+
+def load(project_dir: Path | None, cli_vars: Mapping[str, Any] | None = None) -> LoadResult:
+    return load_project(project_root(project_dir), cli_vars=cli_vars)
+
+
+def open_project(project_dir: Path | None, cli_vars: Mapping[str, Any] | None = None) -> Project:
+    """The loaded project, or `ProjectInvalid` carrying every error."""
+    result = load(project_dir, cli_vars)
+    errors = [i for i in result.issues if i.severity is Severity.ERROR]
+    if errors or result.project is None:
+        raise ProjectInvalid(issues=list(result.issues))
+    for issue in result.issues:
+        log.warning("%s", issue.render())
+    return result.project
+
+
+@dataclass(frozen=True)
+class CompileResult:
+    dialect: str
+    queries: tuple[Any, ...]  # CompiledQuery
+    files: tuple[Path, ...]
+    manifest_path: Path | None
+    metrics: tuple[str, ...]
+
+
+def resolve_dialect(
+    project: Project,
+    *,
+    dialect: str | None,
+    profiles_dir: Path | None,
+    target: str | None,
+) -> str:
+    """`--dialect` wins; otherwise the dialect of the selected target's warehouse type."""
+    from tripl_cli.compiler.dialects import DIALECTS
+
+    if dialect:
+        if dialect not in DIALECTS:
+            raise ConfigError(
+                f"unknown dialect {dialect!r}", hint=f"use one of: {', '.join(DIALECTS)}"
+            )
+        return dialect
+    from tripl_cli.project.profiles import resolve_target
+
+    try:
+        return resolve_target(project, profiles_dir=profiles_dir, target=target).dialect
+    except TriplError as exc:
+        raise ConfigError(exc.message, hint=exc.hint or "or pass --dialect") from exc
+
+
+def default_window(project: Project, metric_name: str, as_of: datetime) -> Window:
+    """The window a first run would collect: `initial_buckets` complete buckets before now."""
+    metric = project.metrics[metric_name]
+    interval = project.interval_of(metric)
+    end = floor_to_bucket(as_of, interval)
+    return Window(end - interval.delta * project.config.defaults.initial_buckets, end)
+
+
+def compile_project(
+    project: Project,
+    *,
+    dialect: str,
+    select: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    as_of: datetime | None = None,
+    write: bool = True,
+) -> CompileResult:
+    from tripl_cli.compiler.manifest import build_manifest
+    from tripl_cli.compiler.plan import compile_plan
+    from tripl_cli.project.selection import select_metrics
+
+    now = as_of or datetime.now(UTC)
+    names = select_metrics(project, select, exclude)
+    plan = compile_plan(
+        project, names, dialect=dialect, window_for=lambda m: default_window(project, m, now)
+    )
+    files: list[Path] = []
+    manifest_path: Path | None = None
+    if write:
+        files = _write_sql(project.target_dir / "compiled", plan.queries)
+        manifest_path = project.target_dir / "manifest.json"
+        manifest = build_manifest(project, plan)
+        atomic_write(manifest_path, json.dumps(manifest, indent=2, sort_keys=True, default=str))
+    return CompileResult(dialect, tuple(plan.queries), tuple(files), manifest_path, tuple(names))
+
+
+def _write_sql(out_dir: Path, queries: Sequence[Any]) -> list[Path]:
+    from tripl_cli.compiler.manifest import compiled_path
+
+    written: list[Path] = []
+    for query in queries:
+        path = out_dir / compiled_path(query)
+        atomic_write(path, query.sql.rstrip() + "\n")
+        written.append(path)
+    return written
+
+
+def atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def issues_summary(issues: Sequence[Issue]) -> tuple[int, int]:
+    errors = sum(1 for i in issues if i.severity is Severity.ERROR)
+    return errors, len(issues) - errors

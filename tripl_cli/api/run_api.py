@@ -1,0 +1,92 @@
+"""`tripl run`: collect the selected metrics into the target's state database."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tripl_cli.api.project_api import atomic_write
+from tripl_cli.api.warehouse import connector, target_of
+from tripl_cli.project.model import Project
+from tripl_cli.project.selection import select_metrics
+from tripl_cli.runner.outcomes import RunReport
+from tripl_cli.runner.run import RunEvents, RunRequest, run_project
+from tripl_cli.runner.windows import WindowRequest
+from tripl_cli.state.store import StateStore, open_store
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    select: Sequence[str] = ()
+    exclude: Sequence[str] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+    full_refresh: bool = False
+    threads: int | None = None  # None: the target's `threads`
+    lock_timeout_s: float = 60.0
+    query_timeout_s: float | None = None
+    dry_run: bool = False
+    as_of: datetime | None = None
+
+
+def new_run_id(now: datetime) -> str:
+    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+def open_state(project: Project, *, profiles_dir: Path | None, target: str | None) -> StateStore:
+    """The state database of the selected target (default `.tripl/<target>.db`)."""
+    resolved = target_of(project, profiles_dir=profiles_dir, target=target)
+    url = resolved.config.get("state")
+    return open_store(str(url) if url else None, project_root=project.root, target=resolved.name)
+
+
+def run(
+    project: Project,
+    options: RunOptions,
+    *,
+    profiles_dir: Path | None = None,
+    target: str | None = None,
+    events: RunEvents | None = None,
+) -> RunReport:
+    resolved = target_of(project, profiles_dir=profiles_dir, target=target)
+    now = options.as_of or datetime.now(UTC)
+    names = select_metrics(project, options.select, options.exclude)
+    request = RunRequest(
+        metrics=tuple(names),
+        window=WindowRequest(
+            as_of=now, start=options.start, end=options.end, full_refresh=options.full_refresh
+        ),
+        threads=options.threads or int(resolved.config.get("threads") or 1),
+        query_timeout_s=options.query_timeout_s,
+        lock_timeout_s=options.lock_timeout_s,
+        dry_run=options.dry_run,
+    )
+    url = resolved.config.get("state")
+    store = open_store(str(url) if url else None, project_root=project.root, target=resolved.name)
+    try:
+        report = run_project(
+            project,
+            store,
+            connector(project, resolved),
+            dialect=resolved.dialect,
+            request=request,
+            run_id=new_run_id(now),
+            events=events,
+        )
+    finally:
+        store.close()
+    if not options.dry_run:
+        write_run_results(project, report, target=resolved.name)
+    return report
+
+
+def write_run_results(project: Project, report: RunReport, *, target: str) -> Path:
+    document: dict[str, Any] = {"target": target, **report.as_json()}
+    path = project.target_dir / "run_results.json"
+    atomic_write(path, json.dumps(document, indent=2, default=str))
+    return path

@@ -1,0 +1,112 @@
+"""Reaching the warehouse of a project's target: connections, introspection, live checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tripl_cli.adapters import Adapter, ColumnInfo, connect
+from tripl_cli.compiler.dialects import rules_for
+from tripl_cli.compiler.sources import substitute_window
+from tripl_cli.errors import Issue, Severity, TriplError
+from tripl_cli.project.model import Project
+from tripl_cli.project.profiles import ResolvedTarget, resolve_target
+from tripl_cli.project.schema import FactMetric, FactTable
+from tripl_cli.timegrid import Interval, Window, floor_to_bucket
+
+
+def target_of(project: Project, *, profiles_dir: Path | None, target: str | None) -> ResolvedTarget:
+    return resolve_target(project, profiles_dir=profiles_dir, target=target)
+
+
+def connector(project: Project, resolved: ResolvedTarget) -> Callable[[], Adapter]:
+    """A factory of fresh connections (one per worker thread)."""
+
+    def open_adapter() -> Adapter:
+        try:
+            return connect(resolved.name, resolved.config, project_root=project.root)
+        except TriplError as exc:
+            exc.message = resolved.mask(exc.message)
+            raise
+
+    return open_adapter
+
+
+def recent_window(as_of: datetime | None = None) -> Window:
+    """A small, recent window for introspection queries (`{{ start }}`/`{{ end }}`)."""
+    end = floor_to_bucket(as_of or datetime.now(UTC), Interval.D1)
+    return Window(end - timedelta(days=1), end)
+
+
+def fact_table_sql(fact: FactTable, dialect: str, window: Window) -> str:
+    return substitute_window(fact.sql, window, rules_for(dialect))
+
+
+def fact_table_columns(adapter: Adapter, fact: FactTable, dialect: str) -> list[ColumnInfo]:
+    return adapter.columns(fact_table_sql(fact, dialect, recent_window()))
+
+
+def _referenced_columns(project: Project, fact: FactTable) -> dict[str, str]:
+    """Column → what references it (for a precise message)."""
+    refs: dict[str, str] = {fact.timestamp_column: "timestamp_column"}
+    for column in fact.identifier_columns:
+        refs.setdefault(column, "identifier_columns")
+    for metric in project.metrics.values():
+        if not isinstance(metric, FactMetric):
+            continue
+        for measure in metric.measures():
+            if measure.fact_table != fact.name:
+                continue
+            if measure.column:
+                refs.setdefault(measure.column, f"metric '{metric.name}'")
+            for cond in measure.conditions:
+                refs.setdefault(cond.column, f"metric '{metric.name}' conditions")
+        if any(m.fact_table == fact.name for m in metric.measures()):
+            for column in metric.breakdowns:
+                refs.setdefault(column, f"metric '{metric.name}' breakdowns")
+    return refs
+
+
+def check_against_warehouse(
+    project: Project, *, profiles_dir: Path | None, target: str | None
+) -> list[Issue]:
+    """`tripl validate --warehouse`: every referenced column exists with a compatible type."""
+    resolved = target_of(project, profiles_dir=profiles_dir, target=target)
+    adapter = connector(project, resolved)()
+    issues: list[Issue] = []
+    try:
+        for fact in project.fact_tables.values():
+            location = project.location_of("fact_table", fact.name, "sql")
+            try:
+                live = {c.name: c for c in fact_table_columns(adapter, fact, resolved.dialect)}
+            except TriplError as exc:
+                issues.append(Issue("warehouse-query", resolved.mask(exc.message), location))
+                continue
+            for column, where in _referenced_columns(project, fact).items():
+                if column not in live:
+                    issues.append(
+                        Issue(
+                            "warehouse-column",
+                            f"column '{column}' ({where}) is not returned by fact table "
+                            f"'{fact.name}' on target '{resolved.name}'",
+                            location,
+                            hint=f"it returns: {', '.join(sorted(live))}",
+                        )
+                    )
+            for declared in fact.columns or []:
+                found = live.get(declared.name)
+                if found is not None and found.type != declared.type.value:
+                    issues.append(
+                        Issue(
+                            "warehouse-type",
+                            f"column '{declared.name}' of '{fact.name}' is declared "
+                            f"{declared.type.value} but the warehouse returns {found.type} "
+                            f"({found.raw_type})",
+                            project.location_of("fact_table", fact.name, "columns"),
+                            severity=Severity.WARNING,
+                        )
+                    )
+    finally:
+        adapter.close()
+    return issues

@@ -1,0 +1,199 @@
+"""`tripl detect` and `tripl backtest`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tripl_cli.cli import console
+from tripl_cli.cli.commands.project_cmds import ExcludeOpt, SelectOpt, split_selectors
+from tripl_cli.cli.commands.run_cmds import OutputFormat, parse_when
+from tripl_cli.cli.context import options
+
+if TYPE_CHECKING:
+    from tripl_cli.types import Anomaly
+
+EXIT_ANOMALY = 3
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.4g}"
+
+
+def _anomaly_table(anomalies: list[Anomaly]) -> None:
+    from rich.table import Table
+
+    table = Table(show_edge=False, box=None, pad_edge=False)
+    for column in ("metric", "series", "bucket", "actual", "expected", "band", "z", "kind"):
+        table.add_column(column)
+    for a in anomalies:
+        series = "total" if a.breakdown == ("", "") else f"{a.breakdown[0]}={a.breakdown[1]}"
+        style = "red" if a.direction.value == "drop" else "yellow"
+        table.add_row(
+            a.metric,
+            series,
+            f"{a.bucket:%Y-%m-%d %H:%M}",
+            _fmt(a.actual),
+            _fmt(a.expected),
+            f"{_fmt(a.lower)} .. {_fmt(a.upper)}",
+            f"{a.score:+.1f}",
+            f"[{style}]{a.direction.value}[/] ({a.detector.value})",
+        )
+    console.out().print(table)
+
+
+def detect(
+    ctx: typer.Context,
+    select: SelectOpt = None,
+    exclude: ExcludeOpt = None,
+    format_: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TEXT,
+    fail_on_anomaly: Annotated[
+        bool, typer.Option("--fail-on-anomaly", help="Exit 3 when an anomaly is found.")
+    ] = False,
+    no_alerts: Annotated[bool, typer.Option("--no-alerts", help="Score without sending.")] = False,
+    alerts: Annotated[
+        bool, typer.Option("--alerts", help="Send alerts even when CI=true.")
+    ] = False,
+    lock_timeout: Annotated[float, typer.Option(min=0)] = 60.0,
+) -> None:
+    """Score every monitored series, record anomalies, and send alerts."""
+    from tripl_cli.api import detect_api, project_api
+
+    opts = options(ctx)
+    project = project_api.open_project(opts.project_dir, opts.cli_vars)
+    report = detect_api.detect(
+        project,
+        select=split_selectors(select),
+        exclude=split_selectors(exclude),
+        profiles_dir=opts.profiles_dir,
+        target=opts.target,
+        lock_timeout_s=lock_timeout,
+    )
+    delivery_failed = _alert(ctx, project, report, no_alerts=no_alerts, force=alerts)
+    found = report.anomalies
+    if format_ is OutputFormat.JSON:
+        console.print_json(report.as_json())
+    else:
+        if found:
+            _anomaly_table(found)
+        if not opts.quiet:
+            learning = sum(1 for s in report.series if s.result.status == "learning")
+            console.err().print(
+                f"scored {len(report.series)} series: {len(found)} anomalies"
+                + (f", {learning} still learning" if learning else "")
+                + f" → {project.target_dir / 'anomalies.json'}"
+            )
+    if delivery_failed:
+        raise typer.Exit(1)
+    raise typer.Exit(EXIT_ANOMALY if fail_on_anomaly and found else 0)
+
+
+def _alert(
+    ctx: typer.Context, project: object, report: object, *, no_alerts: bool, force: bool
+) -> bool:
+    """The alerting seam: returns whether a delivery failed permanently."""
+    import importlib.util
+    import os
+
+    if no_alerts or (os.environ.get("CI", "").lower() == "true" and not force):
+        return False
+    if importlib.util.find_spec("tripl_cli.api.alert_flow") is None:
+        return False
+    from tripl_cli.api import alert_flow  # type: ignore[attr-defined,unused-ignore]
+
+    opts = options(ctx)
+    outcome = alert_flow.process(
+        project, report, profiles_dir=opts.profiles_dir, target=opts.target
+    )
+    return bool(getattr(outcome, "permanent_failures", 0))
+
+
+def backtest(
+    ctx: typer.Context,
+    select: SelectOpt = None,
+    exclude: ExcludeOpt = None,
+    start: Annotated[str | None, typer.Option(help="Replay from (ISO date/datetime).")] = None,
+    end: Annotated[str | None, typer.Option(help="Replay until (exclusive).")] = None,
+    sigma: Annotated[float | None, typer.Option(min=0.5, help="Try another sigma.")] = None,
+    sensitivity: Annotated[
+        str | None, typer.Option(help="low | medium | high (instead of --sigma).")
+    ] = None,
+    format_: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TEXT,
+) -> None:
+    """Replay the detector over stored history: how many anomalies each metric would raise."""
+    from tripl_cli.api import detect_api, project_api
+
+    opts = options(ctx)
+    project = project_api.open_project(opts.project_dir, opts.cli_vars)
+    overrides: dict[str, object] = {}
+    if sigma is not None:
+        overrides["sigma"] = sigma
+    if sensitivity is not None:
+        overrides["sensitivity"] = sensitivity
+    rows = detect_api.backtest(
+        project,
+        select=split_selectors(select),
+        exclude=split_selectors(exclude),
+        start=parse_when(start, "--start"),
+        end=parse_when(end, "--end"),
+        overrides=overrides or None,
+        profiles_dir=opts.profiles_dir,
+        target=opts.target,
+    )
+    if format_ is OutputFormat.JSON:
+        console.print_json(
+            {
+                "overrides": overrides,
+                "metrics": [
+                    {
+                        "metric": r.metric,
+                        "breakdown": None
+                        if r.breakdown == ("", "")
+                        else {"column": r.breakdown[0], "value": r.breakdown[1]},
+                        "status": r.summary.status,
+                        "scored_buckets": r.summary.scored_buckets,
+                        "anomalies": r.summary.anomalies,
+                        "by_detector": dict(r.summary.by_detector),
+                        "spikes": r.summary.spikes,
+                        "drops": r.summary.drops,
+                        "buckets": [detect_api.anomaly_json(a)["bucket"] for a in r.anomalies],
+                    }
+                    for r in rows
+                ],
+            }
+        )
+        return
+    from rich.table import Table
+
+    table = Table(show_edge=False, box=None, pad_edge=False)
+    for column in (
+        "metric",
+        "series",
+        "status",
+        "scored",
+        "anomalies",
+        "spikes",
+        "drops",
+        "by detector",
+    ):
+        table.add_column(column)
+    for r in rows:
+        series = "total" if r.breakdown == ("", "") else f"{r.breakdown[0]}={r.breakdown[1]}"
+        detectors = ", ".join(f"{k} {v}" for k, v in r.summary.by_detector)
+        table.add_row(
+            r.metric,
+            series,
+            r.summary.status,
+            str(r.summary.scored_buckets),
+            str(r.summary.anomalies),
+            str(r.summary.spikes),
+            str(r.summary.drops),
+            detectors,
+        )
+    console.out().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(detect)
+    app.command()(backtest)

@@ -1,0 +1,119 @@
+"""`tripl init`, `validate`, `compile`, `clean`."""
+
+from __future__ import annotations
+
+import shutil
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tripl_cli.cli import console
+from tripl_cli.cli.context import options
+
+SelectOpt = Annotated[
+    list[str] | None, typer.Option("--select", "-s", help="Selector(s); space-separated = union.")
+]
+ExcludeOpt = Annotated[list[str] | None, typer.Option("--exclude", help="Selector(s) to drop.")]
+
+
+class ValidateFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    GITHUB = "github"
+
+
+def split_selectors(selectors: list[str] | None) -> list[str]:
+    """`-s 'a b' -s c` → ['a', 'b', 'c'] (space = union)."""
+    return [part for item in selectors or [] for part in item.split()]
+
+
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to create the project.")] = Path(),
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Add a DuckDB warehouse with demo data.")
+    ] = False,
+    name: Annotated[str | None, typer.Option(help="Project name (default: folder name).")] = None,
+) -> None:
+    """Scaffold a new project (with --demo: a warehouse with realistic data and an incident)."""
+    from tripl_cli.scaffold import init_project
+
+    result = init_project(directory, demo=demo, name=name)
+    console.err().print(f"created project in [bold]{directory}[/]")
+    for path in getattr(result, "files", ()):
+        console.err().print(f"  {path}")
+    console.err().print(f"next: cd {directory} && tripl validate && tripl compile")
+
+
+def validate(
+    ctx: typer.Context,
+    format_: Annotated[ValidateFormat, typer.Option("--format")] = ValidateFormat.TEXT,
+    warehouse: Annotated[
+        bool, typer.Option("--warehouse", help="Also check columns against the live warehouse.")
+    ] = False,
+) -> None:
+    """Check every file of the project and report all problems at once."""
+    from tripl_cli.api import project_api
+    from tripl_cli.cli.issues_view import render_issues
+
+    opts = options(ctx)
+    result = project_api.load(opts.project_dir, opts.cli_vars)
+    issues = list(result.issues)
+    if warehouse and result.project is not None and not project_api.issues_summary(issues)[0]:
+        from tripl_cli.api.warehouse import check_against_warehouse
+
+        issues += check_against_warehouse(
+            result.project, profiles_dir=opts.profiles_dir, target=opts.target
+        )
+    errors, _ = project_api.issues_summary(issues)
+    render_issues(issues, format_.value, quiet=opts.quiet)
+    raise typer.Exit(1 if errors else 0)
+
+
+def compile_(
+    ctx: typer.Context,
+    select: SelectOpt = None,
+    exclude: ExcludeOpt = None,
+    dialect: Annotated[str | None, typer.Option(help="Render for this dialect.")] = None,
+    print_: Annotated[bool, typer.Option("--print", help="Write the SQL to stdout.")] = False,
+) -> None:
+    """Write the SQL tripl would run (target/compiled/) and target/manifest.json."""
+    from tripl_cli.api import project_api
+    from tripl_cli.compiler.manifest import compiled_path
+
+    opts = options(ctx)
+    project = project_api.open_project(opts.project_dir, opts.cli_vars)
+    chosen = project_api.resolve_dialect(
+        project, dialect=dialect, profiles_dir=opts.profiles_dir, target=opts.target
+    )
+    result = project_api.compile_project(
+        project, dialect=chosen, select=split_selectors(select), exclude=split_selectors(exclude)
+    )
+    if print_:
+        for query in result.queries:
+            typer.echo(f"-- {compiled_path(query)} ({', '.join(query.metrics)})")
+            typer.echo(query.sql.rstrip() + ";\n")
+    if not opts.quiet:
+        console.err().print(
+            f"compiled {len(result.metrics)} metrics into {len(result.queries)} queries "
+            f"for [bold]{result.dialect}[/] → {project.target_dir / 'compiled'}"
+        )
+
+
+def clean(ctx: typer.Context) -> None:
+    """Remove target/."""
+    from tripl_cli.api import project_api
+
+    opts = options(ctx)
+    project = project_api.open_project(opts.project_dir, opts.cli_vars)
+    if project.target_dir.exists():
+        shutil.rmtree(project.target_dir)
+    console.err().print(f"removed {project.target_dir}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(init)
+    app.command()(validate)
+    app.command("compile")(compile_)
+    app.command()(clean)

@@ -1,0 +1,157 @@
+"""`tripl run`: collect values, with a progress bar on a terminal and a per-metric summary."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tripl_cli.cli import console
+from tripl_cli.cli.commands.project_cmds import ExcludeOpt, SelectOpt, split_selectors
+from tripl_cli.cli.context import options
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from tripl_cli.compiler.records import CompiledQuery
+    from tripl_cli.runner.outcomes import RunReport
+
+
+class OutputFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+def parse_when(text: str | None, flag: str) -> datetime | None:
+    """ISO-8601 date or datetime; UTC when no zone is given (SPEC §9)."""
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not an ISO-8601 date or datetime (e.g. 2026-01-31 or 2026-01-31T06:00)",
+            param_hint=flag,
+        ) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class _ProgressEvents:
+    """Bridges runner events to a rich progress bar."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task: TaskID | None = None
+
+    def planned(self, total_queries: int) -> None:
+        self.task = self.progress.add_task("collecting", total=total_queries)
+
+    def query_done(self, query: CompiledQuery, ok: bool) -> None:
+        if self.task is not None:
+            self.progress.advance(self.task)
+
+
+def run(
+    ctx: typer.Context,
+    select: SelectOpt = None,
+    exclude: ExcludeOpt = None,
+    start: Annotated[str | None, typer.Option(help="Backfill from (ISO date/datetime).")] = None,
+    end: Annotated[str | None, typer.Option(help="Backfill until (exclusive).")] = None,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Recollect initial_buckets of history.")
+    ] = False,
+    threads: Annotated[int | None, typer.Option(min=1, max=64, help="Parallel scans.")] = None,
+    lock_timeout: Annotated[
+        float, typer.Option(min=0, help="Seconds to wait for another run's lock.")
+    ] = 60.0,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would run.")] = False,
+    format_: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TEXT,
+) -> None:
+    """Collect every selected metric from the warehouse into the state database."""
+    from tripl_cli.api import project_api, run_api
+
+    opts = options(ctx)
+    project = project_api.open_project(opts.project_dir, opts.cli_vars)
+    run_options = run_api.RunOptions(
+        select=split_selectors(select),
+        exclude=split_selectors(exclude),
+        start=parse_when(start, "--start"),
+        end=parse_when(end, "--end"),
+        full_refresh=full_refresh,
+        threads=threads,
+        lock_timeout_s=lock_timeout,
+        dry_run=dry_run,
+    )
+    show_bar = format_ is OutputFormat.TEXT and sys.stderr.isatty() and not opts.quiet
+    if show_bar:
+        from rich.progress import Progress
+
+        with Progress(console=console.err(), transient=True) as progress:
+            report = run_api.run(
+                project,
+                run_options,
+                profiles_dir=opts.profiles_dir,
+                target=opts.target,
+                events=_ProgressEvents(progress),
+            )
+    else:
+        report = run_api.run(
+            project, run_options, profiles_dir=opts.profiles_dir, target=opts.target
+        )
+    if format_ is OutputFormat.JSON:
+        console.print_json(report.as_json())
+    elif dry_run:
+        _print_dry_run(report)
+    else:
+        _print_summary(report, quiet=opts.quiet)
+    raise typer.Exit(1 if report.failed else 0)
+
+
+def _print_dry_run(report: RunReport) -> None:
+    for query in report.queries:
+        typer.echo(
+            f"-- {query.id} [{query.window.start:%Y-%m-%d %H:%M} .. "
+            f"{query.window.end:%Y-%m-%d %H:%M}) metrics: {', '.join(query.metrics)}"
+        )
+        typer.echo(query.sql.rstrip() + ";\n")
+    console.err().print(f"dry run: {len(report.queries)} queries would run; nothing was stored")
+
+
+def _print_summary(report: RunReport, *, quiet: bool) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    if not quiet:
+        table = Table(show_edge=False, box=None, pad_edge=False)
+        for column in ("metric", "status", "buckets", "window", "seconds"):
+            table.add_column(column)
+        for o in report.outcomes:
+            style = {"success": "green", "error": "red"}.get(o.status, "dim")
+            window = (
+                f"{o.window.start:%Y-%m-%d %H:%M} .. {o.window.end:%Y-%m-%d %H:%M}"
+                if o.window
+                else ""
+            )
+            table.add_row(
+                o.metric,
+                f"[{style}]{o.status}[/]",
+                str(o.buckets_written),
+                window,
+                f"{o.seconds:.2f}",
+            )
+        console.err().print(table)
+    for o in report.failed:
+        console.err().print(f"[red]error[/] {o.metric}: {escape(o.error or '')}")
+    ok = sum(1 for o in report.outcomes if o.status == "success")
+    console.err().print(
+        f"run {report.run_id}: {ok} collected, {len(report.failed)} failed, "
+        f"{len(report.outcomes) - ok - len(report.failed)} skipped "
+        f"in {(report.finished_at - report.started_at).total_seconds():.1f}s"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(run)

@@ -1,0 +1,173 @@
+"""The `tripl` console script: global flags, command registration, error → exit code mapping.
+
+Heavy libraries (sqlglot, pydantic, duckdb, SQLAlchemy) are imported inside command bodies,
+so `tripl --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tripl_cli.cli import console
+from tripl_cli.cli.context import GlobalOptions
+
+app = typer.Typer(
+    name="tripl",
+    help="Declarative metrics-as-code: compile, collect, detect anomalies, alert.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_ANOMALY = 0, 1, 2, 3
+
+
+def _parse_vars(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    import yaml
+
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise typer.BadParameter(f"--vars is not valid YAML: {exc}") from None
+    if not isinstance(parsed, dict):
+        raise typer.BadParameter("--vars must be a YAML mapping, e.g. '{region: eu}'")
+    return parsed
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    project_dir: Annotated[
+        Path | None, typer.Option(help="Project root (default: search upwards from here).")
+    ] = None,
+    profiles_dir: Annotated[
+        Path | None, typer.Option(help="Directory holding profiles.yml.", envvar=None)
+    ] = None,
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Profile target.")] = None,
+    vars_: Annotated[
+        str | None, typer.Option("--vars", help="YAML mapping of values for var().")
+    ] = None,
+    log_format: Annotated[str, typer.Option(help="text or json (stderr).")] = "text",
+    debug: Annotated[bool, typer.Option("--debug", help="Verbose logs and tracebacks.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Errors only.")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="Plain output.")] = False,
+) -> None:
+    if log_format not in ("text", "json"):
+        raise typer.BadParameter("use text or json", param_hint="--log-format")
+    from tripl_cli.cli.logs import setup_logging
+
+    console.configure(no_color=no_color)
+    setup_logging(log_format=log_format, debug=debug, quiet=quiet)
+    ctx.obj = GlobalOptions(
+        project_dir=project_dir,
+        profiles_dir=profiles_dir,
+        target=target,
+        cli_vars=_parse_vars(vars_),
+        log_format=log_format,
+        debug=debug,
+        quiet=quiet,
+        no_color=no_color,
+    )
+
+
+def _register_commands() -> None:
+    from tripl_cli.cli.commands import detect_cmds, project_cmds, run_cmds
+
+    project_cmds.register(app)
+    run_cmds.register(app)
+    detect_cmds.register(app)
+
+
+_register_commands()
+
+
+#: Global options users may also write after the command (`tripl validate --project-dir x`).
+_GLOBAL_WITH_VALUE = ("--project-dir", "--profiles-dir", "--target", "-t", "--vars", "--log-format")
+_GLOBAL_FLAGS = ("--debug", "--quiet", "-q", "--no-color")
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Move global options written after the command name in front of it, for click."""
+    command_at = next((i for i, a in enumerate(argv) if not a.startswith("-")), None)
+    if command_at is None:
+        return argv
+    # A value right after a global option before the command is that option's value.
+    while command_at > 0 and argv[command_at - 1] in _GLOBAL_WITH_VALUE:
+        nxt = next((i for i, a in enumerate(argv[command_at + 1 :]) if not a.startswith("-")), None)
+        if nxt is None:
+            return argv
+        command_at += nxt + 1
+    head, rest, moved = argv[: command_at + 1], argv[command_at + 1 :], []
+    kept: list[str] = []
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        name = arg.split("=", 1)[0]
+        if arg == "--":
+            kept += rest[i:]
+            break
+        if (name in _GLOBAL_WITH_VALUE and "=" in arg) or arg in _GLOBAL_FLAGS:
+            moved.append(arg)
+        elif arg in _GLOBAL_WITH_VALUE and i + 1 < len(rest):
+            moved += [arg, rest[i + 1]]
+            i += 1
+        else:
+            kept.append(arg)
+        i += 1
+    return [*moved, *head, *kept] if moved else argv
+
+
+def run() -> None:
+    """Console-script entry: user errors → message, exit 1; bugs → exit 1 (trace with --debug)."""
+    debug = "--debug" in sys.argv
+    try:
+        app(args=hoist_global_options(sys.argv[1:]), standalone_mode=False)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        console.err().print("interrupted")
+        sys.exit(130)
+    except BaseException as exc:
+        sys.exit(_handle(exc, debug=debug))
+    sys.exit(EXIT_OK)
+
+
+def _handle(exc: BaseException, *, debug: bool) -> int:
+    import click
+
+    from tripl_cli.errors import TriplError
+
+    if isinstance(exc, click.exceptions.Exit):
+        return exc.exit_code
+    if isinstance(exc, click.ClickException):
+        exc.show()
+        return EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code
+    if isinstance(exc, click.exceptions.Abort):
+        console.err().print("aborted")
+        return EXIT_ERROR
+    if isinstance(exc, TriplError):
+        if debug:
+            console.err().print_exception()
+        console.err().print(f"[bold red]error:[/] {_escape(exc.render())}")
+        return EXIT_ERROR
+    if debug:
+        console.err().print_exception()
+    else:
+        console.err().print(
+            f"[bold red]internal error:[/] {_escape(type(exc).__name__)}: {_escape(str(exc))}\n"
+            "  this is a bug in tripl; rerun with --debug for the traceback and report it"
+        )
+    return EXIT_ERROR
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

@@ -1,0 +1,85 @@
+"""Running compiled queries against the warehouse, sequentially or on a small thread pool.
+
+Adapters are not thread-safe, so each worker thread opens its own connection; a failing
+query never stops the others — its exception is returned in place of its result.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from tripl_cli.adapters import Adapter, QueryResult
+from tripl_cli.compiler.records import CompiledQuery
+
+log = logging.getLogger(__name__)
+
+AdapterFactory = Callable[[], Adapter]
+QueryDone = Callable[[CompiledQuery, bool], None]
+
+
+@dataclass(frozen=True)
+class QueryOutcome:
+    query: CompiledQuery
+    result: QueryResult | None
+    error: Exception | None
+    seconds: float
+
+
+class Executor:
+    """Owns the warehouse connections of one run; close it when the run ends."""
+
+    def __init__(self, connect: AdapterFactory, *, threads: int, timeout_s: float | None) -> None:
+        self._connect = connect
+        self._threads = max(1, threads)
+        self._timeout_s = timeout_s
+        self._local = threading.local()
+        self._opened: list[Adapter] = []
+        self._guard = threading.Lock()
+
+    def _adapter(self) -> Adapter:
+        adapter: Adapter | None = getattr(self._local, "adapter", None)
+        if adapter is None:
+            adapter = self._connect()
+            self._local.adapter = adapter
+            with self._guard:
+                self._opened.append(adapter)
+        return adapter
+
+    def run_one(self, query: CompiledQuery) -> QueryOutcome:
+        import time
+
+        started = time.perf_counter()
+        try:
+            log.debug("query %s (%s):\n%s", query.id, ", ".join(query.metrics), query.sql)
+            result = self._adapter().execute(query.sql, timeout_s=self._timeout_s)
+            return QueryOutcome(query, result, None, time.perf_counter() - started)
+        except Exception as exc:
+            log.debug("query %s failed: %s", query.id, exc)
+            return QueryOutcome(query, None, exc, time.perf_counter() - started)
+
+    def run_all(
+        self, queries: Sequence[CompiledQuery], on_done: QueryDone | None = None
+    ) -> list[QueryOutcome]:
+        def one(query: CompiledQuery) -> QueryOutcome:
+            outcome = self.run_one(query)
+            if on_done is not None:
+                on_done(query, outcome.error is None)
+            return outcome
+
+        if self._threads == 1 or len(queries) <= 1:
+            return [one(q) for q in queries]
+        with ThreadPoolExecutor(self._threads, thread_name_prefix="tripl-query") as pool:
+            return list(pool.map(one, queries))
+
+    def close(self) -> None:
+        with self._guard:
+            opened, self._opened = self._opened, []
+        for adapter in opened:
+            try:
+                adapter.close()
+            except Exception as exc:
+                log.debug("closing a warehouse connection failed: %s", exc)

@@ -1,0 +1,89 @@
+"""What a run reports, per metric and as a whole (the shape of run_results.json)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from tripl_cli.timegrid import Window
+
+MetricRunStatus = Literal["success", "error", "skipped"]
+
+
+@dataclass(frozen=True)
+class MetricOutcome:
+    metric: str
+    status: MetricRunStatus
+    window: Window | None = None
+    buckets_written: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+    note: str | None = None  # e.g. "definition changed: history dropped"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "status": self.status,
+            "window": None
+            if self.window is None
+            else {"start": _iso(self.window.start), "end": _iso(self.window.end)},
+            "buckets_written": self.buckets_written,
+            "rows_scanned": None,  # not reported by every warehouse; null = unknown
+            "duration_s": round(self.seconds, 4),
+            "error": self.error,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class PlannedQuery:
+    id: str
+    kind: str
+    metrics: tuple[str, ...]
+    window: Window
+    sql: str
+
+
+@dataclass(frozen=True)
+class RunReport:
+    run_id: str
+    started_at: datetime
+    finished_at: datetime
+    dry_run: bool
+    outcomes: tuple[MetricOutcome, ...]
+    queries: tuple[PlannedQuery, ...] = field(default_factory=tuple)
+
+    @property
+    def failed(self) -> list[MetricOutcome]:
+        return [o for o in self.outcomes if o.status == "error"]
+
+    @property
+    def status(self) -> str:
+        if not self.failed:
+            return "success"
+        return "error" if len(self.failed) == len(self.outcomes) else "partial"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "dry_run": self.dry_run,
+            "started_at": _iso(self.started_at),
+            "finished_at": _iso(self.finished_at),
+            "elapsed_s": round((self.finished_at - self.started_at).total_seconds(), 4),
+            "results": [o.as_json() for o in self.outcomes],
+            "queries": [
+                {
+                    "id": q.id,
+                    "kind": q.kind,
+                    "metrics": list(q.metrics),
+                    "window": {"start": _iso(q.window.start), "end": _iso(q.window.end)},
+                }
+                for q in self.queries
+            ],
+        }
+
+
+def _iso(ts: datetime) -> str:
+    return ts.isoformat().replace("+00:00", "Z")

@@ -1,0 +1,326 @@
+"""One `tripl run`: plan → execute → store → compose (SPEC §4–§6).
+
+Metrics sharing a fact-table scan share one window (so one query serves them all); a failing
+combined query is retried metric by metric so the others still collect; every metric's
+window is replaced atomically, and the whole run holds the state's run lock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from tripl_cli.compiler.assemble import assemble, distinct_counts
+from tripl_cli.compiler.plan import compile_plan, compile_single, composition_interval
+from tripl_cli.compiler.records import CompiledPlan, CompiledQuery
+from tripl_cli.project.model import Project
+from tripl_cli.project.schema import AnyMetric, CompositionMetric, FactMetric, MetricStatus
+from tripl_cli.project.semantics import definition_hash, metrics_in_dependency_order
+from tripl_cli.runner.compose import compose
+from tripl_cli.runner.execute import AdapterFactory, Executor, QueryOutcome
+from tripl_cli.runner.outcomes import MetricOutcome, PlannedQuery, RunReport
+from tripl_cli.runner.windows import (
+    MetricHistory,
+    WindowRequest,
+    metric_window,
+    widen_to_shared_scans,
+)
+from tripl_cli.state.store import StateStore
+from tripl_cli.timegrid import Interval, Window
+from tripl_cli.types import TOTAL, MetricValue
+
+log = logging.getLogger(__name__)
+
+
+class RunEvents(Protocol):
+    """Progress callbacks (the CLI draws a progress bar from them)."""
+
+    def planned(self, total_queries: int) -> None: ...
+    def query_done(self, query: CompiledQuery, ok: bool) -> None: ...
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    metrics: tuple[str, ...]  # already selected by the caller
+    window: WindowRequest
+    threads: int = 1
+    query_timeout_s: float | None = None
+    lock_timeout_s: float = 60.0
+    dry_run: bool = False
+
+
+def interval_of(project: Project, metric: AnyMetric) -> Interval:
+    if isinstance(metric, CompositionMetric):
+        return composition_interval(project, metric)
+    return project.interval_of(metric)
+
+
+def _scan_groups(project: Project, names: Iterable[str]) -> list[list[str]]:
+    """Metrics per (fact table, interval) scan; a cross-table ratio sits in two groups."""
+    groups: dict[tuple[str, Interval], list[str]] = defaultdict(list)
+    for name in names:
+        metric = project.metrics[name]
+        tables: list[str] = []
+        if isinstance(metric, FactMetric):
+            tables = [m.fact_table for m in metric.measures()]
+        elif isinstance(metric, CompositionMetric) and metric.per_distinct is not None:
+            tables = [metric.per_distinct.fact_table]
+        for table in dict.fromkeys(tables):
+            groups[(table, interval_of(project, metric))].append(name)
+    return list(groups.values())
+
+
+class _Run:
+    def __init__(
+        self,
+        project: Project,
+        store: StateStore,
+        *,
+        dialect: str,
+        request: RunRequest,
+        run_id: str,
+        events: RunEvents | None,
+    ) -> None:
+        self.project, self.store, self.dialect = project, store, dialect
+        self.request, self.run_id, self.events = request, run_id, events
+        self.outcomes: dict[str, MetricOutcome] = {}
+        self.hashes: dict[str, str] = {}
+        self.changed: set[str] = set()
+        self.windows: dict[str, Window] = {}
+
+    # -- planning ------------------------------------------------------------------------
+
+    def plan_windows(self, names: Sequence[str]) -> None:
+        statuses = self.store.metric_statuses()
+        defaults = self.project.config.defaults
+        natural: dict[str, Window] = {}
+        for name in names:
+            metric = self.project.metrics[name]
+            self.hashes[name] = definition_hash(self.project, metric)
+            stored = statuses.get(name)
+            changed = bool(
+                stored and stored.definition_hash and stored.definition_hash != self.hashes[name]
+            )
+            if changed:
+                self.changed.add(name)
+            history = MetricHistory(
+                watermark=None if changed or stored is None else stored.watermark,
+                hash_changed=changed,
+            )
+            natural[name] = metric_window(
+                interval_of(self.project, metric),
+                history,
+                self.request.window,
+                lookback=defaults.lookback,
+                initial_buckets=defaults.initial_buckets,
+            )
+        self.windows = widen_to_shared_scans(natural, _scan_groups(self.project, names))
+        for name in names:
+            if name not in self.windows:
+                self.outcomes[name] = MetricOutcome(name, "skipped", note="nothing to collect yet")
+
+    def compile(self, names: Sequence[str]) -> CompiledPlan:
+        return compile_plan(
+            self.project, names, dialect=self.dialect, window_for=self.windows.__getitem__
+        )
+
+    # -- collecting ----------------------------------------------------------------------
+
+    def collect(self, plan: CompiledPlan, executor: Executor) -> None:
+        if self.events is not None:
+            self.events.planned(len(plan.queries))
+        done = self.events.query_done if self.events is not None else None
+        outcomes = executor.run_all(plan.queries, done)
+        results = {o.query.id: o.result for o in outcomes if o.result is not None}
+        errors = _errors_by_metric(outcomes)
+        good = [m for m in plan.metrics() if m not in errors and m not in plan.compositions]
+        values = _by_metric(assemble(_only(plan, good), results))
+        for name in good:
+            self.store_metric(name, values.get(name, []), started=time.perf_counter())
+        for name, error in errors.items():
+            if name not in plan.compositions:
+                self.fallback(name, error, executor, shared=_shared(outcomes, name))
+        self.distincts = distinct_counts(plan, results)
+        self.distinct_errors = {m: e for m, e in errors.items() if m in plan.compositions}
+
+    def fallback(self, name: str, error: str, executor: Executor, *, shared: bool) -> None:
+        """A combined query failed: retry this metric alone so one bad metric fails alone."""
+        started = time.perf_counter()
+        if shared:
+            single = compile_single(
+                self.project, name, dialect=self.dialect, window_for=self.windows.__getitem__
+            )
+            outcomes = executor.run_all(single.queries)
+            if all(o.error is None for o in outcomes):
+                results = {o.query.id: o.result for o in outcomes if o.result is not None}
+                self.store_metric(
+                    name, _by_metric(assemble(single, results)).get(name, []), started
+                )
+                return
+            error = next(_describe(o.error) for o in outcomes if o.error is not None)
+        self.fail(name, error, started)
+
+    def store_metric(self, name: str, values: list[MetricValue], started: float) -> None:
+        metric = self.project.metrics[name]
+        window = self.windows[name]
+        self.store.replace_window(
+            name,
+            window,
+            values,
+            definition_hash=self.hashes[name],
+            run_id=self.run_id,
+            breakdown_columns=metric.breakdowns,
+        )
+        self.store.record_status(
+            name, status="success", run_id=self.run_id, definition_hash=self.hashes[name]
+        )
+        buckets = sum(1 for v in values if v.breakdown == TOTAL)
+        note = (
+            "definition changed: history dropped and recollected" if name in self.changed else None
+        )
+        self.outcomes[name] = MetricOutcome(
+            name, "success", window, buckets, time.perf_counter() - started, note=note
+        )
+
+    def fail(self, name: str, error: str, started: float) -> None:
+        log.error("%s: %s", name, error)
+        self.store.record_status(
+            name,
+            status="error",
+            run_id=self.run_id,
+            error=error,
+            definition_hash=self.hashes[name],
+        )
+        self.outcomes[name] = MetricOutcome(
+            name, "error", self.windows.get(name), 0, time.perf_counter() - started, error
+        )
+
+    def compose_all(self, names: Sequence[str]) -> None:
+        for name in names:
+            metric = self.project.metrics[name]
+            if not isinstance(metric, CompositionMetric) or name not in self.windows:
+                continue
+            started = time.perf_counter()
+            inputs = [metric.numerator] + ([metric.denominator] if metric.denominator else [])
+            failed = [
+                i
+                for i in inputs
+                if self.outcomes.get(i, None) and self.outcomes[i].status == "error"
+            ]
+            if failed:
+                self.fail(name, f"input metric {', '.join(failed)} failed in this run", started)
+                continue
+            if name in self.distinct_errors:
+                self.fail(name, self.distinct_errors[name], started)
+                continue
+            window = self.windows[name]
+            numerator = self.store.read_series(metric.numerator, start=window.start, end=window.end)
+            divisor = (
+                self.store.read_series(metric.denominator, start=window.start, end=window.end)
+                if metric.denominator
+                else self.distincts.get(name, {})
+            )
+            self.store_metric(name, compose(metric, window, numerator, divisor), started)
+
+
+def _describe(error: BaseException | None) -> str:
+    message = getattr(error, "message", None) or str(error)
+    return " ".join(str(message).split())
+
+
+def _errors_by_metric(outcomes: Sequence[QueryOutcome]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for outcome in outcomes:
+        if outcome.error is not None:
+            for metric in outcome.query.metrics:
+                errors.setdefault(metric, _describe(outcome.error))
+    return errors
+
+
+def _shared(outcomes: Sequence[QueryOutcome], metric: str) -> bool:
+    """Whether a failed query of `metric` also computed other metrics (worth isolating)."""
+    return any(
+        o.error is not None and len(o.query.metrics) > 1 and metric in o.query.metrics
+        for o in outcomes
+    )
+
+
+def _only(plan: CompiledPlan, metrics: Sequence[str]) -> CompiledPlan:
+    keep = set(metrics)
+    return dataclasses.replace(
+        plan, outputs=tuple(o for o in plan.outputs if o.metric in keep), distincts=()
+    )
+
+
+def _by_metric(values: Iterable[MetricValue]) -> dict[str, list[MetricValue]]:
+    grouped: dict[str, list[MetricValue]] = defaultdict(list)
+    for value in values:
+        grouped[value.metric].append(value)
+    return grouped
+
+
+def run_project(
+    project: Project,
+    store: StateStore,
+    connect: AdapterFactory,
+    *,
+    dialect: str,
+    request: RunRequest,
+    run_id: str,
+    events: RunEvents | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> RunReport:
+    """Collect the requested metrics into the state store and report per metric."""
+    started_at = clock()
+    run = _Run(project, store, dialect=dialect, request=request, run_id=run_id, events=events)
+    ordered = metrics_in_dependency_order(project, request.metrics)
+    active = [m for m in ordered if project.metrics[m].status is MetricStatus.ACTIVE]
+    for name in ordered:
+        if name not in active:
+            status = project.metrics[name].status.value
+            run.outcomes[name] = MetricOutcome(name, "skipped", note=f"status is {status}")
+    run.plan_windows(active)
+    collectable = [m for m in active if m in run.windows]
+    plan = run.compile(collectable)
+    planned = tuple(PlannedQuery(q.id, q.kind, q.metrics, q.window, q.sql) for q in plan.queries)
+    if not request.dry_run:
+        _execute(run, plan, collectable, connect)
+    return RunReport(
+        run_id,
+        started_at,
+        clock(),
+        request.dry_run,
+        tuple(run.outcomes[m] for m in ordered if m in run.outcomes),
+        planned,
+    )
+
+
+def _execute(run: _Run, plan: CompiledPlan, names: Sequence[str], connect: AdapterFactory) -> None:
+    request, store = run.request, run.store
+    with store.run_lock(run.run_id, timeout_s=request.lock_timeout_s):
+        store.start_run(run.run_id, command="run")
+        status = "error"
+        try:
+            for name in sorted(run.changed):
+                dropped = store.reset_metric(name, run.hashes[name])
+                log.warning("%s: definition changed; dropped %d stored values", name, dropped)
+            executor = Executor(connect, threads=request.threads, timeout_s=request.query_timeout_s)
+            try:
+                run.collect(plan, executor)
+            finally:
+                executor.close()
+            run.compose_all(names)
+            failed = [o for o in run.outcomes.values() if o.status == "error"]
+            status = "success" if not failed else "partial"
+        finally:
+            summary = {
+                s: sum(1 for o in run.outcomes.values() if o.status == s)
+                for s in ("success", "error", "skipped")
+            }
+            store.finish_run(run.run_id, status=status, summary=summary)
