@@ -1,0 +1,1 @@
+"""Tests of tripl_cli.state: the same suite on SQLite and PostgreSQL."""

@@ -1,0 +1,311 @@
+"""`StateStore`: the only writer of tripl's state database (SQLAlchemy Core, no ORM)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from types import TracebackType
+
+import sqlalchemy as sa
+
+from tripl_cli.errors import StateError
+from tripl_cli.state import anomaly_rows, migrations, runs, values
+from tripl_cli.state.engine import (
+    create_state_engine,
+    describe_db_error,
+    display_url,
+    read_connection,
+    resolve_url,
+    write_transaction,
+)
+from tripl_cli.state.lock import Clock, RunLock
+from tripl_cli.state.records import MetricStatus, RunRecord, StoredAnomaly
+from tripl_cli.state.schema import SCHEMA_VERSION
+from tripl_cli.timegrid import Window
+from tripl_cli.types import TOTAL, Anomaly, MetricValue, SeriesPoint
+
+logger = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def installed_version() -> str:
+    """The installed tripl's version, recorded with runs and schema upgrades."""
+    try:
+        return importlib_metadata.version("tripl")
+    except importlib_metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def open_store(
+    url: str | None, *, project_root: Path, target: str, clock: Clock = utc_now
+) -> StateStore:
+    """Open (creating or upgrading as needed) the state database of one target.
+
+    `url=None` is the default embedded SQLite file `<project_root>/.tripl/<target>.db`.
+    """
+    resolved = resolve_url(url, project_root=project_root, target=target)
+    shown = display_url(resolved)
+    engine = create_state_engine(resolved)
+    try:
+        _migrate(engine, shown)
+    except StateError:
+        engine.dispose()
+        raise
+    except sa.exc.DBAPIError as exc:
+        engine.dispose()
+        raise StateError(
+            f"cannot open the state database {shown}: {describe_db_error(exc)}",
+            hint="check the target's `state:` URL, that the database server is up and "
+            "reachable, and the credentials (`tripl debug` checks all of these)",
+        ) from None
+    logger.debug("opened state database %s (schema v%d)", shown, SCHEMA_VERSION)
+    return StateStore(engine, display_url=shown, clock=clock)
+
+
+def _migrate(engine: sa.Engine, shown: str) -> None:
+    # Read first without the write lock: the usual open changes nothing.
+    with read_connection(engine) as conn:
+        found = migrations.current_version(conn)
+    migrations.refuse_newer(found, shown)
+    if found < SCHEMA_VERSION:
+        with write_transaction(engine) as conn:
+            migrations.upgrade(conn, display_url=shown, tripl_version=installed_version())
+
+
+class StateStore:
+    """Reads and atomic writes of one state database. Close it (or use `with`)."""
+
+    def __init__(self, engine: sa.Engine, *, display_url: str, clock: Clock = utc_now) -> None:
+        self.engine = engine
+        self.display_url = display_url
+        self.clock = clock
+        self._lock: RunLock | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    @property
+    def backend(self) -> str:
+        """`sqlite` or `postgresql` (the SQLAlchemy dialect name)."""
+        return self.engine.dialect.name
+
+    def schema_version(self) -> int:
+        with read_connection(self.engine) as conn:
+            return migrations.current_version(conn)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        """One atomic write transaction, guarded by the run lock when this store holds it."""
+        with write_transaction(self.engine) as conn:
+            if self._lock is not None:
+                self._lock.check_held(conn)
+            yield conn
+
+    # -- run lock ------------------------------------------------------------------------
+
+    @contextmanager
+    def run_lock(
+        self,
+        run_id: str,
+        *,
+        timeout_s: float = 60.0,
+        stale_after_s: float = 300.0,
+        poll_s: float = 0.25,
+        heartbeat_s: float | None = None,
+    ) -> Iterator[RunLock]:
+        """Hold the state's run lock; waits up to `timeout_s`, then raises `StateError`."""
+        if self._lock is not None:
+            raise RuntimeError(f"this store already holds the run lock ({self._lock.run_id})")
+        lock = RunLock(
+            self.engine,
+            run_id,
+            display_url=self.display_url,
+            clock=self.clock,
+            stale_after_s=stale_after_s,
+            heartbeat_s=heartbeat_s,
+        )
+        lock.acquire(timeout_s=timeout_s, poll_s=poll_s)
+        self._lock = lock
+        try:
+            yield lock
+        finally:
+            self._lock = None
+            lock.release()
+
+    # -- values --------------------------------------------------------------------------
+
+    def replace_window(
+        self,
+        metric: str,
+        window: Window,
+        values_: Sequence[MetricValue],
+        *,
+        definition_hash: str,
+        run_id: str,
+        breakdown_columns: Sequence[str] = (),
+        include_total: bool = True,
+    ) -> int:
+        """Atomically make `values_` the metric's stored values in `[window.start, window.end)`.
+
+        Deletes the window's total rows (unless `include_total=False`) and its breakdown
+        rows of `breakdown_columns` plus every column present in `values_`, then bulk-inserts
+        `values_` and moves the watermark, all in ONE transaction. Returns rows written.
+        """
+        with self._write() as conn:
+            written = values.replace_window(
+                conn,
+                metric,
+                window,
+                values_,
+                definition_hash=definition_hash,
+                run_id=run_id,
+                breakdown_columns=breakdown_columns,
+                include_total=include_total,
+                now=self.clock(),
+            )
+        logger.debug("%s: stored %d values in %s..%s", metric, written, window.start, window.end)
+        return written
+
+    def reset_metric(self, metric: str, new_hash: str) -> int:
+        """The definition changed: drop the metric's history; returns the rows dropped."""
+        with self._write() as conn:
+            dropped = values.reset_metric(conn, metric, new_hash, now=self.clock())
+        logger.info(
+            "%s: definition changed (%s), dropped %d stored rows", metric, new_hash, dropped
+        )
+        return dropped
+
+    def read_series(
+        self,
+        metric: str,
+        *,
+        breakdown: tuple[str, str] | None = TOTAL,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[SeriesPoint]:
+        """One series, oldest bucket first (`breakdown` None or TOTAL: the total series)."""
+        with read_connection(self.engine) as conn:
+            return values.read_series(
+                conn, metric, breakdown=breakdown or TOTAL, start=start, end=end
+            )
+
+    def read_breakdowns(
+        self,
+        metric: str,
+        column: str,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> dict[str, list[SeriesPoint]]:
+        with read_connection(self.engine) as conn:
+            return values.read_breakdowns(conn, metric, column, start=start, end=end)
+
+    def breakdown_columns(self, metric: str) -> list[str]:
+        with read_connection(self.engine) as conn:
+            return values.breakdown_columns(conn, metric)
+
+    # -- status and runs -----------------------------------------------------------------
+
+    def record_status(
+        self,
+        metric: str,
+        *,
+        status: str,
+        run_id: str,
+        error: str | None = None,
+        definition_hash: str | None = None,
+    ) -> None:
+        with self._write() as conn:
+            runs.record_status(
+                conn,
+                metric,
+                status=status,
+                run_id=run_id,
+                error=error,
+                definition_hash=definition_hash,
+                now=self.clock(),
+            )
+
+    def metric_statuses(self) -> dict[str, MetricStatus]:
+        with read_connection(self.engine) as conn:
+            return runs.metric_statuses(conn)
+
+    def metric_status(self, metric: str) -> MetricStatus | None:
+        with read_connection(self.engine) as conn:
+            return runs.metric_statuses(conn, metric).get(metric)
+
+    def start_run(self, run_id: str, *, command: str, tripl_version: str | None = None) -> None:
+        with self._write() as conn:
+            runs.start_run(
+                conn,
+                run_id,
+                command=command,
+                tripl_version=tripl_version or installed_version(),
+                started_at=self.clock(),
+            )
+
+    def finish_run(
+        self, run_id: str, *, status: str, summary: Mapping[str, object] | None = None
+    ) -> None:
+        with self._write() as conn:
+            runs.finish_run(conn, run_id, status=status, summary=summary, finished_at=self.clock())
+
+    def list_runs(self, *, limit: int = 20) -> list[RunRecord]:
+        with read_connection(self.engine) as conn:
+            return runs.list_runs(conn, limit=limit)
+
+    # -- anomalies -----------------------------------------------------------------------
+
+    def replace_anomalies(
+        self,
+        metric: str,
+        window: Window,
+        anomalies: Sequence[Anomaly],
+        *,
+        breakdown: tuple[str, str] | None = None,
+        run_id: str | None = None,
+    ) -> int:
+        """Make the window's recorded anomalies exactly `anomalies` (idempotent re-detect)."""
+        with self._write() as conn:
+            return anomaly_rows.replace_anomalies(
+                conn,
+                metric,
+                window,
+                anomalies,
+                breakdown=breakdown,
+                run_id=run_id,
+                now=self.clock(),
+            )
+
+    def read_anomalies(
+        self,
+        metric: str,
+        *,
+        breakdown: tuple[str, str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[StoredAnomaly]:
+        with read_connection(self.engine) as conn:
+            return anomaly_rows.read_anomalies(
+                conn, metric, breakdown=breakdown, start=start, end=end
+            )

@@ -1,0 +1,36 @@
+"""Insert-or-update of one row, in each backend's native form."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+
+def upsert(
+    conn: sa.Connection,
+    table: sa.Table,
+    row: Mapping[str, Any],
+    *,
+    keys: Sequence[str],
+) -> None:
+    """Insert `row`, or update its non-key columns when a row with the same `keys` exists."""
+    updates = {name: value for name, value in row.items() if name not in keys}
+    dialect = conn.dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        module: Any = sqlite if dialect == "sqlite" else postgresql
+        stmt = module.insert(table).values(**row)
+        if updates:
+            stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+        conn.execute(stmt)
+        return
+    # Portable fallback; the run lock keeps two writers from racing on one key.
+    where = sa.and_(*(table.c[k] == row[k] for k in keys))
+    if not updates or conn.execute(sa.update(table).where(where).values(**updates)).rowcount == 0:
+        exists = conn.execute(sa.select(sa.literal(1)).select_from(table).where(where)).first()
+        if exists is None:
+            conn.execute(sa.insert(table).values(**row))
