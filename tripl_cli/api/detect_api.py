@@ -16,7 +16,13 @@ from typing import Any
 
 from tripl_cli.api.project_api import atomic_write
 from tripl_cli.api.run_api import new_run_id, open_state
-from tripl_cli.detect import DetectionSettings, SeriesResult, backtest_series, detect_series
+from tripl_cli.detect import (
+    DetectionSettings,
+    SeriesResult,
+    backtest_series,
+    detect_series,
+    history_needed,
+)
 from tripl_cli.detect.backtest import BacktestSummary, summarize
 from tripl_cli.errors import ConfigError
 from tripl_cli.project.model import Project
@@ -28,9 +34,6 @@ from tripl_cli.state.records import MetricStatus as CollectionStatus
 from tripl_cli.state.store import StateStore
 from tripl_cli.timegrid import Interval, Window, floor_to_bucket
 from tripl_cli.types import TOTAL, Anomaly, SeriesPoint
-
-#: How much history detect reads: enough for three weekly cycles of 15-minute buckets.
-_HISTORY_BUCKETS = 3 * 672 + 200
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,8 @@ def _monitored(
     names: Sequence[str],
     as_of: datetime,
     overrides: dict[str, Any] | None,
+    *,
+    full_history: bool = False,
 ) -> Iterator[_Series | tuple[str, str]]:
     statuses = store.metric_statuses()
     for name in names:
@@ -145,7 +150,8 @@ def _monitored(
             yield (name, "detection disabled")
             continue
         interval = interval_of(project, metric)
-        start = floor_to_bucket(as_of, interval) - interval.delta * _HISTORY_BUCKETS
+        # detect reads only what the detector needs; backtest replays everything stored.
+        start = None if full_history else as_of - history_needed(interval, settings)
         until = _complete_until(statuses.get(name), interval)
         yield _Series(
             metric, TOTAL, store.read_series(name, start=start), settings, interval, until
@@ -234,7 +240,7 @@ def backtest(
     names = select_metrics(project, select, exclude)
     rows: list[BacktestRow] = []
     with open_state(project, profiles_dir=profiles_dir, target=target) as store:
-        for item in _monitored(project, store, names, now, overrides):
+        for item in _monitored(project, store, names, now, overrides, full_history=True):
             if isinstance(item, tuple):
                 continue
             result = backtest_series(

@@ -128,7 +128,8 @@ def run() -> None:
     """Console-script entry: user errors → message, exit 1; bugs → exit 1 (trace with --debug)."""
     debug = "--debug" in sys.argv
     try:
-        app(args=hoist_global_options(sys.argv[1:]), standalone_mode=False)
+        # Without standalone mode click returns (not raises) a command's typer.Exit code.
+        code = app(args=hoist_global_options(sys.argv[1:]), standalone_mode=False)
     except SystemExit:
         raise
     except KeyboardInterrupt:
@@ -136,22 +137,21 @@ def run() -> None:
         sys.exit(130)
     except BaseException as exc:
         sys.exit(_handle(exc, debug=debug))
-    sys.exit(EXIT_OK)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 def _handle(exc: BaseException, *, debug: bool) -> int:
-    import click
-
     from tripl_cli.errors import TriplError
 
-    if isinstance(exc, click.exceptions.Exit):
-        return exc.exit_code
-    if isinstance(exc, click.ClickException):
-        exc.show()
-        return EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code
-    if isinstance(exc, click.exceptions.Abort):
+    # typer vendors click; its exceptions all derive from typer.TyperException.
+    if isinstance(exc, typer.Exit):
+        return int(exc.exit_code)
+    if isinstance(exc, typer.Abort):
         console.err().print("aborted")
         return EXIT_ERROR
+    if isinstance(exc, typer.TyperException) and hasattr(exc, "show"):
+        exc.show()  # usage errors: the command's usage line and what was wrong
+        return int(getattr(exc, "exit_code", EXIT_USAGE))
     if isinstance(exc, TriplError):
         if debug:
             console.err().print_exception()

@@ -1,0 +1,108 @@
+"""The console-script wrapper: exit codes, error rendering, global options after the command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tripl_cli.cli.main import hoist_global_options
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _tripl(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-c", "from tripl_cli.cli.main import run; run()", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["validate", "--project-dir", "x"], ["--project-dir", "x", "validate"]),
+        (
+            ["validate", "--project-dir=x", "--format", "json"],
+            ["--project-dir=x", "validate", "--format", "json"],
+        ),
+        (
+            ["--project-dir", "x", "run", "-t", "prod", "--debug"],
+            ["-t", "prod", "--debug", "--project-dir", "x", "run"],
+        ),
+        (["init", "demo", "--demo"], ["init", "demo", "--demo"]),
+        (["show", "revenue", "--", "--debug"], ["show", "revenue", "--", "--debug"]),
+        (["--help"], ["--help"]),
+    ],
+)
+def test_global_options_after_the_command_are_hoisted(argv: list[str], expected: list[str]) -> None:
+    assert hoist_global_options(argv) == expected
+
+
+def test_help_lists_commands_and_exits_zero(tmp_path: Path) -> None:
+    result = _tripl("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for command in ("init", "validate", "compile", "run", "detect", "backtest"):
+        assert command in result.stdout
+
+
+def test_usage_error_exits_2(tmp_path: Path) -> None:
+    result = _tripl("run", "--no-such-flag", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no-such-flag" in result.stderr
+
+
+def test_no_project_is_a_clear_error_without_traceback(tmp_path: Path) -> None:
+    result = _tripl("compile", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "tripl_project.yml" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_invalid_project_exits_1_and_lists_every_error(tmp_path: Path) -> None:
+    (tmp_path / "tripl_project.yml").write_text("name: shop\n")
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "metrics" / "m.yml").write_text(
+        "metrics:\n  - name: a\n    kind: fact\n    fact_table: nope\n    aggregation: count\n"
+        "  - name: b\n    kind: fact\n    fact_table: nope2\n    aggregation: summ\n"
+    )
+    result = _tripl("validate", cwd=tmp_path)
+    assert result.returncode == 1
+    lines = [line for line in result.stdout.splitlines() if "error[" in line]
+    assert any(
+        line.startswith("metrics/m.yml:4:") and "unknown-fact-table" in line for line in lines
+    )
+    assert any("metrics/m.yml:9:" in line and "summ" in line for line in lines)
+    assert "Traceback" not in result.stderr
+
+
+def test_run_and_detect_on_the_repository_example(tmp_path: Path) -> None:
+    """The root example project works from a clean copy: validate, compile, run, detect."""
+    import shutil
+
+    for name in ("tripl_project.yml", "profiles.yml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    for folder in ("fact_tables", "metrics", "alerts"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    assert _tripl("validate", cwd=tmp_path).returncode == 0
+    assert _tripl("compile", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "target" / "manifest.json").exists()
+    run = _tripl("run", "--format", "json", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    import json
+
+    report = json.loads(run.stdout)
+    assert report["status"] == "success"
+    assert all(r["buckets_written"] > 0 for r in report["results"] if r["status"] == "success")
+    detect = _tripl("detect", "--no-alerts", "--format", "json", cwd=tmp_path)
+    assert detect.returncode == 0, detect.stderr
+    assert "anomalies" in json.loads(detect.stdout)
+    assert (tmp_path / "target" / "anomalies.json").exists()
