@@ -1,0 +1,129 @@
+"""Secrets (webhook URLs, tokens, SMTP passwords) never reach reasons, logs or messages."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import pytest
+
+from tests.alerts.alerts_testlib import firing_notification
+from tests.alerts.conftest import Receiver, free_port
+from tripl_cli.alerts import DeliveryResult, deliver, scrub, secrets_of
+from tripl_cli.project.schema import (
+    AppriseDestination,
+    CommandDestination,
+    EmailDestination,
+    SlackDestination,
+    TelegramDestination,
+    WebhookDestination,
+)
+
+SECRETS = (
+    "SlackTokenXyz987654321",
+    "hunter2-webhook-basic-pw",
+    "query-token-5f4e3d2c1b",
+    "Bearer header-secret-0a9b8c",
+    "999888:TelegramSecretToken",
+    "smtp-password-q1w2e3r4",
+    "cli-password-z9y8x7",
+    "apprise-pw-m5n6b7v8",
+)
+
+
+def _destinations(receiver: Receiver) -> list[Any]:
+    return [
+        SlackDestination(name="s", type="slack", url=receiver.url(f"/services/T1/B2/{SECRETS[0]}")),
+        WebhookDestination(
+            name="w",
+            type="webhook",
+            url=receiver.url(f"/hook?token={SECRETS[2]}").replace(
+                "http://", f"http://bot:{SECRETS[1]}@"
+            ),
+            headers={"Authorization": SECRETS[3]},
+        ),
+        WebhookDestination(
+            name="refused",
+            type="webhook",
+            url=f"http://127.0.0.1:{free_port()}/h?token={SECRETS[2]}",
+        ),
+        TelegramDestination(name="t", type="telegram", bot_token=SECRETS[4], chat_id="1"),
+        EmailDestination(
+            name="e",
+            type="email",
+            host="127.0.0.1",
+            port=free_port(),
+            security="none",
+            username="u",
+            password=SECRETS[5],
+            **{"from": "a@example.com"},
+            to=["b@example.com"],
+        ),
+        CommandDestination(
+            name="c",
+            type="command",
+            command=[
+                sys.executable,
+                "-c",
+                "import sys; print(sys.argv, file=sys.stderr); sys.exit(2)",
+                "--password",
+                SECRETS[6],
+            ],
+        ),
+        AppriseDestination(name="a", type="apprise", url=f"mailto://me:{SECRETS[7]}@example.com"),
+    ]
+
+
+def test_no_secret_in_any_reason_or_log_line(
+    receiver: Receiver, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every HTTP endpoint fails with a body echoing the request path (and its token).
+    for path in (
+        f"/services/T1/B2/{SECRETS[0]}",
+        f"/hook?token={SECRETS[2]}",
+        f"/bot{SECRETS[4]}/sendMessage",
+    ):
+        receiver.script[path] = [403]
+    monkeypatch.setitem(sys.modules, "apprise", None)
+    caplog.set_level(logging.DEBUG, logger="tripl_cli")
+    results: list[DeliveryResult] = []
+    for dest in _destinations(receiver):
+        if dest.type == "telegram":
+            from tripl_cli.alerts.destinations import telegram
+
+            results.append(
+                telegram.send(firing_notification(), dest, timeout_s=3, api_base=receiver.base)
+            )
+        else:
+            results.append(deliver(firing_notification(), dest, timeout_s=3))
+    assert all(not r.ok for r in results), results
+    # The custom header wins over the URL's user info.
+    hook = next(r for r in receiver.received if r.path.startswith("/hook"))
+    assert hook.headers["Authorization"] == SECRETS[3]
+    haystack = "\n".join([*(r.reason for r in results), caplog.text])
+    for secret in SECRETS:
+        for fragment in {secret, secret.split(":")[-1], secret.removeprefix("Bearer ")}:
+            assert fragment not in haystack, f"{fragment!r} leaked"
+    # And nothing is empty: every failure still explains itself.
+    assert all(len(r.reason) > 10 for r in results)
+
+
+def test_scrub_and_secrets_of() -> None:
+    dest = SlackDestination(
+        name="s", type="slack", url="https://hooks.slack.com/services/T1/B2/abcdEFGH1234"
+    )
+    found = secrets_of(dest)
+    assert "abcdEFGH1234" in found
+    text = (
+        "posting to https://hooks.slack.com/services/T1/B2/abcdEFGH1234 failed; token abcdEFGH1234"
+    )
+    assert scrub(text, found) == "posting to *** failed; token ***"
+    assert scrub("nothing to hide", found) == "nothing to hide"
+
+
+def test_messages_never_contain_destination_secrets(receiver: Receiver) -> None:
+    note = firing_notification()
+    blob = note.text + note.html + str(note.to_dict())
+    for secret in SECRETS:
+        assert secret not in blob

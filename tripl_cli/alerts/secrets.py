@@ -1,0 +1,99 @@
+"""Keep credentials out of every reason, log line and message tripl produces.
+
+Destinations build their reasons from safe parts (a host name, an HTTP status), and every
+reason is then scrubbed of each secret the destination holds, as a second line of defence:
+exception texts from libraries can quote a URL or a server response verbatim.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import unquote, urlsplit
+
+from tripl_cli.project.schema import (
+    AppriseDestination,
+    CommandDestination,
+    EmailDestination,
+    FileDestination,
+    SlackDestination,
+    TelegramDestination,
+    WebhookDestination,
+)
+
+AnyDestination = (
+    SlackDestination
+    | WebhookDestination
+    | EmailDestination
+    | TelegramDestination
+    | CommandDestination
+    | FileDestination
+    | AppriseDestination
+)
+
+MASK = "***"
+#: Shorter fragments (`/`, `api`) would mangle ordinary words; a real secret is longer.
+_MIN_SECRET_LENGTH = 4
+_CREDENTIAL_WORDS = re.compile(r"token|secret|password|passwd|key|auth", re.IGNORECASE)
+
+
+def url_secrets(url: str) -> list[str]:
+    """The whole URL and each part that may carry a credential: path, query, user info."""
+    found = [url]
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return found
+    found += [parts.path, parts.query, parts.fragment, parts.netloc.rpartition("@")[0]]
+    found += [parts.password or "", parts.username or ""]
+    # Tokens often sit in one path segment (Slack's /services/T…/B…/XXXX).
+    found += [seg for seg in parts.path.split("/") if len(seg) >= 8]
+    return found + [unquote(s) for s in found]
+
+
+def secrets_of(destination: AnyDestination) -> tuple[str, ...]:
+    """Every value of `destination` that must never be shown."""
+    found: list[str] = []
+    if isinstance(destination, SlackDestination | AppriseDestination):
+        found += url_secrets(destination.url)
+    elif isinstance(destination, WebhookDestination):
+        found += url_secrets(destination.url)
+        found += list(destination.headers.values())
+    elif isinstance(destination, EmailDestination):
+        found += [destination.password or ""]
+    elif isinstance(destination, TelegramDestination):
+        found += [destination.bot_token, f"bot{destination.bot_token}"]
+    elif isinstance(destination, CommandDestination):
+        found += _credential_arguments(destination.command)
+    return tuple(s for s in found if s and len(s) >= _MIN_SECRET_LENGTH)
+
+
+def _credential_arguments(argv: list[str]) -> list[str]:
+    """Values of `--token X` / `--password=X`-style arguments: a program name is not a secret."""
+    found: list[str] = []
+    for flag, value in zip(argv, [*argv[1:], ""], strict=True):
+        name, eq, inline = flag.partition("=")
+        if not _CREDENTIAL_WORDS.search(name):
+            continue
+        found.append(inline if eq else value)
+    return found
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret replaced by `***` (longest first, so parts of a URL go too)."""
+    for secret in sorted(
+        {s for s in secrets if len(s) >= _MIN_SECRET_LENGTH}, key=len, reverse=True
+    ):
+        text = text.replace(secret, MASK)
+    return text
+
+
+def safe_host(url: str) -> str:
+    """`hooks.slack.com` or `127.0.0.1:8080`: where a request went, without credentials."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or "?"
+        port = parts.port
+    except ValueError:
+        return "an invalid URL"
+    return f"{host}:{port}" if port else host
