@@ -93,12 +93,14 @@ def main() -> None:
     )
     args = parser.parse_args()
     data = make_values(args.values)
-    with tempfile.TemporaryDirectory() as tmp:
-        with open_store(None, project_root=Path(tmp), target="bench") as store:
-            bench("sqlite", store, data)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        open_store(None, project_root=Path(tmp), target="bench") as store,
+    ):
+        bench("sqlite", store, data)
     with postgres_database(args.pg_admin_url) as url:
         if url is not None:
-            with open_store(url, project_root=Path("."), target="bench") as store:
+            with open_store(url, project_root=Path(), target="bench") as store:
                 bench("postgresql", store, data)
 
 

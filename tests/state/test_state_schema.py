@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import URL
 
+from tests.state.conftest import PG_ADMIN_DSN
 from tests.state.state_testlib import OpenStore, hour, hours, value_set
 from tripl_cli.errors import StateError
 from tripl_cli.state import SCHEMA_VERSION, StateStore, migrations, open_store
@@ -204,3 +208,42 @@ def test_concurrent_first_opens_both_succeed(state_url: str, tmp_path: Path) -> 
     for p in procs:
         p.join(timeout=60)
     assert results == [SCHEMA_VERSION] * 3
+
+
+def test_in_memory_sqlite_state_is_refused(tmp_path: Path) -> None:
+    for url in ("sqlite://", "sqlite:///:memory:"):
+        with pytest.raises(StateError, match="in-memory SQLite database"):
+            open_store(url, project_root=tmp_path, target="dev")
+
+
+def _pg_admin(sql: str) -> None:
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def test_password_is_never_logged_and_a_lost_server_is_a_state_error(
+    pg_database: URL, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A database of its own: this test cuts every connection to it.
+    name = f"{pg_database.database}_cut"
+    _pg_admin(f'CREATE DATABASE "{name}"')
+    try:
+        caplog.set_level(logging.DEBUG, logger="tripl_cli")
+        # Trust auth ignores the password, so the open succeeds and logs the URL.
+        url = f"postgresql://postgres:topsecret@127.0.0.1:5432/{name}"
+        with open_store(url, project_root=tmp_path, target="t") as store:
+            assert store.display_url == f"postgresql+psycopg://postgres:***@127.0.0.1:5432/{name}"
+            store.replace_window(
+                "m", hours(0, 1), value_set("m", [0], base=1), definition_hash="h", run_id="r"
+            )
+            _pg_admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            _pg_admin(
+                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+            )
+            with pytest.raises(StateError, match=r"the state database .* failed: ") as err:
+                store.read_series("m")
+            assert "topsecret" not in err.value.render()
+        assert "opened state database postgresql+psycopg://postgres:***@" in caplog.text
+        assert "topsecret" not in caplog.text
+    finally:
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,7 +1,7 @@
 """Bulk inserts of pre-bound tuples: COPY on PostgreSQL, one executemany elsewhere.
 
 A run may store a million values, so this path skips SQLAlchemy's per-row parameter
-processing (measured: ~70% of the write time through `conn.execute(insert, dicts)`, see
+processing (measured: about half the write time through `conn.execute(insert, dicts)`, see
 bench/state_write.py). Callers bind timestamps themselves with `timestamp_binder`, which
 applies the same conversion as `UtcDateTime`; the statement runs inside the caller's
 SQLAlchemy transaction on the same DBAPI connection, so atomicity is unchanged.

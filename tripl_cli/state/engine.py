@@ -49,7 +49,13 @@ def resolve_url(url: str | None, *, project_root: Path, target: str) -> URL:
     if parsed.drivername in ("postgresql", "postgres"):
         # psycopg 3 is the driver tripl ships (the `postgres` extra); psycopg2 is not.
         parsed = parsed.set(drivername="postgresql+psycopg")
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory":
+            raise StateError(
+                f"the `state:` of target {target!r} is an in-memory SQLite database, which "
+                "would lose every stored value when tripl exits",
+                hint="leave `state:` unset for the default .tripl/<target>.db file",
+            )
         path = Path(parsed.database or "")
         if not path.is_absolute():
             parsed = parsed.set(database=str(project_root / path))
@@ -77,8 +83,14 @@ def create_state_engine(url: URL) -> sa.Engine:
 
 
 def _sqlite_engine(url: URL) -> sa.Engine:
-    if url.database not in (None, "", ":memory:"):
-        Path(url.database or "").parent.mkdir(parents=True, exist_ok=True)
+    directory = Path(url.database or "").parent
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StateError(
+            f"cannot create the state directory {directory}: {exc.strerror}",
+            hint="check the permissions of the project directory, or set the target's `state:`",
+        ) from None
     engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")

@@ -96,7 +96,7 @@ class StateStore:
         return self.engine.dialect.name
 
     def schema_version(self) -> int:
-        with read_connection(self.engine) as conn:
+        with self._read() as conn:
             return migrations.current_version(conn)
 
     def close(self) -> None:
@@ -114,9 +114,27 @@ class StateStore:
         self.close()
 
     @contextmanager
+    def _failures_as_state_errors(self) -> Iterator[None]:
+        # A server gone or a lock held past the busy timeout is the user's to fix, not a bug;
+        # constraint and SQL errors stay internal (they would be ours).
+        try:
+            yield
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            raise StateError(
+                f"the state database {self.display_url} failed: {describe_db_error(exc)}",
+                hint="check that the state database is reachable and not locked by another "
+                "program (a failed write is rolled back: it changed nothing)",
+            ) from exc
+
+    @contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        with self._failures_as_state_errors(), read_connection(self.engine) as conn:
+            yield conn
+
+    @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
         """One atomic write transaction, guarded by the run lock when this store holds it."""
-        with write_transaction(self.engine) as conn:
+        with self._failures_as_state_errors(), write_transaction(self.engine) as conn:
             if self._lock is not None:
                 self._lock.check_held(conn)
             yield conn
@@ -144,7 +162,8 @@ class StateStore:
             stale_after_s=stale_after_s,
             heartbeat_s=heartbeat_s,
         )
-        lock.acquire(timeout_s=timeout_s, poll_s=poll_s)
+        with self._failures_as_state_errors():
+            lock.acquire(timeout_s=timeout_s, poll_s=poll_s)
         self._lock = lock
         try:
             yield lock
@@ -204,7 +223,7 @@ class StateStore:
         end: datetime | None = None,
     ) -> list[SeriesPoint]:
         """One series, oldest bucket first (`breakdown` None or TOTAL: the total series)."""
-        with read_connection(self.engine) as conn:
+        with self._read() as conn:
             return values.read_series(
                 conn, metric, breakdown=breakdown or TOTAL, start=start, end=end
             )
@@ -217,11 +236,11 @@ class StateStore:
         start: datetime | None = None,
         end: datetime | None = None,
     ) -> dict[str, list[SeriesPoint]]:
-        with read_connection(self.engine) as conn:
+        with self._read() as conn:
             return values.read_breakdowns(conn, metric, column, start=start, end=end)
 
     def breakdown_columns(self, metric: str) -> list[str]:
-        with read_connection(self.engine) as conn:
+        with self._read() as conn:
             return values.breakdown_columns(conn, metric)
 
     # -- status and runs -----------------------------------------------------------------
@@ -247,11 +266,11 @@ class StateStore:
             )
 
     def metric_statuses(self) -> dict[str, MetricStatus]:
-        with read_connection(self.engine) as conn:
+        with self._read() as conn:
             return runs.metric_statuses(conn)
 
     def metric_status(self, metric: str) -> MetricStatus | None:
-        with read_connection(self.engine) as conn:
+        with self._read() as conn:
             return runs.metric_statuses(conn, metric).get(metric)
 
     def start_run(self, run_id: str, *, command: str, tripl_version: str | None = None) -> None:
@@ -271,7 +290,7 @@ class StateStore:
             runs.finish_run(conn, run_id, status=status, summary=summary, finished_at=self.clock())
 
     def list_runs(self, *, limit: int = 20) -> list[RunRecord]:
-        with read_connection(self.engine) as conn:
+        with self._read() as conn:
             return runs.list_runs(conn, limit=limit)
 
     # -- anomalies -----------------------------------------------------------------------
@@ -305,7 +324,7 @@ class StateStore:
         start: datetime | None = None,
         end: datetime | None = None,
     ) -> list[StoredAnomaly]:
-        with read_connection(self.engine) as conn:
+        with self._read() as conn:
             return anomaly_rows.read_anomalies(
                 conn, metric, breakdown=breakdown, start=start, end=end
             )

@@ -1,0 +1,82 @@
+"""Recorded anomalies: re-detecting is idempotent, first detection time is kept."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.state.state_testlib import T0, OpenStore, hour, hours, raw_rows, value_set
+from tripl_cli.state import StateStore
+from tripl_cli.types import Anomaly, DetectorName, Direction
+
+
+def anomaly(b: int, *, breakdown: tuple[str, str] = ("", ""), score: float = 5.0) -> Anomaly:
+    return Anomaly(
+        metric="m",
+        bucket=hour(b),
+        actual=100.0 + b,
+        expected=10.0,
+        lower=5.0,
+        upper=15.0,
+        score=score,
+        direction=Direction.SPIKE,
+        detector=DetectorName.SEASONAL,
+        breakdown=breakdown,
+    )
+
+
+@pytest.fixture
+def clocked(make_store: OpenStore) -> StateStore:
+    """A store whose clock moves one minute per call: detection times are distinguishable."""
+    store = make_store()
+    ticks = iter(range(10_000))
+    store.clock = lambda: T0 + timedelta(minutes=next(ticks))
+    return store
+
+
+def test_redetect_is_idempotent_and_keeps_first_detection(clocked: StateStore) -> None:
+    found = [anomaly(3), anomaly(7), anomaly(7, breakdown=("country", "US"))]
+    assert clocked.replace_anomalies("m", hours(0, 24), found, run_id="d1") == 3
+    first = raw_rows(clocked, "tripl_anomalies", skip=["run_id"])
+    clocked.replace_anomalies("m", hours(0, 24), found, run_id="d2")
+    assert raw_rows(clocked, "tripl_anomalies", skip=["run_id"]) == first
+    stored = clocked.read_anomalies("m")
+    assert [s.anomaly for s in stored] == [found[0], found[1], found[2]]
+    assert {s.detected_at for s in stored} == {T0}  # the first call's time, kept on re-detect
+    assert {s.run_id for s in stored} == {"d2"}
+
+
+def test_vanished_anomalies_go_and_other_series_stay(clocked: StateStore) -> None:
+    us = ("country", "US")
+    clocked.replace_anomalies(
+        "m", hours(0, 24), [anomaly(3), anomaly(5), anomaly(5, breakdown=us)], run_id="d1"
+    )
+    # Re-score only the total series: bucket 5 is no longer anomalous, bucket 9 newly is.
+    clocked.replace_anomalies(
+        "m", hours(0, 24), [anomaly(3), anomaly(9)], breakdown=("", ""), run_id="d2"
+    )
+    total = clocked.read_anomalies("m", breakdown=("", ""))
+    assert [(s.anomaly.bucket, s.detected_at) for s in total] == [
+        (hour(3), T0),
+        (hour(9), T0 + timedelta(minutes=1)),
+    ]
+    assert [s.anomaly for s in clocked.read_anomalies("m", breakdown=us)] == [
+        anomaly(5, breakdown=us)
+    ]
+    assert [s.anomaly.bucket for s in clocked.read_anomalies("m", start=hour(4), end=hour(9))] == [
+        hour(5)
+    ]
+    with pytest.raises(ValueError, match="does not belong"):
+        clocked.replace_anomalies("m", hours(0, 3), [anomaly(3)])
+    with pytest.raises(ValueError, match="series"):
+        clocked.replace_anomalies("m", hours(0, 24), [anomaly(3)], breakdown=us)
+
+
+def test_reset_metric_drops_its_anomalies(clocked: StateStore) -> None:
+    clocked.replace_window(
+        "m", hours(0, 4), value_set("m", range(4), base=1), definition_hash="h", run_id="r"
+    )
+    clocked.replace_anomalies("m", hours(0, 24), [anomaly(3)])
+    clocked.reset_metric("m", "h2")
+    assert clocked.read_anomalies("m") == []
