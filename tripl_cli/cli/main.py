@@ -78,11 +78,12 @@ def main(
 
 
 def _register_commands() -> None:
-    from tripl_cli.cli.commands import detect_cmds, project_cmds, run_cmds
+    from tripl_cli.cli.commands import detect_cmds, project_cmds, read_cmds, run_cmds
 
     project_cmds.register(app)
     run_cmds.register(app)
     detect_cmds.register(app)
+    read_cmds.register(app)
 
 
 _register_commands()
@@ -141,7 +142,7 @@ def run() -> None:
 
 
 def _handle(exc: BaseException, *, debug: bool) -> int:
-    from tripl_cli.errors import TriplError
+    from tripl_cli.errors import ProjectInvalid, TriplError
 
     # typer vendors click; its exceptions all derive from typer.TyperException.
     if isinstance(exc, typer.Exit):
@@ -152,6 +153,11 @@ def _handle(exc: BaseException, *, debug: bool) -> int:
     if isinstance(exc, typer.TyperException) and hasattr(exc, "show"):
         exc.show()  # usage errors: the command's usage line and what was wrong
         return int(getattr(exc, "exit_code", EXIT_USAGE))
+    if isinstance(exc, ProjectInvalid):
+        for issue in exc.issues:
+            console.err().print(_escape(issue.render()))
+        console.err().print(f"[bold red]error:[/] {_escape(exc.render())}; see `tripl validate`")
+        return EXIT_ERROR
     if isinstance(exc, TriplError):
         if debug:
             console.err().print_exception()
