@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +12,7 @@ from typing import Any
 
 from tripl_cli.api.project_api import atomic_write
 from tripl_cli.api.warehouse import connector, target_of
+from tripl_cli.errors import TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.selection import select_metrics
 from tripl_cli.runner.outcomes import RunReport
@@ -32,6 +33,7 @@ class RunOptions:
     query_timeout_s: float | None = None
     dry_run: bool = False
     as_of: datetime | None = None
+    state_manifest: Mapping[str, Any] | None = None  # an older manifest, for `state:` selectors
 
 
 def new_run_id(now: datetime) -> str:
@@ -55,7 +57,9 @@ def run(
 ) -> RunReport:
     resolved = target_of(project, profiles_dir=profiles_dir, target=target)
     now = options.as_of or datetime.now(UTC)
-    names = select_metrics(project, options.select, options.exclude)
+    names = select_metrics(
+        project, options.select, options.exclude, state_manifest=options.state_manifest
+    )
     request = RunRequest(
         metrics=tuple(names),
         window=WindowRequest(
@@ -67,19 +71,30 @@ def run(
         dry_run=options.dry_run,
     )
     url = resolved.config.get("state")
-    store = open_store(str(url) if url else None, project_root=project.root, target=resolved.name)
+    run_id = new_run_id(now)
+    started_at = datetime.now(UTC)
     try:
-        report = run_project(
-            project,
-            store,
-            connector(project, resolved),
-            dialect=resolved.dialect,
-            request=request,
-            run_id=new_run_id(now),
-            events=events,
+        store = open_store(
+            str(url) if url else None, project_root=project.root, target=resolved.name
         )
-    finally:
-        store.close()
+        try:
+            report = run_project(
+                project,
+                store,
+                connector(project, resolved),
+                dialect=resolved.dialect,
+                request=request,
+                run_id=run_id,
+                events=events,
+            )
+        finally:
+            store.close()
+    except TriplError as exc:
+        # The run stopped as a whole (state locked, warehouse unreachable…): run_results.json
+        # says so, rather than still showing the previous run's results to CI scripts.
+        if not options.dry_run:
+            write_aborted_results(project, run_id, started_at, exc, target=resolved.name)
+        raise
     if not options.dry_run:
         write_run_results(project, report, target=resolved.name)
     return report
@@ -90,3 +105,28 @@ def write_run_results(project: Project, report: RunReport, *, target: str) -> Pa
     path = project.target_dir / "run_results.json"
     atomic_write(path, json.dumps(document, indent=2, default=str))
     return path
+
+
+def write_aborted_results(
+    project: Project, run_id: str, started_at: datetime, error: TriplError, *, target: str
+) -> Path:
+    finished_at = datetime.now(UTC)
+    document: dict[str, Any] = {
+        "target": target,
+        "run_id": run_id,
+        "status": "error",
+        "dry_run": False,
+        "started_at": _iso(started_at),
+        "finished_at": _iso(finished_at),
+        "elapsed_s": round((finished_at - started_at).total_seconds(), 4),
+        "error": " ".join(error.message.split()),
+        "results": [],
+        "queries": [],
+    }
+    path = project.target_dir / "run_results.json"
+    atomic_write(path, json.dumps(document, indent=2, default=str))
+    return path
+
+
+def _iso(ts: datetime) -> str:
+    return ts.isoformat().replace("+00:00", "Z")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -50,12 +51,17 @@ class Executor:
         return adapter
 
     def run_one(self, query: CompiledQuery) -> QueryOutcome:
-        import time
+        """The query's result, or the exception it raised in its place.
 
+        A warehouse that cannot be reached (or a missing driver) is not one query's failure:
+        that exception propagates and ends the run with one message, instead of every metric
+        failing with the same words after one connection attempt each.
+        """
         started = time.perf_counter()
+        adapter = self._adapter()
         try:
             log.debug("query %s (%s):\n%s", query.id, ", ".join(query.metrics), query.sql)
-            result = self._adapter().execute(query.sql, timeout_s=self._timeout_s)
+            result = adapter.execute(query.sql, timeout_s=self._timeout_s)
             return QueryOutcome(query, result, None, time.perf_counter() - started)
         except Exception as exc:
             log.debug("query %s failed: %s", query.id, exc)

@@ -60,9 +60,11 @@ class RunReport:
 
     @property
     def status(self) -> str:
+        """success, partial (some metrics failed) or error (every collected metric failed)."""
         if not self.failed:
             return "success"
-        return "error" if len(self.failed) == len(self.outcomes) else "partial"
+        attempted = [o for o in self.outcomes if o.status != "skipped"]
+        return "error" if len(self.failed) == len(attempted) else "partial"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -73,16 +75,19 @@ class RunReport:
             "finished_at": _iso(self.finished_at),
             "elapsed_s": round((self.finished_at - self.started_at).total_seconds(), 4),
             "results": [o.as_json() for o in self.outcomes],
-            "queries": [
-                {
-                    "id": q.id,
-                    "kind": q.kind,
-                    "metrics": list(q.metrics),
-                    "window": {"start": _iso(q.window.start), "end": _iso(q.window.end)},
-                }
-                for q in self.queries
-            ],
+            "queries": [self._query_json(q) for q in self.queries],
         }
+
+    def _query_json(self, query: PlannedQuery) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "id": query.id,
+            "kind": query.kind,
+            "metrics": list(query.metrics),
+            "window": {"start": _iso(query.window.start), "end": _iso(query.window.end)},
+        }
+        if self.dry_run:  # what would run is the point of a dry run; run_results stay small
+            doc["sql"] = query.sql
+        return doc
 
 
 def _iso(ts: datetime) -> str:

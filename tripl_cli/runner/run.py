@@ -121,9 +121,29 @@ class _Run:
                 initial_buckets=defaults.initial_buckets,
             )
         self.windows = widen_to_shared_scans(natural, _scan_groups(self.project, names))
+        self._cover_inputs(names)
         for name in names:
             if name not in self.windows:
                 self.outcomes[name] = MetricOutcome(name, "skipped", note="nothing to collect yet")
+
+    def _cover_inputs(self, names: Sequence[str]) -> None:
+        """A ratio composition recomputes every bucket its inputs recompute in this run.
+
+        Its own resume window may be narrower than theirs (an input widened to a shared scan
+        recollects older buckets): without this, those buckets would keep a ratio of values
+        that are no longer stored. `names` is in dependency order, so this chains.
+        """
+        for name in names:
+            metric = self.project.metrics[name]
+            if not isinstance(metric, CompositionMetric) or metric.denominator is None:
+                continue
+            spans = [
+                self.windows[m]
+                for m in (name, metric.numerator, metric.denominator)
+                if m in self.windows
+            ]
+            if spans:
+                self.windows[name] = Window(min(w.start for w in spans), max(w.end for w in spans))
 
     def compile(self, names: Sequence[str]) -> CompiledPlan:
         return compile_plan(
@@ -141,17 +161,26 @@ class _Run:
         errors = _errors_by_metric(outcomes)
         good = [m for m in plan.metrics() if m not in errors and m not in plan.compositions]
         values = _by_metric(assemble(_only(plan, good), results))
+        # A metric's duration: the queries that computed it (shared ones in full) + its write.
+        spent: dict[str, float] = defaultdict(float)
+        for outcome in outcomes:
+            for metric in outcome.query.metrics:
+                spent[metric] += outcome.seconds
         for name in good:
-            self.store_metric(name, values.get(name, []), started=time.perf_counter())
+            self.store_metric(name, values.get(name, []), time.perf_counter() - spent[name])
         for name, error in errors.items():
             if name not in plan.compositions:
-                self.fallback(name, error, executor, shared=_shared(outcomes, name))
+                self.fallback(
+                    name, error, executor, shared=_shared(outcomes, name), spent=spent[name]
+                )
         self.distincts = distinct_counts(plan, results)
         self.distinct_errors = {m: e for m, e in errors.items() if m in plan.compositions}
 
-    def fallback(self, name: str, error: str, executor: Executor, *, shared: bool) -> None:
+    def fallback(
+        self, name: str, error: str, executor: Executor, *, shared: bool, spent: float = 0.0
+    ) -> None:
         """A combined query failed: retry this metric alone so one bad metric fails alone."""
-        started = time.perf_counter()
+        started = time.perf_counter() - spent
         if shared:
             single = compile_single(
                 self.project, name, dialect=self.dialect, window_for=self.windows.__getitem__
@@ -285,12 +314,15 @@ def run_project(
         if name not in active:
             status = project.metrics[name].status.value
             run.outcomes[name] = MetricOutcome(name, "skipped", note=f"status is {status}")
-    run.plan_windows(active)
-    collectable = [m for m in active if m in run.windows]
-    plan = run.compile(collectable)
+    if request.dry_run:
+        plan = _plan(run, active)
+    else:
+        # Windows are planned from the state under the lock: a run that waited for another
+        # one sees the watermarks and definition hashes that run left behind.
+        with store.run_lock(run_id, timeout_s=request.lock_timeout_s):
+            plan = _plan(run, active)
+            _execute(run, plan, [m for m in active if m in run.windows], connect)
     planned = tuple(PlannedQuery(q.id, q.kind, q.metrics, q.window, q.sql) for q in plan.queries)
-    if not request.dry_run:
-        _execute(run, plan, collectable, connect)
     return RunReport(
         run_id,
         started_at,
@@ -301,26 +333,35 @@ def run_project(
     )
 
 
+def _plan(run: _Run, active: Sequence[str]) -> CompiledPlan:
+    run.plan_windows(active)
+    return run.compile([m for m in active if m in run.windows])
+
+
 def _execute(run: _Run, plan: CompiledPlan, names: Sequence[str], connect: AdapterFactory) -> None:
+    """Collect, store and compose; the caller holds the run lock."""
     request, store = run.request, run.store
-    with store.run_lock(run.run_id, timeout_s=request.lock_timeout_s):
-        store.start_run(run.run_id, command="run")
-        status = "error"
+    store.start_run(run.run_id, command="run")
+    status = "error"
+    try:
+        for name in sorted(run.changed):
+            dropped = store.reset_metric(name, run.hashes[name])
+            log.warning("%s: definition changed; dropped %d stored values", name, dropped)
+        executor = Executor(connect, threads=request.threads, timeout_s=request.query_timeout_s)
         try:
-            for name in sorted(run.changed):
-                dropped = store.reset_metric(name, run.hashes[name])
-                log.warning("%s: definition changed; dropped %d stored values", name, dropped)
-            executor = Executor(connect, threads=request.threads, timeout_s=request.query_timeout_s)
-            try:
-                run.collect(plan, executor)
-            finally:
-                executor.close()
-            run.compose_all(names)
-            failed = [o for o in run.outcomes.values() if o.status == "error"]
-            status = "success" if not failed else "partial"
+            run.collect(plan, executor)
         finally:
-            summary = {
-                s: sum(1 for o in run.outcomes.values() if o.status == s)
-                for s in ("success", "error", "skipped")
-            }
-            store.finish_run(run.run_id, status=status, summary=summary)
+            executor.close()
+        run.compose_all(names)
+        collected = [o for o in run.outcomes.values() if o.status != "skipped"]
+        failed = [o for o in collected if o.status == "error"]
+        # The same words as the run report: every metric failed = error, some = partial.
+        status = (
+            "success" if not failed else "error" if len(failed) == len(collected) else "partial"
+        )
+    finally:
+        summary = {
+            s: sum(1 for o in run.outcomes.values() if o.status == s)
+            for s in ("success", "error", "skipped")
+        }
+        store.finish_run(run.run_id, status=status, summary=summary)

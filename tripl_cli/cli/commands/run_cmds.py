@@ -11,6 +11,7 @@ import typer
 
 from tripl_cli.cli import console
 from tripl_cli.cli.commands.project_cmds import ExcludeOpt, SelectOpt, split_selectors
+from tripl_cli.cli.commands.state_opt import StateOpt, state_manifest
 from tripl_cli.cli.context import options
 
 if TYPE_CHECKING:
@@ -69,21 +70,29 @@ def run(
     ] = 60.0,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would run.")] = False,
     format_: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TEXT,
+    state: StateOpt = None,
 ) -> None:
     """Collect every selected metric from the warehouse into the state database."""
     from tripl_cli.api import project_api, run_api
 
     opts = options(ctx)
+    start_at, end_at = parse_when(start, "--start"), parse_when(end, "--end")
+    if start_at is not None and end_at is not None and start_at >= end_at:
+        raise typer.BadParameter(
+            f"--start {start} is not before --end {end} (windows are [start, end))",
+            param_hint="--start",
+        )
     project = project_api.open_project(opts.project_dir, opts.cli_vars)
     run_options = run_api.RunOptions(
         select=split_selectors(select),
         exclude=split_selectors(exclude),
-        start=parse_when(start, "--start"),
-        end=parse_when(end, "--end"),
+        start=start_at,
+        end=end_at,
         full_refresh=full_refresh,
         threads=threads,
         lock_timeout_s=lock_timeout,
         dry_run=dry_run,
+        state_manifest=state_manifest(state),
     )
     show_bar = format_ is OutputFormat.TEXT and sys.stderr.isatty() and not opts.quiet
     if show_bar:

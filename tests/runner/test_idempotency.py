@@ -1,0 +1,280 @@
+"""What a re-run does to the store (SPEC §4): nothing when nothing changed; exactly the new
+upstream truth when rows changed; a changed definition drops its history; resume windows
+follow the watermark, lookback and initial_buckets; `--full-refresh` recollects.
+
+All on DuckDB (the run logic is engine-independent; test_conformance covers the engines).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.compiler.reference import Key, Value
+from tests.support.engines import Engine, load_table
+from tripl_cli.api import run_api
+from tripl_cli.runner.outcomes import RunReport
+from tripl_cli.timegrid import Window
+
+from .conformance_data import (
+    ORDER_COLUMNS,
+    SESSION_COLUMNS,
+    WINDOW,
+    as_dicts,
+    expected_values,
+    order_rows,
+    session_rows,
+)
+from .harness import Stored, Workspace, make_workspace, stored_values, value_rows
+from .test_conformance import active_metrics, diff
+
+ORDERS = order_rows()
+SESSIONS = session_rows()
+_tables = itertools.count()
+#: The fixture's metrics on the daily grid (one shared window in every run).
+DAILY = (
+    "orders", "revenue", "paid_orders", "max_big_us", "min_unflagged", "buyers", "aov",
+    "conversion", "refunds", "revenue_per_order", "orders_per_buyer",
+)  # fmt: skip
+
+
+def day(d: int, hour: int = 0) -> datetime:
+    return datetime(2026, 1, d, hour, tzinfo=UTC)
+
+
+class Warehouse:
+    """The fixture's tables in DuckDB under names of this test's own (so reloads are local)."""
+
+    def __init__(self, engine: Engine, tmp_path: Path) -> None:
+        self.engine = engine
+        n = next(_tables)
+        self.orders_name, self.sessions_name = f"orders_idem{n}", f"sessions_idem{n}"
+        self.orders: list[tuple[Any, ...]] = list(ORDERS)
+        self.load()
+        qualified_sessions = load_table(engine, self.sessions_name, SESSION_COLUMNS, SESSIONS)
+        self.ws = make_workspace(
+            tmp_path,
+            engine.profile_output,
+            cli_vars={"orders_table": self.orders_name, "sessions_table": qualified_sessions},
+        )
+
+    def load(self) -> None:
+        load_table(self.engine, self.orders_name, ORDER_COLUMNS, self.orders)
+
+    def delete_orders(self, where: Callable[[dict[str, Any]], bool]) -> int:
+        """Rows deleted upstream: reload the table without them."""
+        before = len(self.orders)
+        names = [c for c, _ in ORDER_COLUMNS]
+        self.orders = [r for r in self.orders if not where(dict(zip(names, r, strict=True)))]
+        self.load()
+        return before - len(self.orders)
+
+    def expected(self, window: Window = WINDOW) -> dict[Key, Value]:
+        return expected_values(
+            self.ws.project(),
+            as_dicts(self.orders, ORDER_COLUMNS),
+            as_dicts(SESSIONS, SESSION_COLUMNS),
+            window,
+        )
+
+    def stored(self) -> dict[Key, Stored]:
+        with self.ws.store() as store:
+            return stored_values(store, active_metrics(self.ws.project()))
+
+    def api_run(self, as_of: datetime, **options: Any) -> RunReport:
+        return run_api.run(
+            self.ws.project(),
+            run_api.RunOptions(as_of=as_of, **options),
+            profiles_dir=self.ws.root,
+        )
+
+
+@pytest.fixture
+def wh(engine_factory: Callable[[str], Engine], tmp_path: Path) -> Warehouse:
+    return Warehouse(engine_factory("duckdb"), tmp_path)
+
+
+def backfill(ws: Workspace, start: str = "2026-01-05", end: str = "2026-01-12") -> None:
+    result = ws.run("--start", start, "--end", end)
+    assert result.exit_code == 0, result.output
+
+
+def windows(report: RunReport) -> dict[str, Window | None]:
+    return {o.metric: o.window for o in report.outcomes}
+
+
+def test_rerunning_a_window_leaves_the_values_byte_for_byte_equal(wh: Warehouse) -> None:
+    backfill(wh.ws)
+    first = value_rows(wh.ws.state_path)
+    with wh.ws.store() as store:
+        first_run = store.list_runs(limit=1)[0].run_id
+    backfill(wh.ws)
+    assert value_rows(wh.ws.state_path) == first
+    assert sum(len(rows) for rows in first.values()) > 300
+    # …and the second run really rewrote them (every row carries its run id).
+    with wh.ws.store() as store:
+        second_run = store.list_runs(limit=1)[0].run_id
+        assert second_run != first_run
+        assert {p.bucket for p in store.read_series("orders")} == {day(d) for d in range(5, 12)}
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(wh.ws.state_path)) as conn:
+        run_ids = {r[0] for r in conn.execute("SELECT DISTINCT run_id FROM tripl_metric_values")}
+    assert run_ids == {second_run}
+
+
+def test_rows_deleted_upstream_disappear_after_the_next_run(wh: Warehouse) -> None:
+    backfill(wh.ws)
+    before = wh.stored()
+    assert not diff(before, wh.expected())
+    # Every big US order of Jan 7, every order of Jan 9 10:00-11:00, every web order of Jan 6.
+    gone = [
+        ("max_big_us", day(7), ("", "")),
+        ("hourly_open_orders", day(9, 10), ("", "")),
+        ("buyers", day(6), ("platform", "web")),
+    ]
+    assert all(key in before for key in gone)
+    deleted = wh.delete_orders(
+        lambda r: (
+            (day(7) <= r["ts"] < day(8) and r["country"] == "us" and (r["amount"] or 0) >= 100)
+            or day(9, 10) <= r["ts"] < day(9, 11)
+            or (day(6) <= r["ts"] < day(7) and r["platform"] == "web")
+        )
+    )
+    assert deleted > 20
+    backfill(wh.ws)
+    after = wh.stored()
+    assert not any(key in after for key in gone)
+    problems = diff(after, wh.expected())
+    assert not problems, "\n".join(problems[:20])
+
+
+def test_a_changed_definition_drops_history_and_recollects(wh: Warehouse) -> None:
+    backfill(wh.ws, "2026-01-01", "2026-01-12")  # 11 days of history
+    with wh.ws.store() as store:
+        old = {p.bucket: p.value for p in store.read_series("revenue")}
+    assert min(old) == day(1)
+    wh.ws.edit_yaml("metrics/facts.yml", "revenue", where="amount >= 100")
+    # The next scheduled run (no --start): revenue starts over with initial_buckets (7 days).
+    report = wh.api_run(day(12, 6))
+    outcomes = {o.metric: o for o in report.outcomes}
+    assert outcomes["revenue"].status == "success"
+    assert outcomes["revenue"].note and "definition changed" in outcomes["revenue"].note
+    assert outcomes["orders"].note is None
+    results = wh.ws.results_by_metric()
+    assert "definition changed" in results["revenue"]["note"]
+    assert results["revenue"]["window"] == {
+        "start": "2026-01-05T00:00:00Z",
+        "end": "2026-01-12T00:00:00Z",
+    }
+    with wh.ws.store() as store:
+        revenue = store.read_series("revenue")
+        orders = store.read_series("orders")
+    assert {p.bucket for p in revenue} == {day(d) for d in range(5, 12)}  # Jan 1-4 dropped
+    assert {p.bucket for p in orders} == {day(d) for d in range(1, 12)}  # unchanged: kept
+    want = wh.expected()  # the edited project's definitions
+    got = wh.stored()
+    revenue_keys = {k for k in want if k[0] == "revenue"}
+    assert revenue_keys == {k for k in got if k[0] == "revenue"}
+    assert not diff({k: got[k] for k in revenue_keys}, {k: want[k] for k in revenue_keys})
+    assert all(p.value != old[p.bucket] for p in revenue)  # the new definition's values
+
+
+def test_resume_windows_follow_watermark_lookback_and_initial_buckets(wh: Warehouse) -> None:
+    first = wh.api_run(day(12, 6))  # first run: initial_buckets (7) back, current bucket excluded
+    w = windows(first)
+    assert w["orders"] == Window(day(5), day(12))
+    assert w["conversion"] == Window(day(5), day(12))
+    assert w["avg_mobile_amount"] == Window(day(10, 12), day(12, 6))  # 7 × 6h
+    assert w["hourly_open_orders"] == Window(day(11, 23), day(12, 6))  # 7 × 1h
+    monday = datetime(2026, 1, 12, tzinfo=UTC)
+    assert w["weekly_buyers"] == Window(monday - timedelta(weeks=7), monday)
+    assert w["draft_orders"] is None
+    assert not diff(
+        {k: v for k, v in wh.stored().items() if k[0] == "orders"},
+        {k: v for k, v in wh.expected(Window(day(5), day(12))).items() if k[0] == "orders"},
+    )
+
+    second = wh.api_run(day(13, 7))  # a day later: from watermark (Jan 11) − lookback (2)
+    w = windows(second)
+    assert w["orders"] == Window(day(9), day(13))
+    assert w["hourly_open_orders"] == Window(day(12, 3), day(13, 7))
+    assert w["avg_mobile_amount"] == Window(day(11, 12), day(13, 6))
+    assert w["weekly_buyers"] == Window(day(5) - timedelta(weeks=2), monday)
+    # Buckets before the resume window keep the first run's values (top-N of its window);
+    # the resume window holds the new run's.
+    old = {k: v for k, v in wh.expected(Window(day(5), day(12))).items() if k[1] < day(9)}
+    new = wh.expected(Window(day(9), day(13)))
+    want = {k: v for k, v in (old | new).items() if k[0] in DAILY}
+    got = {k: v for k, v in wh.stored().items() if k[0] in DAILY}
+    problems = diff(got, want)
+    assert not problems, "\n".join(problems[:20])
+    assert max(k[1] for k in got) == day(12)  # Jan 12 is complete at as_of Jan 13 07:00
+
+
+def test_full_refresh_recollects_initial_buckets(wh: Warehouse) -> None:
+    backfill(wh.ws, "2026-01-01", "2026-01-12")
+    wh.api_run(day(12, 6))
+    resumed = windows(wh.api_run(day(12, 6)))
+    assert resumed["orders"] == Window(day(9), day(12))  # watermark Jan 11 − 2
+    wh.delete_orders(lambda r: day(6) <= r["ts"] < day(7))  # upstream rewrote an older day
+    refreshed = wh.api_run(day(12, 6), full_refresh=True)
+    assert windows(refreshed)["orders"] == Window(day(5), day(12))
+    got = wh.stored()
+    assert ("orders", day(6), ("", "")) not in got  # recollected: the day is gone
+    # History older than initial_buckets is kept (a full refresh never loses stored values
+    # it does not recollect; use --start to recollect further back).
+    assert ("orders", day(2), ("", "")) in got
+    problems = diff(
+        {k: v for k, v in got.items() if k[1] >= day(5) and k[0] in DAILY},
+        {k: v for k, v in wh.expected().items() if k[0] in DAILY},
+    )
+    assert not problems, "\n".join(problems[:20])
+
+
+def test_a_composition_follows_its_inputs_recollected_buckets(wh: Warehouse) -> None:
+    # A metric whose last value is old widens its fact table's scan back to that value.
+    (wh.ws.root / "metrics" / "sparse.yml").write_text(
+        "metrics:\n  - {name: early_orders, kind: fact, fact_table: orders,"
+        " aggregation: count, where: \"ts < TIMESTAMP '2026-01-07 00:00:00'\"}\n"
+    )
+    wh.api_run(day(12, 6))
+    wh.delete_orders(lambda r: day(7) <= r["ts"] < day(7, 12))  # upstream changed Jan 7
+    w = windows(wh.api_run(day(12, 6)))
+    assert w["early_orders"] == w["orders"] == Window(day(4), day(12))  # watermark Jan 6 − 2
+    assert w["revenue_per_order"] == Window(day(4), day(12))  # its own would start Jan 9
+    with wh.ws.store() as store:
+        ratio = {p.bucket: p.value for p in store.read_series("revenue_per_order")}
+        revenue = {p.bucket: p.value for p in store.read_series("revenue")}
+        orders = {p.bucket: p.value for p in store.read_series("orders")}
+    assert set(ratio) == set(revenue) & set(orders)
+    for bucket, value in ratio.items():
+        numerator, denominator = revenue[bucket], orders[bucket]
+        assert numerator is not None and denominator
+        assert value == pytest.approx(numerator / denominator, rel=1e-12), bucket
+
+
+def test_threads_store_the_same_values(wh: Warehouse) -> None:
+    backfill(wh.ws)
+    sequential = value_rows(wh.ws.state_path)
+    result = wh.ws.run("--start", "2026-01-05", "--end", "2026-01-12", "--threads", "4")
+    assert result.exit_code == 0, result.output
+    assert value_rows(wh.ws.state_path) == sequential
+
+
+def test_a_composition_selected_alone_reads_its_stored_inputs(wh: Warehouse) -> None:
+    backfill(wh.ws)
+    with wh.ws.store() as store:
+        before = store.read_series("revenue_per_order")
+    result = wh.ws.run("-s", "revenue_per_order", "--start", "2026-01-05", "--end", "2026-01-12")
+    assert result.exit_code == 0, result.output
+    assert set(wh.ws.results_by_metric()) == {"revenue_per_order"}
+    with wh.ws.store() as store:
+        assert store.read_series("revenue_per_order") == before
+        assert len(before) == 7
