@@ -186,25 +186,25 @@ def test_repeated_timestamp_maps_to_its_first_row() -> None:
         detection_mask(dup, [datetime(1999, 1, 1)])
 
 
-def test_tripl_adapter_maps_grid_buckets_back_to_rows() -> None:
-    """Rows go in as consecutive 15m buckets whatever their real spacing; a flagged bucket
-    comes back as its row's real timestamp."""
-    from bench.detect.nab.tripl_detector import GRID_ORIGIN, TriplDetector, grid_points
+def test_tripl_adapter_regrids_rows_by_real_time_and_maps_detections_to_last_rows() -> None:
+    """Rows are averaged into buckets of the finest tripl interval at least as wide as their
+    spacing (by real timestamp, so a hole stays a gap); a flagged bucket comes back as the
+    timestamp of its last row (when its mean became known)."""
+    from bench.detect.nab.tripl_detector import TriplDetector, grid_interval, regrid
+    from tripl_cli.timegrid import Interval
 
-    points = grid_points([1.0, 2.0, 3.0])
-    assert [p.bucket - GRID_ORIGIN for p in points] == [timedelta(minutes=15 * i) for i in range(3)]
-    try:
-        import tripl_cli.detect  # noqa: F401
-    except ImportError:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip("tripl_cli.detect is not importable yet")
     start = datetime(2015, 3, 1)
     # Irregular real spacing: 5 minutes, with a 3-hour hole in the middle.
     stamps = tuple(
         start + timedelta(minutes=5 * i + (180 if i >= 1000 else 0)) for i in range(2000)
     )
+    assert grid_interval(stamps) is Interval.M15
+    assert grid_interval([start + timedelta(hours=i) for i in range(10)]) is Interval.H1
+    grid = regrid(stamps[:6], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    assert [p.value for p in grid.points] == [2.0, 5.0]
+    assert [grid.last_row[p.bucket] for p in grid.points] == [2, 5]
     values = [100.0] * 2000
     values[1500] = 1000.0
     flagged = TriplDetector({"sigma": 4.0})(NabSeries("toy/spike.csv", stamps, values))
-    assert stamps[1500] in flagged
+    bucket_rows = [i for i in range(2000) if stamps[i] - stamps[1500] < timedelta(minutes=15)]
+    assert flagged == [stamps[max(r for r in bucket_rows if r >= 1500)]]

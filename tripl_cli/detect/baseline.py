@@ -3,19 +3,26 @@
 Seasonal: a shape by grid slot (phase = absolute bucket index mod period) from the median of
 past cycles, each cycle normalised by its own level so one level shift does not bend the
 shape; times a level re-estimated from the most recent buckets (the level adjustment).
-Rolling: the median of the last `baseline_window` buckets.
+(The rolling baseline of young series lives in `rolling.py`.)
 
 The spread is a robust 1.4826·MAD-style estimate on top of a floor (Poisson √expected for
-counts; relative to the magnitude, or binomial from the denominator, for fractional series).
-It is measured on *honest* residuals — each past bucket against what the same procedure
-would have predicted without it (leave-one-cycle-out shape, trailing level) — because
-in-sample residuals are too small and a too-narrow band is a flood of false alerts.
+counts; relative to the magnitude, or binomial from the denominator, for fractional series;
+never below one step of a quantised series' resolution). It is measured on *honest*
+residuals — each past bucket against what the same procedure would have predicted without it
+(leave-one-cycle-out shape, trailing level) — because in-sample residuals are too small and a
+too-narrow band is a flood of false alerts. For the same reason its tails are calibrated: when
+the honest residuals (flagged buckets included, outages not) break the band far more often
+than normal noise would — sparse series whose MAD is 0, gauges jumping between a few levels,
+bursty heavy-tailed noise — the spread is widened until they do not (`robust.tail_factor`).
 
-Only buckets the walk marks `usable` (valid and not flagged) ever enter a baseline.
+Only buckets the walk marks `usable` (valid and not flagged) enter an expected value or the
+spread's core.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,8 +33,11 @@ from tripl_cli.detect.robust import (
     excess_scale,
     level_noise_factor,
     median,
+    resolution,
+    tail_factor,
     trailing_medians,
     window_inflation,
+    zero_share,
 )
 from tripl_cli.types import DetectorName
 
@@ -37,7 +47,7 @@ _TINY = 1e-9
 #: Seasonal needs this many cycles; fewer (down to 2) is used with a warning.
 FULL_CYCLES = 3
 #: Fewer recent points than this and the level falls back to the last cycle's.
-_MIN_LEVEL_POINTS = 3
+MIN_LEVEL_POINTS = 3
 #: Multiplicative shapes: slots below this share of the typical slot (night hours) are too
 #: noisy to estimate the level from.
 _LEVEL_SLOT_SHARE = 0.2
@@ -61,6 +71,12 @@ class SeasonalModel:
     level_window: int
     inflation: tuple[float, ...]
     min_slot: float
+    #: The step a quantised series moves in: the spread never drops below it.
+    resolution: float = 0.0
+    #: Share of the fitted history that is exactly zero (outages only where zero is rare).
+    zero_share: float = 0.0
+    #: Widening that makes the spread's tails match the honest residuals' (>= 1).
+    tail: float = 1.0
 
     @property
     def estimate_share(self) -> float:
@@ -77,6 +93,8 @@ class Baseline:
     detector: DetectorName
     #: Per level-shift window: how much correlated errors widen a window's sum.
     inflation: tuple[float, ...]
+    #: Share of the baseline's history that is exactly zero.
+    zero_share: float = 0.0
 
 
 def floor_sq(
@@ -111,12 +129,15 @@ def floor_sq(
     return floors
 
 
-def min_spread(is_count: bool, magnitude: float) -> float:
-    """Fractional series: the spread never drops below 1 % of the typical magnitude."""
-    return 0.0 if is_count else max(RELATIVE_FLOOR * magnitude, _TINY)
+def min_spread(is_count: bool, magnitude: float, step: float = 0.0) -> float:
+    """The smallest spread a series can have: one step of its resolution, and for fractional
+    series 1 % of the typical magnitude (counts have their Poisson floor)."""
+    if is_count:
+        return step
+    return max(RELATIVE_FLOOR * magnitude, step, _TINY)
 
 
-def _dens(grid: GridSeries, idx: IntArray | slice) -> FloatArray | None:
+def dens_at(grid: GridSeries, idx: IntArray | slice) -> FloatArray | None:
     return None if grid.denominators is None else grid.denominators[idx]
 
 
@@ -127,8 +148,12 @@ def fit_seasonal(
     period: int,
     level_window: int,
     trend_sizes: tuple[int, ...],
+    outage: BoolArray | None = None,
 ) -> SeasonalModel | None:
-    """Fit a shape from the whole cycles ending at `b0`; None with fewer than 2 cycles."""
+    """Fit a shape from the whole cycles ending at `b0`; None with fewer than 2 cycles.
+
+    `outage` marks buckets of reported outages: kept out of the tail calibration too.
+    """
     rows = min(max_cycles(period), b0 // period)
     if rows < 2:
         return None
@@ -171,8 +196,11 @@ def fit_seasonal(
         level_window=level_window,
         inflation=(),
         min_slot=_LEVEL_SLOT_SHARE * median(cols) if multiplicative else -np.inf,
+        resolution=resolution(valid),
+        zero_share=zero_share(valid),
     )
-    return _calibrate(model, grid, usable, b0, normalised, bad, trend_sizes)
+    outage = np.zeros(usable.shape, dtype=bool) if outage is None else outage
+    return _calibrate(model, grid, usable, outage, b0, normalised, bad, trend_sizes)
 
 
 def _row_levels(hist: FloatArray, non_negative: bool) -> tuple[bool, FloatArray]:
@@ -215,12 +243,19 @@ def _calibrate(
     model: SeasonalModel,
     grid: GridSeries,
     usable: BoolArray,
+    outage: BoolArray,
     b0: int,
     normalised: FloatArray,
     bad: BoolArray,
     trend_sizes: tuple[int, ...],
 ) -> SeasonalModel:
-    """Measure the spread on honest residuals of the last cycles."""
+    """Measure the spread on honest residuals of the last cycles.
+
+    The spread's core (excess over the floor) comes from usable buckets only, so past
+    anomalies never widen it; its tails are checked against every valid bucket but outages:
+    a series that breaks its band far more often than a normal would is not that anomalous,
+    its band is too narrow (bursty or heavy-tailed noise).
+    """
     rows, period = normalised.shape
     lo = b0 - rows * period
     tail = min(rows, max(2, -(-_RESIDUAL_BUCKETS // period)))
@@ -232,54 +267,44 @@ def _calibrate(
     start = b0 - tail * period
     reach = max(0, start - 4 * model.level_window)
     positions, ratios = _level_points(model, grid, usable, reach, b0)
-    targets = np.flatnonzero(usable[start:b0]) + start
+    seen = ~np.isnan(grid.values[start:b0]) & ~outage[start:b0]
+    targets = np.flatnonzero(seen) + start
     k = np.searchsorted(positions, targets)  # level points strictly before each target
     level = _level_before(ratios, k, model.level_window)
     rel = targets - lo
     shape = loo[rel // period - (rows - tail), rel % period]
+    keep = ~np.isnan(shape) & ~np.isnan(level)
+    targets, shape, level = targets[keep], shape[keep], level[keep]
     expected = shape * level if model.multiplicative else shape + level
-    keep = ~np.isnan(expected)
-    targets, expected = targets[keep], expected[keep]
     if grid.is_count:
         expected = np.maximum(expected, 0.0)
     floors = floor_sq(
-        expected, _dens(grid, targets), grid.is_count, model.magnitude, model.estimate_share
+        expected, dens_at(grid, targets), grid.is_count, model.magnitude, model.estimate_share
     )
     scale = np.abs(expected) if model.multiplicative else np.ones_like(expected)
     residuals = grid.values[targets] - expected
-    excess = excess_scale(residuals, floors, scale)
+    clean = usable[targets]
+    excess = excess_scale(residuals[clean], floors[clean], scale[clean])
     spread = np.maximum(
-        np.sqrt(floors + (excess * scale) ** 2), min_spread(grid.is_count, model.magnitude)
+        np.hypot(np.sqrt(floors), excess * scale),
+        min_spread(grid.is_count, model.magnitude, model.resolution),
     )
     standardized = residuals / spread
-    return _replace(model, excess, window_inflation(standardized, trend_sizes))
+    widen = tail_factor(standardized)
+    inflation = window_inflation(standardized[clean] / widen, trend_sizes)
+    return dataclasses.replace(model, excess=excess, inflation=inflation, tail=widen)
 
 
 def _level_before(ratios: FloatArray, k: IntArray, width: int) -> FloatArray:
     """Median of the `width` level ratios before each target (NaN when too few)."""
     out = np.full(k.shape, np.nan)
-    has_level = k >= _MIN_LEVEL_POINTS
+    has_level = k >= MIN_LEVEL_POINTS
     if ratios.size == 0:
         return out
     # trailing_medians(...)[j] = median(ratios[j-width:j]); index k is one past the end.
     extended = trailing_medians(np.append(ratios, np.nan), width)
     out[has_level] = extended[k[has_level]]
     return out
-
-
-def _replace(model: SeasonalModel, excess: float, inflation: tuple[float, ...]) -> SeasonalModel:
-    return SeasonalModel(
-        period=model.period,
-        shape=model.shape,
-        multiplicative=model.multiplicative,
-        excess=excess,
-        magnitude=model.magnitude,
-        fallback_level=model.fallback_level,
-        cycles=model.cycles,
-        level_window=model.level_window,
-        inflation=inflation,
-        min_slot=model.min_slot,
-    )
 
 
 def _level_points(
@@ -289,7 +314,8 @@ def _level_points(
     positions = np.flatnonzero(usable[lo:hi]) + lo
     shapes = model.shape[(grid.first_index + positions) % model.period]
     if model.multiplicative:
-        ok = shapes >= model.min_slot
+        # A slot whose shape is ~0 carries no information about the level.
+        ok = (shapes >= model.min_slot) & (shapes > 0)
         positions, shapes = positions[ok], shapes[ok]
         return positions, grid.values[positions] / shapes
     return positions, grid.values[positions] - shapes
@@ -304,7 +330,7 @@ def seasonal_baseline(
     _, ratios = _level_points(model, grid, usable, lo, t)
     ratios = ratios[-width:]
     n_level = int(ratios.size)
-    level = median(ratios) if n_level >= _MIN_LEVEL_POINTS else model.fallback_level
+    level = median(ratios) if n_level >= MIN_LEVEL_POINTS else model.fallback_level
     shape = float(model.shape[(grid.first_index + t) % model.period])
     expected = shape * level if model.multiplicative else shape + level
     if grid.is_count:
@@ -312,7 +338,7 @@ def seasonal_baseline(
     floor = float(
         floor_sq(
             np.array([expected]),
-            _dens(grid, slice(t, t + 1)),
+            dens_at(grid, slice(t, t + 1)),
             grid.is_count,
             model.magnitude,
             model.estimate_share,
@@ -321,77 +347,15 @@ def seasonal_baseline(
     scale = abs(expected) if model.multiplicative else 1.0
     # The honest residuals already carry the noise of a full level window; a shorter one
     # (just after a shift, or after gaps) is noisier.
-    widen = level_noise_factor(max(n_level, _MIN_LEVEL_POINTS)) / level_noise_factor(width)
-    spread = float(np.sqrt(floor + (model.excess * scale) ** 2)) * max(widen, 1.0)
-    spread = max(spread, min_spread(grid.is_count, model.magnitude))
+    widen = level_noise_factor(max(n_level, MIN_LEVEL_POINTS)) / level_noise_factor(width)
+    spread = math.hypot(math.sqrt(floor), model.excess * scale) * max(widen, 1.0)
+    spread = max(spread, min_spread(grid.is_count, model.magnitude, model.resolution))
     return Baseline(
-        expected, spread, level, model.multiplicative, DetectorName.SEASONAL, model.inflation
+        expected,
+        spread * model.tail,
+        level,
+        model.multiplicative,
+        DetectorName.SEASONAL,
+        model.inflation,
+        model.zero_share,
     )
-
-
-def rolling_baseline(
-    grid: GridSeries,
-    usable: BoolArray,
-    t: int,
-    rebase: int,
-    window: int,
-    min_history: int,
-    trend_sizes: tuple[int, ...],
-) -> Baseline | None:
-    """Median of the last `window` usable buckets; None (learning) below `min_history`
-    points, or before three of them could be checked against their own forecasts.
-
-    The spread comes from the one-step-ahead errors of the same rolling median over the
-    preceding buckets (in-sample MAD of a handful of points is too optimistic).
-    """
-    lo = max(t - 8 * window, 0)
-    positions = np.flatnonzero(usable[lo:t]) + lo
-    if positions.size < min_history:
-        return None
-    positions = positions[-3 * window :]
-    xs = grid.values[positions]
-    after = positions >= rebase
-    # After a confirmed level shift the level comes from the new regime only.
-    recent = xs[after][-window:] if np.count_nonzero(after) >= _MIN_LEVEL_POINTS else xs[-window:]
-    level = median(recent)
-    expected = max(level, 0.0) if grid.is_count else level
-    magnitude = median(np.abs(xs))
-    preds, actual, pred_pos = _one_step(xs, after, window, min_history)
-    if preds.size < _MIN_LEVEL_POINTS:
-        return None  # too young to measure its own errors: still learning
-    share = float(_HALF_PI / window)
-    dens = _dens(grid, positions[pred_pos])
-    floors = floor_sq(np.abs(preds), dens, grid.is_count, magnitude, share)
-    residuals = actual - preds
-    excess = excess_scale(residuals, floors, np.ones_like(preds))
-    floor_min = min_spread(grid.is_count, magnitude)
-    standardized = residuals / np.maximum(np.sqrt(floors + excess**2), floor_min)
-    inflation = window_inflation(standardized, trend_sizes)
-    widen = level_noise_factor(recent.size) / level_noise_factor(window)
-    floor = float(
-        floor_sq(
-            np.array([expected]), _dens(grid, slice(t, t + 1)), grid.is_count, magnitude, share
-        )[0]
-    )
-    spread = max(float(np.sqrt(floor + excess**2)) * max(widen, 1.0), floor_min)
-    return Baseline(expected, spread, level, False, DetectorName.ROLLING, inflation)
-
-
-def _one_step(
-    xs: FloatArray, after: BoolArray, window: int, min_history: int
-) -> tuple[FloatArray, FloatArray, IntArray]:
-    """Rolling-median predictions for the last `window` points, each from its predecessors
-    in the same regime (before/after the last shift)."""
-    preds: list[float] = []
-    actual: list[float] = []
-    where: list[int] = []
-    first_after = int(np.argmax(after)) if np.any(after) else xs.size
-    for j in range(max(min_history, xs.size - window), xs.size):
-        seg = first_after if j >= first_after else 0
-        prior = xs[max(seg, j - window) : j]
-        if prior.size < min_history:
-            continue
-        preds.append(median(prior))
-        actual.append(float(xs[j]))
-        where.append(j)
-    return np.array(preds), np.array(actual), np.array(where, dtype=np.intp)

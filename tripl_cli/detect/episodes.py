@@ -4,7 +4,9 @@ A bucket with |z| >= sigma is *flagged*: it leaves the baseline and opens (or ex
 episode of its sign. Later buckets of the same sign with |z| >= sigma/2 keep the episode open
 (and out of the baseline); after `episode_gap` quiet buckets it closes. A flagged drop to zero
 opens an *outage*, which every following zero extends, however small its expected value. An
-outage never becomes the new baseline, so recovery does not alert.
+outage never becomes the new baseline, so recovery does not alert. Only a series that is rarely
+zero can have an outage: where zeros are routine (sparse counts, idle utilisation) a zero is
+just a low value, scored like any other.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from tripl_cli.detect.baseline import Baseline
 from tripl_cli.detect.gates import passes_gates
 from tripl_cli.detect.state import Episode, WalkContext, WalkState
 from tripl_cli.types import DetectorName
+
+#: A zero can only be an outage when at most this share of the baseline's history is zero.
+MAX_OUTAGE_ZERO_SHARE = 0.01
 
 
 def observe_point(st: WalkState, ctx: WalkContext, t: int, base: Baseline) -> None:
@@ -32,7 +37,7 @@ def observe_point(st: WalkState, ctx: WalkContext, t: int, base: Baseline) -> No
         st.episode = ep = None  # the outage is over; score this bucket normally
     if abs(z) >= sigma:
         if ep is None or ep.sign != sign:
-            outage = actual == 0 and sign < 0
+            outage = actual == 0 and sign < 0 and base.zero_share <= MAX_OUTAGE_ZERO_SHARE
             ep = st.episode = Episode(start=t, sign=sign, outage=outage)
         ep.misses = 0
         _exclude(st, t, outage=ep.outage)

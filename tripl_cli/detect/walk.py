@@ -14,10 +14,10 @@ from tripl_cli.detect.baseline import (
     Baseline,
     SeasonalModel,
     fit_seasonal,
-    rolling_baseline,
     seasonal_baseline,
 )
 from tripl_cli.detect.episodes import observe_point
+from tripl_cli.detect.rolling import rolling_baseline
 from tripl_cli.detect.state import WalkContext, WalkState
 from tripl_cli.detect.trend import observe_trend
 
@@ -82,6 +82,7 @@ def _baseline(
         s.baseline_window,
         s.min_history,
         ctx.profile.trend_sizes,
+        st.outage,
     )
 
 
@@ -103,7 +104,7 @@ def _choose_model(ctx: WalkContext, st: WalkState, b0: int, *, warn: bool) -> Se
     profile = ctx.profile
     for period in profile.periods:
         model = fit_seasonal(
-            ctx.grid, st.usable, b0, period, profile.level_window, profile.trend_sizes
+            ctx.grid, st.usable, b0, period, profile.level_window, profile.trend_sizes, st.outage
         )
         if model is None:
             continue

@@ -14,34 +14,26 @@ from typing import Any
 
 from bench.detect.nab.corpus import Corpus, DataFile
 from bench.detect.nab.scorer import FileWeights, file_weights
-from bench.detect.nab.tripl_detector import GRID_INTERVAL, grid_points
+from bench.detect.nab.tripl_detector import regrid, run_backtest
 
 OUTCOMES = ("credited", "late in window", "false positive", "probation")
 KindCounts = Counter[tuple[str, str]]  # (sub-detector, outcome) -> anomalies
 
 
 def _classify(task: tuple[DataFile, Mapping[str, Any]]) -> tuple[str, KindCounts]:
-    from tripl_cli.detect import DetectionSettings, backtest_series
-    from tripl_cli.types import ValueKind
-
     data, settings = task
-    points = grid_points(data.values.tolist())
-    row_of = {p.bucket: i for i, p in enumerate(points)}
-    result = backtest_series(
-        points,
-        metric=data.name,
-        interval=GRID_INTERVAL,
-        value_kind=ValueKind.FRACTIONAL,
-        settings=DetectionSettings(**{**dict(settings), "settling_minutes": 0}),
-    )
+    grid = regrid(data.timestamps, data.values.tolist())
+    result = run_backtest(data.name, grid, settings)
     raised = result.detected_at or tuple(a.bucket for a in result.anomalies)
     weights: FileWeights = file_weights(data)
     counts: KindCounts = Counter()
     credited: set[int] = set()
     # Oldest raised first, so the first anomaly met in a window is the one NAB credits.
-    ordered = sorted(zip(result.anomalies, raised, strict=True), key=lambda pair: row_of[pair[1]])
+    ordered = sorted(
+        zip(result.anomalies, raised, strict=True), key=lambda pair: grid.last_row[pair[1]]
+    )
     for anomaly, bucket in ordered:
-        row = row_of[bucket]
+        row = grid.last_row[bucket]
         wid = int(weights.window_id[row])
         if not weights.scored[row]:
             outcome = "probation"
