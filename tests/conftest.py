@@ -55,3 +55,16 @@ def engine_factory(engine_session: EngineSession) -> Callable[[str], Engine]:
 def engine(request: pytest.FixtureRequest, engine_factory: Callable[[str], Engine]) -> Engine:
     """Each real engine in turn, with the same harness API."""
     return engine_factory(request.param)
+
+
+@pytest.fixture(autouse=True)
+def _reset_tripl_logging() -> Iterator[None]:
+    """In-process CLI runs install tripl's own log handler (propagate=False); undo it so
+    later tests' `caplog` sees tripl's records again."""
+    import logging
+
+    yield
+    logger = logging.getLogger("tripl_cli")
+    logger.handlers.clear()
+    logger.setLevel(logging.NOTSET)
+    logger.propagate = True

@@ -92,7 +92,7 @@ def test_errors(full: Project) -> None:
         parse_selector("tags:x")
     assert info.value.message == "unknown selector method 'tags' in 'tags:x'"
     assert info.value.hint == "did you mean 'tag'?"
-    with pytest.raises(TriplError, match="not supported yet"):
+    with pytest.raises(TriplError, match="needs an older manifest"):
         select_metrics(full, ["state:modified"])
     with pytest.raises(TriplError, match="has no value"):
         parse_selector("tag:")

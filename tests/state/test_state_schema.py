@@ -247,3 +247,59 @@ def test_password_is_never_logged_and_a_lost_server_is_a_state_error(
         assert "topsecret" not in caplog.text
     finally:
         _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_upgrade_from_v2_keeps_incidents_and_outbox(
+    state_url: str, make_store: OpenStore, tmp_path: Path
+) -> None:
+    engine = _fabricate(state_url, 2, tmp_path)
+    at = datetime(2026, 3, 2, 1, tzinfo=UTC)
+    with engine.begin() as conn:
+        b = timestamp_binder(conn.dialect)
+        conn.execute(
+            sa.text(
+                "INSERT INTO tripl_incidents (id, fingerprint, metric, breakdown_column, "
+                "breakdown_value, status, direction, first_bucket, last_bucket, peak_score, "
+                "opened_at, updated_at) VALUES (7, 'fp', 'orders', 'platform', 'android', "
+                "'open', 'drop', :first, :last, -9.5, :at, :at)"
+            ),
+            {"first": b(hour(0)), "last": b(hour(1)), "at": b(at)},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO tripl_alert_outbox (idempotency_key, incident_id, destination, "
+                "payload, status, attempts, created_at) "
+                "VALUES ('k1', 7, 'team', '{\"key\": \"k1\"}', 'pending', 0, :at)"
+            ),
+            {"at": b(at)},
+        )
+        assert not sa.inspect(conn).has_table("tripl_metric_mutes")
+    engine.dispose()
+
+    store = make_store()
+    assert store.schema_version() == SCHEMA_VERSION
+    assert _reflect(store) == _expected_schema()
+    (inc,) = store.open_incidents()
+    # The v2 row is intact; the new columns read as their defaults.
+    assert (inc.id, inc.key, inc.metric, inc.breakdown, inc.peak_score) == (
+        7,
+        "fp",
+        "orders",
+        ("platform", "android"),
+        -9.5,
+    )
+    assert (inc.first_bucket, inc.last_anomaly_bucket, inc.opened_at) == (hour(0), hour(1), at)
+    assert (inc.rule, inc.acked, inc.muted_until, inc.last_notified_bucket) == (
+        "",
+        False,
+        None,
+        None,
+    )
+    (entry,) = store.due_outbox(at)
+    assert (entry.key, entry.incident_id, entry.payload, entry.attempts) == (
+        "k1",
+        7,
+        {"key": "k1"},
+        0,
+    )
+    assert store.metric_mutes() == []

@@ -8,7 +8,7 @@ after `detect` returns (see `tripl_cli.api.alert_flow`), never inside scoring.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -171,11 +171,12 @@ def detect(
     target: str | None = None,
     as_of: datetime | None = None,
     lock_timeout_s: float = 60.0,
+    state_manifest: Mapping[str, Any] | None = None,
 ) -> DetectReport:
     """Re-score each monitored series' trailing window and replace its recorded anomalies."""
     now = as_of or datetime.now(UTC)
     run_id = new_run_id(now)
-    names = select_metrics(project, select, exclude)
+    names = select_metrics(project, select, exclude, state_manifest=state_manifest)
     detections: list[SeriesDetection] = []
     skipped: list[tuple[str, str]] = []
     with (
@@ -234,10 +235,11 @@ def backtest(
     profiles_dir: Path | None = None,
     target: str | None = None,
     as_of: datetime | None = None,
+    state_manifest: Mapping[str, Any] | None = None,
 ) -> list[BacktestRow]:
     """Replay the detector over stored history (read-only: records nothing)."""
     now = as_of or datetime.now(UTC)
-    names = select_metrics(project, select, exclude)
+    names = select_metrics(project, select, exclude, state_manifest=state_manifest)
     rows: list[BacktestRow] = []
     with open_state(project, profiles_dir=profiles_dir, target=target) as store:
         for item in _monitored(project, store, names, now, overrides, full_history=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,31 @@ def project_root(project_dir: Path | None) -> Path:
 
 
 def load(project_dir: Path | None, cli_vars: Mapping[str, Any] | None = None) -> LoadResult:
-    return load_project(project_root(project_dir), cli_vars=cli_vars)
+    result = load_project(project_root(project_dir), cli_vars=cli_vars)
+    extra = [] if result.project is None else alert_template_issues(result.project)
+    return replace(result, issues=(*result.issues, *extra)) if extra else result
+
+
+def alert_template_issues(project: Project) -> list[Issue]:
+    """Syntax errors in alert rules' `template:` (the project layer cannot know alerts')."""
+    rules = [r for r in project.alert_rules.values() if r.template is not None]
+    if not rules:
+        return []
+    from tripl_cli.alerts import check_template
+
+    issues: list[Issue] = []
+    for rule in rules:
+        problem = check_template(rule.template or "")
+        if problem is not None:
+            issues.append(
+                Issue(
+                    "alert-template",
+                    f"alert rule '{rule.name}': template: {problem}",
+                    project.location_of("alert_rule", rule.name, "template"),
+                    hint="alert templates are Jinja; see docs/alerts.md for their variables",
+                )
+            )
+    return issues
 
 
 def open_project(project_dir: Path | None, cli_vars: Mapping[str, Any] | None = None) -> Project:
@@ -86,13 +110,14 @@ def compile_project(
     exclude: Sequence[str] = (),
     as_of: datetime | None = None,
     write: bool = True,
+    state_manifest: Mapping[str, Any] | None = None,
 ) -> CompileResult:
     from tripl_cli.compiler.manifest import build_manifest
     from tripl_cli.compiler.plan import compile_plan
     from tripl_cli.project.selection import select_metrics
 
     now = as_of or datetime.now(UTC)
-    names = select_metrics(project, select, exclude)
+    names = select_metrics(project, select, exclude, state_manifest=state_manifest)
     plan = compile_plan(
         project, names, dialect=dialect, window_for=lambda m: default_window(project, m, now)
     )

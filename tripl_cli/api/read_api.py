@@ -329,13 +329,15 @@ def catalog(
     exclude: Sequence[str] = (),
     profiles_dir: Path | None = None,
     target: str | None = None,
+    state_manifest: Mapping[str, Any] | None = None,
 ) -> Catalog:
     """Every selected metric with its latest stored value (empty before any run).
 
     Unlike `run`, `ls` lists draft and archived metrics too: the catalog is everything declared.
     """
     resolved = target_of(project, profiles_dir=profiles_dir, target=target)
-    names = select_metrics(project, select, exclude)  # project (declaration) order
+    # project (declaration) order
+    names = select_metrics(project, select, exclude, state_manifest=state_manifest)
     with reading_state(project, profiles_dir=profiles_dir, target=target) as store:
         statuses = store.metric_statuses() if store is not None else {}
         rows = tuple(_row(project, store, project.metrics[n], statuses.get(n)) for n in names)

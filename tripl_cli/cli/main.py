@@ -78,12 +78,17 @@ def main(
 
 
 def _register_commands() -> None:
-    from tripl_cli.cli.commands import detect_cmds, project_cmds, read_cmds, run_cmds
+    from tripl_cli.cli.commands import alert_cmds, detect_cmds, project_cmds, read_cmds, run_cmds
+    from tripl_cli.cli.commands import diff_cmds as diff_cmds
+    from tripl_cli.cli.commands import report_cmds as report_cmds
 
     project_cmds.register(app)
     run_cmds.register(app)
     detect_cmds.register(app)
     read_cmds.register(app)
+    alert_cmds.register(app)
+    diff_cmds.register(app)
+    report_cmds.register(app)
 
 
 _register_commands()

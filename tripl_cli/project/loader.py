@@ -228,7 +228,7 @@ def _read_list(
     for index, raw in enumerate(items):
         item_node = list_node.children.get(index, list_node)
         rendered_before = len(renderer.issues)
-        data = renderer.render_tree(raw, item_node)
+        data = _render_item(renderer, kind, raw, item_node)
         template_issues = renderer.issues[rendered_before:]
         issues += template_issues
         obj, problems = validate_object(kind, data, item_node, f"{key}[{index}]")
@@ -237,6 +237,19 @@ def _read_list(
         issues += [p for p in problems if p.location not in failed]
         issues += add_object(collected, kind, obj, data, ObjectSource(rel, item_node))
     return issues
+
+
+#: Values rendered later, not at load time: an alert rule's `template` is a Jinja template of
+#: its own (rendered per message with `item`, `rule`, …), which load-time rendering would break.
+_RENDERED_LATER: dict[str, frozenset[str]] = {"alert_rule": frozenset({"template"})}
+
+
+def _render_item(renderer: TemplateRenderer, kind: str, raw: Any, node: NodeLocation) -> Any:
+    later = _RENDERED_LATER.get(kind, frozenset())
+    if not isinstance(raw, dict) or not later.intersection(raw):
+        return renderer.render_tree(raw, node)
+    rendered = renderer.render_tree({k: v for k, v in raw.items() if k not in later}, node)
+    return {k: raw[k] if k in later else rendered[k] for k in raw}
 
 
 def load_project(

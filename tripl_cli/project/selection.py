@@ -5,21 +5,34 @@ Grammar: a selector string is space-separated *terms* (union); a term is comma-s
 shell wildcards (`rev*`). A leading `+` adds the metrics an atom's matches read (ancestors),
 a trailing `+` the compositions that read them (descendants). Separate list items are a
 union too, as in dbt.
+
+`state:new` / `state:modified` compare with an older `manifest.json` (`--state DIR`, e.g. a
+CI artifact of `main`'s `target/`): new = absent from it; modified = new, or whose
+`definition_hash` differs (what changes values, SPEC §4) — as in dbt, where
+`state:modified` includes new nodes. `state:modified+` adds everything downstream.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from tripl_cli.errors import TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.schema import AnyMetric, CompositionMetric, FactMetric
 from tripl_cli.project.schema_errors import did_you_mean
+from tripl_cli.project.semantics import definition_hash
 
 METHODS = ("metric", "fact_table", "tag", "path", "owner", "kind", "status", "interval", "state")
-_UNSUPPORTED = frozenset({"state"})
+STATE_VALUES = ("modified", "new")
+_STATE_HINT = (
+    "DIR is the target/ folder of an older `tripl compile` (it holds manifest.json), "
+    "e.g. a CI artifact of your main branch"
+)
 
 
 @dataclass(frozen=True)
@@ -33,7 +46,8 @@ class Atom:
 Term = tuple[Atom, ...]
 
 
-def parse_atom(text: str) -> Atom:
+def parse_atom(text: str, *, state: bool = False) -> Atom:
+    """One atom; `state:` atoms only when an older manifest is at hand (`state=True`)."""
     ancestors, descendants = text.startswith("+"), text.endswith("+")
     core = text.strip("+")
     if not core:
@@ -44,25 +58,62 @@ def parse_atom(text: str) -> Atom:
     if method not in METHODS:
         hint = did_you_mean(method, METHODS).strip(" ()") or f"use one of {', '.join(METHODS)}"
         raise TriplError(f"unknown selector method '{method}' in {text!r}", hint=hint)
-    if method in _UNSUPPORTED:
-        raise TriplError(
-            f"selector '{text}' is not supported yet",
-            hint="state: selectors need --state; select by name, tag or path for now",
-        )
     if not value:
         raise TriplError(f"selector {text!r} has no value", hint=f"write e.g. `{method}:name`")
+    if method == "state":
+        _check_state_atom(text, value, state)
     return Atom(method, value, ancestors, descendants)
 
 
-def parse_selector(text: str) -> list[Term]:
-    """A selector string → its union of intersections (TriplError if malformed)."""
+def _check_state_atom(text: str, value: str, state: bool) -> None:
+    if value not in STATE_VALUES:
+        hint = did_you_mean(value, STATE_VALUES).strip(" ()") or "use state:modified or state:new"
+        raise TriplError(f"unknown state selector '{value}' in {text!r}", hint=hint)
+    if not state:
+        raise TriplError(
+            f"selector '{text}' needs an older manifest to compare with: "
+            "`--state DIR` on the command line",
+            hint=_STATE_HINT,
+        )
+
+
+def parse_selector(text: str, *, state: bool = False) -> list[Term]:
+    """A selector string → its union of intersections (TriplError if malformed).
+
+    `state=True` when an older manifest is available, so `state:` atoms are allowed.
+    """
     terms: list[Term] = []
     for word in text.split():
         atoms = [part for part in word.split(",") if part]
         if not atoms:
             raise TriplError(f"empty selector in {text!r}")
-        terms.append(tuple(parse_atom(a) for a in atoms))
+        terms.append(tuple(parse_atom(a, state=state) for a in atoms))
     return terms
+
+
+def read_state_manifest(location: Path) -> dict[str, Any]:
+    """The `manifest.json` in `location` (a directory, or the file itself) for `--state`."""
+    path = location / "manifest.json" if location.is_dir() else location
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TriplError(f"--state: no manifest.json in {location}", hint=_STATE_HINT) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TriplError(f"--state: cannot read {path}: {exc}", hint=_STATE_HINT) from None
+    if not isinstance(document, dict) or not isinstance(document.get("metrics"), dict):
+        raise TriplError(
+            f"--state: {path} is not a tripl manifest (no 'metrics')",
+            hint="it is written by `tripl compile` into target/manifest.json",
+        )
+    return document
+
+
+def _old_hashes(manifest: Mapping[str, Any]) -> dict[str, str | None]:
+    metrics = manifest.get("metrics") or {}
+    return {
+        str(name): entry.get("definition_hash") if isinstance(entry, Mapping) else None
+        for name, entry in metrics.items()
+    }
 
 
 def _measures_tables(metric: AnyMetric) -> set[str]:
@@ -80,8 +131,23 @@ def _path_matches(path: str, pattern: str) -> bool:
     return path.startswith(pattern + "/") or fnmatch.fnmatchcase(path, pattern + "/*")
 
 
-def _matcher(project: Project, atom: Atom) -> Callable[[str, AnyMetric], bool]:
+def _state_matcher(
+    project: Project, atom: Atom, manifest: Mapping[str, Any] | None
+) -> Callable[[str, AnyMetric], bool]:
+    if manifest is None:  # parse_selector refuses state: atoms without a manifest
+        raise TriplError(f"selector 'state:{atom.value}' needs an older manifest", hint=_STATE_HINT)
+    old = _old_hashes(manifest)
+    if atom.value == "new":
+        return lambda name, _m: name not in old
+    return lambda name, m: name not in old or old[name] != definition_hash(project, m)
+
+
+def _matcher(
+    project: Project, atom: Atom, manifest: Mapping[str, Any] | None = None
+) -> Callable[[str, AnyMetric], bool]:
     value = atom.value
+    if atom.method == "state":
+        return _state_matcher(project, atom, manifest)
 
     def like(text: str | None) -> bool:
         return text is not None and fnmatch.fnmatchcase(text, value)
@@ -141,42 +207,58 @@ def _expand(project: Project, atom: Atom, matched: set[str]) -> set[str]:
     return result
 
 
-def _select_atom(project: Project, atom: Atom) -> set[str]:
-    match = _matcher(project, atom)
+def _select_atom(
+    project: Project, atom: Atom, manifest: Mapping[str, Any] | None = None
+) -> set[str]:
+    match = _matcher(project, atom, manifest)
     matched = {name for name, metric in project.metrics.items() if match(name, metric)}
     return _expand(project, atom, matched)
 
 
-def _select_text(project: Project, text: str) -> set[str]:
+def _select_text(project: Project, text: str, manifest: Mapping[str, Any] | None) -> set[str]:
     selected: set[str] = set()
-    for term in parse_selector(text):
-        sets = [_select_atom(project, atom) for atom in term]
+    for term in parse_selector(text, state=manifest is not None):
+        sets = [_select_atom(project, atom, manifest) for atom in term]
         selected |= set.intersection(*sets)
     return selected
 
 
 def select_metrics(
-    project: Project, select: Sequence[str] = (), exclude: Sequence[str] = ()
+    project: Project,
+    select: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    *,
+    state_manifest: Mapping[str, Any] | None = None,
 ) -> list[str]:
-    """Names of the selected metrics, in project order (all when `select` is empty)."""
+    """Names of the selected metrics, in project order (all when `select` is empty).
+
+    `state_manifest` is an older `manifest.json` (see `read_state_manifest`) for `state:`.
+    """
     chosen: set[str] = set()
     if select:
         for text in select:
-            chosen |= _select_text(project, text)
+            chosen |= _select_text(project, text, state_manifest)
     else:
         chosen = set(project.metrics)
     for text in exclude:
-        chosen -= _select_text(project, text)
+        chosen -= _select_text(project, text, state_manifest)
     return [name for name in project.metrics if name in chosen]
 
 
-def unmatched_selectors(project: Project, select: Sequence[str]) -> list[str]:
+def unmatched_selectors(
+    project: Project,
+    select: Sequence[str],
+    *,
+    state_manifest: Mapping[str, Any] | None = None,
+) -> list[str]:
     """Atoms that match no metric, each with a "did you mean" when one is close (for warnings)."""
     out: list[str] = []
     for text in select:
-        for term in parse_selector(text):
+        for term in parse_selector(text, state=state_manifest is not None):
             for atom in term:
-                if not _select_atom(project, atom):
+                if atom.method == "state":
+                    continue  # "nothing changed" is an answer, not a typo
+                if not _select_atom(project, atom, state_manifest):
                     hint = (
                         did_you_mean(atom.value, project.metrics) if atom.method == "metric" else ""
                     )

@@ -6,18 +6,32 @@ See docs/state.md for the schema, its versions and the guarantees.
 from __future__ import annotations
 
 from tripl_cli.state.lock import RunLock
-from tripl_cli.state.records import LockHolder, MetricStatus, RunRecord, RunStatus, StoredAnomaly
+from tripl_cli.state.records import (
+    LockHolder,
+    MetricMute,
+    MetricStatus,
+    NewOutboxEntry,
+    RunRecord,
+    RunStatus,
+    StoredAnomaly,
+    StoredIncident,
+    StoredOutboxEntry,
+)
 from tripl_cli.state.schema import SCHEMA_VERSION
 from tripl_cli.state.store import StateStore, open_store
 
 __all__ = [
     "SCHEMA_VERSION",
     "LockHolder",
+    "MetricMute",
     "MetricStatus",
+    "NewOutboxEntry",
     "RunLock",
     "RunRecord",
     "RunStatus",
     "StateStore",
     "StoredAnomaly",
+    "StoredIncident",
+    "StoredOutboxEntry",
     "open_store",
 ]

@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.schema import CreateColumn
 
 from tripl_cli.errors import StateError
 from tripl_cli.state.coltypes import UtcDateTime, json_type
@@ -161,7 +163,48 @@ def _v2_detection_and_alerts(conn: sa.Connection) -> None:
     md.create_all(conn)
 
 
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1_collection, _v2_detection_and_alerts]
+def _add_columns(conn: sa.Connection, table: str, columns: list[sa.Column[Any]]) -> None:
+    """`ALTER TABLE … ADD COLUMN` for each column, rendered by the backend's own DDL compiler."""
+    holder = sa.Table(table, sa.MetaData(), *columns)  # CreateColumn needs a parent table
+    preparer = conn.dialect.identifier_preparer
+    for column in holder.columns:
+        spec = CreateColumn(column).compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE {preparer.format_table(holder)} ADD COLUMN {spec}"))
+
+
+def _v3_incident_state(conn: sa.Connection) -> None:
+    """v3: everything the alert state machine records per incident, and metric mutes.
+
+    New NOT NULL columns carry a server default so that rows written at v2 stay valid.
+    """
+    _add_columns(
+        conn,
+        "tripl_incidents",
+        [
+            sa.Column("rule", _NAME, nullable=False, server_default=""),
+            sa.Column("acked", sa.Boolean, nullable=False, server_default=sa.false()),
+            sa.Column("muted_until", UtcDateTime, nullable=True),
+            sa.Column("last_notified_bucket", UtcDateTime, nullable=True),
+        ],
+    )
+    md = sa.MetaData()
+    incidents = sa.Table("tripl_incidents", md, sa.Column("rule", _NAME), sa.Column("status"))
+    sa.Index("tripl_incidents_rule_status", incidents.c.rule, incidents.c.status).create(conn)
+    sa.Table(
+        "tripl_metric_mutes",
+        md,
+        sa.Column("metric", _NAME, primary_key=True),
+        sa.Column("muted_until", UtcDateTime, nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+        sa.Column("reason", sa.Text, nullable=True),
+    ).create(conn)
+
+
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [
+    _v1_collection,
+    _v2_detection_and_alerts,
+    _v3_incident_state,
+]
 if len(MIGRATIONS) != SCHEMA_VERSION:  # pragma: no cover - a bug caught at import
     raise RuntimeError("state schema: exactly one migration per schema version")
 

@@ -70,3 +70,71 @@ class LockHolder:
             f"{self.acquired_at.isoformat(timespec='seconds')}, last heartbeat "
             f"{self.heartbeat_at.isoformat(timespec='seconds')})"
         )
+
+
+# --- alert state (v3): the api layer maps these to and from `tripl_cli.alerts` records ----
+
+
+@dataclass(frozen=True)
+class StoredIncident:
+    """One row of `tripl_incidents`: the fields of the alert state machine's `IncidentState`.
+
+    `key` is the incident's deterministic key (column `fingerprint`); `id` is the row id users
+    pass to `tripl alert ack` (None on an incident not stored yet). `direction` and `status`
+    are the enums' string values.
+    """
+
+    key: str
+    rule: str
+    metric: str
+    breakdown: tuple[str, str]
+    direction: str
+    status: str
+    opened_at: datetime
+    first_bucket: datetime
+    last_anomaly_bucket: datetime
+    peak_score: float | None
+    last_notified_at: datetime | None = None
+    last_notified_bucket: datetime | None = None
+    acked: bool = False
+    muted_until: datetime | None = None
+    resolved_at: datetime | None = None
+    id: int | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class NewOutboxEntry:
+    """A notification to enqueue: written `pending` before anything is sent."""
+
+    key: str  # the idempotency key (unique: an existing key is skipped, never overwritten)
+    destination: str
+    payload: Mapping[str, object]
+    created_at: datetime
+    next_attempt_at: datetime | None
+    incident_key: str | None = None  # links the row to its incident (None for a group)
+
+
+@dataclass(frozen=True)
+class StoredOutboxEntry:
+    """One row of `tripl_alert_outbox`."""
+
+    id: int
+    key: str
+    destination: str
+    payload: Mapping[str, object]
+    status: str  # pending | sent | failed
+    attempts: int
+    next_attempt_at: datetime | None
+    created_at: datetime
+    last_error: str | None
+    sent_at: datetime | None
+    incident_id: int | None
+
+
+@dataclass(frozen=True)
+class MetricMute:
+    metric: str
+    muted_until: datetime
+    created_at: datetime
+    reason: str | None

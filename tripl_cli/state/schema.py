@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from tripl_cli.state.coltypes import UtcDateTime, json_type
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Names are SQL identifiers or metric names; hashes/run ids are hex or uuid strings.
 _NAME = sa.String(255)
@@ -90,7 +90,7 @@ run_lock = sa.Table(
     sa.CheckConstraint("lock_id = 1", name="tripl_run_lock_single_row"),
 )
 
-# --- v2: detection and alerting (filled by later issues) ---------------------------------
+# --- v2: detection and alerting ---------------------------------------------------
 
 anomalies = sa.Table(
     "tripl_anomalies",
@@ -126,7 +126,13 @@ incidents = sa.Table(
     sa.Column("opened_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Column("resolved_at", UtcDateTime, nullable=True),
-    sa.Column("last_alerted_at", UtcDateTime, nullable=True),
+    sa.Column("last_alerted_at", UtcDateTime, nullable=True),  # the last notification
+    # v3: the rest of the alert state machine's `IncidentState` (added by ALTER: at the end).
+    sa.Column("rule", _NAME, nullable=False, server_default=""),
+    sa.Column("acked", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("muted_until", UtcDateTime, nullable=True),
+    sa.Column("last_notified_bucket", UtcDateTime, nullable=True),
+    sa.Index("tripl_incidents_rule_status", "rule", "status"),
 )
 
 alert_outbox = sa.Table(
@@ -150,4 +156,15 @@ alert_outbox = sa.Table(
     sa.Column("sent_at", UtcDateTime, nullable=True),
     sa.CheckConstraint("status IN ('pending', 'sent', 'failed')", name="tripl_alert_outbox_status"),
     sa.Index("tripl_alert_outbox_due", "status", "next_attempt_at"),
+)
+
+# --- v3: `tripl alert mute METRIC --for 24h` ----------------------------------------------
+
+metric_mutes = sa.Table(
+    "tripl_metric_mutes",
+    metadata,
+    sa.Column("metric", _NAME, primary_key=True),
+    sa.Column("muted_until", UtcDateTime, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("reason", sa.Text, nullable=True),
 )

@@ -13,7 +13,7 @@ from types import TracebackType
 import sqlalchemy as sa
 
 from tripl_cli.errors import StateError
-from tripl_cli.state import anomaly_rows, migrations, runs, values
+from tripl_cli.state import alert_rows, anomaly_rows, migrations, runs, values
 from tripl_cli.state.engine import (
     create_state_engine,
     describe_db_error,
@@ -23,7 +23,15 @@ from tripl_cli.state.engine import (
     write_transaction,
 )
 from tripl_cli.state.lock import Clock, RunLock
-from tripl_cli.state.records import MetricStatus, RunRecord, StoredAnomaly
+from tripl_cli.state.records import (
+    MetricMute,
+    MetricStatus,
+    NewOutboxEntry,
+    RunRecord,
+    StoredAnomaly,
+    StoredIncident,
+    StoredOutboxEntry,
+)
 from tripl_cli.state.schema import SCHEMA_VERSION
 from tripl_cli.timegrid import Window
 from tripl_cli.types import TOTAL, Anomaly, MetricValue, SeriesPoint
@@ -328,3 +336,73 @@ class StateStore:
             return anomaly_rows.read_anomalies(
                 conn, metric, breakdown=breakdown, start=start, end=end
             )
+
+    # -- alerts: incidents, outbox, mutes (see alert_rows.py) -----------------------------
+
+    def load_rule_incidents(self, rule: str) -> list[StoredIncident]:
+        """The rule's open incidents plus the most recent incident of each of its series."""
+        with self._read() as conn:
+            return alert_rows.load_rule_incidents(conn, rule)
+
+    def open_incidents(self) -> list[StoredIncident]:
+        with self._read() as conn:
+            return alert_rows.open_incidents(conn)
+
+    def incident(self, incident_id: int) -> StoredIncident | None:
+        with self._read() as conn:
+            return alert_rows.incident_by_id(conn, incident_id)
+
+    def save_alert_changes(
+        self, changed: Sequence[StoredIncident], outbox: Sequence[NewOutboxEntry]
+    ) -> int:
+        """ONE transaction: upsert incidents by key, enqueue new outbox keys as pending."""
+        with self._write() as conn:
+            return alert_rows.save_alert_changes(conn, changed, outbox, now=self.clock())
+
+    def due_outbox(self, now: datetime) -> list[StoredOutboxEntry]:
+        with self._read() as conn:
+            return alert_rows.due_outbox(conn, now=now)
+
+    def outbox_entries(self, *, status: str | None = None) -> list[StoredOutboxEntry]:
+        with self._read() as conn:
+            return alert_rows.outbox_entries(conn, status=status)
+
+    def record_delivery(
+        self,
+        key: str,
+        *,
+        previous_attempts: int,
+        status: str,
+        attempts: int,
+        next_attempt_at: datetime | None,
+        last_error: str | None,
+        sent_at: datetime | None,
+    ) -> bool:
+        """One delivery attempt's outcome (one row, its own transaction)."""
+        with self._write() as conn:
+            return alert_rows.record_delivery(
+                conn,
+                key,
+                previous_attempts=previous_attempts,
+                status=status,
+                attempts=attempts,
+                next_attempt_at=next_attempt_at,
+                last_error=last_error,
+                sent_at=sent_at,
+            )
+
+    def ack_incident(self, incident_id: int) -> StoredIncident | None:
+        with self._write() as conn:
+            return alert_rows.ack_incident(conn, incident_id, now=self.clock())
+
+    def set_metric_mute(self, metric: str, until: datetime, *, reason: str | None = None) -> None:
+        with self._write() as conn:
+            alert_rows.set_metric_mute(conn, metric, until=until, reason=reason, now=self.clock())
+
+    def clear_metric_mute(self, metric: str) -> bool:
+        with self._write() as conn:
+            return alert_rows.clear_metric_mute(conn, metric)
+
+    def metric_mutes(self) -> list[MetricMute]:
+        with self._read() as conn:
+            return alert_rows.read_metric_mutes(conn)

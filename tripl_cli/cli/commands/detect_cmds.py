@@ -9,9 +9,12 @@ import typer
 from tripl_cli.cli import console
 from tripl_cli.cli.commands.project_cmds import ExcludeOpt, SelectOpt, split_selectors
 from tripl_cli.cli.commands.run_cmds import OutputFormat, parse_when
+from tripl_cli.cli.commands.state_opt import StateOpt, state_manifest
 from tripl_cli.cli.context import options
 
 if TYPE_CHECKING:
+    from tripl_cli.api.detect_api import DetectReport
+    from tripl_cli.project.model import Project
     from tripl_cli.types import Anomaly
 
 EXIT_ANOMALY = 3
@@ -56,6 +59,7 @@ def detect(
         bool, typer.Option("--alerts", help="Send alerts even when CI=true.")
     ] = False,
     lock_timeout: Annotated[float, typer.Option(min=0)] = 60.0,
+    state: StateOpt = None,
 ) -> None:
     """Score every monitored series, record anomalies, and send alerts."""
     from tripl_cli.api import detect_api, project_api
@@ -69,6 +73,7 @@ def detect(
         profiles_dir=opts.profiles_dir,
         target=opts.target,
         lock_timeout_s=lock_timeout,
+        state_manifest=state_manifest(state),
     )
     delivery_failed = _alert(ctx, project, report, no_alerts=no_alerts, force=alerts)
     found = report.anomalies
@@ -90,23 +95,33 @@ def detect(
 
 
 def _alert(
-    ctx: typer.Context, project: object, report: object, *, no_alerts: bool, force: bool
+    ctx: typer.Context, project: Project, report: DetectReport, *, no_alerts: bool, force: bool
 ) -> bool:
-    """The alerting seam: returns whether a delivery failed permanently."""
-    import importlib.util
+    """The alerting step after scoring: returns whether a delivery failed permanently.
+
+    In CI (`CI=true`) nothing is sent unless `--alerts` asks for it.
+    """
     import os
 
     if no_alerts or (os.environ.get("CI", "").lower() == "true" and not force):
         return False
-    if importlib.util.find_spec("tripl_cli.api.alert_flow") is None:
-        return False
-    from tripl_cli.api import alert_flow  # type: ignore[attr-defined,unused-ignore]
+    from rich.markup import escape
+
+    from tripl_cli.api import alert_flow
 
     opts = options(ctx)
     outcome = alert_flow.process(
         project, report, profiles_dir=opts.profiles_dir, target=opts.target
     )
-    return bool(getattr(outcome, "permanent_failures", 0))
+    if not opts.quiet and (outcome.enqueued or outcome.sent or outcome.failed or outcome.held):
+        console.err().print(
+            f"alerts: {outcome.opened} incident(s) opened, {outcome.resolved} resolved; "
+            f"{outcome.sent} sent, {outcome.retried} to retry, {outcome.held} held, "
+            f"{outcome.permanent_failures} failed"
+        )
+    for reason in outcome.errors:
+        console.err().print(f"[red]alert delivery failed:[/] {escape(reason)}")
+    return outcome.permanent_failures > 0
 
 
 def backtest(
@@ -120,6 +135,7 @@ def backtest(
         str | None, typer.Option(help="low | medium | high (instead of --sigma).")
     ] = None,
     format_: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TEXT,
+    state: StateOpt = None,
 ) -> None:
     """Replay the detector over stored history: how many anomalies each metric would raise."""
     from tripl_cli.api import detect_api, project_api
@@ -140,6 +156,7 @@ def backtest(
         overrides=overrides or None,
         profiles_dir=opts.profiles_dir,
         target=opts.target,
+        state_manifest=state_manifest(state),
     )
     if format_ is OutputFormat.JSON:
         console.print_json(

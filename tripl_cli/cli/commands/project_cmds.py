@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from tripl_cli.cli import console
+from tripl_cli.cli.commands.state_opt import StateOpt, state_manifest
 from tripl_cli.cli.context import options
 
 SelectOpt = Annotated[
@@ -77,18 +78,24 @@ def compile_(
     exclude: ExcludeOpt = None,
     dialect: Annotated[str | None, typer.Option(help="Render for this dialect.")] = None,
     print_: Annotated[bool, typer.Option("--print", help="Write the SQL to stdout.")] = False,
+    state: StateOpt = None,
 ) -> None:
     """Write the SQL tripl would run (target/compiled/) and target/manifest.json."""
     from tripl_cli.api import project_api
     from tripl_cli.compiler.manifest import compiled_path
 
     opts = options(ctx)
+    old_manifest = state_manifest(state)  # read before this compile overwrites target/
     project = project_api.open_project(opts.project_dir, opts.cli_vars)
     chosen = project_api.resolve_dialect(
         project, dialect=dialect, profiles_dir=opts.profiles_dir, target=opts.target
     )
     result = project_api.compile_project(
-        project, dialect=chosen, select=split_selectors(select), exclude=split_selectors(exclude)
+        project,
+        dialect=chosen,
+        select=split_selectors(select),
+        exclude=split_selectors(exclude),
+        state_manifest=old_manifest,
     )
     if print_:
         for query in result.queries:

@@ -10,6 +10,7 @@ import typer
 
 from tripl_cli.cli import console
 from tripl_cli.cli.commands.project_cmds import ExcludeOpt, SelectOpt, split_selectors
+from tripl_cli.cli.commands.state_opt import StateOpt, state_manifest
 from tripl_cli.cli.context import options
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ def ls(
     select: SelectOpt = None,
     exclude: ExcludeOpt = None,
     format_: Annotated[ListFormat, typer.Option("--format")] = ListFormat.TABLE,
+    state: StateOpt = None,
 ) -> None:
     """The catalog: every metric, its latest value, collection status and open anomalies."""
     from tripl_cli.api import project_api, read_api
@@ -80,6 +82,7 @@ def ls(
         exclude=split_selectors(exclude),
         profiles_dir=opts.profiles_dir,
         target=opts.target,
+        state_manifest=state_manifest(state),
     )
     if format_ is ListFormat.JSON:
         console.print_json(catalog.as_json())

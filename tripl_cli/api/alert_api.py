@@ -1,0 +1,159 @@
+"""`tripl alert list | ack | mute | test`: look at and silence incidents, try a destination."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tripl_cli.alerts import DeliveryResult, build_test_message, deliver
+from tripl_cli.api.run_api import open_state
+from tripl_cli.errors import ConfigError, TriplError
+from tripl_cli.project.model import Project
+from tripl_cli.project.schema_errors import did_you_mean
+from tripl_cli.state import MetricMute, StoredIncident
+from tripl_cli.timegrid import as_utc, parse_duration
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    """An open incident as `tripl alert list` shows it."""
+
+    incident: StoredIncident
+    muted_until: datetime | None  # the later of the incident's own mute and its metric's
+
+    def as_json(self) -> dict[str, Any]:
+        inc = self.incident
+        column, value = inc.breakdown
+        return {
+            "id": inc.id,
+            "rule": inc.rule,
+            "metric": inc.metric,
+            "breakdown": {"column": column, "value": value} if column else None,
+            "direction": inc.direction,
+            "opened_at": _iso(inc.opened_at),
+            "first_bucket": _iso(inc.first_bucket),
+            "last_bucket": _iso(inc.last_anomaly_bucket),
+            "peak_score": inc.peak_score,
+            "last_notified_at": _iso(inc.last_notified_at),
+            "acked": inc.acked,
+            "muted_until": _iso(self.muted_until),
+        }
+
+
+def _iso(ts: datetime | None) -> str | None:
+    return None if ts is None else as_utc(ts).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class AlertListing:
+    incidents: tuple[IncidentView, ...]
+    mutes: tuple[MetricMute, ...]  # metric mutes still in force
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "incidents": [v.as_json() for v in self.incidents],
+            "mutes": [
+                {"metric": m.metric, "muted_until": _iso(m.muted_until), "reason": m.reason}
+                for m in self.mutes
+            ],
+        }
+
+
+def list_incidents(
+    project: Project,
+    *,
+    profiles_dir: Path | None = None,
+    target: str | None = None,
+    now: datetime | None = None,
+) -> AlertListing:
+    at = as_utc(now or datetime.now(UTC))
+    with open_state(project, profiles_dir=profiles_dir, target=target) as store:
+        incidents = store.open_incidents()
+        mutes = [m for m in store.metric_mutes() if as_utc(m.muted_until) > at]
+    by_metric = {m.metric: m.muted_until for m in mutes}
+    views = []
+    for inc in incidents:
+        ends = [t for t in (inc.muted_until, by_metric.get(inc.metric)) if t and as_utc(t) > at]
+        views.append(IncidentView(inc, max(ends) if ends else None))
+    return AlertListing(tuple(views), tuple(mutes))
+
+
+def ack(
+    project: Project,
+    incident_id: int,
+    *,
+    profiles_dir: Path | None = None,
+    target: str | None = None,
+) -> StoredIncident:
+    """Acknowledge: no more firing messages for the incident; its resolution is still sent."""
+    with open_state(project, profiles_dir=profiles_dir, target=target) as store:
+        found = store.ack_incident(incident_id)
+    if found is None:
+        raise TriplError(
+            f"no incident with id {incident_id}",
+            hint="`tripl alert list` shows the open incidents and their ids",
+        )
+    logger.info("incident %d (%s) acknowledged", incident_id, found.metric)
+    return found
+
+
+def mute(
+    project: Project,
+    metric: str,
+    duration: str,
+    *,
+    reason: str | None = None,
+    profiles_dir: Path | None = None,
+    target: str | None = None,
+    now: datetime | None = None,
+) -> datetime:
+    """Silence every alert about `metric` (all rules, all series) for `duration`; returns
+    when the mute ends."""
+    _check_metric(project, metric)
+    try:
+        length = parse_duration(duration)
+    except ValueError as exc:
+        raise ConfigError(f"--for: {exc}", hint="write it like 30m, 24h, 7d or 2w") from None
+    until = as_utc(now or datetime.now(UTC)) + length
+    with open_state(project, profiles_dir=profiles_dir, target=target) as store:
+        store.set_metric_mute(metric, until, reason=reason)
+    return until
+
+
+def unmute(
+    project: Project,
+    metric: str,
+    *,
+    profiles_dir: Path | None = None,
+    target: str | None = None,
+) -> bool:
+    """Lift a metric mute; False if the metric was not muted."""
+    with open_state(project, profiles_dir=profiles_dir, target=target) as store:
+        return store.clear_metric_mute(metric)
+
+
+def _check_metric(project: Project, metric: str) -> None:
+    if metric not in project.metrics:
+        raise TriplError(
+            f"unknown metric '{metric}'{did_you_mean(metric, project.metrics)}",
+            hint="`tripl ls` lists the project's metrics",
+        )
+
+
+def send_test(project: Project, destination: str, *, now: datetime | None = None) -> DeliveryResult:
+    """Send a clearly marked test message to one destination right away (no outbox)."""
+    found = project.destinations.get(destination)
+    if found is None:
+        known = ", ".join(project.destinations) or "none"
+        raise TriplError(
+            f"unknown destination '{destination}'{did_you_mean(destination, project.destinations)}",
+            hint=f"destinations of this project: {known} (declared under `destinations:` "
+            "in alerts/*.yml)",
+        )
+    message = build_test_message(destination, now=as_utc(now or datetime.now(UTC)))
+    return deliver(message, found, project_root=project.root)

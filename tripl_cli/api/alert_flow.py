@@ -1,0 +1,307 @@
+"""`tripl detect`'s alerting step: anomalies → incidents → outbox → destinations.
+
+For each alert rule: the report's anomalies and latest scores of the rule's series go through
+the pure state machine (`tripl_cli.alerts.evaluate_rule`) with the stored incidents and
+metric mutes; the changed incidents and the rendered messages are written in ONE state
+transaction (pending, before any send). Then every DUE outbox entry — this run's, and older
+transient failures whose backoff has passed — is delivered and its attempt recorded. This
+runs on every detect, also when nothing is anomalous, so retries never wait for an anomaly.
+
+The whole step holds the state's run lock: two concurrent detects never send one entry twice.
+See docs/alerts.md ("One detect run, end to end").
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from tripl_cli.alerts import (
+    DeliveryResult,
+    DeliveryStatus,
+    IncidentState,
+    IncidentStatus,
+    LatestScore,
+    Notification,
+    OutboxStatus,
+    PendingNotification,
+    build_messages,
+    deliver,
+    enqueue,
+    evaluate_rule,
+    is_held,
+    record_attempt,
+)
+from tripl_cli.api.alert_records import incident_from_row, incident_to_row, outbox_entry
+from tripl_cli.api.alert_series import SeriesReader
+from tripl_cli.api.detect_api import DetectReport, SeriesDetection
+from tripl_cli.api.run_api import open_state
+from tripl_cli.errors import TriplError
+from tripl_cli.project.model import Project
+from tripl_cli.project.schema import AlertRule
+from tripl_cli.project.selection import select_metrics
+from tripl_cli.state import NewOutboxEntry, StateStore, StoredOutboxEntry
+from tripl_cli.timegrid import as_utc
+
+logger = logging.getLogger(__name__)
+
+SeriesKey = tuple[str, tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class AlertOutcome:
+    """What one alerting step did. `tripl detect` exits 1 when `permanent_failures` > 0."""
+
+    sent: int = 0  # entries delivered this run
+    failed: int = 0  # attempts that did not deliver (retried + permanent_failures)
+    retried: int = 0  # transient failures left pending, retried with backoff later
+    held: int = 0  # pending entries held by quiet hours after this run
+    #: Entries marked `failed` this run (a permanent failure, or retries exhausted), plus
+    #: rules that could not be evaluated: both need a person.
+    permanent_failures: int = 0
+    enqueued: int = 0  # new outbox entries (notifications) written this run
+    opened: int = 0  # incidents opened this run
+    resolved: int = 0  # incidents resolved this run
+    errors: tuple[str, ...] = ()  # secret-free reasons of the permanent failures
+
+
+@dataclass
+class _Tally:
+    sent: int = 0
+    retried: int = 0
+    failed_for_good: int = 0
+    enqueued: int = 0
+    opened: int = 0
+    resolved: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def outcome(self, held: int) -> AlertOutcome:
+        return AlertOutcome(
+            sent=self.sent,
+            failed=self.retried + self.failed_for_good,
+            retried=self.retried,
+            held=held,
+            permanent_failures=len(self.errors),
+            enqueued=self.enqueued,
+            opened=self.opened,
+            resolved=self.resolved,
+            errors=tuple(self.errors),
+        )
+
+
+def process(
+    project: Project,
+    report: DetectReport,
+    *,
+    profiles_dir: Path | None = None,
+    target: str | None = None,
+    now: datetime | None = None,
+    lock_timeout_s: float = 60.0,
+) -> AlertOutcome:
+    """Evaluate every alert rule against `report`, persist, and deliver what is due.
+
+    `now` (default: the report's `as_of`) is the clock of incidents, cooldowns and backoff.
+    """
+    at = as_utc(now or report.as_of)
+    tally = _Tally()
+    with (
+        open_state(project, profiles_dir=profiles_dir, target=target) as store,
+        store.run_lock(report.run_id, timeout_s=lock_timeout_s),
+    ):
+        mutes = {m.metric: m.muted_until for m in store.metric_mutes()}
+        for rule in project.alert_rules.values():
+            try:
+                _process_rule(project, store, report, rule, mutes, at, tally)
+            except TriplError as exc:  # a broken rule never stops the other rules
+                logger.error("alert rule '%s' skipped: %s", rule.name, exc.message)
+                tally.errors.append(f"rule '{rule.name}': {exc.message}")
+        deliver_due(project, store, at, tally)
+        pending = store.outbox_entries(status=OutboxStatus.PENDING.value)
+        held = sum(1 for row in pending if is_held(outbox_entry(row), at))
+    outcome = tally.outcome(held)
+    logger.info(
+        "alerts: %d incidents opened, %d resolved, %d messages queued; %d sent, "
+        "%d to retry, %d failed, %d held",
+        outcome.opened,
+        outcome.resolved,
+        outcome.enqueued,
+        outcome.sent,
+        outcome.retried,
+        outcome.permanent_failures,
+        outcome.held,
+    )
+    return outcome
+
+
+# ------------------------------------------------------------------------------ evaluation
+def rule_metrics(project: Project, rule: AlertRule) -> set[str]:
+    return set(select_metrics(project, [rule.select], [rule.exclude] if rule.exclude else []))
+
+
+def _process_rule(
+    project: Project,
+    store: StateStore,
+    report: DetectReport,
+    rule: AlertRule,
+    mutes: dict[str, datetime],
+    now: datetime,
+    tally: _Tally,
+) -> None:
+    names = rule_metrics(project, rule)
+    scored = [s for s in report.series if s.metric in names]
+    stored = [incident_from_row(r) for r in store.load_rule_incidents(rule.name)]
+    reader = SeriesReader(project, store, now)
+    for s in scored:
+        if s.result.scored_buckets:
+            reader.note_latest(s.metric, s.breakdown, s.result.scored_buckets[-1])
+    updated: list[IncidentState] = []
+    notes: list[PendingNotification] = []
+    for since, series, incidents in _groups(scored, stored):
+        ev = evaluate_rule(
+            rule,
+            incidents,
+            [a for s in series for a in s.result.anomalies],
+            _latest_scores(reader, series, incidents),
+            now=now,
+            redetected_from=since,
+            metric_mutes=mutes,
+        )
+        updated += ev.updated
+        notes += ev.notifications
+    if not updated and not notes:
+        return
+    announced = {(n.incident.metric, n.incident.breakdown): n.incident for n in notes}
+    context = {key: reader.context(inc) for key, inc in announced.items()}
+    messages = build_messages(rule, notes, now=now, context=context)
+    entries = []
+    for out in messages:
+        queued = enqueue(out.notification.key, rule.destination, now=now, release_at=out.release_at)
+        keys = out.incident_keys
+        entries.append(
+            NewOutboxEntry(
+                key=queued.key,
+                destination=queued.destination,
+                payload=out.notification.to_dict(),
+                created_at=queued.created_at,
+                next_attempt_at=queued.next_attempt_at,
+                incident_key=keys[0] if len(keys) == 1 else None,
+            )
+        )
+    tally.enqueued += store.save_alert_changes([incident_to_row(i) for i in updated], entries)
+    _count_changes(stored, updated, tally)
+
+
+def _groups(
+    scored: Sequence[SeriesDetection], incidents: Sequence[IncidentState]
+) -> list[tuple[datetime | None, list[SeriesDetection], list[IncidentState]]]:
+    """Series (and their incidents) by the start of the window detection re-scored.
+
+    `evaluate_rule` takes one `redetected_from` per call; series whose windows start at
+    different buckets are evaluated apart, and incidents of series this run did not score
+    (None) can never be judged "gone".
+    """
+    series: dict[datetime | None, list[SeriesDetection]] = {}
+    start_of: dict[SeriesKey, datetime | None] = {}
+    for s in scored:
+        start = s.result.scored_buckets[0] if s.result.scored_buckets else None
+        series.setdefault(start, []).append(s)
+        start_of[(s.metric, s.breakdown)] = start
+    owned: dict[datetime | None, list[IncidentState]] = {}
+    for inc in incidents:
+        owned.setdefault(start_of.get((inc.metric, inc.breakdown)), []).append(inc)
+    starts = sorted(set(series) | set(owned), key=lambda s: (s is not None, s))
+    return [(start, series.get(start, []), owned.get(start, [])) for start in starts]
+
+
+def _latest_scores(
+    reader: SeriesReader, series: Sequence[SeriesDetection], incidents: Sequence[IncidentState]
+) -> list[LatestScore]:
+    """The newest scored bucket and band of each series that has an anomaly or an open
+    incident (the state machine looks at no other)."""
+    wanted = {(i.metric, i.breakdown) for i in incidents if i.is_open}
+    out: list[LatestScore] = []
+    for s in series:
+        result = s.result
+        if not result.bands or not (result.anomalies or (s.metric, s.breakdown) in wanted):
+            continue
+        band = result.bands[-1]
+        bucket = result.scored_buckets[-1]
+        out.append(
+            LatestScore(
+                metric=s.metric,
+                bucket=bucket,
+                actual=reader.value_at(s.metric, s.breakdown, bucket),
+                expected=band.expected,
+                lower=band.lower,
+                upper=band.upper,
+                breakdown=s.breakdown,
+            )
+        )
+    return out
+
+
+def _count_changes(
+    before: Sequence[IncidentState], after: Sequence[IncidentState], tally: _Tally
+) -> None:
+    was = {i.key: i for i in before}
+    for inc in after:
+        old = was.get(inc.key)
+        if old is None:
+            tally.opened += 1
+        if inc.status is IncidentStatus.RESOLVED and (old is None or old.is_open):
+            tally.resolved += 1
+
+
+# ------------------------------------------------------------------------------ delivery
+def deliver_due(project: Project, store: StateStore, now: datetime, tally: _Tally) -> None:
+    """Send every due outbox entry, one at a time, recording each attempt as it ends."""
+    for row in store.due_outbox(now):
+        result = _send(project, row)
+        after = record_attempt(outbox_entry(row), result, now=now)
+        recorded = store.record_delivery(
+            row.key,
+            previous_attempts=row.attempts,
+            status=after.status.value,
+            attempts=after.attempts,
+            next_attempt_at=after.next_attempt_at,
+            last_error=after.last_error,
+            sent_at=after.sent_at,
+        )
+        if not recorded:  # only possible if another writer bypassed the run lock
+            logger.warning("alert %s: another process recorded its delivery first", row.key)
+            continue
+        if after.status is OutboxStatus.SENT:
+            tally.sent += 1
+        elif after.status is OutboxStatus.FAILED:
+            reason = f"alert to '{row.destination}' failed: {after.last_error}"
+            logger.warning("%s (key %s)", reason, row.key)
+            tally.errors.append(reason)
+            tally.failed_for_good += 1
+        else:
+            when = after.next_attempt_at
+            logger.warning(
+                "alert to '%s' will be retried from %s on: %s",
+                row.destination,
+                f"{when:%Y-%m-%d %H:%M:%S} UTC" if when else "the next run",
+                after.last_error,
+            )
+            tally.retried += 1
+
+
+def _send(project: Project, row: StoredOutboxEntry) -> DeliveryResult:
+    destination = project.destinations.get(row.destination)
+    if destination is None:
+        return DeliveryResult(
+            DeliveryStatus.PERMANENT,
+            f"destination '{row.destination}' is no longer defined in the project",
+        )
+    try:
+        message = Notification.from_dict(row.payload)
+    except (KeyError, TypeError, ValueError) as exc:
+        return DeliveryResult(
+            DeliveryStatus.PERMANENT, f"unreadable outbox payload ({type(exc).__name__})"
+        )
+    return deliver(message, destination, project_root=project.root)

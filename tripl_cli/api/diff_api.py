@@ -1,0 +1,212 @@
+"""`tripl diff --state DIR`: what changed since an older manifest, and what it does to values.
+
+The older manifest (e.g. a CI artifact of `main`'s `target/`) is compared with the one the
+current project would compile to, object by object: new, modified (the definition hash
+differs, so values change), metadata (something else changed — status, dependencies by
+name — values do not) and removed. For modified metrics, `diff_values` recomputes the last
+buckets with the new definition (nothing is stored) next to the values stored by the old one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from tripl_cli.api.diff_values import ValueComparison, recent_values
+from tripl_cli.project.model import Project
+
+log = logging.getLogger(__name__)
+
+ObjectType = Literal["fact_table", "metric"]
+ChangeType = Literal["new", "modified", "metadata", "removed"]
+
+#: Manifest fields that say where or how an object compiled, not what it is.
+_NOT_COMPARED = frozenset({"path", "line", "compiled_queries", "definition_hash"})
+_SECTIONS: tuple[ObjectType, ...] = ("fact_table", "metric")
+DEFAULT_LAST = 7
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str  # dotted path into the manifest entry, e.g. `interval`
+    old: Any
+    new: Any
+
+    def as_json(self) -> dict[str, Any]:
+        return {"field": self.field, "old": self.old, "new": self.new}
+
+
+@dataclass(frozen=True)
+class Change:
+    object_type: ObjectType
+    name: str
+    change: ChangeType
+    location: str | None = None  # `path:line` where it is (or was) defined
+    fields: tuple[FieldChange, ...] = ()
+    #: For modified objects: changed things they read (`fact_table:orders`, `metric:x`).
+    causes: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "type": self.object_type,
+            "name": self.name,
+            "change": self.change,
+            "location": self.location,
+            "fields": [f.as_json() for f in self.fields],
+            "causes": list(self.causes),
+        }
+
+
+@dataclass(frozen=True)
+class DiffReport:
+    state: str  # the older manifest's path
+    changes: tuple[Change, ...]
+    values: tuple[ValueComparison, ...] = ()
+    target: str | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def count(self, change: ChangeType) -> int:
+        return sum(1 for c in self.changes if c.change == change)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "target": self.target,
+            "summary": {
+                kind: self.count(kind) for kind in ("new", "modified", "metadata", "removed")
+            },
+            "changes": [c.as_json() for c in self.changes],
+            "values": {v.metric: v.as_json() for v in self.values},
+            "notes": list(self.notes),
+        }
+
+
+# --------------------------------------------------------------------------- manifests
+def current_manifest(project: Project, dialect: str = "duckdb") -> dict[str, Any]:
+    """The manifest `tripl compile` would write, minus its queries (not needed to diff)."""
+    from tripl_cli.compiler.manifest import build_manifest
+    from tripl_cli.compiler.records import CompiledPlan
+
+    return build_manifest(project, CompiledPlan(dialect, (), ()))
+
+
+def _value_changes(path: str, before: Any, after: Any) -> Iterator[FieldChange]:
+    """Leaf-level differences: into mappings by key, into equal-length lists by position
+    (a manifest that carries normalized definitions gets `definition.measures[0].where`)."""
+    if isinstance(before, Mapping) and isinstance(after, Mapping):
+        for key in sorted(set(before) | set(after), key=str):
+            yield from _value_changes(f"{path}.{key}", before.get(key), after.get(key))
+    elif isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        for i, (b, a) in enumerate(zip(before, after, strict=True)):
+            yield from _value_changes(f"{path}[{i}]", b, a)
+    elif before != after:
+        yield FieldChange(path, before, after)
+
+
+def _field_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterator[FieldChange]:
+    for key in sorted(set(old) | set(new)):
+        if key not in _NOT_COMPARED:
+            yield from _value_changes(key, old.get(key), new.get(key))
+
+
+def _location(entry: Mapping[str, Any]) -> str | None:
+    path, line = entry.get("path"), entry.get("line")
+    if not path:
+        return None
+    return f"{path}:{line}" if line else str(path)
+
+
+def _entries(manifest: Mapping[str, Any], section: ObjectType) -> dict[str, Mapping[str, Any]]:
+    found = manifest.get(section + "s") or {}
+    return {str(k): v for k, v in found.items() if isinstance(v, Mapping)}
+
+
+def _compare(section: ObjectType, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
+    before, after = _entries(old, section), _entries(new, section)
+    changes: list[Change] = []
+    for name, entry in after.items():
+        if name not in before:
+            changes.append(Change(section, name, "new", _location(entry)))
+            continue
+        fields = tuple(_field_changes(before[name], entry))
+        if before[name].get("definition_hash") != entry.get("definition_hash"):
+            changes.append(Change(section, name, "modified", _location(entry), fields))
+        elif fields:
+            changes.append(Change(section, name, "metadata", _location(entry), fields))
+    for name, entry in before.items():
+        if name not in after:
+            changes.append(Change(section, name, "removed", _location(entry)))
+    return changes
+
+
+def _with_causes(changes: list[Change], new: Mapping[str, Any]) -> list[Change]:
+    """Name the changed things a modified metric reads: usually why its hash moved."""
+    changed = {f"{c.object_type}:{c.name}" for c in changes if c.change in ("new", "modified")}
+    metrics = _entries(new, "metric")
+    out: list[Change] = []
+    for change in changes:
+        if change.object_type == "metric" and change.change == "modified":
+            deps = metrics.get(change.name, {}).get("dependencies") or []
+            causes = tuple(str(d) for d in deps if d in changed)
+            change = Change(
+                change.object_type,
+                change.name,
+                change.change,
+                change.location,
+                change.fields,
+                causes,
+            )
+        out.append(change)
+    return out
+
+
+def compare_manifests(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
+    """Fact tables, then metrics, in the new manifest's order; removed ones last."""
+    changes = [c for section in _SECTIONS for c in _compare(section, old, new)]
+    return _with_causes(changes, new)
+
+
+# --------------------------------------------------------------------------- the command
+def diff(
+    project: Project,
+    old_manifest: Mapping[str, Any],
+    *,
+    state_path: Path | str,
+    last: int = DEFAULT_LAST,
+    values: bool = True,
+    profiles_dir: Path | None = None,
+    target: str | None = None,
+) -> DiffReport:
+    """Compare with `old_manifest`; with `values`, recompute modified metrics' last buckets.
+
+    Informational: a warehouse or state problem while comparing values becomes a note, not
+    an error, so the definition diff is always shown.
+    """
+    from tripl_cli.errors import TriplError
+
+    if last < 1:
+        raise TriplError(f"--last must be at least 1, not {last}")
+    dialect = str((old_manifest.get("metadata") or {}).get("dialect") or "duckdb")
+    changes = compare_manifests(old_manifest, current_manifest(project, dialect))
+    modified = [c.name for c in changes if c.object_type == "metric" and c.change == "modified"]
+    compared: tuple[ValueComparison, ...] = ()
+    notes: list[str] = []
+    target_name: str | None = None
+    if values and modified:
+        try:
+            target_name, found = recent_values(
+                project, modified, last=last, profiles_dir=profiles_dir, target=target
+            )
+            compared = tuple(found)
+        except TriplError as exc:
+            log.debug("value comparison failed", exc_info=True)
+            notes.append(f"values not compared: {exc.render()}")
+    return DiffReport(str(state_path), tuple(changes), compared, target_name, tuple(notes))
+
+
+def changed_names(report: DiffReport, *, kinds: Sequence[ChangeType]) -> list[str]:
+    """Metric names with one of `kinds` of change (scripts: what to re-run)."""
+    return [c.name for c in report.changes if c.object_type == "metric" and c.change in kinds]
