@@ -147,8 +147,3 @@ def atomic_write(path: Path, text: str) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
-
-
-def issues_summary(issues: Sequence[Issue]) -> tuple[int, int]:
-    errors = sum(1 for i in issues if i.severity is Severity.ERROR)
-    return errors, len(issues) - errors

@@ -1,64 +1,45 @@
-"""Rendering validation issues: text for people, JSON for scripts, GitHub Actions annotations."""
+"""Rendering validation issues: colored text for people, JSON for scripts, GitHub annotations.
+
+The formats themselves live in `tripl_cli.project.validate`; this module only chooses where
+and how they are printed.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import sys
+from pathlib import Path
 
 from rich.markup import escape
 
 from tripl_cli.cli import console
-from tripl_cli.errors import Issue, Severity
+from tripl_cli.errors import Severity
+from tripl_cli.project.loader import LoadResult
+from tripl_cli.project.validate import format_github, format_json, summary
 
 
-def issue_json(issue: Issue) -> dict[str, object]:
-    loc = issue.location
-    return {
-        "path": loc.path,
-        "line": loc.line or None,
-        "col": loc.col or None,
-        "rule": issue.rule,
-        "severity": issue.severity.value,
-        "message": issue.message,
-        "hint": issue.hint,
-    }
+def _repo_relative_prefix(project_root: Path | None) -> str:
+    """Annotations need repository-relative paths: the project folder relative to cwd."""
+    if project_root is None:
+        return ""
+    try:
+        rel = Path(os.path.relpath(project_root.resolve(), Path.cwd().resolve()))
+    except ValueError:  # another drive on Windows
+        return ""
+    return "" if str(rel) == "." or rel.parts[0] == ".." else f"{rel.as_posix()}/"
 
 
-def _github(issue: Issue) -> str:
-    def esc(text: str) -> str:  # the annotation syntax's own escapes
-        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-    loc = issue.location
-    props = [f"file={loc.path}"]
-    if loc.line:
-        props += [f"line={loc.line}", f"col={max(loc.col, 1)}"]
-    props.append(f"title=tripl {issue.rule}")
-    level = "error" if issue.severity is Severity.ERROR else "warning"
-    message = issue.message + (f" ({issue.hint})" if issue.hint else "")
-    return f"::{level} {','.join(props)}::{esc(message)}"
-
-
-def render_issues(issues: Sequence[Issue], fmt: str, *, quiet: bool = False) -> None:
-    errors = [i for i in issues if i.severity is Severity.ERROR]
-    warnings = [i for i in issues if i.severity is not Severity.ERROR]
+def render_issues(result: LoadResult, fmt: str, *, quiet: bool = False) -> None:
     if fmt == "json":
-        console.print_json(
-            {
-                "valid": not errors,
-                "errors": [issue_json(i) for i in errors],
-                "warnings": [issue_json(i) for i in warnings],
-            }
-        )
+        sys.stdout.write(format_json(result))
         return
     if fmt == "github":
-        for issue in issues:
-            print(_github(issue))
+        root = result.project.root if result.project else None
+        sys.stdout.write(format_github(result, path_prefix=_repo_relative_prefix(root)))
         return
-    for issue in issues:
+    for issue in result.issues:
         style = "red" if issue.severity is Severity.ERROR else "yellow"
         console.out().print(f"[{style}]{escape(issue.render())}[/]")
     if not quiet:
-        console.err().print(
-            f"{len(errors)} error(s), {len(warnings)} warning(s)"
-            if issues
-            else "[green]project is valid[/]"
-        )
+        style = "red" if result.errors else "green"
+        console.err().print(f"[{style}]{escape(summary(result))}[/]")

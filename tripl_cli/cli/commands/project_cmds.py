@@ -60,16 +60,17 @@ def validate(
 
     opts = options(ctx)
     result = project_api.load(opts.project_dir, opts.cli_vars)
-    issues = list(result.issues)
-    if warehouse and result.project is not None and not project_api.issues_summary(issues)[0]:
+    if warehouse and result.project is not None and not result.errors:
+        import dataclasses
+
         from tripl_cli.api.warehouse import check_against_warehouse
 
-        issues += check_against_warehouse(
+        live = check_against_warehouse(
             result.project, profiles_dir=opts.profiles_dir, target=opts.target
         )
-    errors, _ = project_api.issues_summary(issues)
-    render_issues(issues, format_.value, quiet=opts.quiet)
-    raise typer.Exit(1 if errors else 0)
+        result = dataclasses.replace(result, issues=(*result.issues, *live))
+    render_issues(result, format_.value, quiet=opts.quiet)
+    raise typer.Exit(1 if result.errors else 0)
 
 
 def compile_(
