@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from tests.project.helpers import FULL, INVALID
 from tripl_cli.project.validate import (
@@ -78,3 +79,20 @@ def test_github_annotations_escape_properties_and_data() -> None:
     assert format_github(no_project).startswith(
         "::error file=tripl_project.yml,title=tripl no-project::"
     )
+
+
+def test_non_finite_condition_values_are_rejected(tmp_path: Path) -> None:
+    from tripl_cli.project.loader import load_project
+
+    (tmp_path / "tripl_project.yml").write_text("name: nf\n")
+    (tmp_path / "fact_tables").mkdir()
+    (tmp_path / "fact_tables" / "f.yml").write_text(
+        "fact_tables:\n  - name: f\n    sql: SELECT 1 AS ts, 2 AS amt\n    timestamp_column: ts\n"
+    )
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "metrics" / "m.yml").write_text(
+        "metrics:\n  - name: m\n    kind: fact\n    fact_table: f\n    aggregation: count\n"
+        "    conditions: [{column: amt, operator: lt, value: .inf}]\n"
+    )
+    messages = [i.message for i in load_project(tmp_path).errors]
+    assert any("finite number" in m for m in messages), messages

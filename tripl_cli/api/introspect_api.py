@@ -88,6 +88,7 @@ def fact_table_or_error(project: Project, name: str) -> FactTable:
 def sample_sql(fact: FactTable, dialect: str, window: Window, limit: int) -> str:
     """`SELECT * FROM (<fact sql>) AS t LIMIT n`, built as a tree in the target's dialect."""
     rules = rules_for(dialect)
+    fact_table_sql(fact, dialect, window)  # refuses anything but one read-only SELECT
     inner = windowed_query(fact.sql, window, rules, what=f"fact table '{fact.name}'")
     tree = exp.select("*").from_(inner.subquery("t")).limit(limit)
     return rules.render(tree)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,11 +15,13 @@ from tripl_cli.api.project_api import atomic_write
 from tripl_cli.api.warehouse import connector, target_of
 from tripl_cli.errors import TriplError
 from tripl_cli.project.model import Project
-from tripl_cli.project.selection import select_metrics
+from tripl_cli.project.selection import select_metrics, unmatched_selectors
 from tripl_cli.runner.outcomes import RunReport
 from tripl_cli.runner.run import RunEvents, RunRequest, run_project
 from tripl_cli.runner.windows import WindowRequest
 from tripl_cli.state.store import StateStore, open_store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ def run(
     names = select_metrics(
         project, options.select, options.exclude, state_manifest=options.state_manifest
     )
+    warn_unmatched(project, options.select, options.state_manifest)
     request = RunRequest(
         metrics=tuple(names),
         window=WindowRequest(
@@ -86,18 +90,30 @@ def run(
                 request=request,
                 run_id=run_id,
                 events=events,
+                mask=resolved.mask,
             )
         finally:
             store.close()
-    except TriplError as exc:
-        # The run stopped as a whole (state locked, warehouse unreachable…): run_results.json
-        # says so, rather than still showing the previous run's results to CI scripts.
+    except Exception as exc:
+        # The run stopped as a whole (state locked, warehouse unreachable, a bug…):
+        # run_results.json says so, rather than still showing the previous run's results.
         if not options.dry_run:
-            write_aborted_results(project, run_id, started_at, exc, target=resolved.name)
+            message = exc.message if isinstance(exc, TriplError) else f"{type(exc).__name__}: {exc}"
+            write_aborted_results(
+                project, run_id, started_at, resolved.mask(message), target=resolved.name
+            )
         raise
     if not options.dry_run:
         write_run_results(project, report, target=resolved.name)
     return report
+
+
+def warn_unmatched(
+    project: Project, select: Sequence[str], state_manifest: Mapping[str, Any] | None
+) -> None:
+    """A selector that matches nothing is most likely a typo: say so, don't just do nothing."""
+    for problem in unmatched_selectors(project, select, state_manifest=state_manifest):
+        log.warning("selector %s", problem)
 
 
 def write_run_results(project: Project, report: RunReport, *, target: str) -> Path:
@@ -108,7 +124,7 @@ def write_run_results(project: Project, report: RunReport, *, target: str) -> Pa
 
 
 def write_aborted_results(
-    project: Project, run_id: str, started_at: datetime, error: TriplError, *, target: str
+    project: Project, run_id: str, started_at: datetime, error: str, *, target: str
 ) -> Path:
     finished_at = datetime.now(UTC)
     document: dict[str, Any] = {
@@ -119,7 +135,7 @@ def write_aborted_results(
         "started_at": _iso(started_at),
         "finished_at": _iso(finished_at),
         "elapsed_s": round((finished_at - started_at).total_seconds(), 4),
-        "error": " ".join(error.message.split()),
+        "error": " ".join(error.split()),
         "results": [],
         "queries": [],
     }

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from tripl_cli.adapters import Adapter, ColumnInfo, connect
 from tripl_cli.compiler.dialects import rules_for
-from tripl_cli.compiler.sources import substitute_window
+from tripl_cli.compiler.sources import windowed_query
 from tripl_cli.errors import Issue, Severity, TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.profiles import ResolvedTarget, resolve_target
 from tripl_cli.project.schema import FactMetric, FactTable
+from tripl_cli.project.sqlcheck import check_query
 from tripl_cli.timegrid import Interval, Window, floor_to_bucket
 
 
@@ -40,7 +41,20 @@ def recent_window(as_of: datetime | None = None) -> Window:
 
 
 def fact_table_sql(fact: FactTable, dialect: str, window: Window) -> str:
-    return substitute_window(fact.sql, window, rules_for(dialect))
+    """The fact table's SELECT for `window`, checked and re-rendered from its parse tree.
+
+    Never the user's text as is: debug and introspect run even on invalid projects, and a
+    string like `… ) AS t; DROP TABLE x; SELECT … (` must not reach the warehouse.
+    """
+    problems = check_query(fact.sql, dialect).problems
+    if problems:
+        raise TriplError(
+            f"the sql of fact table '{fact.name}' is not a single read-only SELECT: "
+            f"{problems[0].message}",
+            hint="run `tripl validate` for the details",
+        )
+    rules = rules_for(dialect)
+    return rules.render(windowed_query(fact.sql, window, rules, what=f"fact table '{fact.name}'"))
 
 
 def fact_table_columns(adapter: Adapter, fact: FactTable, dialect: str) -> list[ColumnInfo]:

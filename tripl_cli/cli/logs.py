@@ -43,6 +43,16 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(doc, ensure_ascii=False)
 
 
+class TextFormatter(logging.Formatter):
+    """`warning: …` — what a person reads; logger names only appear with --debug."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = f"{record.levelname.lower()}: {record.getMessage()}"
+        if record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
+        return text
+
+
 secret_filter = SecretFilter()
 
 
@@ -52,8 +62,10 @@ def setup_logging(*, log_format: str, debug: bool, quiet: bool) -> None:
     handler.addFilter(secret_filter)
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
+    elif debug:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     else:
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(TextFormatter())
     root = logging.getLogger("tripl_cli")
     root.handlers[:] = [handler]
     root.setLevel(level)

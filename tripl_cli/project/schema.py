@@ -8,6 +8,7 @@ live in `tripl_cli.project.rules`, not here.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, time
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -77,6 +78,9 @@ class Condition(StrictModel):
     @model_validator(mode="after")
     def _value_fits_operator(self) -> Condition:
         op, value = self.operator, self.value
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+            raise ValueError("a condition value must be a finite number (not .inf or .nan)")
         if op in NO_VALUE_OPERATORS:
             if value is not None:
                 raise ValueError(f"operator '{op.value}' takes no value; remove `value`")

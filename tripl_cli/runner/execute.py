@@ -40,6 +40,7 @@ class Executor:
         self._local = threading.local()
         self._opened: list[Adapter] = []
         self._guard = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
 
     def _adapter(self) -> Adapter:
         adapter: Adapter | None = getattr(self._local, "adapter", None)
@@ -78,10 +79,16 @@ class Executor:
 
         if self._threads == 1 or len(queries) <= 1:
             return [one(q) for q in queries]
-        with ThreadPoolExecutor(self._threads, thread_name_prefix="tripl-query") as pool:
-            return list(pool.map(one, queries))
+        # One pool for the whole run: connections live per worker thread, so a new pool per
+        # call (e.g. each per-metric fallback) would open new connections every time.
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="tripl-query")
+        return list(self._pool.map(one, queries))
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         with self._guard:
             opened, self._opened = self._opened, []
         for adapter in opened:

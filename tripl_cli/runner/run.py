@@ -11,14 +11,16 @@ import dataclasses
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from tripl_cli.adapters import QueryResult
 from tripl_cli.compiler.assemble import assemble, distinct_counts
 from tripl_cli.compiler.plan import compile_plan, compile_single, composition_interval
 from tripl_cli.compiler.records import CompiledPlan, CompiledQuery
+from tripl_cli.errors import TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.schema import AnyMetric, CompositionMetric, FactMetric, MetricStatus
 from tripl_cli.project.semantics import definition_hash, metrics_in_dependency_order
@@ -86,6 +88,7 @@ class _Run:
         request: RunRequest,
         run_id: str,
         events: RunEvents | None,
+        mask: Callable[[str], str] | None = None,
     ) -> None:
         self.project, self.store, self.dialect = project, store, dialect
         self.request, self.run_id, self.events = request, run_id, events
@@ -93,6 +96,9 @@ class _Run:
         self.hashes: dict[str, str] = {}
         self.changed: set[str] = set()
         self.windows: dict[str, Window] = {}
+        #: Metrics whose SQL cannot be built for this dialect: failed alone, others go on.
+        self.compile_errors: dict[str, str] = {}
+        self.mask: Callable[[str], str] = mask or (lambda text: text)
 
     # -- planning ------------------------------------------------------------------------
 
@@ -146,6 +152,20 @@ class _Run:
                 self.windows[name] = Window(min(w.start for w in spans), max(w.end for w in spans))
 
     def compile(self, names: Sequence[str]) -> CompiledPlan:
+        """One plan for all; if a metric cannot be compiled, the others still are."""
+        try:
+            return self._compile(names)
+        except TriplError:
+            compilable: list[str] = []
+            for name in names:
+                try:
+                    self._compile([name])
+                    compilable.append(name)
+                except TriplError as exc:
+                    self.compile_errors[name] = exc.message
+            return self._compile(compilable)
+
+    def _compile(self, names: Sequence[str]) -> CompiledPlan:
         return compile_plan(
             self.project, names, dialect=self.dialect, window_for=self.windows.__getitem__
         )
@@ -160,12 +180,15 @@ class _Run:
         results = {o.query.id: o.result for o in outcomes if o.result is not None}
         errors = _errors_by_metric(outcomes)
         good = [m for m in plan.metrics() if m not in errors and m not in plan.compositions]
-        values = _by_metric(assemble(_only(plan, good), results))
+        values: dict[str, list[MetricValue]] = {}
+        for name in list(good):
+            try:
+                values[name] = _assemble_one(_only(plan, [name]), results, name)
+            except AssembleError as exc:
+                good.remove(name)
+                self.fail(name, str(exc), time.perf_counter() - spent_on(outcomes, name))
         # A metric's duration: the queries that computed it (shared ones in full) + its write.
-        spent: dict[str, float] = defaultdict(float)
-        for outcome in outcomes:
-            for metric in outcome.query.metrics:
-                spent[metric] += outcome.seconds
+        spent = {name: spent_on(outcomes, name) for name in plan.metrics()}
         for name in good:
             self.store_metric(name, values.get(name, []), time.perf_counter() - spent[name])
         for name, error in errors.items():
@@ -188,11 +211,13 @@ class _Run:
             outcomes = executor.run_all(single.queries)
             if all(o.error is None for o in outcomes):
                 results = {o.query.id: o.result for o in outcomes if o.result is not None}
-                self.store_metric(
-                    name, _by_metric(assemble(single, results)).get(name, []), started
-                )
-                return
-            error = next(_describe(o.error) for o in outcomes if o.error is not None)
+                try:
+                    self.store_metric(name, _assemble_one(single, results, name), started)
+                    return
+                except AssembleError as exc:
+                    error = str(exc)
+            else:
+                error = next(_describe(o.error) for o in outcomes if o.error is not None)
         self.fail(name, error, started)
 
     def store_metric(self, name: str, values: list[MetricValue], started: float) -> None:
@@ -218,6 +243,7 @@ class _Run:
         )
 
     def fail(self, name: str, error: str, started: float) -> None:
+        error = self.mask(error)
         log.error("%s: %s", name, error)
         self.store.record_status(
             name,
@@ -258,6 +284,27 @@ class _Run:
             self.store_metric(name, compose(metric, window, numerator, divisor), started)
 
 
+class AssembleError(Exception):
+    """A query's rows could not be read as the metric's values (e.g. max over a text column)."""
+
+
+def _assemble_one(
+    plan: CompiledPlan, results: Mapping[str, QueryResult], name: str
+) -> list[MetricValue]:
+    try:
+        return [v for v in assemble(plan, results) if v.metric == name]
+    except (TypeError, ValueError) as exc:
+        raise AssembleError(
+            f"cannot read the values of '{name}' from the warehouse's rows ({exc}); "
+            "check that the aggregated column is numeric"
+        ) from None
+
+
+def spent_on(outcomes: Sequence[QueryOutcome], metric: str) -> float:
+    """Seconds of the queries that computed `metric` (a shared query counts in full)."""
+    return sum(o.seconds for o in outcomes if metric in o.query.metrics)
+
+
 def _describe(error: BaseException | None) -> str:
     message = getattr(error, "message", None) or str(error)
     return " ".join(str(message).split())
@@ -287,13 +334,6 @@ def _only(plan: CompiledPlan, metrics: Sequence[str]) -> CompiledPlan:
     )
 
 
-def _by_metric(values: Iterable[MetricValue]) -> dict[str, list[MetricValue]]:
-    grouped: dict[str, list[MetricValue]] = defaultdict(list)
-    for value in values:
-        grouped[value.metric].append(value)
-    return grouped
-
-
 def run_project(
     project: Project,
     store: StateStore,
@@ -304,10 +344,16 @@ def run_project(
     run_id: str,
     events: RunEvents | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    mask: Callable[[str], str] | None = None,
 ) -> RunReport:
-    """Collect the requested metrics into the state store and report per metric."""
+    """Collect the requested metrics into the state store and report per metric.
+
+    `mask` scrubs secrets (values from `env_var()`) from every recorded error.
+    """
     started_at = clock()
-    run = _Run(project, store, dialect=dialect, request=request, run_id=run_id, events=events)
+    run = _Run(
+        project, store, dialect=dialect, request=request, run_id=run_id, events=events, mask=mask
+    )
     ordered = metrics_in_dependency_order(project, request.metrics)
     active = [m for m in ordered if project.metrics[m].status is MetricStatus.ACTIVE]
     for name in ordered:
@@ -347,6 +393,8 @@ def _execute(run: _Run, plan: CompiledPlan, names: Sequence[str], connect: Adapt
         for name in sorted(run.changed):
             dropped = store.reset_metric(name, run.hashes[name])
             log.warning("%s: definition changed; dropped %d stored values", name, dropped)
+        for name, error in run.compile_errors.items():
+            run.fail(name, error, time.perf_counter())
         executor = Executor(connect, threads=request.threads, timeout_s=request.query_timeout_s)
         try:
             run.collect(plan, executor)

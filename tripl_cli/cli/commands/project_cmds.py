@@ -83,8 +83,11 @@ def compile_(
 ) -> None:
     """Write the SQL tripl would run (target/compiled/) and target/manifest.json."""
     from tripl_cli.api import project_api
+    from tripl_cli.compiler.dialects import DIALECTS
     from tripl_cli.compiler.manifest import compiled_path
 
+    if dialect is not None and dialect not in DIALECTS:
+        raise typer.BadParameter(f"use one of: {', '.join(DIALECTS)}", param_hint="--dialect")
     opts = options(ctx)
     old_manifest = state_manifest(state)  # read before this compile overwrites target/
     project = project_api.open_project(opts.project_dir, opts.cli_vars)

@@ -82,6 +82,11 @@ def run(
             f"--start {start} is not before --end {end} (windows are [start, end))",
             param_hint="--start",
         )
+    if start_at is not None and start_at > datetime.now(UTC):
+        raise typer.BadParameter(
+            f"--start {start} is in the future: only complete buckets are collected",
+            param_hint="--start",
+        )
     project = project_api.open_project(opts.project_dir, opts.cli_vars)
     run_options = run_api.RunOptions(
         select=split_selectors(select),
