@@ -188,3 +188,19 @@ def test_quiet_hours_windows() -> None:
     assert quiet_until(day, at("2026-03-08T08:59:00+00:00")) is None
     assert quiet_until(day, at("2026-03-08T09:00:00+00:00")) == at("2026-03-08T17:00:00+00:00")
     assert quiet_until(day, at("2026-03-08T17:00:00+00:00")) is None
+
+
+def test_quiet_hours_ending_in_the_repeated_hour_of_a_dst_fall_back() -> None:
+    from datetime import UTC, datetime
+
+    def at(text: str) -> datetime:
+        return datetime.fromisoformat(text).astimezone(UTC)
+
+    # 2026-11-01: New York falls back at 02:00 EDT to 01:00 EST; 01:00-02:00 happens twice.
+    night = QuietHours(start=time(22), end=time(1, 30), timezone="America/New_York")
+    # In the first 01:10 (EDT), the window ends at the first 01:30.
+    assert quiet_until(night, at("2026-11-01T01:10:00-04:00")) == at("2026-11-01T01:30:00-04:00")
+    # In the second 01:10 (EST), the first 01:30 is past: it ends at the second one, later.
+    assert quiet_until(night, at("2026-11-01T01:10:00-05:00")) == at("2026-11-01T01:30:00-05:00")
+    # Between the first 01:30 and the second 01:00 the wall clock is past the end.
+    assert quiet_until(night, at("2026-11-01T01:45:00-04:00")) is None

@@ -127,3 +127,27 @@ def test_messages_never_contain_destination_secrets(receiver: Receiver) -> None:
     blob = note.text + note.html + str(note.to_dict())
     for secret in SECRETS:
         assert secret not in blob
+
+
+def test_a_crashing_sender_logs_a_scrubbed_traceback(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tripl_cli.alerts import destinations
+
+    token = "crash-token-7u6y5t4r"
+    url = f"https://hooks.example.com/services/{token}"
+
+    def crashing(message: Any, destination: Any, *, timeout_s: float) -> DeliveryResult:
+        raise RuntimeError(f"library bug while posting to {destination.url}")
+
+    monkeypatch.setitem(destinations.SENDERS, "slack", crashing)
+    caplog.set_level(logging.DEBUG, logger="tripl_cli")
+    dest = SlackDestination(name="s", type="slack", url=url)
+    result = deliver(firing_notification(), dest, timeout_s=3)
+    assert not result.ok and result.reason == "internal error in the slack sender: RuntimeError"
+    (crash,) = [r for r in caplog.records if "crashed" in r.getMessage()]
+    # Rendered the way every handler renders it (message plus any exception text).
+    text = logging.Formatter().format(crash)
+    assert "RuntimeError: library bug while posting to" in text
+    assert "Traceback (most recent call last)" in text
+    assert token not in text and token not in caplog.text

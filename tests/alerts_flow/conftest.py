@@ -20,3 +20,12 @@ def tripl_logger() -> Iterator[None]:
     logger.handlers[:], logger.propagate = [], True
     yield
     logger.handlers[:], logger.level, logger.propagate = saved
+
+
+@pytest.fixture(autouse=True)
+def _forget_registered_secrets() -> Iterator[None]:
+    """The CLI registers env_var() values for the life of its process; a test is one command."""
+    from tripl_cli.cli.logs import secret_filter
+
+    yield
+    secret_filter.secrets.clear()

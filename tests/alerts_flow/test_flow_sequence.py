@@ -21,8 +21,10 @@ from tests.alerts_flow.flow_testlib import (
 )
 from tripl_cli.api import alert_api
 from tripl_cli.api.alert_flow import AlertOutcome, process
+from tripl_cli.api.project_api import open_project
 from tripl_cli.api.run_api import open_state
 from tripl_cli.cli.main import app
+from tripl_cli.errors import StateError, TriplError
 from tripl_cli.project.model import Project
 
 ALERTS = """\
@@ -179,3 +181,114 @@ def test_alert_commands_list_ack_and_mute(project: Project) -> None:
     assert missing.exit_code == 1 and "no incident with id 999" in str(missing.exception)
     assert tripl("alert", "mute", "ordrs").exit_code == 1
     assert tripl("alert", "mute", "orders", "--for", "soon").exit_code == 1
+
+
+def test_ack_waits_for_the_run_lock_and_a_detect_in_flight_never_undoes_it(
+    project: Project,
+) -> None:
+    run(project, 10)
+    (view,) = alert_api.list_incidents(project, now=at(10)).incidents
+    assert view.incident.id is not None
+    # A detect holds the run lock: ack (and mute) refuse rather than race it.
+    with (
+        open_state(project, profiles_dir=None, target=None) as store,
+        store.run_lock("detect-in-flight"),
+    ):
+        with pytest.raises(StateError, match="detect-in-flight"):
+            alert_api.ack(project, view.incident.id, lock_timeout_s=0)
+        with pytest.raises(StateError, match="detect-in-flight"):
+            alert_api.mute(project, "orders", "1h", lock_timeout_s=0)
+        with pytest.raises(StateError, match="detect-in-flight"):
+            alert_api.unmute(project, "orders", lock_timeout_s=0)
+    listing = alert_api.list_incidents(project, now=at(10))
+    assert listing.incidents[0].incident.acked is False and listing.mutes == ()
+    alert_api.ack(project, view.incident.id)
+    # The next detect's alert step rewrites the incident (a newer anomalous bucket): the
+    # acknowledgement stays.
+    run(project, 12)
+    (after,) = alert_api.list_incidents(project, now=at(12)).incidents
+    assert after.incident.acked is True and after.incident.last_anomaly_bucket == T0 + H * 11
+
+
+def test_alert_commands_on_a_fresh_clone_create_no_state(tmp_path: Path) -> None:
+    project = write_project(tmp_path / "shop", ALERTS)
+    state = project.root / ".tripl"
+    runner = CliRunner()
+
+    def tripl(*args: str) -> Result:
+        done = runner.invoke(app, ["--no-color", "--project-dir", str(project.root), *args])
+        logging.getLogger("tripl_cli").handlers[:] = []
+        return done
+
+    listed = tripl("alert", "list", "--format", "json")
+    assert listed.exit_code == 0 and json.loads(listed.stdout) == {"incidents": [], "mutes": []}
+    for args in (
+        ("alert", "ack", "1"),
+        ("alert", "mute", "orders"),
+        ("alert", "mute", "orders", "--clear"),
+    ):
+        done = tripl(*args)
+        assert done.exit_code == 1
+        assert isinstance(done.exception, TriplError)
+        assert "target 'dev' has no state database yet" in done.exception.message
+    assert not state.exists()
+
+
+def test_acking_a_resolved_incident_says_so_and_changes_nothing(project: Project) -> None:
+    run(project, 10)
+    (view,) = alert_api.list_incidents(project, now=at(10)).incidents
+    run(project, 19, [9])  # back in band: resolved
+    assert alert_api.list_incidents(project, now=at(19)).incidents == ()
+    done = CliRunner().invoke(
+        app,
+        ["--no-color", "--project-dir", str(project.root), "alert", "ack", str(view.incident.id)],
+    )
+    logging.getLogger("tripl_cli").handlers[:] = []
+    assert done.exit_code == 0
+    assert f"incident {view.incident.id} (orders) is already resolved" in done.stderr
+    with open_state(project, profiles_dir=None, target=None) as store:
+        stored = store.incident(view.incident.id or 0)
+    assert stored is not None and stored.status == "resolved" and stored.acked is False
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["rule selects another metric", "metric archived", "detection disabled", "rule removed"],
+)
+def test_incidents_of_series_no_longer_watched_resolve_silently(
+    project: Project, change: str
+) -> None:
+    sink = project.root / "target" / "alerts.jsonl"
+    assert run(project, 10).opened == 1
+    metrics = project.root / "metrics" / "orders.yml"
+    alerts = project.root / "alerts" / "alerts.yml"
+    if change == "rule selects another metric":
+        alerts.write_text(alerts.read_text().replace("select: orders", "select: sessions"))
+    elif change == "metric archived":
+        metrics.write_text(
+            metrics.read_text().replace("unit: orders", "unit: orders\n    status: archived")
+        )
+    elif change == "detection disabled":
+        metrics.write_text(
+            metrics.read_text().replace(
+                "unit: orders", "unit: orders\n    detection: {enabled: false}"
+            )
+        )
+    else:
+        alerts.write_text(alerts.read_text().split("alert_rules:")[0])
+    changed = open_project(project.root)
+    # A detect that scored nothing of `orders` (it is no longer monitored or selected).
+    outcome = process(changed, report(12), now=at(12))
+    assert (outcome.resolved, outcome.enqueued, outcome.sent) == (1, 0, 0)
+    assert alert_api.list_incidents(changed, now=at(12)).incidents == ()
+    with open_state(changed, profiles_dir=None, target=None) as store:
+        (inc,) = store.load_rule_incidents("drops")
+    assert (inc.status, inc.resolved_at) == ("resolved", at(12))
+    assert [line["status"] for line in read_lines(sink)] == ["firing"]  # no "resolved" message
+
+
+def test_a_detect_of_other_metrics_leaves_open_incidents_alone(project: Project) -> None:
+    assert run(project, 10).opened == 1
+    outcome = process(project, report(12), now=at(12))  # e.g. `tripl detect -s sessions`
+    assert outcome.resolved == 0
+    assert len(alert_api.list_incidents(project, now=at(12)).incidents) == 1

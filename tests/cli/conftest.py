@@ -85,3 +85,12 @@ def invoke() -> Iterator[Invoke]:
         return runner.invoke(app, ["--project-dir", str(root), *args], env=env)
 
     yield call
+
+
+@pytest.fixture(autouse=True)
+def _forget_registered_secrets() -> Iterator[None]:
+    """The CLI registers env_var() values for the life of its process; a test is one command."""
+    from tripl_cli.cli.logs import secret_filter
+
+    yield
+    secret_filter.secrets.clear()

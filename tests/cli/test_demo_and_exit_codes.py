@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import statistics
@@ -9,7 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.cli.conftest import Demo, Invoke
+import pytest
+
+from tests.cli.conftest import AS_OF, Demo, Invoke
+from tripl_cli.api import demo_api
 
 ENTRY = "from tripl_cli.cli.main import run; run()"
 
@@ -72,3 +76,70 @@ def test_show_json_is_the_only_thing_on_stdout(demo: Demo, tmp_path: Path) -> No
     )
     assert done.returncode == 0
     assert json.loads(done.stdout)["metric"] == "orders"
+
+
+def test_backtest_bad_options_are_usage_errors(demo: Demo, invoke: Invoke) -> None:
+    wide = {"COLUMNS": "200"}  # rich's error box must not wrap the message
+    bogus = invoke(demo.root, "backtest", "--sensitivity", "bogus", env=wide)
+    assert bogus.exit_code == 2
+    assert "'bogus' is not one of 'low', 'medium', 'high'" in bogus.stderr
+    assert ".yml" not in bogus.stderr  # no YAML file is to blame
+    backwards = invoke(
+        demo.root, "backtest", "--start", "2026-03-10", "--end", "2026-03-01", env=wide
+    )
+    assert backwards.exit_code == 2
+    assert "--start 2026-03-10 is not before --end 2026-03-01" in backwards.stderr
+    same = invoke(demo.root, "backtest", "--start", "2026-03-01", "--end", "2026-03-01")
+    assert same.exit_code == 2
+
+
+def test_backtest_json_rows(demo: Demo, invoke: Invoke) -> None:
+    done = invoke(
+        demo.root, "backtest", "-s", "orders", "--sensitivity", "high", "--format", "json"
+    )
+    assert done.exit_code == 0, done.output
+    doc = json.loads(done.stdout)
+    assert doc["overrides"] == {"sensitivity": "high"}
+    rows = {(r["metric"], json.dumps(r["breakdown"])): r for r in doc["metrics"]}
+    total = rows[("orders", "null")]
+    android = rows[("orders", json.dumps({"column": "platform", "value": "android"}))]
+    for row in (total, android):
+        assert set(row) == {
+            "metric",
+            "breakdown",
+            "status",
+            "scored_buckets",
+            "anomalies",
+            "by_detector",
+            "spikes",
+            "drops",
+            "buckets",
+        }
+        assert row["anomalies"] == len(row["buckets"]) == row["spikes"] + row["drops"]
+        assert all(b.endswith("Z") for b in row["buckets"])
+    assert android["anomalies"] >= 1  # the planted outage
+
+
+def test_quiet_run_prints_nothing_when_all_is_well(fresh_demo: Path, invoke: Invoke) -> None:
+    done = invoke(fresh_demo, "--quiet", "run", "-s", "orders")
+    assert done.exit_code == 0, done.output
+    assert done.stderr == "" and done.stdout == ""
+    loud = invoke(fresh_demo, "run", "-s", "orders")
+    assert loud.exit_code == 0 and "1 collected, 0 failed" in loud.stderr
+
+
+def test_the_tour_counts_the_anomalies_it_does_not_list(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tripl_cli.cli.commands.demo_cmd import _print_steps
+
+    result = demo_api.make_demo(tmp_path / "tour", as_of=AS_OF)
+    assert result.detect is not None
+    shown = dataclasses.replace(result.detect, series=result.detect.series * 2)
+    total = len(shown.anomalies)
+    assert total > 5
+    _print_steps(dataclasses.replace(result, detect=shown))
+    err = capsys.readouterr().err
+    assert f"tripl detect: {total} anomalies recorded" in err
+    assert err.count(" on 20") == 5  # five listed by name ("… on 2026-03-05: …")
+    assert f"… and {total - 5} more" in err

@@ -109,3 +109,18 @@ def test_collection_errors_are_listed(invoke: Invoke, demo_copy: Path) -> None:
     assert rows["buyers"]["collection"] == {"status": "error", "error": "boom: column missing"}
     table = invoke(demo_copy, "ls").stdout
     assert "buyers: boom: column missing" in table
+
+
+def test_a_selection_matching_nothing_says_so(invoke: Invoke, demo: Demo) -> None:
+    result = invoke(demo.root, "ls", "-s", "ordrs")
+    assert result.exit_code == 0
+    assert "selector 'metric:ordrs' matches no metric (did you mean 'orders'?)" in result.stderr
+    assert "the selection matched no metrics" in result.stderr
+    assert "no values stored yet" not in result.stderr  # values are stored: that is not it
+
+
+def test_detect_warns_about_a_selector_matching_nothing(invoke: Invoke, demo_copy: Path) -> None:
+    result = invoke(demo_copy, "detect", "--no-alerts", "-s", "ordrs")
+    assert result.exit_code == 0, result.output
+    assert "selector 'metric:ordrs' matches no metric (did you mean 'orders'?)" in result.stderr
+    assert "scored 0 series" in result.stderr

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.project.helpers import FULL, INVALID
+import pytest
+
+from tests.project.helpers import FULL, INVALID, ORDERS, write_project
+from tripl_cli.project.loader import load_project
 from tripl_cli.project.validate import (
     format_github,
     format_json,
@@ -96,3 +99,48 @@ def test_non_finite_condition_values_are_rejected(tmp_path: Path) -> None:
     )
     messages = [i.message for i in load_project(tmp_path).errors]
     assert any("finite number" in m for m in messages), messages
+
+
+@pytest.mark.parametrize(
+    ("target_path", "problem"),
+    [
+        (".", "is the project root itself"),
+        ("./", "is the project root itself"),
+        ("target/..", "is the project root itself"),
+        ("..", "points outside the project root"),
+        ("../elsewhere", "points outside the project root"),
+        ("/tmp/out", "must be a path relative to the project root"),
+        ("", "is empty"),
+        (".tripl", "overlaps the state folder '.tripl'"),
+        (".tripl/build", "overlaps the state folder '.tripl'"),
+        ("metrics", "overlaps the metric-paths entry 'metrics'"),
+        ("metrics/out", "overlaps the metric-paths entry 'metrics'"),
+        ("fact_tables", "overlaps the fact-paths entry 'fact_tables'"),
+        ("link_out", "points outside the project root"),
+        ("target", None),
+        ("build/artifacts", None),
+    ],
+)
+def test_target_path_must_be_a_folder_of_its_own_inside_the_project(
+    tmp_path: Path, target_path: str, problem: str | None
+) -> None:
+    root = tmp_path / "p"
+    write_project(root, {"fact_tables/orders.yml": ORDERS})
+    (root / "link_out").symlink_to(tmp_path)  # a symlink leading out of the project
+    (root / "tripl_project.yml").write_text(f"name: shop\ntarget-path: {json.dumps(target_path)}\n")
+    found = [i for i in load_project(root, env={}).issues if i.rule == "bad-target-path"]
+    if problem is None:
+        assert found == []
+    else:
+        (issue,) = found
+        assert problem in issue.message
+        assert (issue.location.path, issue.location.line) == ("tripl_project.yml", 2)
+
+
+def test_object_paths_at_the_root_leave_any_target_folder_inside_valid(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", {"orders.yml": ORDERS})
+    (root / "tripl_project.yml").write_text("name: shop\nfact-paths: [.]\nmetric-paths: [.]\n")
+    assert [i for i in load_project(root, env={}).issues if i.rule == "bad-target-path"] == []
+    (root / "tripl_project.yml").write_text("name: shop\nfact-paths: [.]\ntarget-path: .\n")
+    (issue,) = [i for i in load_project(root, env={}).issues if i.rule == "bad-target-path"]
+    assert issue.message == "target-path '.' is the project root itself"

@@ -145,3 +145,24 @@ def test_ack_and_metric_mutes(store: StateStore) -> None:
     assert store.clear_metric_mute("orders") is True
     assert store.clear_metric_mute("orders") is False
     assert store.metric_mutes() == []
+
+
+def test_a_save_computed_before_an_ack_never_clears_it(store: StateStore) -> None:
+    store.save_alert_changes([incident("a")], [])
+    (inc,) = store.open_incidents()
+    assert inc.id is not None
+    # A detect read the incident (acked=False), then `tripl alert ack` ran, then the
+    # detect saves its update computed from the stale row.
+    stale = replace(inc, id=None, updated_at=None)
+    store.ack_incident(inc.id)
+    store.save_alert_changes([replace(stale, last_anomaly_bucket=hour(6))], [])
+    (after,) = store.open_incidents()
+    assert after.acked is True and after.last_anomaly_bucket == hour(6)
+    # Resolving keeps the acknowledgement on the incident's record.
+    store.save_alert_changes([replace(stale, status="resolved", resolved_at=hour(7))], [])
+    done = store.incident(inc.id)
+    assert done is not None and done.status == "resolved" and done.acked is True
+    # Reopened as a new incident under the same key: it starts unacknowledged.
+    store.save_alert_changes([replace(stale, last_anomaly_bucket=hour(9))], [])
+    (reopened,) = store.open_incidents()
+    assert reopened.id == inc.id and reopened.acked is False

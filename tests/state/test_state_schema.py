@@ -19,7 +19,7 @@ from tests.state.state_testlib import OpenStore, hour, hours, value_set
 from tripl_cli.errors import StateError
 from tripl_cli.state import SCHEMA_VERSION, StateStore, migrations, open_store
 from tripl_cli.state.bulk import timestamp_binder
-from tripl_cli.state.engine import resolve_url
+from tripl_cli.state.engine import display_url, resolve_url
 from tripl_cli.state.schema import metadata
 from tripl_cli.types import SeriesPoint
 
@@ -57,6 +57,24 @@ def test_postgres_urls_use_psycopg3_and_never_show_the_password(tmp_path: Path) 
     text = err.value.render()
     assert "s3cret" not in text and "***" in text
     assert "cannot open the state database postgresql+psycopg://u:***@127.0.0.1:1/tripl" in text
+
+
+def test_credentials_in_query_parameters_are_masked_too(tmp_path: Path) -> None:
+    url = (
+        "postgresql://u@127.0.0.1:1/tripl?Password=s3cret1&sslpassword=s3cret2&sslkey=s3cret3"
+        "&private_key_passphrase=s3cret4&token=s3cret5&secret=s3cret6&sslmode=disable"
+    )
+    shown = display_url(resolve_url(url, project_root=tmp_path, target="t"))
+    assert "s3cret" not in shown
+    for key in ("Password", "sslpassword", "sslkey", "private_key_passphrase", "token", "secret"):
+        assert f"{key}=***" in shown
+    assert "sslmode=disable" in shown  # not a credential: kept, it helps debugging
+    with pytest.raises(StateError) as err:
+        open_store(url, project_root=tmp_path, target="t")  # port 1 refuses at once
+    assert "s3cret" not in err.value.render()
+    assert "cannot open the state database postgresql+psycopg://u@127.0.0.1:1/tripl?" in (
+        err.value.render()
+    )
 
 
 def test_garbage_urls_and_target_names_are_clear_errors(tmp_path: Path) -> None:
@@ -303,3 +321,33 @@ def test_upgrade_from_v2_keeps_incidents_and_outbox(
         0,
     )
     assert store.metric_mutes() == []
+
+
+def test_upgrade_from_v3_keeps_status_and_collected_until_reads_unknown(
+    state_url: str, make_store: OpenStore, tmp_path: Path
+) -> None:
+    engine = _fabricate(state_url, 3, tmp_path)
+    at = datetime(2026, 3, 2, 1, tzinfo=UTC)
+    with engine.begin() as conn:
+        b = timestamp_binder(conn.dialect)
+        conn.execute(
+            sa.text(
+                "INSERT INTO tripl_metric_status (metric, definition_hash, watermark, "
+                "last_status, last_run_id, updated_at) VALUES ('m', 'h', :wm, 'success', 'r', :at)"
+            ),
+            {"wm": b(hour(3)), "at": b(at)},
+        )
+    engine.dispose()
+
+    store = make_store()
+    assert store.schema_version() == SCHEMA_VERSION
+    assert _reflect(store) == _expected_schema()
+    status = store.metric_status("m")
+    assert status is not None
+    assert (status.watermark, status.last_status, status.updated_at) == (hour(3), "success", at)
+    # Not known for a v3 row: the clock time of its last write is not what was collected.
+    assert status.collected_until is None
+    store.replace_window(
+        "m", hours(0, 5), value_set("m", [4], base=1), definition_hash="h", run_id="r2"
+    )
+    assert store.metric_status("m").collected_until == hour(5)  # type: ignore[union-attr]

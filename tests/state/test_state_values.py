@@ -200,6 +200,33 @@ def test_watermark_is_the_newest_stored_bucket(store: StateStore) -> None:
     assert b_status is not None and b_status.watermark == hour(2)
 
 
+def test_collected_until_is_the_furthest_window_end_ever_collected(store: StateStore) -> None:
+    assert store.metric_status("m") is None
+    store.replace_window(
+        "m", hours(0, 24), value_set("m", [3], base=1), definition_hash="h", run_id="r1"
+    )
+    status = store.metric_status("m")
+    # The window's end, not the newest stored bucket (hour 3) nor the clock.
+    assert status is not None and status.collected_until == hour(24)
+    # A backfill of an older window (`tripl run --start … --end …` in the past) keeps it.
+    store.replace_window(
+        "m", hours(2, 10), value_set("m", [5], base=1), definition_hash="h", run_id="r2"
+    )
+    status = store.metric_status("m")
+    assert status is not None and status.collected_until == hour(24)
+    assert status.last_run_id == "r2"
+    # An empty window collected nothing; a later window moves it forward.
+    store.replace_window("m", hours(30, 30), [], definition_hash="h", run_id="r3")
+    assert store.metric_status("m").collected_until == hour(24)  # type: ignore[union-attr]
+    store.replace_window("m", hours(20, 30), [], definition_hash="h", run_id="r4")
+    assert store.metric_status("m").collected_until == hour(30)  # type: ignore[union-attr]
+    # A status write (a failed run) does not touch it; a reset forgets it.
+    store.record_status("m", status="error", run_id="r5", error="boom")
+    assert store.metric_status("m").collected_until == hour(30)  # type: ignore[union-attr]
+    store.reset_metric("m", "h2")
+    assert store.metric_status("m").collected_until is None  # type: ignore[union-attr]
+
+
 def test_definition_change_requires_reset_and_reset_drops_history(store: StateStore) -> None:
     store.replace_window(
         "m",

@@ -18,6 +18,7 @@ from tripl_cli.alerts.incidents import (
     ack,
     evaluate_rule,
     mute,
+    retire,
 )
 from tripl_cli.alerts.matching import matches, quiet_until
 from tripl_cli.alerts.messages import Outgoing, SeriesContext, build_messages, build_test_message
@@ -75,6 +76,7 @@ __all__ = [
     "mute",
     "quiet_until",
     "record_attempt",
+    "retire",
     "scrub",
     "secrets_of",
     "slack_payload",

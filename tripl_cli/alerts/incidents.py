@@ -185,6 +185,19 @@ def ack(incident: IncidentState) -> IncidentState:
     return replace(incident, acked=True)
 
 
+def retire(incident: IncidentState, now: datetime) -> IncidentState:
+    """Close an incident whose series its rule no longer watches, without a message.
+
+    The metric was removed or archived, its detection (or breakdown detection) turned off,
+    or the rule no longer selects it, or the rule is gone: nothing will ever score the
+    series again for this rule, so the incident could never resolve by itself. Nothing
+    recovered either, so announcing "resolved" would be false; it is closed silently.
+    """
+    if not incident.is_open:
+        return incident
+    return replace(incident, status=IncidentStatus.RESOLVED, resolved_at=as_utc(now))
+
+
 def mute(incident: IncidentState, until: datetime) -> IncidentState:
     """Silence one incident entirely (firing and resolved) until `until`."""
     return replace(incident, muted_until=as_utc(until))

@@ -82,4 +82,9 @@ def quiet_until(quiet: QuietHours | None, now: datetime) -> datetime | None:
         end_day = today
     else:
         return None
-    return as_utc(datetime.combine(end_day, end, tzinfo=zone))
+    until = as_utc(datetime.combine(end_day, end, tzinfo=zone))
+    if until <= as_utc(now):
+        # DST fall-back: the end's wall time happens twice that night and `now` is in the
+        # repeated hour, past its first occurrence; the window ends at the second one.
+        until = as_utc(datetime.combine(end_day, end, tzinfo=zone).replace(fold=1))
+    return until

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tripl_cli.alerts import DeliveryResult, build_test_message, deliver
-from tripl_cli.api.run_api import open_state
+from tripl_cli.api.read_api import reading_state, state_exists
+from tripl_cli.api.run_api import new_run_id, open_state
+from tripl_cli.api.warehouse import target_of
 from tripl_cli.errors import ConfigError, TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.schema_errors import did_you_mean
-from tripl_cli.state import MetricMute, StoredIncident
+from tripl_cli.state import MetricMute, StateStore, StoredIncident
 from tripl_cli.timegrid import as_utc, parse_duration
 
 logger = logging.getLogger(__name__)
@@ -64,6 +68,10 @@ class AlertListing:
         }
 
 
+#: How long `ack`/`mute` wait for a running `tripl run`/`detect` to release the run lock.
+WRITE_LOCK_TIMEOUT_S = 10.0
+
+
 def list_incidents(
     project: Project,
     *,
@@ -71,8 +79,12 @@ def list_incidents(
     target: str | None = None,
     now: datetime | None = None,
 ) -> AlertListing:
+    """Open incidents and mutes in force; empty when the state does not exist yet (a fresh
+    clone: listing creates no database)."""
     at = as_utc(now or datetime.now(UTC))
-    with open_state(project, profiles_dir=profiles_dir, target=target) as store:
+    with reading_state(project, profiles_dir=profiles_dir, target=target) as store:
+        if store is None:
+            return AlertListing((), ())
         incidents = store.open_incidents()
         mutes = [m for m in store.metric_mutes() if as_utc(m.muted_until) > at]
     by_metric = {m.metric: m.muted_until for m in mutes}
@@ -83,22 +95,56 @@ def list_incidents(
     return AlertListing(tuple(views), tuple(mutes))
 
 
+@contextmanager
+def _writing_state(
+    project: Project, *, profiles_dir: Path | None, target: str | None, lock_timeout_s: float
+) -> Iterator[StateStore]:
+    """The target's EXISTING state under the run lock.
+
+    The lock keeps a concurrent `detect` from overwriting the change with incidents it read
+    before it; a missing state is an error, not a new empty database.
+    """
+    if not state_exists(project, profiles_dir=profiles_dir, target=target):
+        name = target_of(project, profiles_dir=profiles_dir, target=target).name
+        raise TriplError(
+            f"target '{name}' has no state database yet: nothing was detected, so there are "
+            "no incidents or mutes to change",
+            hint="run `tripl run` and `tripl detect` first, or pass the `--target` whose "
+            "state holds the incidents",
+        )
+    with (
+        open_state(project, profiles_dir=profiles_dir, target=target) as store,
+        store.run_lock(new_run_id(datetime.now(UTC)), timeout_s=lock_timeout_s),
+    ):
+        yield store
+
+
 def ack(
     project: Project,
     incident_id: int,
     *,
     profiles_dir: Path | None = None,
     target: str | None = None,
+    lock_timeout_s: float = WRITE_LOCK_TIMEOUT_S,
 ) -> StoredIncident:
-    """Acknowledge: no more firing messages for the incident; its resolution is still sent."""
-    with open_state(project, profiles_dir=profiles_dir, target=target) as store:
-        found = store.ack_incident(incident_id)
+    """Acknowledge: no more firing messages for the incident; its resolution is still sent.
+
+    A resolved incident is returned unchanged (status `resolved`): there is nothing left to
+    silence, and the caller says so.
+    """
+    with _writing_state(
+        project, profiles_dir=profiles_dir, target=target, lock_timeout_s=lock_timeout_s
+    ) as store:
+        found = store.incident(incident_id)
+        if found is not None and found.status == "open":
+            found = store.ack_incident(incident_id)
     if found is None:
         raise TriplError(
             f"no incident with id {incident_id}",
             hint="`tripl alert list` shows the open incidents and their ids",
         )
-    logger.info("incident %d (%s) acknowledged", incident_id, found.metric)
+    if found.status == "open":
+        logger.info("incident %d (%s) acknowledged", incident_id, found.metric)
     return found
 
 
@@ -111,6 +157,7 @@ def mute(
     profiles_dir: Path | None = None,
     target: str | None = None,
     now: datetime | None = None,
+    lock_timeout_s: float = WRITE_LOCK_TIMEOUT_S,
 ) -> datetime:
     """Silence every alert about `metric` (all rules, all series) for `duration`; returns
     when the mute ends."""
@@ -120,7 +167,9 @@ def mute(
     except ValueError as exc:
         raise ConfigError(f"--for: {exc}", hint="write it like 30m, 24h, 7d or 2w") from None
     until = as_utc(now or datetime.now(UTC)) + length
-    with open_state(project, profiles_dir=profiles_dir, target=target) as store:
+    with _writing_state(
+        project, profiles_dir=profiles_dir, target=target, lock_timeout_s=lock_timeout_s
+    ) as store:
         store.set_metric_mute(metric, until, reason=reason)
     return until
 
@@ -131,9 +180,12 @@ def unmute(
     *,
     profiles_dir: Path | None = None,
     target: str | None = None,
+    lock_timeout_s: float = WRITE_LOCK_TIMEOUT_S,
 ) -> bool:
     """Lift a metric mute; False if the metric was not muted."""
-    with open_state(project, profiles_dir=profiles_dir, target=target) as store:
+    with _writing_state(
+        project, profiles_dir=profiles_dir, target=target, lock_timeout_s=lock_timeout_s
+    ) as store:
         return store.clear_metric_mute(metric)
 
 

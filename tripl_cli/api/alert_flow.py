@@ -34,17 +34,19 @@ from tripl_cli.alerts import (
     evaluate_rule,
     is_held,
     record_attempt,
+    retire,
 )
 from tripl_cli.api.alert_records import incident_from_row, incident_to_row, outbox_entry
 from tripl_cli.api.alert_series import SeriesReader
-from tripl_cli.api.detect_api import DetectReport, SeriesDetection
+from tripl_cli.api.detect_api import DetectReport, SeriesDetection, settings_for
 from tripl_cli.api.run_api import open_state
 from tripl_cli.errors import TriplError
 from tripl_cli.project.model import Project
-from tripl_cli.project.schema import AlertRule
+from tripl_cli.project.schema import AlertRule, MetricStatus
 from tripl_cli.project.selection import select_metrics
 from tripl_cli.state import NewOutboxEntry, StateStore, StoredOutboxEntry
 from tripl_cli.timegrid import as_utc
+from tripl_cli.types import TOTAL
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +120,7 @@ def process(
             except TriplError as exc:  # a broken rule never stops the other rules
                 logger.error("alert rule '%s' skipped: %s", rule.name, exc.message)
                 tally.errors.append(f"rule '{rule.name}': {exc.message}")
+        _retire_rules_gone(project, store, at, tally)
         deliver_due(project, store, at, tally)
         pending = store.outbox_entries(status=OutboxStatus.PENDING.value)
         held = sum(1 for row in pending if is_held(outbox_entry(row), at))
@@ -153,13 +156,21 @@ def _process_rule(
     names = rule_metrics(project, rule)
     scored = [s for s in report.series if s.metric in names]
     stored = [incident_from_row(r) for r in store.load_rule_incidents(rule.name)]
+    # Open incidents of series this rule no longer watches would never resolve: close them.
+    orphans = [
+        retire(i, now)
+        for i in stored
+        if i.is_open and not _still_watched(project, names, i.metric, i.breakdown)
+    ]
+    retired = {i.key for i in orphans}
+    live = [i for i in stored if i.key not in retired]
     reader = SeriesReader(project, store, now)
     for s in scored:
         if s.result.scored_buckets:
             reader.note_latest(s.metric, s.breakdown, s.result.scored_buckets[-1])
-    updated: list[IncidentState] = []
+    updated: list[IncidentState] = list(orphans)
     notes: list[PendingNotification] = []
-    for since, series, incidents in _groups(scored, stored):
+    for since, series, incidents in _groups(scored, live):
         ev = evaluate_rule(
             rule,
             incidents,
@@ -192,6 +203,36 @@ def _process_rule(
         )
     tally.enqueued += store.save_alert_changes([incident_to_row(i) for i in updated], entries)
     _count_changes(stored, updated, tally)
+
+
+def _still_watched(
+    project: Project, names: set[str], metric: str, breakdown: tuple[str, str]
+) -> bool:
+    """Whether a full `detect` would still score this series for a rule selecting `names`
+    (mirrors which series `detect_api` scores)."""
+    found = project.metrics.get(metric)
+    if metric not in names or found is None or found.status is not MetricStatus.ACTIVE:
+        return False
+    try:
+        settings = settings_for(project, found)
+    except TriplError:
+        return True  # unreadable settings: validation reports them; judge nothing here
+    if not settings.enabled:
+        return False
+    return breakdown == TOTAL or (settings.breakdowns and breakdown[0] in found.breakdowns)
+
+
+def _retire_rules_gone(project: Project, store: StateStore, now: datetime, tally: _Tally) -> None:
+    """Open incidents of alert rules no longer in the project: closed silently."""
+    gone = [
+        retire(incident_from_row(row), now)
+        for row in store.open_incidents()
+        if row.rule not in project.alert_rules
+    ]
+    if gone:
+        store.save_alert_changes([incident_to_row(i) for i in gone], [])
+        tally.resolved += len(gone)
+        logger.info("alerts: closed %d incident(s) of removed alert rules", len(gone))
 
 
 def _groups(

@@ -114,10 +114,15 @@ def settings_for(
 
 
 def _complete_until(status: CollectionStatus | None, interval: Interval) -> datetime | None:
-    """Until when a metric's data is known complete: its last successful collection."""
-    if status is None or status.last_status != "success" or status.updated_at is None:
+    """Until when a metric's data is known complete: the end of the windows it collected.
+
+    Not when the status row was last written: a backfill of an old window (`--end` in the
+    past) writes it too, and zero-filling up to "now" would report the buckets no run
+    collected as outages.
+    """
+    if status is None or status.collected_until is None:
         return None
-    return floor_to_bucket(status.updated_at, interval)
+    return floor_to_bucket(status.collected_until, interval)
 
 
 @dataclass(frozen=True)
@@ -222,6 +227,20 @@ class BacktestRow:
     breakdown: tuple[str, str]
     summary: BacktestSummary
     anomalies: tuple[Anomaly, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        """One series of `tripl backtest --format json`."""
+        return {
+            "metric": self.metric,
+            "breakdown": _breakdown_json(self.breakdown),
+            "status": self.summary.status,
+            "scored_buckets": self.summary.scored_buckets,
+            "anomalies": self.summary.anomalies,
+            "by_detector": dict(self.summary.by_detector),
+            "spikes": self.summary.spikes,
+            "drops": self.summary.drops,
+            "buckets": [_iso(a.bucket) for a in self.anomalies],
+        }
 
 
 def backtest(

@@ -10,7 +10,7 @@ buckets with the new definition (nothing is stored) next to the values stored by
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -205,8 +205,3 @@ def diff(
             log.debug("value comparison failed", exc_info=True)
             notes.append(f"values not compared: {exc.render()}")
     return DiffReport(str(state_path), tuple(changes), compared, target_name, tuple(notes))
-
-
-def changed_names(report: DiffReport, *, kinds: Sequence[ChangeType]) -> list[str]:
-    """Metric names with one of `kinds` of change (scripts: what to re-run)."""
-    return [c.name for c in report.changes if c.object_type == "metric" and c.change in kinds]

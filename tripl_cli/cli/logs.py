@@ -12,7 +12,11 @@ _MASK = "****"
 
 
 class SecretFilter(logging.Filter):
-    """Replaces every known secret value in a record's rendered message."""
+    """Replaces every known secret value in a record's message and its traceback text.
+
+    The CLI registers the values the project and the selected target read through
+    `env_var()` (see `tripl_cli.cli.loading`); `scrub` also cleans what `_handle` prints.
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -21,13 +25,34 @@ class SecretFilter(logging.Filter):
     def add(self, values: Iterable[str]) -> None:
         self.secrets.update(v for v in values if v and len(v) >= 4)
 
+    def scrub(self, text: str) -> str:
+        # Longest first: a secret containing another is masked whole.
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            text = text.replace(secret, _MASK)
+        return text
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            message = record.getMessage()
-            for secret in self.secrets:
-                message = message.replace(secret, _MASK)
-            record.msg, record.args = message, None
+        if not self.secrets:
+            return True
+        record.msg, record.args = self.scrub(record.getMessage()), None
+        if record.exc_info:
+            # Formatters reuse `exc_text` when set; the exception itself may hold the secret.
+            record.exc_text = self.scrub(_FORMATTER.formatException(record.exc_info))
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = self.scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.scrub(record.stack_info)
         return True
+
+
+_FORMATTER = logging.Formatter()
+
+
+def _exception_text(formatter: logging.Formatter, record: logging.LogRecord) -> str | None:
+    if record.exc_info:
+        return formatter.formatException(record.exc_info)
+    return record.exc_text or None
 
 
 class JsonFormatter(logging.Formatter):
@@ -38,8 +63,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if record.exc_info:
-            doc["exception"] = self.formatException(record.exc_info)
+        exception = _exception_text(self, record)
+        if exception:
+            doc["exception"] = exception
         return json.dumps(doc, ensure_ascii=False)
 
 
@@ -48,8 +74,9 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         text = f"{record.levelname.lower()}: {record.getMessage()}"
-        if record.exc_info:
-            text += "\n" + self.formatException(record.exc_info)
+        exception = _exception_text(self, record)
+        if exception:
+            text += "\n" + exception
         return text
 
 

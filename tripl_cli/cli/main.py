@@ -7,6 +7,7 @@ so `tripl --help` stays fast.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -147,8 +148,11 @@ def run() -> None:
 
 
 def _handle(exc: BaseException, *, debug: bool) -> int:
+    from tripl_cli.cli.logs import secret_filter
     from tripl_cli.errors import ProjectInvalid, TriplError
 
+    # Every message below may quote a value read through env_var(): scrub before printing.
+    scrub = secret_filter.scrub
     # typer vendors click; its exceptions all derive from typer.TyperException.
     if isinstance(exc, typer.Exit):
         return int(exc.exit_code)
@@ -160,22 +164,32 @@ def _handle(exc: BaseException, *, debug: bool) -> int:
         return int(getattr(exc, "exit_code", EXIT_USAGE))
     if isinstance(exc, ProjectInvalid):
         for issue in exc.issues:
-            console.err().print(_escape(issue.render()))
-        console.err().print(f"[bold red]error:[/] {_escape(exc.render())}; see `tripl validate`")
+            console.err().print(_escape(scrub(issue.render())))
+        message = _escape(scrub(exc.render()))
+        console.err().print(f"[bold red]error:[/] {message}; see `tripl validate`")
         return EXIT_ERROR
     if isinstance(exc, TriplError):
         if debug:
-            console.err().print_exception()
-        console.err().print(f"[bold red]error:[/] {_escape(exc.render())}")
+            _print_traceback(exc, scrub)
+        console.err().print(f"[bold red]error:[/] {_escape(scrub(exc.render()))}")
         return EXIT_ERROR
     if debug:
-        console.err().print_exception()
+        _print_traceback(exc, scrub)
     else:
+        what = _escape(scrub(f"{type(exc).__name__}: {exc}"))
         console.err().print(
-            f"[bold red]internal error:[/] {_escape(type(exc).__name__)}: {_escape(str(exc))}\n"
+            f"[bold red]internal error:[/] {what}\n"
             "  this is a bug in tripl; rerun with --debug for the traceback and report it"
         )
     return EXIT_ERROR
+
+
+def _print_traceback(exc: BaseException, scrub: Callable[[str], str]) -> None:
+    """The plain traceback, secrets masked (rich's renderer would print them verbatim)."""
+    import traceback
+
+    text = "".join(traceback.format_exception(exc)).rstrip()
+    console.err().print(scrub(text), markup=False, highlight=False)
 
 
 def _escape(text: str) -> str:

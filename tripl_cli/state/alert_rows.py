@@ -114,6 +114,36 @@ def ack_incident(conn: sa.Connection, incident_id: int, *, now: datetime) -> Sto
     return incident_by_id(conn, incident_id)
 
 
+def _upsert_incident(conn: sa.Connection, row: dict[str, Any]) -> None:
+    """Insert or update one incident by key, never clearing an `acked` set meanwhile.
+
+    The row was computed from incidents read earlier; `tripl alert ack` may have set `acked`
+    since. So the stored flag wins (`acked OR new acked`), except when the write reopens a
+    resolved incident: that is a new incident, and a new one starts unacknowledged.
+    """
+    t = incidents
+    dialect = conn.dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        module: Any = sqlite if dialect == "sqlite" else postgresql
+        stmt = module.insert(t).values(**row)
+        new = stmt.excluded
+        updates: dict[str, Any] = {k: new[k] for k in row if k != "fingerprint"}
+        reopened = sa.and_(t.c.status != OPEN, new.status == OPEN)
+        updates["acked"] = sa.case((reopened, new.acked), else_=sa.or_(t.c.acked, new.acked))
+        conn.execute(stmt.on_conflict_do_update(index_elements=["fingerprint"], set_=updates))
+        return
+    # Portable fallback; the run lock keeps two writers from racing on one key.
+    key = t.c.fingerprint == row["fingerprint"]
+    stored = conn.execute(sa.select(t.c.acked, t.c.status).where(key)).first()
+    if stored is None:
+        conn.execute(sa.insert(t).values(**row))
+        return
+    reopens = stored.status != OPEN and row["status"] == OPEN
+    acked = bool(row["acked"]) if reopens else bool(stored.acked) or bool(row["acked"])
+    updates = {k: v for k, v in row.items() if k != "fingerprint"}
+    conn.execute(sa.update(t).where(key).values(**{**updates, "acked": acked}))
+
+
 # ------------------------------------------------------------------------------ outbox
 def _insert_new(conn: sa.Connection, row: dict[str, Any]) -> bool:
     """Insert an outbox row unless its idempotency key is already there; True if inserted."""
@@ -144,7 +174,7 @@ def save_alert_changes(
     The caller's transaction makes both one atomic step.
     """
     for inc in changed:
-        upsert(conn, incidents, _incident_row(inc, now), keys=["fingerprint"])
+        _upsert_incident(conn, _incident_row(inc, now))
     keys = {e.incident_key for e in outbox if e.incident_key is not None}
     ids: dict[str, int] = {}
     if keys:

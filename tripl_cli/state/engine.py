@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -62,9 +64,19 @@ def resolve_url(url: str | None, *, project_root: Path, target: str) -> URL:
     return parsed
 
 
+#: Query parameters that carry credentials (libpq `password`/`sslpassword`, key material,
+#: tokens): masked like the user-info password. Matched case-insensitively.
+_SECRET_QUERY = re.compile(r"password|secret|token|^sslkey$|^private_key", re.IGNORECASE)
+_QUERY_MASK = "***"
+
+
 def display_url(url: URL) -> str:
-    """The URL for messages and logs: the password is always masked."""
-    return url.render_as_string(hide_password=True)
+    """The URL for messages and logs: the password, also as a query parameter, is masked."""
+    hidden = {key: _QUERY_MASK for key in url.query if _SECRET_QUERY.search(key)}
+    if not hidden:
+        return url.render_as_string(hide_password=True)
+    rendered = url.update_query_dict(hidden).render_as_string(hide_password=True)
+    return rendered.replace(quote(_QUERY_MASK, safe=""), _QUERY_MASK)  # `***`, not `%2A%2A%2A`
 
 
 def create_state_engine(url: URL) -> sa.Engine:

@@ -200,10 +200,22 @@ def _v3_incident_state(conn: sa.Connection) -> None:
     ).create(conn)
 
 
+def _v4_collected_until(conn: sa.Connection) -> None:
+    """v4: `tripl_metric_status.collected_until`, the end of the windows actually collected.
+
+    Rows written before v4 read NULL ("not known"): detection then zero-fills nothing past
+    the last stored bucket until the metric's next run records the window it collected.
+    """
+    _add_columns(
+        conn, "tripl_metric_status", [sa.Column("collected_until", UtcDateTime, nullable=True)]
+    )
+
+
 MIGRATIONS: list[Callable[[sa.Connection], None]] = [
     _v1_collection,
     _v2_detection_and_alerts,
     _v3_incident_state,
+    _v4_collected_until,
 ]
 if len(MIGRATIONS) != SCHEMA_VERSION:  # pragma: no cover - a bug caught at import
     raise RuntimeError("state schema: exactly one migration per schema version")

@@ -22,7 +22,9 @@ class MetricStatus:
     """Collection bookkeeping of one metric.
 
     `watermark` is the newest stored bucket (None before the first value); the next run
-    resumes from it minus the metric's lookback.
+    resumes from it minus the metric's lookback. `collected_until` is the end of the newest
+    window actually collected (None before the first collection, after a reset, or on rows
+    from before schema v4): every bucket before it is known.
     """
 
     metric: str
@@ -32,6 +34,7 @@ class MetricStatus:
     last_error: str | None
     last_run_id: str | None
     updated_at: datetime | None
+    collected_until: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,7 @@ def metric_statuses(conn: sa.Connection, metric: str | None = None) -> dict[str,
             last_error=row.last_error,
             last_run_id=row.last_run_id,
             updated_at=row.updated_at,
+            collected_until=row.collected_until,
         )
         for row in conn.execute(query)
     }

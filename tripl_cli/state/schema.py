@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from tripl_cli.state.coltypes import UtcDateTime, json_type
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Names are SQL identifiers or metric names; hashes/run ids are hex or uuid strings.
 _NAME = sa.String(255)
@@ -63,6 +63,10 @@ metric_status = sa.Table(
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("last_run_id", _ID, nullable=True),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    # v4: the end of the windows actually collected (max over runs): buckets before it are
+    # known, so a count series may be zero-filled up to it. `updated_at` is only when the
+    # row was last written, which a bounded `--end` in the past does not make complete.
+    sa.Column("collected_until", UtcDateTime, nullable=True),
 )
 
 runs = sa.Table(

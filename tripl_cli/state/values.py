@@ -158,14 +158,25 @@ def replace_window(
     written = _insert_values(
         conn, metric, window, values, definition_hash=definition_hash, run_id=run_id
     )
-    _move_watermark(conn, metric, definition_hash=definition_hash, run_id=run_id, now=now)
+    _move_watermark(conn, metric, window, definition_hash=definition_hash, run_id=run_id, now=now)
     return written
 
 
 def _move_watermark(
-    conn: sa.Connection, metric: str, *, definition_hash: str, run_id: str, now: datetime
+    conn: sa.Connection,
+    metric: str,
+    window: Window,
+    *,
+    definition_hash: str,
+    run_id: str,
+    now: datetime,
 ) -> None:
-    """watermark = the newest stored bucket (totals; breakdowns when no totals are stored)."""
+    """watermark = the newest stored bucket (totals; breakdowns when no totals are stored).
+
+    collected_until = max(its old value, window.end): rewriting an old window (a bounded
+    `--start/--end` backfill) never moves it, so detection never zero-fills buckets no run
+    collected.
+    """
     watermark = conn.execute(
         sa.select(sa.func.max(metric_values.c.bucket)).where(metric_values.c.metric == metric)
     ).scalar_one()
@@ -175,6 +186,12 @@ def _move_watermark(
                 breakdown_values.c.metric == metric
             )
         ).scalar_one()
+    collected = conn.execute(
+        sa.select(metric_status.c.collected_until).where(metric_status.c.metric == metric)
+    ).scalar_one_or_none()
+    until: datetime | None = collected
+    if not window.empty:  # an empty window collected nothing: it teaches nothing
+        until = as_utc(window.end) if collected is None else max(collected, as_utc(window.end))
     upsert(
         conn,
         metric_status,
@@ -184,6 +201,7 @@ def _move_watermark(
             "watermark": watermark,
             "last_run_id": run_id,
             "updated_at": now,
+            "collected_until": until,
         },
         keys=["metric"],
     )
@@ -197,7 +215,13 @@ def reset_metric(conn: sa.Connection, metric: str, new_hash: str, *, now: dateti
     upsert(
         conn,
         metric_status,
-        {"metric": metric, "definition_hash": new_hash, "watermark": None, "updated_at": now},
+        {
+            "metric": metric,
+            "definition_hash": new_hash,
+            "watermark": None,
+            "collected_until": None,
+            "updated_at": now,
+        },
         keys=["metric"],
     )
     return dropped

@@ -8,6 +8,7 @@ sure no reason ever carries a secret, whatever a library put in an exception.
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,10 @@ def deliver(
     try:
         result: DeliveryResult = sender(message, destination, timeout_s=timeout)
     except Exception as exc:  # our bug or a library surprise: fail this one delivery only
-        logger.debug("sender for %s crashed", destination.name, exc_info=True)
+        # The traceback's text, scrubbed: an exception's message or a frame's source line
+        # may quote the destination's URL or token (no exc_info: handlers would print it raw).
+        trace = scrub("".join(traceback.format_exception(exc)), secrets)
+        logger.debug("sender for %s crashed:\n%s", destination.name, trace.rstrip())
         result = permanent(f"internal error in the {destination.type} sender: {type(exc).__name__}")
     safe = scrub(result.reason, secrets)
     logger.info(

@@ -21,10 +21,10 @@ alert_app = typer.Typer(
 
 
 def _project(ctx: typer.Context) -> Project:
-    from tripl_cli.api import project_api
+    from tripl_cli.cli import loading
 
     opts = options(ctx)
-    return project_api.open_project(opts.project_dir, opts.cli_vars)
+    return loading.open_project(opts)
 
 
 @alert_app.command("list")
@@ -95,8 +95,14 @@ def ack(
     inc = alert_api.ack(
         _project(ctx), incident_id, profiles_dir=opts.profiles_dir, target=opts.target
     )
-    if not opts.quiet:
-        console.err().print(f"incident {incident_id} ({inc.metric}, {inc.status}) acknowledged")
+    if opts.quiet:
+        return
+    if inc.status == "open":
+        console.err().print(f"incident {incident_id} ({inc.metric}) acknowledged")
+    else:  # exit 0: what the user wanted (no more firing messages) already holds
+        console.err().print(
+            f"incident {incident_id} ({inc.metric}) is already resolved: nothing to acknowledge"
+        )
 
 
 @alert_app.command("mute")

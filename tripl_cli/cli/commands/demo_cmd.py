@@ -47,6 +47,10 @@ def demo(
     raise typer.Exit(1 if result.run.failed else 0)
 
 
+#: Anomalies listed by name in the tour; the rest are counted.
+_SHOWN = 5
+
+
 def _print_steps(result: DemoResult) -> None:
     from rich.markup import escape
 
@@ -64,16 +68,18 @@ def _print_steps(result: DemoResult) -> None:
     for failed in report.failed:
         err.print(f"  [red]error[/] {escape(failed.metric)}: {escape(failed.error or '')}")
     if result.detect is None:
-        err.print("  tripl detect: skipped (anomaly detection is not available)")
+        err.print("  tripl detect: skipped (the run failed)")
         return
     anomalies = list(result.detect.anomalies)
     err.print(f"  tripl detect: {len(anomalies)} anomalies recorded")
-    for a in anomalies[:5]:
+    for a in anomalies[:_SHOWN]:
         series = "" if a.breakdown == ("", "") else f" [{a.breakdown[0]}={a.breakdown[1]}]"
         err.print(
             f"    [red]{a.direction.value}[/] {escape(a.metric + series)} on {a.bucket:%Y-%m-%d}: "
             f"{fmt_number(a.actual)} vs expected {fmt_number(a.expected)}"
         )
+    if len(anomalies) > _SHOWN:
+        err.print(f"    … and {len(anomalies) - _SHOWN} more (`tripl ls` marks them)")
     if wh is not None:
         err.print(f"  the planted incident: {escape(wh.incident.description)}")
 

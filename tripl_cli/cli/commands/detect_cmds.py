@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -18,6 +19,14 @@ if TYPE_CHECKING:
     from tripl_cli.types import Anomaly
 
 EXIT_ANOMALY = 3
+
+
+class Sensitivity(StrEnum):
+    """`--sensitivity`: the detection presets (docs/detection.md)."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
 
 
 def _fmt(value: float | None) -> str:
@@ -62,10 +71,13 @@ def detect(
     state: StateOpt = None,
 ) -> None:
     """Score every monitored series, record anomalies, and send alerts."""
-    from tripl_cli.api import detect_api, project_api
+    from tripl_cli.api import detect_api, run_api
+    from tripl_cli.cli import loading
 
     opts = options(ctx)
-    project = project_api.open_project(opts.project_dir, opts.cli_vars)
+    project = loading.open_project(opts)
+    manifest = state_manifest(state)
+    run_api.warn_unmatched(project, split_selectors(select), manifest)
     report = detect_api.detect(
         project,
         select=split_selectors(select),
@@ -73,10 +85,10 @@ def detect(
         profiles_dir=opts.profiles_dir,
         target=opts.target,
         lock_timeout_s=lock_timeout,
-        state_manifest=state_manifest(state),
+        state_manifest=manifest,
     )
-    delivery_failed = _alert(ctx, project, report, no_alerts=no_alerts, force=alerts)
     found = report.anomalies
+    # Results first: they are recorded already, and must show even if alerting then fails.
     if format_ is OutputFormat.JSON:
         console.print_json(report.as_json())
     else:
@@ -89,13 +101,22 @@ def detect(
                 + (f", {learning} still learning" if learning else "")
                 + f" → {project.target_dir / 'anomalies.json'}"
             )
+    delivery_failed = _alert(
+        ctx, project, report, no_alerts=no_alerts, force=alerts, lock_timeout_s=lock_timeout
+    )
     if delivery_failed:
         raise typer.Exit(1)
     raise typer.Exit(EXIT_ANOMALY if fail_on_anomaly and found else 0)
 
 
 def _alert(
-    ctx: typer.Context, project: Project, report: DetectReport, *, no_alerts: bool, force: bool
+    ctx: typer.Context,
+    project: Project,
+    report: DetectReport,
+    *,
+    no_alerts: bool,
+    force: bool,
+    lock_timeout_s: float,
 ) -> bool:
     """The alerting step after scoring: returns whether a delivery failed permanently.
 
@@ -111,7 +132,11 @@ def _alert(
 
     opts = options(ctx)
     outcome = alert_flow.process(
-        project, report, profiles_dir=opts.profiles_dir, target=opts.target
+        project,
+        report,
+        profiles_dir=opts.profiles_dir,
+        target=opts.target,
+        lock_timeout_s=lock_timeout_s,
     )
     if not opts.quiet and (outcome.enqueued or outcome.sent or outcome.failed or outcome.held):
         console.err().print(
@@ -132,54 +157,41 @@ def backtest(
     end: Annotated[str | None, typer.Option(help="Replay until (exclusive).")] = None,
     sigma: Annotated[float | None, typer.Option(min=0.5, help="Try another sigma.")] = None,
     sensitivity: Annotated[
-        str | None, typer.Option(help="low | medium | high (instead of --sigma).")
+        Sensitivity | None, typer.Option(help="Preset band width (instead of --sigma).")
     ] = None,
     format_: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TEXT,
     state: StateOpt = None,
 ) -> None:
     """Replay the detector over stored history: how many anomalies each metric would raise."""
-    from tripl_cli.api import detect_api, project_api
+    from tripl_cli.api import detect_api
+    from tripl_cli.cli import loading
 
     opts = options(ctx)
-    project = project_api.open_project(opts.project_dir, opts.cli_vars)
+    start_at, end_at = parse_when(start, "--start"), parse_when(end, "--end")
+    if start_at is not None and end_at is not None and start_at >= end_at:
+        raise typer.BadParameter(
+            f"--start {start} is not before --end {end} (the replay is [start, end))",
+            param_hint="--start",
+        )
+    project = loading.open_project(opts)
     overrides: dict[str, object] = {}
     if sigma is not None:
         overrides["sigma"] = sigma
     if sensitivity is not None:
-        overrides["sensitivity"] = sensitivity
+        overrides["sensitivity"] = sensitivity.value
     rows = detect_api.backtest(
         project,
         select=split_selectors(select),
         exclude=split_selectors(exclude),
-        start=parse_when(start, "--start"),
-        end=parse_when(end, "--end"),
+        start=start_at,
+        end=end_at,
         overrides=overrides or None,
         profiles_dir=opts.profiles_dir,
         target=opts.target,
         state_manifest=state_manifest(state),
     )
     if format_ is OutputFormat.JSON:
-        console.print_json(
-            {
-                "overrides": overrides,
-                "metrics": [
-                    {
-                        "metric": r.metric,
-                        "breakdown": None
-                        if r.breakdown == ("", "")
-                        else {"column": r.breakdown[0], "value": r.breakdown[1]},
-                        "status": r.summary.status,
-                        "scored_buckets": r.summary.scored_buckets,
-                        "anomalies": r.summary.anomalies,
-                        "by_detector": dict(r.summary.by_detector),
-                        "spikes": r.summary.spikes,
-                        "drops": r.summary.drops,
-                        "buckets": [detect_api.anomaly_json(a)["bucket"] for a in r.anomalies],
-                    }
-                    for r in rows
-                ],
-            }
-        )
+        console.print_json({"overrides": overrides, "metrics": [r.as_json() for r in rows]})
         return
     from rich.table import Table
 

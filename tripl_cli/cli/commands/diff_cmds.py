@@ -40,12 +40,13 @@ def diff(
     format_: Annotated[DiffFormat, typer.Option("--format")] = DiffFormat.TEXT,
 ) -> None:
     """Which definitions changed since an older manifest, and how their recent values would."""
-    from tripl_cli.api import diff_api, project_api
+    from tripl_cli.api import diff_api
+    from tripl_cli.cli import loading
     from tripl_cli.project.selection import read_state_manifest
 
     opts = options(ctx)
     old = read_state_manifest(state)
-    project = project_api.open_project(opts.project_dir, opts.cli_vars)
+    project = loading.open_project(opts)
     report = diff_api.diff(
         project,
         old,

@@ -28,9 +28,15 @@ def debug(
     format_: Annotated[InspectFormat, typer.Option("--format")] = InspectFormat.TEXT,
 ) -> None:
     """Check profile/target resolution, the driver, the warehouse, the state DB, fact tables."""
+    import contextlib
+
     from tripl_cli.api import debug_api
+    from tripl_cli.cli import loading
+    from tripl_cli.errors import TriplError
 
     opts = options(ctx)
+    with contextlib.suppress(TriplError):  # the checks below report loading problems
+        loading.load(opts)  # only to mask the project's and target's secrets in logs
     report = debug_api.run_checks(
         opts.project_dir,
         cli_vars=opts.cli_vars,
@@ -70,12 +76,13 @@ def introspect(
     format_: Annotated[InspectFormat, typer.Option("--format")] = InspectFormat.TEXT,
 ) -> None:
     """Columns, simplified types, identifier candidates and sample rows of a fact table."""
-    from tripl_cli.api import introspect_api, project_api
+    from tripl_cli.api import introspect_api
+    from tripl_cli.cli import loading
     from tripl_cli.errors import ProjectInvalid, Severity
 
     opts = options(ctx)
     # An invalid project can still be introspected: stale `columns:` are what --write fixes.
-    loaded = project_api.load(opts.project_dir, opts.cli_vars)
+    loaded = loading.load(opts)
     project = loaded.project
     errors = [i for i in loaded.issues if i.severity is Severity.ERROR]
     if project is None or (errors and fact_table not in project.fact_tables):

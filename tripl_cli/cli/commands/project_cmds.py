@@ -55,11 +55,11 @@ def validate(
     ] = False,
 ) -> None:
     """Check every file of the project and report all problems at once."""
-    from tripl_cli.api import project_api
+    from tripl_cli.cli import loading
     from tripl_cli.cli.issues_view import render_issues
 
     opts = options(ctx)
-    result = project_api.load(opts.project_dir, opts.cli_vars)
+    result = loading.load(opts)
     if warehouse and result.project is not None and not result.errors:
         import dataclasses
 
@@ -83,6 +83,7 @@ def compile_(
 ) -> None:
     """Write the SQL tripl would run (target/compiled/) and target/manifest.json."""
     from tripl_cli.api import project_api
+    from tripl_cli.cli import loading
     from tripl_cli.compiler.dialects import DIALECTS
     from tripl_cli.compiler.manifest import compiled_path
 
@@ -90,7 +91,7 @@ def compile_(
         raise typer.BadParameter(f"use one of: {', '.join(DIALECTS)}", param_hint="--dialect")
     opts = options(ctx)
     old_manifest = state_manifest(state)  # read before this compile overwrites target/
-    project = project_api.open_project(opts.project_dir, opts.cli_vars)
+    project = loading.open_project(opts)
     chosen = project_api.resolve_dialect(
         project, dialect=dialect, profiles_dir=opts.profiles_dir, target=opts.target
     )
@@ -114,13 +115,26 @@ def compile_(
 
 def clean(ctx: typer.Context) -> None:
     """Remove target/."""
-    from tripl_cli.api import project_api
+    from tripl_cli.cli import loading
+    from tripl_cli.errors import ConfigError
+    from tripl_cli.project.rules.paths import HINT, target_path_problem
 
     opts = options(ctx)
-    project = project_api.open_project(opts.project_dir, opts.cli_vars)
-    if project.target_dir.exists():
-        shutil.rmtree(project.target_dir)
-    console.err().print(f"removed {project.target_dir}")
+    project = loading.open_project(opts)
+    # Validation reports this too; re-checked here because deleting is not undoable.
+    problem = target_path_problem(project.root, project.config)
+    if problem is not None:
+        raise ConfigError(f"tripl clean refuses to delete it: {problem}", hint=HINT)
+    target_dir = project.target_dir.resolve()
+    if target_dir.exists() and not target_dir.is_dir():
+        raise ConfigError(
+            f"tripl clean refuses to delete {target_dir}: it is a file, not tripl's output folder",
+            hint=HINT,
+        )
+    if target_dir.exists():
+        shutil.rmtree(target_dir)
+    if not opts.quiet:
+        console.err().print(f"removed {target_dir}")
 
 
 def register(app: typer.Typer) -> None:

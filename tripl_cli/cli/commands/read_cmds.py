@@ -40,11 +40,11 @@ def show(
     format_: Annotated[ShowFormat, typer.Option("--format")] = ShowFormat.TABLE,
 ) -> None:
     """One metric's stored series: a chart with anomalies marked and the latest buckets."""
-    from tripl_cli.api import project_api, read_api
-    from tripl_cli.cli import series_view
+    from tripl_cli.api import read_api
+    from tripl_cli.cli import loading, series_view
 
     opts = options(ctx)
-    project = project_api.open_project(opts.project_dir, opts.cli_vars)
+    project = loading.open_project(opts)
     view = read_api.read_metric(
         project,
         metric,
@@ -72,17 +72,20 @@ def ls(
     state: StateOpt = None,
 ) -> None:
     """The catalog: every metric, its latest value, collection status and open anomalies."""
-    from tripl_cli.api import project_api, read_api
+    from tripl_cli.api import read_api, run_api
+    from tripl_cli.cli import loading
 
     opts = options(ctx)
-    project = project_api.open_project(opts.project_dir, opts.cli_vars)
+    project = loading.open_project(opts)
+    manifest = state_manifest(state)
+    run_api.warn_unmatched(project, split_selectors(select), manifest)
     catalog = read_api.catalog(
         project,
         select=split_selectors(select),
         exclude=split_selectors(exclude),
         profiles_dir=opts.profiles_dir,
         target=opts.target,
-        state_manifest=state_manifest(state),
+        state_manifest=manifest,
     )
     if format_ is ListFormat.JSON:
         console.print_json(catalog.as_json())
@@ -141,7 +144,9 @@ def print_catalog(catalog: Catalog) -> None:
     for row in catalog.rows:
         if row.collection_status == "error" and row.collection_error:
             out.print(f"[red]error[/] {escape(row.name)}: {escape(row.collection_error)}")
-    if not any(r.last_bucket for r in catalog.rows):
+    if not catalog.rows:
+        console.err().print("the selection matched no metrics")
+    elif not any(r.last_bucket for r in catalog.rows):
         console.err().print(
             f"no values stored yet on target '{escape(catalog.target)}': run `tripl run`"
         )

@@ -22,10 +22,11 @@ def report(
     exclude: ExcludeOpt = None,
 ) -> None:
     """Write a self-contained HTML report: catalog, charts with bands, anomalies."""
-    from tripl_cli.api import project_api, report_api
+    from tripl_cli.api import report_api
+    from tripl_cli.cli import loading
 
     opts = options(ctx)
-    project = project_api.open_project(opts.project_dir, opts.cli_vars)
+    project = loading.open_project(opts)
     path, built = report_api.write_report(
         project,
         out_dir=out,

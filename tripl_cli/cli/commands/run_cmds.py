@@ -73,7 +73,8 @@ def run(
     state: StateOpt = None,
 ) -> None:
     """Collect every selected metric from the warehouse into the state database."""
-    from tripl_cli.api import project_api, run_api
+    from tripl_cli.api import run_api
+    from tripl_cli.cli import loading
 
     opts = options(ctx)
     start_at, end_at = parse_when(start, "--start"), parse_when(end, "--end")
@@ -87,7 +88,7 @@ def run(
             f"--start {start} is in the future: only complete buckets are collected",
             param_hint="--start",
         )
-    project = project_api.open_project(opts.project_dir, opts.cli_vars)
+    project = loading.open_project(opts)
     run_options = run_api.RunOptions(
         select=split_selectors(select),
         exclude=split_selectors(exclude),
@@ -159,6 +160,8 @@ def _print_summary(report: RunReport, *, quiet: bool) -> None:
         console.err().print(table)
     for o in report.failed:
         console.err().print(f"[red]error[/] {o.metric}: {escape(o.error or '')}")
+    if quiet:  # errors only: the failures above are all `--quiet` shows
+        return
     ok = sum(1 for o in report.outcomes if o.status == "success")
     console.err().print(
         f"run {report.run_id}: {ok} collected, {len(report.failed)} failed, "

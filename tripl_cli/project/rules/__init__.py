@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Iterable
 
 from tripl_cli.errors import Issue
-from tripl_cli.project.rules import columns, graph, measures, references, settings, sql
+from tripl_cli.project.rules import columns, graph, measures, paths, references, settings, sql
 from tripl_cli.project.rules.context import RuleContext
 
 logger = logging.getLogger(__name__)
@@ -19,6 +19,7 @@ FAMILIES: tuple[Callable[[RuleContext], Iterable[Issue]], ...] = (
     sql.check,
     columns.check,
     settings.check,
+    paths.check,
 )
 
 

@@ -1,0 +1,107 @@
+"""Secrets never reach the terminal: state-URL query passwords, env_var() values, tracebacks."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tripl_cli.cli.logs import JsonFormatter, SecretFilter, TextFormatter
+
+ENTRY = "from tripl_cli.cli.main import run; run()"
+PASSWORD = "pw-Xq7-s3cret"
+DB_NAME = "db-Zk9-s3cret"
+
+
+def tripl(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    full = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **env}
+    return subprocess.run(
+        [sys.executable, "-c", ENTRY, *args],
+        cwd=cwd,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _with_state(root: Path, state: str) -> None:
+    profiles = root / "profiles.yml"
+    profiles.write_text(profiles.read_text() + f'      state: "{state}"\n')
+
+
+@pytest.mark.parametrize("args", [("ls",), ("detect",), ("run",), ("--debug", "ls")])
+def test_a_query_parameter_password_is_masked_everywhere(
+    fresh_demo: Path, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    # A literal password (not from env_var): display_url must mask it by itself.
+    _with_state(fresh_demo, f"postgresql://u@127.0.0.1:1/tripl?password={PASSWORD}")
+    done = tripl(*args, "--project-dir", str(fresh_demo), cwd=tmp_path, env={})
+    assert done.returncode == 1
+    assert "password=***" in done.stderr
+    assert PASSWORD not in done.stderr + done.stdout
+
+
+def test_env_var_values_of_the_target_are_scrubbed_from_errors_and_tracebacks(
+    fresh_demo: Path, tmp_path: Path
+) -> None:
+    # The database name is no credential to display_url, but it came from env_var().
+    _with_state(fresh_demo, "postgresql://u@127.0.0.1:1/{{ env_var('TRIPL_TEST_DB') }}")
+    env = {"TRIPL_TEST_DB": DB_NAME}
+    for debug in ((), ("--debug",)):
+        done = tripl(*debug, "ls", "--project-dir", str(fresh_demo), cwd=tmp_path, env=env)
+        assert done.returncode == 1
+        assert "cannot open the state database postgresql+psycopg://u@127.0.0.1:1/****" in (
+            done.stderr
+        )
+        assert DB_NAME not in done.stderr + done.stdout
+    assert "Traceback (most recent call last)" in done.stderr  # the --debug run
+
+
+def _record(message: str, *, exc: BaseException | None = None) -> logging.LogRecord:
+    exc_info = (type(exc), exc, exc.__traceback__) if exc is not None else None
+    return logging.LogRecord("tripl_cli.x", logging.ERROR, __file__, 1, message, (), exc_info)
+
+
+def test_secret_filter_scrubs_messages_arguments_and_exception_text() -> None:
+    secret_filter = SecretFilter()
+    secret_filter.add(["abc", "hunter22", "hunter2"])  # too short to mask: "abc"
+    try:
+        raise RuntimeError("login failed for hunter22")
+    except RuntimeError as exc:
+        caught = exc
+    for formatter in (TextFormatter(), JsonFormatter(), logging.Formatter("%(message)s")):
+        record = _record("sending with token hunter2 and %s", exc=caught)
+        record.args = ("hunter22",)
+        assert secret_filter.filter(record)
+        text = formatter.format(record)
+        assert "hunter2" not in text
+        assert "login failed for ****" in text and "RuntimeError" in text
+        assert "abc" not in secret_filter.secrets
+    assert secret_filter.scrub("x hunter22 y") == "x **** y"
+
+
+def test_loading_registers_project_and_target_env_values(
+    fresh_demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tripl_cli.cli import loading
+    from tripl_cli.cli.context import GlobalOptions
+    from tripl_cli.cli.logs import secret_filter
+
+    hook = "https://hooks.example.com/T0/B0/hook-Vb3-s3cret"
+    (fresh_demo / "alerts" / "hook.yml").write_text(
+        "destinations:\n  - name: hook\n    type: webhook\n"
+        "    url: \"{{ env_var('TRIPL_TEST_HOOK') }}\"\n"
+    )
+    _with_state(fresh_demo, "sqlite:///{{ env_var('TRIPL_TEST_STATE') }}")
+    monkeypatch.setenv("TRIPL_TEST_HOOK", hook)
+    monkeypatch.setenv("TRIPL_TEST_STATE", "state-Qm4-s3cret.db")
+    project = loading.open_project(GlobalOptions(project_dir=fresh_demo))
+    assert "hook" in project.destinations
+    text = f"posting to {hook} failed; state state-Qm4-s3cret.db"
+    assert secret_filter.scrub(text) == "posting to **** failed; state ****"
