@@ -11,6 +11,12 @@ import pytest
 
 from tests.support.engines import Engine, load_table
 from tripl_cli.compiler.assemble import assemble, distinct_counts
+from tripl_cli.compiler.dialects import (
+    BreakdownStrategy,
+    DistinctStrategy,
+    FilterStrategy,
+    Shapes,
+)
 from tripl_cli.compiler.plan import compile_plan, composition_interval
 from tripl_cli.project.schema import CompositionMetric
 
@@ -81,17 +87,43 @@ def test_reference_data_exercises_the_edge_cases(
     assert any(v[1] == 0.0 for v in by_metric["obrien_share"])  # numerator without rows: 0
     assert len(by_metric["conversion"]) < len(daily_buckets)  # a day without sessions
     assert any(k[0] == "refunds_sql" for k in values)
+    # Distinct counts in the breakdown that folds values into Other, and of a nullable column.
+    assert ("country", "Other") in {k[2] for k in values if k[0] == "buyers_completed"}
+    assert any(r[5] is None for r in ORDERS)  # platform: NULLs the distinct count must skip
 
 
+#: Every shape of each strategy, in combinations that together build every query form.
+SHAPES = {
+    "inline-rows-conditional": Shapes(
+        DistinctStrategy.INLINE, BreakdownStrategy.FOLD_ROWS, FilterStrategy.CONDITIONAL
+    ),
+    "preagg-groups-grouped": Shapes(
+        DistinctStrategy.PREAGGREGATE, BreakdownStrategy.FOLD_GROUPS, FilterStrategy.GROUPED
+    ),
+    "inline-rows-grouped": Shapes(
+        DistinctStrategy.INLINE, BreakdownStrategy.FOLD_ROWS, FilterStrategy.GROUPED
+    ),
+    "preagg-rows-conditional": Shapes(
+        DistinctStrategy.PREAGGREGATE, BreakdownStrategy.FOLD_ROWS, FilterStrategy.CONDITIONAL
+    ),
+}
+
+
+@pytest.mark.parametrize("shapes", list(SHAPES.values()), ids=list(SHAPES))
 def test_compiled_sql_on_engine(
-    engine: Engine, expected: tuple[Reference, dict[Key, Value]]
+    engine: Engine, expected: tuple[Reference, dict[Key, Value]], shapes: Shapes
 ) -> None:
+    """Every SQL shape on every engine, whichever ones the dialect table picks."""
     ref, want = expected
     orders = load_table(engine, "orders", ORDER_COLUMNS, ORDERS)
     sessions = load_table(engine, "sessions", SESSION_COLUMNS, SESSIONS)
     project = build_project(orders, sessions)
     plan = compile_plan(
-        project, list(project.metrics), dialect=engine.dialect, window_for=window_for
+        project,
+        list(project.metrics),
+        dialect=engine.dialect,
+        window_for=window_for,
+        shapes=shapes,
     )
     results: dict[str, Any] = {}
     for query in plan.queries:

@@ -14,6 +14,7 @@ none: a bucket (or breakdown group) exists only if a row does.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -101,11 +102,28 @@ class AggregateSet:
 
     def select_expressions(self, rules: AggregateRules) -> list[exp.Expr]:
         """`<aggregate> AS aN` for every column, in alias order."""
-        out: list[exp.Expr] = []
+        return aggregate_expressions(self._by_key.values(), rules)
+
+    def distinct_columns(self) -> dict[str, list[Aggregate]]:
+        """The `count_distinct` aggregates by their column, in first-use order."""
+        out: dict[str, list[Aggregate]] = {}
         for agg in self._by_key.values():
-            arg = column(agg.column) if agg.column is not None else None
-            # No copy here: the rules copy what they embed (copies dominate compile time).
-            condition = agg.condition.expression if agg.condition is not None else None
-            tree = rules.conditional(agg.aggregation, arg, condition)
-            out.append(exp.alias_(tree, agg.alias))
+            if agg.aggregation is Aggregation.COUNT_DISTINCT and agg.column is not None:
+                out.setdefault(agg.column, []).append(agg)
         return out
+
+    def others(self) -> list[Aggregate]:
+        """Every aggregate that is not a `count_distinct`, in alias order."""
+        return [a for a in self._by_key.values() if a.aggregation is not Aggregation.COUNT_DISTINCT]
+
+
+def aggregate_expressions(aggregates: Iterable[Aggregate], rules: AggregateRules) -> list[exp.Expr]:
+    """`<aggregate> AS aN` for each aggregate, in the given order."""
+    out: list[exp.Expr] = []
+    for agg in aggregates:
+        arg = column(agg.column) if agg.column is not None else None
+        # No copy here: the rules copy what they embed (copies dominate compile time).
+        condition = agg.condition.expression if agg.condition is not None else None
+        tree = rules.conditional(agg.aggregation, arg, condition)
+        out.append(exp.alias_(tree, agg.alias))
+    return out

@@ -26,23 +26,46 @@ from typing import Protocol
 
 from sqlglot import exp
 
-from tripl_cli.compiler.aggregates import AggregateRules, AggregateSet
+from tripl_cli.compiler.aggregates import AggregateSet
+from tripl_cli.compiler.breakdowns import (
+    GROUPS,
+    ROW_COUNT,
+    TOP,
+    VALUES,
+    fold,
+    fold_groups,
+    foldable,
+    top_ctes,
+)
+from tripl_cli.compiler.cube import CUBE, cube_select, cube_terms
+from tripl_cli.compiler.dialects import (
+    BreakdownStrategy,
+    DistinctStrategy,
+    FilterStrategy,
+    Shapes,
+)
 from tripl_cli.compiler.filters import column, node
-from tripl_cli.compiler.records import BREAKDOWN_COLUMN, BUCKET_COLUMN, OTHER_VALUE
+from tripl_cli.compiler.preaggregate import (
+    DISTINCT_PREFIX,
+    FLAGS,
+    MAIN,
+    PreaggregateRules,
+    split,
+)
+from tripl_cli.compiler.records import BREAKDOWN_COLUMN, BUCKET_COLUMN
 from tripl_cli.compiler.sources import windowed_query
+from tripl_cli.compiler.trees import alias, grouped_select, position
 from tripl_cli.project.schema import Aggregation, ColumnType, FactTable, SqlMetric
 from tripl_cli.timegrid import Interval, Window
 
 SOURCE = "src"
-_VALUES = "tripl_values"
-_TOP = "tripl_top"
-_ROW_COUNT = "tripl_rows"
-_RANK = "tripl_rank"
+#: The standard shapes (every strategy's first form).
+DEFAULT_SHAPES = Shapes()
 _TIME = "tripl_time"
 _VALUE = "tripl_value"
 
 
-class BuildRules(AggregateRules, Protocol):
+class BuildRules(PreaggregateRules, Protocol):
     """The part of `DialectRules` the builders need."""
 
     @property
@@ -69,39 +92,8 @@ def _in_window(ts: exp.Expression, window: Window, rules: BuildRules) -> exp.Exp
     return node(exp.and_(lower, upper))
 
 
-def _position(n: int) -> exp.Expression:
-    return exp.Literal.number(n)
-
-
-def _alias(tree: exp.Expression, name: str) -> exp.Expression:
-    return node(exp.alias_(tree, name, copy=False))
-
-
-def _subquery(query: exp.Query, alias: str) -> exp.Expression:
-    return node(query.subquery(alias, copy=False))
-
-
-def _select(
-    columns: Sequence[exp.Expr],
-    source: exp.Expression | str,
-    where: exp.Expression | None = None,
-    group: int = 0,
-) -> exp.Select:
-    """`SELECT … FROM source [WHERE …] [GROUP BY 1..n ORDER BY 1..n]`, built in place.
-
-    Nodes are assembled directly instead of with sqlglot's builder methods, which deep-copy
-    the whole tree at every step (the dominant cost of compiling 1,000 metrics).
-    """
-    select = exp.Select(expressions=list(columns))
-    select.set("from_", exp.From(this=exp.to_table(source) if isinstance(source, str) else source))
-    if where is not None:
-        select.set("where", exp.Where(this=where))
-    if group:
-        select.set("group", exp.Group(expressions=[_position(i) for i in range(1, group + 1)]))
-        # Bare positions, as sqlglot's own builder makes: an `Ordered` node would make some
-        # generators spell out NULLS FIRST/LAST, which positional ORDER BY cannot take.
-        select.set("order", exp.Order(expressions=[_position(i) for i in range(1, group + 1)]))
-    return select
+def _subquery(query: exp.Query, name: str) -> exp.Expression:
+    return node(query.subquery(name, copy=False))
 
 
 def _with(select: exp.Select, ctes: Sequence[tuple[str, exp.Query]]) -> exp.Select:
@@ -127,7 +119,10 @@ def _take_ctes(query: exp.Query) -> exp.With | None:
     with_ = query.args.get("with_")
     if not isinstance(with_, exp.With):
         return None
-    if {cte.alias_or_name for cte in with_.expressions} & {SOURCE, _VALUES, _TOP}:
+    names = {cte.alias_or_name for cte in with_.expressions}
+    if names & {SOURCE, VALUES, TOP, GROUPS, MAIN, FLAGS, CUBE} or any(
+        n.startswith(DISTINCT_PREFIX) for n in names
+    ):
         return None
     query.set("with_", None)
     return with_
@@ -147,47 +142,61 @@ def _bucket(fact: FactTable, interval: Interval, rules: BuildRules) -> exp.Expre
     return rules.bucket(ts, interval, column_type=_column_type(fact, fact.timestamp_column))
 
 
+def _grouped(
+    keys: list[tuple[str, exp.Expression]],
+    where: exp.Expression,
+    aggregates: AggregateSet,
+    rules: BuildRules,
+    shapes: Shapes,
+) -> tuple[list[tuple[str, exp.Query]], exp.Select]:
+    """(CTEs after `src`, the SELECT) of every aggregate per `keys`, in the chosen shape."""
+    has_distinct = bool(aggregates.distinct_columns())
+    grouped = shapes.filters is FilterStrategy.GROUPED and bool(cube_terms(aggregates.others()))
+    if grouped and not has_distinct:
+        select = cube_select(
+            SOURCE, keys, where, aggregates.aggregates(), _terms(aggregates), rules
+        )
+        select.set("order", exp.Order(expressions=[position(i + 1) for i in range(len(keys))]))
+        return [], select
+    if grouped or (has_distinct and shapes.distinct is DistinctStrategy.PREAGGREGATE):
+        return split(
+            SOURCE,
+            keys,
+            where,
+            aggregates,
+            rules,
+            distinct=shapes.distinct,
+            grouped_filters=grouped,
+        )
+    columns: list[exp.Expr] = [alias(tree, name) for name, tree in keys]
+    columns += aggregates.select_expressions(rules)
+    return [], grouped_select(columns, SOURCE, where, group=len(keys))
+
+
+def _terms(aggregates: AggregateSet) -> dict[str, exp.Expression]:
+    terms = cube_terms(aggregates.aggregates())
+    assert terms is not None
+    return terms
+
+
 def aggregate_query(
     fact: FactTable,
     interval: Interval,
     window: Window,
     aggregates: AggregateSet,
     rules: BuildRules,
+    shapes: Shapes = DEFAULT_SHAPES,
 ) -> exp.Select:
-    """One scan of the fact table computing every aggregate per bucket."""
-    columns = [
-        _alias(_bucket(fact, interval, rules), BUCKET_COLUMN),
-        *aggregates.select_expressions(rules),
-    ]
+    """One scan of the fact table computing every aggregate per bucket.
+
+    `shapes` picks the count_distinct shape (preaggregate.py) and the filter shape (cube.py).
+    """
+    keys = [(BUCKET_COLUMN, _bucket(fact, interval, rules))]
     source = _fact_source(fact, window, rules)
     hoisted = _take_ctes(source)
     where = _in_window(column(fact.timestamp_column), window, rules)
-    select = _with(_select(columns, SOURCE, where, group=1), [(SOURCE, source)])
-    return _prepend_ctes(select, hoisted)
-
-
-def _top_values(
-    value: exp.Expression, window_filter: exp.Expression, limit: int, rules: BuildRules
-) -> list[tuple[str, exp.Query]]:
-    """CTEs: the per-value row counts over the window, and the `limit - 1` values kept."""
-    counted = [
-        _alias(value.copy(), BREAKDOWN_COLUMN),
-        _alias(rules.conditional(Aggregation.COUNT, None, None), _ROW_COUNT),
-    ]
-    values = _select(counted, SOURCE, window_filter.copy())
-    values.set("group", exp.Group(expressions=[_position(1)]))
-    # ROW_NUMBER instead of ORDER BY … LIMIT: MySQL/MariaDB reject LIMIT in an IN subquery.
-    order = exp.Order(
-        expressions=[
-            exp.Ordered(this=exp.column(_ROW_COUNT), desc=True),
-            exp.Ordered(this=exp.column(BREAKDOWN_COLUMN), desc=False),
-        ]
-    )
-    rank = exp.Window(this=exp.RowNumber(), order=order)
-    ranked = _select([exp.column(BREAKDOWN_COLUMN), _alias(rank, _RANK)], _VALUES)
-    kept = exp.LT(this=exp.column(_RANK), expression=_position(limit))
-    top = _select([exp.column(BREAKDOWN_COLUMN)], _subquery(ranked, "tripl_ranked"), kept)
-    return [(_VALUES, values), (_TOP, top)]
+    ctes, select = _grouped(keys, where, aggregates, rules, shapes)
+    return _prepend_ctes(_with(select, [(SOURCE, source), *ctes]), hoisted)
 
 
 def breakdown_query(
@@ -198,33 +207,37 @@ def breakdown_query(
     limit: int | None,
     aggregates: AggregateSet,
     rules: BuildRules,
+    shapes: Shapes = DEFAULT_SHAPES,
 ) -> exp.Select:
     """Aggregates per (bucket, breakdown value): the top `limit - 1` values, the rest 'Other'.
 
     Values are ranked by their row count over the query's whole window (ties by value);
-    `limit=None` keeps every value. NULL becomes ''.
+    `limit=None` keeps every value. NULL becomes ''. `shapes.breakdown` picks the shape of
+    breakdowns.py (FOLD_GROUPS only when every aggregate can be re-aggregated).
     """
     value = rules.coalesce_breakdown(column(breakdown))
     window_filter = _in_window(column(fact.timestamp_column), window, rules)
+    source = _fact_source(fact, window, rules)
+    hoisted = _take_ctes(source)
+    bucket = _bucket(fact, interval, rules)
+    folding = shapes.breakdown
+    if limit is not None and folding is BreakdownStrategy.FOLD_GROUPS and foldable(aggregates):
+        ctes, select = fold_groups(SOURCE, bucket, value, window_filter, limit, aggregates, rules)
+        return _prepend_ctes(_with(select, [(SOURCE, source), *ctes]), hoisted)
     folded: exp.Expression = value
     ranking: list[tuple[str, exp.Query]] = []
     if limit is not None:
-        ranking = _top_values(value, window_filter, limit, rules)
-        top = exp.Subquery(this=_select([exp.column(BREAKDOWN_COLUMN)], _TOP))
-        kept = exp.In(this=value.copy(), query=top)
-        folded = exp.Case(
-            ifs=[exp.If(this=kept, true=value.copy())], default=exp.Literal.string(OTHER_VALUE)
-        )
-    columns = [
-        _alias(_bucket(fact, interval, rules), BUCKET_COLUMN),
-        _alias(folded, BREAKDOWN_COLUMN),
-        *aggregates.select_expressions(rules),
-    ]
-    source = _fact_source(fact, window, rules)
-    hoisted = _take_ctes(source)
-    select = _select(columns, SOURCE, window_filter, group=2)
-    # `src` first: the ranking CTEs read it.
-    return _prepend_ctes(_with(select, [(SOURCE, source), *ranking]), hoisted)
+        counted = [
+            alias(value.copy(), BREAKDOWN_COLUMN),
+            alias(rules.conditional(Aggregation.COUNT, None, None), ROW_COUNT),
+        ]
+        values = grouped_select(counted, SOURCE, window_filter.copy(), 1, order=False)
+        ranking = top_ctes(values, limit)
+        folded = fold(value)
+    keys = [(BUCKET_COLUMN, bucket), (BREAKDOWN_COLUMN, folded)]
+    ctes, select = _grouped(keys, window_filter, aggregates, rules, shapes)
+    # `src` first: the ranking CTEs read it; the preaggregated parts read both.
+    return _prepend_ctes(_with(select, [(SOURCE, source), *ranking, *ctes]), hoisted)
 
 
 def sql_metric_query(
@@ -238,19 +251,19 @@ def sql_metric_query(
     """
     user = windowed_query(metric.sql, window, rules, what=f"metric '{metric.name}'")
     hoisted = _take_ctes(user)
-    renamed = _select(
+    renamed = grouped_select(
         [
-            _alias(column(metric.time_column), _TIME),
-            _alias(column(metric.value_column), _VALUE),
+            alias(column(metric.time_column), _TIME),
+            alias(column(metric.value_column), _VALUE),
         ],
         _subquery(user, "tripl_user"),
     )
     time = exp.column(_TIME)
     columns = [
-        _alias(rules.bucket(time, interval), BUCKET_COLUMN),
-        _alias(rules.conditional(Aggregation.SUM, exp.column(_VALUE), None), "a0"),
-        _alias(rules.conditional(Aggregation.COUNT, None, None), "a1"),
+        alias(rules.bucket(time, interval), BUCKET_COLUMN),
+        alias(rules.conditional(Aggregation.SUM, exp.column(_VALUE), None), "a0"),
+        alias(rules.conditional(Aggregation.COUNT, None, None), "a1"),
     ]
     where = _in_window(time, window, rules)
-    select = _select(columns, _subquery(renamed, "tripl_sql"), where, group=1)
+    select = grouped_select(columns, _subquery(renamed, "tripl_sql"), where, group=1)
     return _prepend_ctes(select, hoisted)

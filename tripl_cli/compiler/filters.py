@@ -134,6 +134,12 @@ class RowCondition:
 
     expression: exp.Expression
     key: str
+    #: The ANDed terms as (key, tree) in the SQL's order (the trees are parts of `expression`:
+    #: copy before embedding); empty: the expression is one term.
+    terms: tuple[tuple[str, exp.Expression], ...] = ()
+
+    def term_list(self) -> tuple[tuple[str, exp.Expression], ...]:
+        return self.terms or ((self.key, self.expression),)
 
 
 @lru_cache(maxsize=4096)
@@ -159,7 +165,7 @@ def combine(terms: Iterable[tuple[str, exp.Expression]]) -> RowCondition | None:
         return None
     # SQL keeps the user's order; the key is order-free, so [a, b] and [b, a] share columns.
     tree = node(exp.and_(*unique.values(), copy=False))
-    return RowCondition(tree, " AND ".join(sorted(unique)))
+    return RowCondition(tree, " AND ".join(sorted(unique)), tuple(unique.items()))
 
 
 def measure_condition(

@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from tripl_cli.compiler.aggregates import AggregateSet, MeasureColumns
 from tripl_cli.compiler.build import BuildRules, aggregate_query, breakdown_query, sql_metric_query
-from tripl_cli.compiler.dialects import rules_for
+from tripl_cli.compiler.dialects import DistinctStrategy, Shapes, rules_for
 from tripl_cli.compiler.filters import condition_of
 from tripl_cli.compiler.records import (
     CompiledPlan,
@@ -100,9 +100,16 @@ class _PendingOutput:
 
 
 class _PlanBuilder:
-    def __init__(self, project: Project, rules: BuildRules, window_for: WindowSpec) -> None:
+    def __init__(
+        self,
+        project: Project,
+        rules: BuildRules,
+        window_for: WindowSpec,
+        shapes: Shapes,
+    ) -> None:
         self.project = project
         self.rules = rules
+        self.shapes = shapes
         self.window_for = window_for
         self.scans: dict[ScanKey, _Scan] = {}
         self.outputs: list[_PendingOutput] = []
@@ -278,8 +285,12 @@ class _PlanBuilder:
                 key.limit,
                 scan.aggregates,
                 self.rules,
+                self.shapes,
             )
-        return aggregate_query(fact, key.interval, key.window, scan.aggregates, self.rules)
+        shapes = self.shapes
+        if key.kind == "distinct":  # one unfiltered count: nothing to gain from splitting
+            shapes = Shapes(DistinctStrategy.INLINE, shapes.breakdown, shapes.filters)
+        return aggregate_query(fact, key.interval, key.window, scan.aggregates, self.rules, shapes)
 
     def _ref(self, ref: _PendingRef, ids: dict[ScanKey, str]) -> MeasureRef:
         return MeasureRef(
@@ -342,14 +353,18 @@ def compile_plan(
     *,
     dialect: str,
     window_for: WindowSpec,
+    shapes: Shapes | None = None,
 ) -> CompiledPlan:
     """Compile `metrics` (in order) for `dialect`.
 
     `window_for` is one window for all, or gives each metric's window by name (compositions
     included: a `per_distinct` one needs its distinct counts over its own window). Windows
-    are aligned to the metric's interval and split by its `chunk`.
+    are aligned to the metric's interval and split by its `chunk`. `shapes` overrides the
+    dialect's measured choice of SQL shapes (benchmarks and tests compare them; the values
+    are the same).
     """
-    builder = _PlanBuilder(project, rules_for(dialect), window_for)
+    rules = rules_for(dialect)
+    builder = _PlanBuilder(project, rules, window_for, shapes or rules.shapes())
     for name in metrics:
         builder.add(name)
     plan = builder.finish()
@@ -358,7 +373,12 @@ def compile_plan(
 
 
 def compile_single(
-    project: Project, metric: str, *, dialect: str, window_for: WindowSpec
+    project: Project,
+    metric: str,
+    *,
+    dialect: str,
+    window_for: WindowSpec,
+    shapes: Shapes | None = None,
 ) -> CompiledPlan:
     """One metric alone: the runner's fallback when a combined query fails (SPEC §5)."""
-    return compile_plan(project, [metric], dialect=dialect, window_for=window_for)
+    return compile_plan(project, [metric], dialect=dialect, window_for=window_for, shapes=shapes)

@@ -32,27 +32,39 @@ WITH src AS (
     tripl_rank < 10
 )
 SELECT
-  fromUnixTimestamp64Micro(
-    toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - (
-      toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) % 86400000000 + 86400000000
-    ) % 86400000000,
-    'UTC'
-  ) AS bucket,
-  CASE
-    WHEN ifNull(toString(country), '') IN (
-      SELECT
-        breakdown_value
-      FROM tripl_top
-    )
-    THEN ifNull(toString(country), '')
-    ELSE 'Other'
-  END AS breakdown_value,
-  sumIfOrNull(amount, status = 'completed') AS a0,
-  countIf(status = 'completed') AS a1
-FROM src
-WHERE
-  created_at >= toDateTime64('2026-01-05 00:00:00.000000', 6, 'UTC')
-  AND created_at < toDateTime64('2026-01-12 00:00:00.000000', 6, 'UTC')
+  bucket,
+  breakdown_value,
+  sumIfOrNull(tripl_p0, tripl_t0) AS a0,
+  COALESCE(sumIfOrNull(tripl_p1, tripl_t0), 0) AS a1
+FROM (
+  SELECT
+    fromUnixTimestamp64Micro(
+      toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - (
+        toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) % 86400000000 + 86400000000
+      ) % 86400000000,
+      'UTC'
+    ) AS bucket,
+    CASE
+      WHEN ifNull(toString(country), '') IN (
+        SELECT
+          breakdown_value
+        FROM tripl_top
+      )
+      THEN ifNull(toString(country), '')
+      ELSE 'Other'
+    END AS breakdown_value,
+    COALESCE(status = 'completed', FALSE) AS tripl_t0,
+    sumOrNull(amount) AS tripl_p0,
+    count() AS tripl_p1
+  FROM src
+  WHERE
+    created_at >= toDateTime64('2026-01-05 00:00:00.000000', 6, 'UTC')
+    AND created_at < toDateTime64('2026-01-12 00:00:00.000000', 6, 'UTC')
+  GROUP BY
+    1,
+    2,
+    3
+) AS tripl_cube
 GROUP BY
   1,
   2

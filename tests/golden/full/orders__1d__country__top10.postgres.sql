@@ -9,14 +9,27 @@ WITH src AS (
     platform,
     is_test
   FROM orders
-), tripl_values AS (
+), tripl_groups AS (
   SELECT
-    COALESCE(CAST(country AS TEXT), '') AS breakdown_value,
-    COUNT(*) AS tripl_rows
+    DATE_BIN(INTERVAL '1 DAY', created_at, '1970-01-01 00:00:00+00') AS bucket,
+    COALESCE(CAST(country AS TEXT), '') AS tripl_value,
+    COUNT(*) AS tripl_rows,
+    SUM(amount) FILTER(WHERE
+      status = 'completed') AS a0,
+    COUNT(*) FILTER(WHERE
+      status = 'completed') AS a1
   FROM src
   WHERE
     created_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)
     AND created_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
+  GROUP BY
+    1,
+    2
+), tripl_values AS (
+  SELECT
+    tripl_value AS breakdown_value,
+    SUM(tripl_rows) AS tripl_rows
+  FROM tripl_groups
   GROUP BY
     1
 ), tripl_top AS (
@@ -32,24 +45,19 @@ WITH src AS (
     tripl_rank < 10
 )
 SELECT
-  DATE_BIN(INTERVAL '1 DAY', created_at, '1970-01-01 00:00:00+00') AS bucket,
+  bucket,
   CASE
-    WHEN COALESCE(CAST(country AS TEXT), '') IN (
+    WHEN tripl_value IN (
       SELECT
         breakdown_value
       FROM tripl_top
     )
-    THEN COALESCE(CAST(country AS TEXT), '')
+    THEN tripl_value
     ELSE 'Other'
   END AS breakdown_value,
-  SUM(amount) FILTER(WHERE
-    status = 'completed') AS a0,
-  COUNT(*) FILTER(WHERE
-    status = 'completed') AS a1
-FROM src
-WHERE
-  created_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)
-  AND created_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
+  SUM(a0) AS a0,
+  SUM(a1) AS a1
+FROM tripl_groups
 GROUP BY
   1,
   2

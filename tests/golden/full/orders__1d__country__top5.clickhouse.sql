@@ -32,28 +32,41 @@ WITH src AS (
     tripl_rank < 5
 )
 SELECT
-  fromUnixTimestamp64Micro(
-    toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - (
-      toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) % 86400000000 + 86400000000
-    ) % 86400000000,
-    'UTC'
-  ) AS bucket,
-  CASE
-    WHEN ifNull(toString(country), '') IN (
-      SELECT
-        breakdown_value
-      FROM tripl_top
-    )
-    THEN ifNull(toString(country), '')
-    ELSE 'Other'
-  END AS breakdown_value,
-  countIf(is_test = FALSE AND NOT (
-    status IN ('cancelled', 'fraud')
-  )) AS a0
-FROM src
-WHERE
-  created_at >= toDateTime64('2026-01-05 00:00:00.000000', 6, 'UTC')
-  AND created_at < toDateTime64('2026-01-12 00:00:00.000000', 6, 'UTC')
+  bucket,
+  breakdown_value,
+  COALESCE(sumIfOrNull(tripl_p0, tripl_t0 AND tripl_t1), 0) AS a0
+FROM (
+  SELECT
+    fromUnixTimestamp64Micro(
+      toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - (
+        toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) % 86400000000 + 86400000000
+      ) % 86400000000,
+      'UTC'
+    ) AS bucket,
+    CASE
+      WHEN ifNull(toString(country), '') IN (
+        SELECT
+          breakdown_value
+        FROM tripl_top
+      )
+      THEN ifNull(toString(country), '')
+      ELSE 'Other'
+    END AS breakdown_value,
+    COALESCE(is_test = FALSE, FALSE) AS tripl_t0,
+    COALESCE(NOT (
+      status IN ('cancelled', 'fraud')
+    ), FALSE) AS tripl_t1,
+    count() AS tripl_p0
+  FROM src
+  WHERE
+    created_at >= toDateTime64('2026-01-05 00:00:00.000000', 6, 'UTC')
+    AND created_at < toDateTime64('2026-01-12 00:00:00.000000', 6, 'UTC')
+  GROUP BY
+    1,
+    2,
+    3,
+    4
+) AS tripl_cube
 GROUP BY
   1,
   2

@@ -9,14 +9,32 @@ WITH src AS (
     platform,
     is_test
   FROM orders
-), tripl_values AS (
+), tripl_groups AS (
   SELECT
-    COALESCE(CAST(platform AS TEXT), '') AS breakdown_value,
-    COUNT(*) AS tripl_rows
+    MAKE_TIMESTAMP(
+      EPOCH_US(created_at) - (
+        EPOCH_US(created_at) % 86400000000 + 86400000000
+      ) % 86400000000
+    ) AS bucket,
+    COALESCE(CAST(platform AS TEXT), '') AS tripl_value,
+    COUNT(*) AS tripl_rows,
+    COUNT(
+      CASE WHEN is_test = FALSE AND NOT (
+        status IN ('cancelled', 'fraud')
+      ) THEN 1 END
+    ) AS a0
   FROM src
   WHERE
     created_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)
     AND created_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
+  GROUP BY
+    1,
+    2
+), tripl_values AS (
+  SELECT
+    tripl_value AS breakdown_value,
+    SUM(tripl_rows) AS tripl_rows
+  FROM tripl_groups
   GROUP BY
     1
 ), tripl_top AS (
@@ -32,29 +50,18 @@ WITH src AS (
     tripl_rank < 5
 )
 SELECT
-  MAKE_TIMESTAMP(
-    EPOCH_US(created_at) - (
-      EPOCH_US(created_at) % 86400000000 + 86400000000
-    ) % 86400000000
-  ) AS bucket,
+  bucket,
   CASE
-    WHEN COALESCE(CAST(platform AS TEXT), '') IN (
+    WHEN tripl_value IN (
       SELECT
         breakdown_value
       FROM tripl_top
     )
-    THEN COALESCE(CAST(platform AS TEXT), '')
+    THEN tripl_value
     ELSE 'Other'
   END AS breakdown_value,
-  COUNT(
-    CASE WHEN is_test = FALSE AND NOT (
-      status IN ('cancelled', 'fraud')
-    ) THEN 1 END
-  ) AS a0
-FROM src
-WHERE
-  created_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)
-  AND created_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
+  SUM(a0) AS a0
+FROM tripl_groups
 GROUP BY
   1,
   2

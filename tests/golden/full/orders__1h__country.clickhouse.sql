@@ -32,42 +32,47 @@ WITH src AS (
     tripl_rank < 10
 )
 SELECT
-  fromUnixTimestamp64Micro(
-    toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - (
-      toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) % 3600000000 + 3600000000
-    ) % 3600000000,
-    'UTC'
-  ) AS bucket,
-  CASE
-    WHEN ifNull(toString(country), '') IN (
-      SELECT
-        breakdown_value
-      FROM tripl_top
-    )
-    THEN ifNull(toString(country), '')
-    ELSE 'Other'
-  END AS breakdown_value,
-  sumIfOrNull(
-    amount,
-    status = 'completed'
-    AND is_test = FALSE
-    AND NOT (
+  bucket,
+  breakdown_value,
+  sumIfOrNull(tripl_p0, tripl_t0 AND tripl_t1 AND tripl_t2 AND tripl_t3) AS a0,
+  COALESCE(sumIfOrNull(tripl_p1, tripl_t0 AND tripl_t1 AND tripl_t2 AND tripl_t3), 0) AS a1
+FROM (
+  SELECT
+    fromUnixTimestamp64Micro(
+      toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - (
+        toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) % 3600000000 + 3600000000
+      ) % 3600000000,
+      'UTC'
+    ) AS bucket,
+    CASE
+      WHEN ifNull(toString(country), '') IN (
+        SELECT
+          breakdown_value
+        FROM tripl_top
+      )
+      THEN ifNull(toString(country), '')
+      ELSE 'Other'
+    END AS breakdown_value,
+    COALESCE(status = 'completed', FALSE) AS tripl_t0,
+    COALESCE(is_test = FALSE, FALSE) AS tripl_t1,
+    COALESCE(NOT (
       status IN ('cancelled', 'fraud')
-    )
-    AND amount > 0
-  ) AS a0,
-  countIf(
-    status = 'completed'
-    AND is_test = FALSE
-    AND NOT (
-      status IN ('cancelled', 'fraud')
-    )
-    AND amount > 0
-  ) AS a1
-FROM src
-WHERE
-  created_at >= toDateTime64('2026-01-05 00:00:00.000000', 6, 'UTC')
-  AND created_at < toDateTime64('2026-01-12 00:00:00.000000', 6, 'UTC')
+    ), FALSE) AS tripl_t2,
+    COALESCE(amount > 0, FALSE) AS tripl_t3,
+    sumOrNull(amount) AS tripl_p0,
+    count() AS tripl_p1
+  FROM src
+  WHERE
+    created_at >= toDateTime64('2026-01-05 00:00:00.000000', 6, 'UTC')
+    AND created_at < toDateTime64('2026-01-12 00:00:00.000000', 6, 'UTC')
+  GROUP BY
+    1,
+    2,
+    3,
+    4,
+    5,
+    6
+) AS tripl_cube
 GROUP BY
   1,
   2

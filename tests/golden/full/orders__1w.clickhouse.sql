@@ -11,20 +11,34 @@ WITH src AS (
   FROM orders
 )
 SELECT
-  fromUnixTimestamp64Micro(
-    toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - (
-      (
-        toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - 345600000000
-      ) % 604800000000 + 604800000000
-    ) % 604800000000,
-    'UTC'
-  ) AS bucket,
-  minIfOrNull(amount, amount < 10000.5 AND amount > 0 AND amount <= 9999) AS a0,
-  countIf(amount < 10000.5 AND amount > 0 AND amount <= 9999) AS a1
-FROM src
-WHERE
-  created_at >= toDateTime64('2026-01-05 00:00:00.000000', 6, 'UTC')
-  AND created_at < toDateTime64('2026-01-12 00:00:00.000000', 6, 'UTC')
+  bucket,
+  minIfOrNull(tripl_p0, tripl_t0 AND tripl_t1 AND tripl_t2) AS a0,
+  COALESCE(sumIfOrNull(tripl_p1, tripl_t0 AND tripl_t1 AND tripl_t2), 0) AS a1
+FROM (
+  SELECT
+    fromUnixTimestamp64Micro(
+      toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - (
+        (
+          toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - 345600000000
+        ) % 604800000000 + 604800000000
+      ) % 604800000000,
+      'UTC'
+    ) AS bucket,
+    COALESCE(amount < 10000.5, FALSE) AS tripl_t0,
+    COALESCE(amount > 0, FALSE) AS tripl_t1,
+    COALESCE(amount <= 9999, FALSE) AS tripl_t2,
+    minOrNull(amount) AS tripl_p0,
+    count() AS tripl_p1
+  FROM src
+  WHERE
+    created_at >= toDateTime64('2026-01-05 00:00:00.000000', 6, 'UTC')
+    AND created_at < toDateTime64('2026-01-12 00:00:00.000000', 6, 'UTC')
+  GROUP BY
+    1,
+    2,
+    3,
+    4
+) AS tripl_cube
 GROUP BY
   1
 ORDER BY

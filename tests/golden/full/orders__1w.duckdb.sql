@@ -11,19 +11,33 @@ WITH src AS (
   FROM orders
 )
 SELECT
-  MAKE_TIMESTAMP(
-    EPOCH_US(created_at) - (
-      (
-        EPOCH_US(created_at) - 345600000000
-      ) % 604800000000 + 604800000000
-    ) % 604800000000
-  ) AS bucket,
-  MIN(CASE WHEN amount < 10000.5 AND amount > 0 AND amount <= 9999 THEN amount END) AS a0,
-  COUNT(CASE WHEN amount < 10000.5 AND amount > 0 AND amount <= 9999 THEN 1 END) AS a1
-FROM src
-WHERE
-  created_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)
-  AND created_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
+  bucket,
+  MIN(CASE WHEN tripl_t0 AND tripl_t1 AND tripl_t2 THEN tripl_p0 END) AS a0,
+  COALESCE(SUM(CASE WHEN tripl_t0 AND tripl_t1 AND tripl_t2 THEN tripl_p1 END), 0) AS a1
+FROM (
+  SELECT
+    MAKE_TIMESTAMP(
+      EPOCH_US(created_at) - (
+        (
+          EPOCH_US(created_at) - 345600000000
+        ) % 604800000000 + 604800000000
+      ) % 604800000000
+    ) AS bucket,
+    COALESCE(amount < 10000.5, FALSE) AS tripl_t0,
+    COALESCE(amount > 0, FALSE) AS tripl_t1,
+    COALESCE(amount <= 9999, FALSE) AS tripl_t2,
+    MIN(amount) AS tripl_p0,
+    COUNT(*) AS tripl_p1
+  FROM src
+  WHERE
+    created_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)
+    AND created_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
+  GROUP BY
+    1,
+    2,
+    3,
+    4
+) AS tripl_cube
 GROUP BY
   1
 ORDER BY

@@ -11,19 +11,31 @@ WITH src AS (
   FROM orders
 )
 SELECT
-  fromUnixTimestamp64Micro(
-    toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - (
-      toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) % 21600000000 + 21600000000
-    ) % 21600000000,
-    'UTC'
-  ) AS bucket,
-  ifNull(toString(platform), '') AS breakdown_value,
-  maxIfOrNull(amount, platform IN ('ios', 'android')) AS a0,
-  countIf(platform IN ('ios', 'android')) AS a1
-FROM src
-WHERE
-  created_at >= toDateTime64('2026-01-05 00:00:00.000000', 6, 'UTC')
-  AND created_at < toDateTime64('2026-01-12 00:00:00.000000', 6, 'UTC')
+  bucket,
+  breakdown_value,
+  maxIfOrNull(tripl_p0, tripl_t0) AS a0,
+  COALESCE(sumIfOrNull(tripl_p1, tripl_t0), 0) AS a1
+FROM (
+  SELECT
+    fromUnixTimestamp64Micro(
+      toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - (
+        toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) % 21600000000 + 21600000000
+      ) % 21600000000,
+      'UTC'
+    ) AS bucket,
+    ifNull(toString(platform), '') AS breakdown_value,
+    COALESCE(platform IN ('ios', 'android'), FALSE) AS tripl_t0,
+    maxOrNull(amount) AS tripl_p0,
+    count() AS tripl_p1
+  FROM src
+  WHERE
+    created_at >= toDateTime64('2026-01-05 00:00:00.000000', 6, 'UTC')
+    AND created_at < toDateTime64('2026-01-12 00:00:00.000000', 6, 'UTC')
+  GROUP BY
+    1,
+    2,
+    3
+) AS tripl_cube
 GROUP BY
   1,
   2

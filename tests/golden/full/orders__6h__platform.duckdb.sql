@@ -11,18 +11,30 @@ WITH src AS (
   FROM orders
 )
 SELECT
-  MAKE_TIMESTAMP(
-    EPOCH_US(created_at) - (
-      EPOCH_US(created_at) % 21600000000 + 21600000000
-    ) % 21600000000
-  ) AS bucket,
-  COALESCE(CAST(platform AS TEXT), '') AS breakdown_value,
-  MAX(CASE WHEN platform IN ('ios', 'android') THEN amount END) AS a0,
-  COUNT(CASE WHEN platform IN ('ios', 'android') THEN 1 END) AS a1
-FROM src
-WHERE
-  created_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)
-  AND created_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
+  bucket,
+  breakdown_value,
+  MAX(CASE WHEN tripl_t0 THEN tripl_p0 END) AS a0,
+  COALESCE(SUM(CASE WHEN tripl_t0 THEN tripl_p1 END), 0) AS a1
+FROM (
+  SELECT
+    MAKE_TIMESTAMP(
+      EPOCH_US(created_at) - (
+        EPOCH_US(created_at) % 21600000000 + 21600000000
+      ) % 21600000000
+    ) AS bucket,
+    COALESCE(CAST(platform AS TEXT), '') AS breakdown_value,
+    COALESCE(platform IN ('ios', 'android'), FALSE) AS tripl_t0,
+    MAX(amount) AS tripl_p0,
+    COUNT(*) AS tripl_p1
+  FROM src
+  WHERE
+    created_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)
+    AND created_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
+  GROUP BY
+    1,
+    2,
+    3
+) AS tripl_cube
 GROUP BY
   1,
   2

@@ -21,18 +21,29 @@ WITH s AS (
   FROM s
 )
 SELECT
-  fromUnixTimestamp64Micro(
-    toUnixTimestamp64Micro(toDateTime64(started_at, 6, 'UTC')) - (
-      toUnixTimestamp64Micro(toDateTime64(started_at, 6, 'UTC')) % 86400000000 + 86400000000
-    ) % 86400000000,
-    'UTC'
-  ) AS bucket,
-  countIf(platform = 'web' OR platform IS NULL) AS a0,
-  countIf(platform <> 'bot') AS a1
-FROM src
-WHERE
-  started_at >= toDateTime64('2026-01-05 00:00:00.000000', 6, 'UTC')
-  AND started_at < toDateTime64('2026-01-12 00:00:00.000000', 6, 'UTC')
+  bucket,
+  COALESCE(sumIfOrNull(tripl_p0, tripl_t0), 0) AS a0,
+  COALESCE(sumIfOrNull(tripl_p0, tripl_t1), 0) AS a1
+FROM (
+  SELECT
+    fromUnixTimestamp64Micro(
+      toUnixTimestamp64Micro(toDateTime64(started_at, 6, 'UTC')) - (
+        toUnixTimestamp64Micro(toDateTime64(started_at, 6, 'UTC')) % 86400000000 + 86400000000
+      ) % 86400000000,
+      'UTC'
+    ) AS bucket,
+    COALESCE(platform = 'web' OR platform IS NULL, FALSE) AS tripl_t0,
+    COALESCE(platform <> 'bot', FALSE) AS tripl_t1,
+    count() AS tripl_p0
+  FROM src
+  WHERE
+    started_at >= toDateTime64('2026-01-05 00:00:00.000000', 6, 'UTC')
+    AND started_at < toDateTime64('2026-01-12 00:00:00.000000', 6, 'UTC')
+  GROUP BY
+    1,
+    2,
+    3
+) AS tripl_cube
 GROUP BY
   1
 ORDER BY

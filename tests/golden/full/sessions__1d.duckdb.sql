@@ -21,17 +21,28 @@ WITH s AS (
   FROM s
 )
 SELECT
-  MAKE_TIMESTAMP(
-    EPOCH_US(started_at) - (
-      EPOCH_US(started_at) % 86400000000 + 86400000000
-    ) % 86400000000
-  ) AS bucket,
-  COUNT(CASE WHEN platform = 'web' OR platform IS NULL THEN 1 END) AS a0,
-  COUNT(CASE WHEN platform <> 'bot' THEN 1 END) AS a1
-FROM src
-WHERE
-  started_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)
-  AND started_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
+  bucket,
+  COALESCE(SUM(CASE WHEN tripl_t0 THEN tripl_p0 END), 0) AS a0,
+  COALESCE(SUM(CASE WHEN tripl_t1 THEN tripl_p0 END), 0) AS a1
+FROM (
+  SELECT
+    MAKE_TIMESTAMP(
+      EPOCH_US(started_at) - (
+        EPOCH_US(started_at) % 86400000000 + 86400000000
+      ) % 86400000000
+    ) AS bucket,
+    COALESCE(platform = 'web' OR platform IS NULL, FALSE) AS tripl_t0,
+    COALESCE(platform <> 'bot', FALSE) AS tripl_t1,
+    COUNT(*) AS tripl_p0
+  FROM src
+  WHERE
+    started_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)
+    AND started_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
+  GROUP BY
+    1,
+    2,
+    3
+) AS tripl_cube
 GROUP BY
   1
 ORDER BY

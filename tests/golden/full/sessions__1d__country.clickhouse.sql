@@ -42,26 +42,37 @@ WITH s AS (
     tripl_rank < 10
 )
 SELECT
-  fromUnixTimestamp64Micro(
-    toUnixTimestamp64Micro(toDateTime64(started_at, 6, 'UTC')) - (
-      toUnixTimestamp64Micro(toDateTime64(started_at, 6, 'UTC')) % 86400000000 + 86400000000
-    ) % 86400000000,
-    'UTC'
-  ) AS bucket,
-  CASE
-    WHEN ifNull(toString(country), '') IN (
-      SELECT
-        breakdown_value
-      FROM tripl_top
-    )
-    THEN ifNull(toString(country), '')
-    ELSE 'Other'
-  END AS breakdown_value,
-  countIf(platform = 'web' OR platform IS NULL) AS a0
-FROM src
-WHERE
-  started_at >= toDateTime64('2026-01-05 00:00:00.000000', 6, 'UTC')
-  AND started_at < toDateTime64('2026-01-12 00:00:00.000000', 6, 'UTC')
+  bucket,
+  breakdown_value,
+  COALESCE(sumIfOrNull(tripl_p0, tripl_t0), 0) AS a0
+FROM (
+  SELECT
+    fromUnixTimestamp64Micro(
+      toUnixTimestamp64Micro(toDateTime64(started_at, 6, 'UTC')) - (
+        toUnixTimestamp64Micro(toDateTime64(started_at, 6, 'UTC')) % 86400000000 + 86400000000
+      ) % 86400000000,
+      'UTC'
+    ) AS bucket,
+    CASE
+      WHEN ifNull(toString(country), '') IN (
+        SELECT
+          breakdown_value
+        FROM tripl_top
+      )
+      THEN ifNull(toString(country), '')
+      ELSE 'Other'
+    END AS breakdown_value,
+    COALESCE(platform = 'web' OR platform IS NULL, FALSE) AS tripl_t0,
+    count() AS tripl_p0
+  FROM src
+  WHERE
+    started_at >= toDateTime64('2026-01-05 00:00:00.000000', 6, 'UTC')
+    AND started_at < toDateTime64('2026-01-12 00:00:00.000000', 6, 'UTC')
+  GROUP BY
+    1,
+    2,
+    3
+) AS tripl_cube
 GROUP BY
   1,
   2

@@ -19,14 +19,25 @@ WITH s AS (
     country,
     referrer
   FROM s
-), tripl_values AS (
+), tripl_groups AS (
   SELECT
-    COALESCE(CAST(country AS TEXT), '') AS breakdown_value,
-    COUNT(*) AS tripl_rows
+    DATE_BIN(INTERVAL '1 DAY', started_at, '1970-01-01 00:00:00+00') AS bucket,
+    COALESCE(CAST(country AS TEXT), '') AS tripl_value,
+    COUNT(*) AS tripl_rows,
+    COUNT(*) FILTER(WHERE
+      platform = 'web' OR platform IS NULL) AS a0
   FROM src
   WHERE
     started_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)
     AND started_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
+  GROUP BY
+    1,
+    2
+), tripl_values AS (
+  SELECT
+    tripl_value AS breakdown_value,
+    SUM(tripl_rows) AS tripl_rows
+  FROM tripl_groups
   GROUP BY
     1
 ), tripl_top AS (
@@ -42,22 +53,18 @@ WITH s AS (
     tripl_rank < 10
 )
 SELECT
-  DATE_BIN(INTERVAL '1 DAY', started_at, '1970-01-01 00:00:00+00') AS bucket,
+  bucket,
   CASE
-    WHEN COALESCE(CAST(country AS TEXT), '') IN (
+    WHEN tripl_value IN (
       SELECT
         breakdown_value
       FROM tripl_top
     )
-    THEN COALESCE(CAST(country AS TEXT), '')
+    THEN tripl_value
     ELSE 'Other'
   END AS breakdown_value,
-  COUNT(*) FILTER(WHERE
-    platform = 'web' OR platform IS NULL) AS a0
-FROM src
-WHERE
-  started_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)
-  AND started_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
+  SUM(a0) AS a0
+FROM tripl_groups
 GROUP BY
   1,
   2

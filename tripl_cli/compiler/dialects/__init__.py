@@ -12,15 +12,27 @@ See docs/dialects.md for the table in prose, and `rules.py` for why each rule is
 
 from __future__ import annotations
 
-from tripl_cli.compiler.dialects.base import ColumnHint, DialectRules, TimestampType
+from tripl_cli.compiler.dialects.base import (
+    BreakdownStrategy,
+    ColumnHint,
+    DialectRules,
+    DistinctStrategy,
+    FilterStrategy,
+    Shapes,
+    TimestampType,
+)
 from tripl_cli.compiler.dialects.rules import RULES
 from tripl_cli.errors import TriplError
 
 __all__ = [
     "DIALECTS",
     "EXECUTABLE_DIALECTS",
+    "BreakdownStrategy",
     "ColumnHint",
     "DialectRules",
+    "DistinctStrategy",
+    "FilterStrategy",
+    "Shapes",
     "TimestampType",
     "dialect_for_target_type",
     "rules_for",

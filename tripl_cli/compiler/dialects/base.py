@@ -4,6 +4,8 @@ A `DialectRules` answers five questions for one SQL dialect: how to floor a time
 bucket start, how to write a typed UTC timestamp literal, how to restrict an aggregate to the
 rows matching a condition, how to turn a breakdown column into non-NULL text, and how to
 render an AST. The answers are sqlglot ASTs, never SQL strings; only `render` makes text.
+It also names the query shapes measured fastest on its engine (`shapes()`: how distinct
+counts, breakdown folding and filtered aggregates are computed; docs/dialects.md).
 
 Buckets follow `tripl_cli.timegrid.floor_to_bucket`: anchored at the Unix epoch, weeks at
 Monday 1970-01-05, UTC, floor semantics (also before the origin).
@@ -12,6 +14,8 @@ Monday 1970-01-05, UTC, floor semantics (also before the origin).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
@@ -37,6 +41,54 @@ class TimestampType(StrEnum):
 
     NAIVE = "naive"  # wall-clock UTC without a zone: TIMESTAMP, TIMESTAMP_NTZ, DATETIME
     ZONED = "zoned"  # an instant: TIMESTAMPTZ, TIMESTAMP_LTZ/TZ, BigQuery/Spark TIMESTAMP
+
+
+class DistinctStrategy(StrEnum):
+    """How an aggregate query computes its `count_distinct` columns (chosen per dialect).
+
+    INLINE: `COUNT(DISTINCT x)` (conditional form of the dialect) next to the other
+    aggregates, in one `GROUP BY bucket`.
+    PREAGGREGATE: the other aggregates in one `GROUP BY bucket`; per distinct column, one
+    `GROUP BY (bucket, x)` computing a flag per distinct-count condition
+    (`MAX(CASE WHEN c THEN 1 ELSE 0 END)`), whose groups are then counted per bucket; joined
+    on the bucket (see docs/compiler.md, "Query shapes"). Chosen where measured faster.
+    """
+
+    INLINE = "inline"
+    PREAGGREGATE = "preaggregate"
+
+
+class BreakdownStrategy(StrEnum):
+    """How a breakdown query folds the values past its top N into 'Other' (per dialect).
+
+    FOLD_ROWS: rank the values in one scan, then fold every row while aggregating.
+    FOLD_GROUPS: aggregate per (bucket, raw value) in one scan, rank from those groups, fold
+    the groups and re-aggregate (only for re-aggregatable aggregates; see breakdowns.py).
+    """
+
+    FOLD_ROWS = "fold_rows"
+    FOLD_GROUPS = "fold_groups"
+
+
+class FilterStrategy(StrEnum):
+    """How filtered (non-distinct) aggregates are computed (per dialect, measured).
+
+    CONDITIONAL: one conditional aggregate per row (`FILTER (WHERE …)`, `CASE WHEN`, `-If`).
+    GROUPED: group the rows by (keys, filter terms) first, then aggregate the groups matching
+    each filter (cube.py); used up to `cube.MAX_TERMS` distinct terms.
+    """
+
+    CONDITIONAL = "conditional"
+    GROUPED = "grouped"
+
+
+@dataclass(frozen=True)
+class Shapes:
+    """The SQL shapes one compile uses (the dialect's measured choices, or overrides)."""
+
+    distinct: DistinctStrategy = DistinctStrategy.INLINE
+    breakdown: BreakdownStrategy = BreakdownStrategy.FOLD_ROWS
+    filters: FilterStrategy = FilterStrategy.CONDITIONAL
 
 
 #: What callers may pass as `column_type`: the project's column type (which only says
@@ -159,6 +211,16 @@ class DialectRules:
     zoned_literal_type: ClassVar[str | None] = "TIMESTAMPTZ"
     #: Which literal a caller gets when it does not know the column type.
     default_literal: ClassVar[TimestampType] = TimestampType.NAIVE
+    #: How `count_distinct` aggregates are computed; INLINE unless measured slower here.
+    distinct_strategy: ClassVar[DistinctStrategy] = DistinctStrategy.INLINE
+    #: How breakdowns fold values into 'Other'; FOLD_ROWS unless measured slower here.
+    breakdown_strategy: ClassVar[BreakdownStrategy] = BreakdownStrategy.FOLD_ROWS
+    #: How filtered aggregates are computed; CONDITIONAL unless measured slower here.
+    filter_strategy: ClassVar[FilterStrategy] = FilterStrategy.CONDITIONAL
+
+    def shapes(self) -> Shapes:
+        """This dialect's measured choice of SQL shapes."""
+        return Shapes(self.distinct_strategy, self.breakdown_strategy, self.filter_strategy)
 
     # ------------------------------------------------------------------ buckets
     def bucket(
@@ -206,6 +268,25 @@ class DialectRules:
         value = arg.copy() if arg is not None else num(1)
         case = exp.Case(ifs=[exp.If(this=condition.copy(), true=value)])
         return self.plain_aggregate(func, case)
+
+    def distinct_flags(
+        self, conditions: Sequence[exp.Expr], prefix: str
+    ) -> tuple[list[tuple[str, exp.Expression]], list[exp.Expression]]:
+        """The PREAGGREGATE shape's per-(bucket, value) flags, and a test per condition.
+
+        Returns (`[(alias, aggregate)]` to compute per group, `[predicate over those
+        aliases]` true when some row of the group matched condition i). The standard form
+        is one `MAX(CASE WHEN c THEN 1 ELSE 0 END)` per condition, tested with `= 1`. A
+        NULL condition counts as not matched, as in every conditional aggregate.
+        """
+        flags: list[tuple[str, exp.Expression]] = []
+        tests: list[exp.Expression] = []
+        for i, condition in enumerate(conditions):
+            name = f"{prefix}{i}"
+            case = exp.Case(ifs=[exp.If(this=condition.copy(), true=num(1))], default=num(0))
+            flags.append((name, exp.Max(this=case)))
+            tests.append(exp.EQ(this=exp.column(name), expression=num(1)))
+        return flags, tests
 
     def plain_aggregate(self, func: Aggregation, arg: exp.Expr | None) -> exp.Expression:
         target: exp.Expr = exp.Star() if arg is None else arg.copy()

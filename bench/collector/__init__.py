@@ -1,0 +1,1 @@
+"""`python bench/collect.py`: tripl run vs per-metric queries vs MetricFlow (issue 3)."""

@@ -1,0 +1,142 @@
+"""The alternative SQL shapes: when each applies, and their limits (compile level).
+
+That every shape returns the reference values on every engine is proven by
+test_execution.py; here: which shape a query gets, and the shapes' edge cases.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlglot
+from pydantic import TypeAdapter
+from sqlglot import exp
+
+from tripl_cli.compiler.cube import MAX_TERMS
+from tripl_cli.compiler.dialects import (
+    DIALECTS,
+    BreakdownStrategy,
+    DistinctStrategy,
+    FilterStrategy,
+    Shapes,
+    rules_for,
+)
+from tripl_cli.compiler.plan import compile_plan
+from tripl_cli.project.model import Project
+from tripl_cli.project.schema import FactTable, Metric, ProjectConfig
+from tripl_cli.timegrid import Window
+
+START = datetime(2026, 1, 5, tzinfo=UTC)
+WINDOW = Window(START, START + timedelta(days=7))
+ALL = Shapes(DistinctStrategy.PREAGGREGATE, BreakdownStrategy.FOLD_GROUPS, FilterStrategy.GROUPED)
+
+
+def _project(*metrics: dict[str, Any], sql: str = "SELECT * FROM raw.orders") -> Project:
+    adapter: TypeAdapter[Any] = TypeAdapter(Metric)
+    fact = FactTable(name="orders", sql=sql, timestamp_column="ts")
+    return Project(
+        root=Path(),
+        config=ProjectConfig(name="p"),
+        fact_tables={"orders": fact},
+        metrics={m.name: m for m in (adapter.validate_python(x) for x in metrics)},
+    )
+
+
+def _fact(name: str, **kw: Any) -> dict[str, Any]:
+    return {"name": name, "kind": "fact", "fact_table": "orders", "aggregation": "count", **kw}
+
+
+def _sql(project: Project, dialect: str = "duckdb", shapes: Shapes = ALL) -> dict[str, str]:
+    plan = compile_plan(
+        project, list(project.metrics), dialect=dialect, window_for=WINDOW, shapes=shapes
+    )
+    return {q.id: q.sql for q in plan.queries}
+
+
+def _ctes(sql: str, dialect: str = "duckdb") -> list[str]:
+    tree = sqlglot.parse_one(sql, read=dialect)
+    with_ = tree.args.get("with_")
+    return [cte.alias_or_name for cte in with_.expressions] if with_ else []
+
+
+def test_each_distinct_column_gets_its_own_part_joined_on_the_bucket() -> None:
+    project = _project(
+        _fact("n", where="amount > 0"),
+        _fact("users", aggregation="count_distinct", column="user_id"),
+        _fact("buyers", aggregation="count_distinct", column="user_id", where="paid"),
+        _fact("countries", aggregation="count_distinct", column="country", where="paid"),
+    )
+    sql = _sql(project)["orders__1d"]
+    assert _ctes(sql) == ["src", "tripl_main", "tripl_distinct_0", "tripl_distinct_1"]
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    assert [j.side for j in tree.args["joins"]] == ["LEFT", "LEFT"]
+    assert [e.alias_or_name for e in tree.expressions] == ["bucket", "a0", "a1", "a2", "a3", "a4"]
+
+
+def test_standard_shapes_keep_one_query_level() -> None:
+    project = _project(_fact("users", aggregation="count_distinct", column="user_id", where="x"))
+    sql = _sql(project, shapes=Shapes())["orders__1d"]
+    assert _ctes(sql) == ["src"]
+    assert "COUNT(DISTINCT" in sql
+
+
+def test_duckdb_packs_flags_into_bit_or_masks_of_62() -> None:
+    rules = rules_for("duckdb")
+    conditions = [exp.condition(f"x = {i}") for i in range(63)]
+    flags, tests = rules.distinct_flags(conditions, "tripl_f")
+    assert [name for name, _ in flags] == ["tripl_f0", "tripl_f1"]
+    assert len(tests) == 63
+    last = tests[-1].sql(dialect="duckdb")
+    assert last == "(tripl_f1 & 1) <> 0"  # the 63rd condition: bit 0 of the second mask
+    assert tests[61].sql(dialect="duckdb") == f"(tripl_f0 & {1 << 61}) <> 0"
+
+
+def test_grouped_filters_group_by_terms_not_by_whole_filters() -> None:
+    project = _project(
+        _fact("a", where="paid", conditions=[{"column": "c", "operator": "eq", "value": "us"}]),
+        _fact("b", where="paid"),
+        _fact("c", conditions=[{"column": "c", "operator": "eq", "value": "us"}]),
+    )
+    sql = _sql(project)["orders__1d"]
+    assert "tripl_cube" in sql
+    assert "tripl_t0 AND tripl_t1" in sql  # `a` is the AND of the two terms `b`, `c` use
+    assert "tripl_t2" not in sql
+
+
+def test_grouped_filters_fall_back_past_max_terms() -> None:
+    many = [_fact(f"m{i}", where=f"x = {i}") for i in range(MAX_TERMS + 1)]
+    assert "tripl_cube" not in _sql(_project(*many))["orders__1d"]
+    assert "tripl_cube" in _sql(_project(*many[:MAX_TERMS]))["orders__1d"]
+
+
+def test_fold_groups_only_without_count_distinct_and_with_a_limit() -> None:
+    counts = _project(_fact("n", breakdowns=["country"], breakdown_limit=3))
+    assert "tripl_groups" in _sql(counts)["orders__1d__country"]
+    distinct = _project(
+        _fact("u", aggregation="count_distinct", column="user_id", breakdowns=["country"],
+              breakdown_limit=3)
+    )  # fmt: skip
+    assert "tripl_groups" not in _sql(distinct)["orders__1d__country"]
+    unlimited = _project(_fact("n", breakdowns=["country"], breakdown_limit=None))
+    assert "tripl_groups" not in _sql(unlimited)["orders__1d__country"]
+
+
+def test_user_ctes_named_like_tripls_stay_nested() -> None:
+    sql = "WITH tripl_main AS (SELECT * FROM raw.orders) SELECT * FROM tripl_main"
+    project = _project(_fact("users", aggregation="count_distinct", column="user_id"), sql=sql)
+    compiled = _sql(project)["orders__1d"]
+    assert _ctes(compiled)[0] == "src"  # not hoisted: it would collide with tripl's own
+
+
+def test_every_dialect_renders_every_shape_and_parses_back() -> None:
+    project = _project(
+        _fact("n", where="amount > 0", breakdowns=["country"], breakdown_limit=3),
+        _fact("avg", aggregation="avg", column="amount", where="paid", breakdowns=["country"],
+              breakdown_limit=3),
+        _fact("users", aggregation="count_distinct", column="user_id", where="paid"),
+    )  # fmt: skip
+    for dialect in DIALECTS:
+        for sql in _sql(project, dialect).values():
+            assert isinstance(sqlglot.parse_one(sql, read=rules_for(dialect).name), exp.Query)

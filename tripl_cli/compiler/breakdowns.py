@@ -1,0 +1,130 @@
+"""Breakdown folding: the top `limit - 1` values by row count, the rest folded into 'Other'.
+
+Two shapes, chosen per dialect (`DialectRules.breakdown_strategy`, measured):
+
+FOLD_ROWS (every dialect's default) ranks the values in one scan and folds every row:
+
+    tripl_values AS (SELECT <v> AS breakdown_value, COUNT(*) AS tripl_rows FROM src
+                     WHERE <window> GROUP BY 1),
+    tripl_top AS (<the top limit - 1 of tripl_values, by rows desc then value asc>)
+    SELECT <bucket>, CASE WHEN <v> IN (SELECT … FROM tripl_top) THEN <v> ELSE 'Other' END, …
+    FROM src WHERE <window> GROUP BY 1, 2
+
+FOLD_GROUPS aggregates per (bucket, value) in ONE scan, ranks the values from those groups
+and folds the groups (few: buckets × values) instead of the rows:
+
+    tripl_groups AS (SELECT <bucket> AS bucket, <v> AS tripl_value, COUNT(*) AS tripl_rows,
+                            <partial aggregates> FROM src WHERE <window> GROUP BY 1, 2),
+    tripl_values AS (SELECT tripl_value AS breakdown_value, SUM(tripl_rows) AS tripl_rows
+                     FROM tripl_groups GROUP BY 1),
+    tripl_top AS (…as above…)
+    SELECT bucket, CASE WHEN tripl_value IN (…) THEN tripl_value ELSE 'Other' END
+             AS breakdown_value, <partials re-aggregated>
+    FROM tripl_groups GROUP BY 1, 2
+
+Partials re-aggregate exactly: counts and sums are summed, min/max taken again, an average is
+SUM(partial sums) / SUM(partial counts). A `count_distinct` cannot be re-aggregated across
+folded values, so a breakdown query with one always uses FOLD_ROWS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlglot import exp
+
+from tripl_cli.compiler.aggregates import AggregateRules, AggregateSet
+from tripl_cli.compiler.filters import column, node
+from tripl_cli.compiler.records import BREAKDOWN_COLUMN, BUCKET_COLUMN, OTHER_VALUE
+from tripl_cli.compiler.trees import alias, grouped_select, position
+from tripl_cli.project.schema import Aggregation
+
+VALUES = "tripl_values"
+TOP = "tripl_top"
+GROUPS = "tripl_groups"
+ROW_COUNT = "tripl_rows"
+_RANK = "tripl_rank"
+_VALUE = "tripl_value"
+
+
+def top_ctes(values: exp.Select, limit: int) -> list[tuple[str, exp.Query]]:
+    """`tripl_values` (given: value, row count) and `tripl_top`, the `limit - 1` kept."""
+    # ROW_NUMBER instead of ORDER BY … LIMIT: MySQL/MariaDB reject LIMIT in an IN subquery.
+    order = exp.Order(
+        expressions=[
+            exp.Ordered(this=exp.column(ROW_COUNT), desc=True),
+            exp.Ordered(this=exp.column(BREAKDOWN_COLUMN), desc=False),
+        ]
+    )
+    rank = exp.Window(this=exp.RowNumber(), order=order)
+    ranked = grouped_select([exp.column(BREAKDOWN_COLUMN), alias(rank, _RANK)], VALUES)
+    kept = exp.LT(this=exp.column(_RANK), expression=position(limit))
+    derived = node(ranked.subquery("tripl_ranked", copy=False))
+    top = grouped_select([exp.column(BREAKDOWN_COLUMN)], derived, kept)
+    return [(VALUES, values), (TOP, top)]
+
+
+def fold(value: exp.Expression) -> exp.Expression:
+    """`CASE WHEN value IN (SELECT breakdown_value FROM tripl_top) THEN value ELSE 'Other'`."""
+    top = exp.Subquery(this=grouped_select([exp.column(BREAKDOWN_COLUMN)], TOP))
+    kept = exp.In(this=value.copy(), query=top)
+    return exp.Case(
+        ifs=[exp.If(this=kept, true=value.copy())], default=exp.Literal.string(OTHER_VALUE)
+    )
+
+
+def foldable(aggregates: AggregateSet) -> bool:
+    """Can every aggregate be computed per raw value and re-aggregated after folding?"""
+    return all(a.aggregation is not Aggregation.COUNT_DISTINCT for a in aggregates.aggregates())
+
+
+def fold_groups(
+    source: str,
+    bucket: exp.Expression,
+    value: exp.Expression,
+    where: exp.Expression,
+    limit: int,
+    aggregates: AggregateSet,
+    rules: AggregateRules,
+) -> tuple[list[tuple[str, exp.Query]], exp.Select]:
+    """(CTEs after `source`, the final SELECT) of the FOLD_GROUPS shape."""
+    partials: list[exp.Expr] = [
+        alias(bucket, BUCKET_COLUMN),
+        alias(value, _VALUE),
+        alias(rules.conditional(Aggregation.COUNT, None, None), ROW_COUNT),
+    ]
+    finals: list[exp.Expr] = []
+    for agg in aggregates.aggregates():
+        arg = column(agg.column) if agg.column is not None else None
+        cond = agg.condition.expression if agg.condition is not None else None
+        if agg.aggregation is Aggregation.AVG:
+            total, count = f"tripl_s{agg.alias}", f"tripl_n{agg.alias}"
+            partials.append(alias(rules.conditional(Aggregation.SUM, arg, cond), total))
+            partials.append(alias(rules.conditional(Aggregation.COUNT, arg, cond), count))
+            zero = exp.Literal.number(0)
+            divisor = exp.Nullif(this=_again(Aggregation.SUM, count, rules), expression=zero)
+            final: exp.Expression = exp.Div(
+                this=_again(Aggregation.SUM, total, rules), expression=divisor
+            )
+        else:
+            partials.append(alias(rules.conditional(agg.aggregation, arg, cond), agg.alias))
+            again = Aggregation.SUM if agg.aggregation is Aggregation.COUNT else agg.aggregation
+            final = _again(again, agg.alias, rules)
+        finals.append(alias(final, agg.alias))
+    groups = grouped_select(partials, source, where, 2, order=False)
+    per_value = [
+        alias(exp.column(_VALUE), BREAKDOWN_COLUMN),
+        alias(_again(Aggregation.SUM, ROW_COUNT, rules), ROW_COUNT),
+    ]
+    values = grouped_select(per_value, GROUPS, None, 1, order=False)
+    columns: Sequence[exp.Expr] = [
+        exp.column(BUCKET_COLUMN),
+        alias(fold(exp.column(_VALUE)), BREAKDOWN_COLUMN),
+        *finals,
+    ]
+    final_select = grouped_select(columns, GROUPS, None, 2)
+    return [(GROUPS, groups), *top_ctes(values, limit)], final_select
+
+
+def _again(func: Aggregation, name: str, rules: AggregateRules) -> exp.Expression:
+    return rules.conditional(func, exp.column(name), None)

@@ -1,0 +1,118 @@
+"""The GROUPED filter shape: group rows by their filter terms first, then filter the groups.
+
+Conditional aggregates (`SUM(CASE WHEN c THEN x END)`, `sumIf(x, c)`) evaluate every
+aggregate on every row. Where the dialect table says so (measured: DuckDB 1.7×, ClickHouse
+2× faster on 19 filtered aggregates), the non-distinct aggregates are computed instead as
+
+    SELECT <keys>, <each aggregate re-aggregated over the groups matching its terms>
+    FROM (SELECT <keys>, COALESCE(<term 0>, FALSE) AS tripl_t0, …,
+                 COUNT(*) AS tripl_p0, SUM(x) AS tripl_p1, COUNT(x) AS tripl_p2, …
+          FROM src WHERE <window> GROUP BY <keys>, tripl_t0, …) AS tripl_cube
+    GROUP BY <keys>
+
+A term is one ANDed piece of a filter (a named filter, `where`, a condition), so the groups
+per key are at most the combinations of term values that occur (correlated terms such as
+`status = 'a'` / `status = 'b'` make few). Re-aggregation is exact: counts and sums are
+summed (a count of no matching group is 0, a sum NULL), min/max taken again, an average is
+SUM(sums) / SUM(counts). A NULL term counts as not matched, as in every conditional
+aggregate. Used only up to MAX_TERMS terms (2^terms combinations per key at worst).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlglot import exp
+
+from tripl_cli.compiler.aggregates import Aggregate, AggregateRules
+from tripl_cli.compiler.filters import column, node
+from tripl_cli.compiler.trees import alias, grouped_select
+from tripl_cli.project.schema import Aggregation
+
+MAX_TERMS = 12
+CUBE = "tripl_cube"
+_TERM = "tripl_t"
+_PARTIAL = "tripl_p"
+
+Key = tuple[str, exp.Expression]
+
+
+def cube_terms(aggregates: Sequence[Aggregate]) -> dict[str, exp.Expression] | None:
+    """The distinct filter terms of `aggregates` (key → tree), or None if too many / none."""
+    terms: dict[str, exp.Expression] = {}
+    for agg in aggregates:
+        if agg.condition is not None:
+            for key, tree in agg.condition.term_list():
+                terms.setdefault(key, tree)
+    return terms if 0 < len(terms) <= MAX_TERMS else None
+
+
+class _Partials:
+    """Level-1 partial aggregates, each computed once: (aggregation, column) → alias."""
+
+    def __init__(self, rules: AggregateRules) -> None:
+        self.rules = rules
+        self.columns: list[exp.Expr] = []
+        self._names: dict[tuple[Aggregation, str | None], str] = {}
+
+    def name(self, func: Aggregation, col: str | None) -> str:
+        found = self._names.get((func, col))
+        if found is None:
+            found = f"{_PARTIAL}{len(self._names)}"
+            self._names[(func, col)] = found
+            arg = column(col) if col is not None else None
+            self.columns.append(alias(self.rules.conditional(func, arg, None), found))
+        return found
+
+
+def cube_select(
+    source: str,
+    keys: Sequence[Key],
+    where: exp.Expression,
+    aggregates: Sequence[Aggregate],
+    terms: dict[str, exp.Expression],
+    rules: AggregateRules,
+) -> exp.Select:
+    """The two-level query above, grouped by the key names (no ORDER BY)."""
+    flag = {key: f"{_TERM}{i}" for i, key in enumerate(terms)}
+    partials = _Partials(rules)
+    finals: list[exp.Expr] = []
+    for agg in aggregates:
+        matched = None
+        if agg.condition is not None:
+            flags = [exp.column(flag[k]) for k, _ in agg.condition.term_list()]
+            matched = node(exp.and_(*flags, copy=False))
+        finals.append(alias(_final(agg, matched, partials, rules), agg.alias))
+    term_columns = [
+        alias(exp.Coalesce(this=tree.copy(), expressions=[exp.false()]), flag[key])
+        for key, tree in terms.items()
+    ]
+    inner = grouped_select(
+        [*(alias(tree.copy(), name) for name, tree in keys), *term_columns, *partials.columns],
+        source,
+        where.copy(),
+        len(keys) + len(terms),
+        order=False,
+    )
+    derived = node(inner.subquery(CUBE, copy=False))
+    outer_keys: list[exp.Expr] = [exp.column(name) for name, _ in keys]
+    return grouped_select([*outer_keys, *finals], derived, None, len(keys), order=False)
+
+
+def _final(
+    agg: Aggregate, matched: exp.Expression | None, partials: _Partials, rules: AggregateRules
+) -> exp.Expression:
+    def again(func: Aggregation, partial: str) -> exp.Expression:
+        return rules.conditional(func, exp.column(partial), matched)
+
+    func = agg.aggregation
+    if func is Aggregation.COUNT:
+        total = again(Aggregation.SUM, partials.name(Aggregation.COUNT, agg.column))
+        return exp.Coalesce(this=total, expressions=[exp.Literal.number(0)])
+    if func is Aggregation.AVG:
+        total = again(Aggregation.SUM, partials.name(Aggregation.SUM, agg.column))
+        count = again(Aggregation.SUM, partials.name(Aggregation.COUNT, agg.column))
+        return exp.Div(
+            this=total, expression=exp.Nullif(this=count, expression=exp.Literal.number(0))
+        )
+    return again(func, partials.name(func, agg.column))
