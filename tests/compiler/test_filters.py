@@ -129,3 +129,13 @@ def test_unknown_filter_and_bad_fragment_are_user_errors() -> None:
         measure_condition(FACT, filters=["nope"], where=None, conditions=[], dialect="duckdb")
     with pytest.raises(TriplError, match="cannot parse `where`"):
         measure_condition(FACT, filters=[], where="amount >", conditions=[], dialect="duckdb")
+
+
+def test_filters_differing_only_inside_a_literal_are_not_deduplicated() -> None:
+    from tripl_cli.compiler.filters import _fragment
+
+    two_spaces, _ = _fragment("kind = 'a  b'", "duckdb", "where")
+    one_space, _ = _fragment("kind = 'a b'", "duckdb", "where")
+    relaid, _ = _fragment("kind   =\n 'a b'", "duckdb", "where")
+    assert two_spaces != one_space
+    assert relaid == one_space

@@ -72,3 +72,12 @@ def test_compiled_paths() -> None:
     assert paths["orders__1h__country"] == PurePosixPath("compiled/orders/1h__country.sql")
     assert paths["metric__active_sessions"] == PurePosixPath("compiled/metrics/active_sessions.sql")
     assert len(set(paths.values())) == len(paths)  # one file per query
+
+
+def test_compiled_file_names_never_escape_the_compiled_folder() -> None:
+    from tripl_cli.compiler.manifest import _safe
+
+    for hostile in ("1d__a/../../../../escaped", "..", "1d__x\\..\\y", "1d__ü/€"):
+        name = _safe(hostile)
+        assert "/" not in name and "\\" not in name and ".." not in name and name
+    assert _safe("1d__country") == "1d__country"

@@ -117,3 +117,56 @@ def test_the_executor_keeps_one_connection_per_worker_across_calls() -> None:
     finally:
         executor.close()
     assert len(opened) <= 2
+
+
+def test_reserved_word_columns_are_quoted_on_postgres(tmp_path: Path) -> None:
+    """Unquoted, PostgreSQL reads a column named `user` as CURRENT_USER: wrong numbers."""
+    import psycopg
+
+    try:
+        psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test").close()
+    except psycopg.Error as exc:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    root = tmp_path / "p"
+    (root / "fact_tables").mkdir(parents=True)
+    (root / "metrics").mkdir()
+    (root / "tripl_project.yml").write_text("name: kw\n")
+    (root / "profiles.yml").write_text(
+        "kw:\n  target: dev\n  outputs:\n    dev: {type: postgres, host: 127.0.0.1, port: 5432,"
+        " user: postgres, dbname: test}\n"
+    )
+    rows = ", ".join(
+        f"(TIMESTAMP '2026-01-0{day} 0{i}:00:00', 'u{i}', {i})" for day in (1, 2) for i in range(5)
+    )
+    (root / "fact_tables" / "f.yml").write_text(
+        "fact_tables:\n  - name: ev\n    timestamp_column: ts\n    sql: |\n"
+        f'      SELECT * FROM (VALUES {rows}) AS t (ts, "user", "order")\n'
+    )
+    (root / "metrics" / "m.yml").write_text(
+        "metrics:\n"
+        "  - {name: users, kind: fact, fact_table: ev, aggregation: count_distinct, column: user}\n"
+        "  - {name: orders, kind: fact, fact_table: ev, aggregation: sum, column: order,"
+        " breakdowns: [user]}\n"
+        "  - name: u3\n    kind: fact\n    fact_table: ev\n    aggregation: count\n"
+        "    conditions: [{column: user, operator: eq, value: u3}]\n"
+    )
+    report = run(
+        open_project(root),
+        RunOptions(
+            as_of=AS_OF,
+            start=datetime(2026, 1, 1, tzinfo=UTC),
+            end=datetime(2026, 1, 3, tzinfo=UTC),
+        ),
+    )
+    assert {o.metric: o.status for o in report.outcomes} == dict.fromkeys(
+        ("users", "orders", "u3"), "success"
+    )
+    from tripl_cli.state.store import open_store
+
+    with open_store(None, project_root=root, target="dev") as store:
+        assert [p.value for p in store.read_series("users")] == [5.0, 5.0]
+        assert [p.value for p in store.read_series("orders")] == [10.0, 10.0]
+        assert [p.value for p in store.read_series("u3")] == [1.0, 1.0]
+        assert sorted(store.read_breakdowns("orders", "user")) == ["u0", "u1", "u2", "u3", "u4"]

@@ -29,13 +29,127 @@ def node(tree: exp.Expr) -> exp.Expression:
     return tree
 
 
-def column(name: str) -> exp.Column:
-    """A column reference, quoted only when the name is not a plain identifier.
+#: Words reserved (or niladic functions) on at least one supported engine. A column with such
+#: a name must be quoted: unquoted, PostgreSQL reads `user` as CURRENT_USER and `order` as a
+#: syntax error. sqlglot's own reserved lists are empty for several dialects, hence ours.
+RESERVED_WORDS = frozenset(
+    [
+        "all",
+        "analyse",
+        "analyze",
+        "and",
+        "any",
+        "array",
+        "as",
+        "asc",
+        "asymmetric",
+        "between",
+        "both",
+        "by",
+        "case",
+        "cast",
+        "check",
+        "collate",
+        "column",
+        "constraint",
+        "create",
+        "cross",
+        "current_catalog",
+        "current_date",
+        "current_role",
+        "current_schema",
+        "current_time",
+        "current_timestamp",
+        "current_user",
+        "default",
+        "deferrable",
+        "desc",
+        "distinct",
+        "do",
+        "else",
+        "end",
+        "except",
+        "exists",
+        "false",
+        "fetch",
+        "for",
+        "foreign",
+        "from",
+        "full",
+        "grant",
+        "group",
+        "having",
+        "ilike",
+        "in",
+        "initially",
+        "inner",
+        "intersect",
+        "interval",
+        "into",
+        "is",
+        "join",
+        "key",
+        "lateral",
+        "leading",
+        "left",
+        "like",
+        "limit",
+        "localtime",
+        "localtimestamp",
+        "natural",
+        "not",
+        "null",
+        "offset",
+        "on",
+        "only",
+        "or",
+        "order",
+        "outer",
+        "over",
+        "overlaps",
+        "partition",
+        "placing",
+        "primary",
+        "qualify",
+        "range",
+        "references",
+        "returning",
+        "right",
+        "row",
+        "rows",
+        "select",
+        "session_user",
+        "similar",
+        "some",
+        "symmetric",
+        "table",
+        "tablesample",
+        "then",
+        "to",
+        "trailing",
+        "true",
+        "union",
+        "unique",
+        "user",
+        "using",
+        "values",
+        "variadic",
+        "verbose",
+        "when",
+        "where",
+        "window",
+        "with",
+    ]
+)
 
-    Plain names stay unquoted so engines that fold case (Snowflake upper-cases) resolve
-    them the same way the user's own SQL does.
+
+def column(name: str) -> exp.Column:
+    """A column reference, quoted when the name is not a plain identifier or is reserved.
+
+    Other names stay unquoted so engines that fold case (Snowflake upper-cases) resolve
+    them the same way the user's own SQL does; a quoted reserved name is kept as written.
     """
-    return exp.column(name, quoted=None)
+    return exp.column(name, quoted=True if name.lower() in RESERVED_WORDS else None)
 
 
 def literal(value: Scalar) -> exp.Expression:
@@ -148,8 +262,11 @@ def _parsed_fragment(sql: str, dialect: str, what: str) -> exp.Expression:
 
 
 def _fragment(sql: str, dialect: str, what: str) -> tuple[str, exp.Expression]:
-    # Parsed once per (text, dialect) and copied: many metrics share one row filter.
-    return "sql:" + " ".join(sql.split()), _parsed_fragment(sql, dialect, what).copy()
+    # Parsed once per (text, dialect) and copied: many metrics share one row filter. The
+    # key is the parsed tree's SQL: layout-insensitive, but literals keep every character
+    # (`kind = 'a  b'` and `kind = 'a b'` are different filters).
+    tree = _parsed_fragment(sql, dialect, what)
+    return "sql:" + tree.sql(dialect=dialect), tree.copy()
 
 
 def _condition(cond: Condition) -> tuple[str, exp.Expression]:

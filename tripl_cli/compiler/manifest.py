@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from importlib import metadata
 from pathlib import PurePosixPath
 from typing import Any
@@ -28,8 +29,14 @@ def compiled_path(query: CompiledQuery) -> PurePosixPath:
     `metrics/<name>.sql`; a query id with a window suffix keeps it in the file name.
     """
     if query.fact_table is None:
-        return PurePosixPath("metrics", query.id.removeprefix("metric__") + ".sql")
-    return PurePosixPath(query.fact_table, query.id.removeprefix(query.fact_table + "__") + ".sql")
+        return PurePosixPath("metrics", _safe(query.id.removeprefix("metric__")) + ".sql")
+    stem = query.id.removeprefix(query.fact_table + "__")
+    return PurePosixPath(query.fact_table, _safe(stem) + ".sql")
+
+
+def _safe(stem: str) -> str:
+    """A file name from a query id: breakdown column names may hold `/`, `..` or worse."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", stem).replace("..", "__").lstrip(".") or "_"
 
 
 def _location(project: Project, kind: ObjectKind, name: str) -> dict[str, Any]:
