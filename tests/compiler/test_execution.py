@@ -17,7 +17,7 @@ from tripl_cli.compiler.dialects import (
     FilterStrategy,
     Shapes,
 )
-from tripl_cli.compiler.plan import compile_plan, composition_interval
+from tripl_cli.compiler.plan import compile_plan
 from tripl_cli.project.schema import CompositionMetric
 
 from .conformance import (
@@ -143,4 +143,4 @@ def test_compiled_sql_on_engine(
     composition = project.metrics["orders_per_user"]
     assert isinstance(composition, CompositionMetric)
     counts = distinct_counts(plan, results)["orders_per_user"]
-    assert counts == ref.distinct(composition, composition_interval(project, composition))
+    assert counts == ref.distinct(composition, project.interval_of(composition))

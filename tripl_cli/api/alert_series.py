@@ -12,7 +12,6 @@ from datetime import datetime
 from tripl_cli.alerts import IncidentState, RecentPoint, SeriesContext
 from tripl_cli.project.model import Project
 from tripl_cli.project.semantics import value_kind
-from tripl_cli.runner.run import interval_of
 from tripl_cli.state import StateStore
 from tripl_cli.timegrid import Interval, floor_to_bucket
 from tripl_cli.types import TOTAL, ValueKind
@@ -40,7 +39,7 @@ class SeriesReader:
         definition = self._project.metrics.get(metric)
         if definition is None:  # an incident of a metric since removed from the project
             return None
-        interval = interval_of(self._project, definition)
+        interval = self._project.interval_of(definition)
         return interval, value_kind(self._project, definition) is ValueKind.COUNT
 
     def value_at(self, metric: str, breakdown: tuple[str, str], bucket: datetime) -> float | None:

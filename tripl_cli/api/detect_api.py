@@ -29,7 +29,6 @@ from tripl_cli.project.model import Project
 from tripl_cli.project.schema import AnyMetric, MetricStatus
 from tripl_cli.project.selection import select_metrics
 from tripl_cli.project.semantics import value_kind
-from tripl_cli.runner.run import interval_of
 from tripl_cli.state.records import MetricStatus as CollectionStatus
 from tripl_cli.state.store import StateStore
 from tripl_cli.timegrid import Interval, Window, floor_to_bucket
@@ -154,7 +153,7 @@ def _monitored(
         if not settings.enabled:
             yield (name, "detection disabled")
             continue
-        interval = interval_of(project, metric)
+        interval = project.interval_of(metric)
         # detect reads only what the detector needs; backtest replays everything stored.
         start = None if full_history else as_of - history_needed(interval, settings)
         until = _complete_until(statuses.get(name), interval)

@@ -25,7 +25,6 @@ from tripl_cli.project.model import Project
 from tripl_cli.project.schema import CompositionMetric
 from tripl_cli.project.semantics import definition_hash, metrics_in_dependency_order
 from tripl_cli.runner.compose import compose
-from tripl_cli.runner.run import interval_of
 from tripl_cli.state.store import StateStore
 from tripl_cli.timegrid import Window, floor_to_bucket
 from tripl_cli.types import TOTAL, SeriesPoint
@@ -84,7 +83,7 @@ def _windows(
         status = statuses.get(name)
         if status is None or status.watermark is None:
             continue
-        interval = interval_of(project, project.metrics[name])
+        interval = project.interval_of(project.metrics[name])
         newest = floor_to_bucket(status.watermark, interval)
         shown[name] = Window(newest - interval.delta * (last - 1), newest + interval.delta)
     computed = dict(shown)
@@ -170,7 +169,7 @@ def _comparison(
 ) -> ValueComparison:
     if name in run.failed:
         return ValueComparison(name, note=f"the new definition failed: {run.failed[name]}")
-    interval = interval_of(project, project.metrics[name])
+    interval = project.interval_of(project.metrics[name])
     stored = {
         p.bucket: p.value for p in store.read_series(name, start=window.start, end=window.end)
     }

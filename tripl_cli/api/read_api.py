@@ -22,7 +22,6 @@ from tripl_cli.project.schema import AnyMetric
 from tripl_cli.project.schema_errors import did_you_mean
 from tripl_cli.project.selection import select_metrics
 from tripl_cli.project.semantics import value_kind
-from tripl_cli.runner.run import interval_of
 from tripl_cli.state.engine import resolve_url
 from tripl_cli.state.records import MetricStatus, StoredAnomaly
 from tripl_cli.state.store import StateStore
@@ -205,7 +204,7 @@ def read_metric(
     if last is not None and last < 1:
         raise TriplError(f"--last must be at least 1, not {last}")
     resolved = target_of(project, profiles_dir=profiles_dir, target=target)
-    interval = interval_of(project, metric)
+    interval = project.interval_of(metric)
     with reading_state(project, profiles_dir=profiles_dir, target=target) as store:
         if store is None:
             raise _never_collected(name, resolved.name, None)
@@ -305,7 +304,7 @@ def _recent(
 def _row(
     project: Project, store: StateStore | None, metric: AnyMetric, status: MetricStatus | None
 ) -> CatalogRow:
-    interval = interval_of(project, metric)
+    interval = project.interval_of(metric)
     extra: dict[str, Any] = {}
     if status is not None:
         extra = {"collection_status": status.last_status, "collection_error": status.last_error}

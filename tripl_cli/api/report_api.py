@@ -27,7 +27,6 @@ from tripl_cli.project.model import Project
 from tripl_cli.project.schema import AnyMetric, MetricStatus
 from tripl_cli.project.selection import select_metrics
 from tripl_cli.project.semantics import value_kind
-from tripl_cli.runner.run import interval_of
 from tripl_cli.state.records import MetricStatus as CollectionStatus
 from tripl_cli.state.store import StateStore
 from tripl_cli.types import TOTAL, Anomaly, SeriesPoint
@@ -103,7 +102,7 @@ def _bands(
         return [], f"no band: {exc.message}"
     if not settings.enabled:
         return [], "detection is disabled for this metric"
-    interval = interval_of(project, metric)
+    interval = project.interval_of(metric)
     result = backtest_series(
         points,
         metric=metric.name,
@@ -120,7 +119,7 @@ def _bands(
 
 def _anomaly_row(a: Anomaly, metric: AnyMetric, project: Project) -> AnomalyRow:
     return AnomalyRow(
-        bucket=fmt_bucket(a.bucket, interval_of(project, metric)),
+        bucket=fmt_bucket(a.bucket, project.interval_of(metric)),
         actual=fmt_number(a.actual),
         expected=fmt_number(a.expected),
         band=f"{fmt_number(a.lower)} … {fmt_number(a.upper)}",
@@ -144,7 +143,7 @@ def _section(
     status: CollectionStatus | None,
     as_of: datetime,
 ) -> MetricSection:
-    interval = interval_of(project, metric)
+    interval = project.interval_of(metric)
     points = store.read_series(metric.name) if store is not None else []
     drawn = points[-MAX_POINTS:]
     notes: list[str] = []

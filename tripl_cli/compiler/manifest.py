@@ -13,11 +13,10 @@ from importlib import metadata
 from pathlib import PurePosixPath
 from typing import Any
 
-from tripl_cli.compiler.plan import composition_interval
 from tripl_cli.compiler.records import CompiledPlan, CompiledQuery
 from tripl_cli.project import semantics
 from tripl_cli.project.model import ObjectKind, Project
-from tripl_cli.project.schema import CompositionMetric, FactTable
+from tripl_cli.project.schema import FactTable
 
 MANIFEST_VERSION = 1
 
@@ -80,11 +79,7 @@ def _fact_tables(project: Project, by_fact: dict[str, list[str]]) -> dict[str, A
 def _metrics(project: Project, by_metric: dict[str, list[str]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, metric in project.metrics.items():
-        interval = (
-            composition_interval(project, metric)
-            if isinstance(metric, CompositionMetric)
-            else project.interval_of(metric)
-        )
+        interval = project.interval_of(metric)
         out[name] = {
             **_location(project, "metric", name),
             "kind": metric.kind,

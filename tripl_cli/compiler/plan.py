@@ -192,7 +192,7 @@ class _PlanBuilder:
             return
         fact = self._fact(metric.per_distinct.fact_table, metric.name)
         column = metric.per_distinct.column
-        interval = composition_interval(self.project, metric)
+        interval = self.project.interval_of(metric)
         for window in self._chunks(metric, interval):
             key = ScanKey("distinct", fact.name, interval, window, breakdown=column)
             scan = self.scans.setdefault(key, _Scan())
@@ -332,19 +332,6 @@ def _chunk(metric: AnyMetric) -> timedelta | None:
         return parse_duration(metric.chunk)
     except ValueError as err:
         raise TriplError(f"metric '{metric.name}': {err}", hint="e.g. chunk: 7d") from None
-
-
-def composition_interval(project: Project, metric: CompositionMetric) -> Interval:
-    """A composition's interval is its numerator's (followed through nested compositions)."""
-    seen: set[str] = set()
-    current: AnyMetric = metric
-    while isinstance(current, CompositionMetric) and current.name not in seen:
-        seen.add(current.name)
-        numerator = project.metrics.get(current.numerator)
-        if numerator is None:
-            break
-        current = numerator
-    return project.interval_of(current)
 
 
 def compile_plan(

@@ -14,6 +14,7 @@ from tripl_cli.project.schema import (
     AnyMetric,
     AppriseDestination,
     CommandDestination,
+    CompositionMetric,
     EmailDestination,
     FactTable,
     FileDestination,
@@ -58,7 +59,16 @@ class Project:
         return self.root / self.config.target_path
 
     def interval_of(self, metric: AnyMetric) -> Interval:
-        return metric.interval or self.config.defaults.interval
+        """A metric's interval; a composition's is its numerator's (through nested ones)."""
+        seen: set[str] = set()
+        current = metric
+        while isinstance(current, CompositionMetric) and current.name not in seen:
+            seen.add(current.name)
+            numerator = self.metrics.get(current.numerator)
+            if numerator is None:
+                break
+            current = numerator
+        return current.interval or self.config.defaults.interval
 
     def source_of(self, kind: ObjectKind, name: str) -> ObjectSource | None:
         return self.sources.get((kind, name))

@@ -18,11 +18,11 @@ from typing import Protocol
 
 from tripl_cli.adapters import QueryResult
 from tripl_cli.compiler.assemble import assemble, distinct_counts
-from tripl_cli.compiler.plan import compile_plan, compile_single, composition_interval
+from tripl_cli.compiler.plan import compile_plan, compile_single
 from tripl_cli.compiler.records import CompiledPlan, CompiledQuery
 from tripl_cli.errors import TriplError
 from tripl_cli.project.model import Project
-from tripl_cli.project.schema import AnyMetric, CompositionMetric, FactMetric, MetricStatus
+from tripl_cli.project.schema import CompositionMetric, FactMetric, MetricStatus
 from tripl_cli.project.semantics import definition_hash, metrics_in_dependency_order
 from tripl_cli.runner.compose import compose
 from tripl_cli.runner.execute import AdapterFactory, Executor, QueryOutcome
@@ -57,12 +57,6 @@ class RunRequest:
     dry_run: bool = False
 
 
-def interval_of(project: Project, metric: AnyMetric) -> Interval:
-    if isinstance(metric, CompositionMetric):
-        return composition_interval(project, metric)
-    return project.interval_of(metric)
-
-
 def _scan_groups(project: Project, names: Iterable[str]) -> list[list[str]]:
     """Metrics per (fact table, interval) scan; a cross-table ratio sits in two groups."""
     groups: dict[tuple[str, Interval], list[str]] = defaultdict(list)
@@ -74,7 +68,7 @@ def _scan_groups(project: Project, names: Iterable[str]) -> list[list[str]]:
         elif isinstance(metric, CompositionMetric) and metric.per_distinct is not None:
             tables = [metric.per_distinct.fact_table]
         for table in dict.fromkeys(tables):
-            groups[(table, interval_of(project, metric))].append(name)
+            groups[(table, project.interval_of(metric))].append(name)
     return list(groups.values())
 
 
@@ -120,7 +114,7 @@ class _Run:
                 hash_changed=changed,
             )
             natural[name] = metric_window(
-                interval_of(self.project, metric),
+                self.project.interval_of(metric),
                 history,
                 self.request.window,
                 lookback=defaults.lookback,
