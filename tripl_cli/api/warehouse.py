@@ -93,23 +93,25 @@ def check_against_warehouse(
         for fact in project.fact_tables.values():
             location = project.location_of("fact_table", fact.name, "sql")
             try:
-                live = {c.name: c for c in fact_table_columns(adapter, fact, resolved.dialect)}
+                # Case-insensitive, as the project rules: engines fold unquoted names.
+                columns = fact_table_columns(adapter, fact, resolved.dialect)
+                live = {c.name.lower(): c for c in columns}
             except TriplError as exc:
                 issues.append(Issue("warehouse-query", resolved.mask(exc.message), location))
                 continue
             for column, where in _referenced_columns(project, fact).items():
-                if column not in live:
+                if column.lower() not in live:
                     issues.append(
                         Issue(
                             "warehouse-column",
                             f"column '{column}' ({where}) is not returned by fact table "
                             f"'{fact.name}' on target '{resolved.name}'",
                             location,
-                            hint=f"it returns: {', '.join(sorted(live))}",
+                            hint=f"it returns: {', '.join(sorted(c.name for c in columns))}",
                         )
                     )
             for declared in fact.columns or []:
-                found = live.get(declared.name)
+                found = live.get(declared.name.lower())
                 if found is not None and found.type != declared.type.value:
                     issues.append(
                         Issue(
