@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tripl_cli.errors import ConfigError, Issue, ProjectInvalid, Severity, TriplError
+from tripl_cli.errors import ConfigError, Issue, ProjectInvalid, TriplError
 from tripl_cli.project.loader import LoadResult, find_project_root, load_project
 from tripl_cli.project.model import Project
 from tripl_cli.timegrid import Window, floor_to_bucket
@@ -52,11 +52,14 @@ def alert_template_issues(project: Project) -> list[Issue]:
 
 def open_project(project_dir: Path | None, cli_vars: Mapping[str, Any] | None = None) -> Project:
     """The loaded project, or `ProjectInvalid` carrying every error."""
-    result = load(project_dir, cli_vars)
-    errors = [i for i in result.issues if i.severity is Severity.ERROR]
-    if errors or result.project is None:
+    return valid_project(load(project_dir, cli_vars))
+
+
+def valid_project(result: LoadResult) -> Project:
+    """The project of a load without errors (its warnings logged), else `ProjectInvalid`."""
+    if result.errors or result.project is None:
         raise ProjectInvalid(issues=list(result.issues))
-    for issue in result.issues:
+    for issue in result.warnings:
         log.warning("%s", issue.render())
     return result.project
 

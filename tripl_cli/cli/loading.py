@@ -8,17 +8,13 @@ error `_handle` prints (message, hint, `--debug` traceback) can show them.
 
 from __future__ import annotations
 
-import logging
-
 from tripl_cli.api import project_api
 from tripl_cli.api.warehouse import target_of
 from tripl_cli.cli.context import GlobalOptions
 from tripl_cli.cli.logs import secret_filter
-from tripl_cli.errors import ProjectInvalid, TriplError
+from tripl_cli.errors import TriplError
 from tripl_cli.project.loader import LoadResult
 from tripl_cli.project.model import Project
-
-log = logging.getLogger(__name__)
 
 
 def load(opts: GlobalOptions) -> LoadResult:
@@ -35,12 +31,7 @@ def open_project(opts: GlobalOptions) -> Project:
 
     Same contract as `project_api.open_project`, which cannot return the secrets.
     """
-    result = load(opts)
-    if result.project is None or result.errors:
-        raise ProjectInvalid(issues=list(result.issues))
-    for issue in result.warnings:
-        log.warning("%s", issue.render())
-    return result.project
+    return project_api.valid_project(load(opts))
 
 
 def register_target_secrets(project: Project, opts: GlobalOptions) -> None:
