@@ -7,8 +7,19 @@ only with `--debug`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+SECRET_MASK = "****"
+
+
+def mask_secrets(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret replaced by `****`, longest first (a secret containing
+    another is masked whole)."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, SECRET_MASK)
+    return text
 
 
 @dataclass(frozen=True, order=True)

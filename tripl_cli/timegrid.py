@@ -78,6 +78,11 @@ def as_utc(ts: datetime) -> datetime:
     return ts.astimezone(UTC)
 
 
+def iso_utc(ts: datetime) -> str:
+    """`2026-01-02T00:00:00Z`: the one timestamp format of every JSON document and payload."""
+    return as_utc(ts).isoformat().replace("+00:00", "Z")
+
+
 def floor_to_bucket(ts: datetime, interval: Interval) -> datetime:
     """The start of the bucket holding `ts` (the reference every dialect's SQL must match)."""
     ts = as_utc(ts)

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from tripl_cli.timegrid import as_utc
+from tripl_cli.timegrid import as_utc, iso_utc
 from tripl_cli.types import TOTAL, DetectorName, Direction
 
 
@@ -150,7 +150,7 @@ class Notification:
             "title": self.title,
             "text": self.text,
             "html": self.html,
-            "created_at": _iso(self.created_at),
+            "created_at": iso_utc(self.created_at),
             "items": [_item_to_dict(i) for i in self.items],
             "omitted": self.omitted,
             "is_test": self.is_test,
@@ -174,14 +174,6 @@ class Notification:
         )
 
 
-def iso(ts: datetime) -> str:
-    """`2026-01-02T03:00:00Z`: the one timestamp format of every payload."""
-    return as_utc(ts).isoformat().replace("+00:00", "Z")
-
-
-_iso = iso
-
-
 def _parse(text: str) -> datetime:
     return as_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
 
@@ -196,7 +188,7 @@ def _float(x: Any) -> float:
 
 
 def _opt_iso(ts: datetime | None) -> str | None:
-    return None if ts is None else iso(ts)
+    return None if ts is None else iso_utc(ts)
 
 
 def _item_to_dict(item: AlertItem) -> dict[str, Any]:
@@ -208,8 +200,8 @@ def _item_to_dict(item: AlertItem) -> dict[str, Any]:
         "display_name": item.display_name,
         "direction": item.direction.value,
         "detector": None if item.detector is None else item.detector.value,
-        "bucket": iso(item.bucket),
-        "first_bucket": iso(item.first_bucket),
+        "bucket": iso_utc(item.bucket),
+        "first_bucket": iso_utc(item.first_bucket),
         "actual": finite_or_none(item.actual),
         "expected": finite_or_none(item.expected),
         "lower": finite_or_none(item.lower),
@@ -219,7 +211,7 @@ def _item_to_dict(item: AlertItem) -> dict[str, Any]:
         "owner": item.owner,
         "unit": item.unit,
         "resolved_at": _opt_iso(item.resolved_at),
-        "recent": [[iso(p.bucket), finite_or_none(p.value)] for p in item.recent],
+        "recent": [[iso_utc(p.bucket), finite_or_none(p.value)] for p in item.recent],
     }
 
 

@@ -13,8 +13,8 @@ from tripl_cli.alerts.model import (
     AlertStatus,
     Notification,
     finite_or_none,
-    iso,
 )
+from tripl_cli.timegrid import iso_utc
 from tripl_cli.types import Direction
 
 WEBHOOK_VERSION = "4"
@@ -46,7 +46,7 @@ def webhook_payload(message: Notification) -> dict[str, Any]:
             "rule": message.rule,
             "title": message.title,
             "text": message.text,
-            "created_at": iso(message.created_at),
+            "created_at": iso_utc(message.created_at),
             "omitted": message.omitted,
             # Parallel to `alerts`: the numbers behind each one.
             "alerts": [_tripl_item(i) for i in message.items],
@@ -97,8 +97,8 @@ def _am_alert(item: AlertItem, is_test: bool) -> dict[str, Any]:
             "summary": _summary(item),
             "description": f"{item.display_name}: look closer with `{item.commands[0]}`",
         },
-        "startsAt": iso(item.first_bucket),
-        "endsAt": iso(ends) if resolved else ZERO_TIME,
+        "startsAt": iso_utc(item.first_bucket),
+        "endsAt": iso_utc(ends) if resolved else ZERO_TIME,
         "generatorURL": "",
         "fingerprint": item.incident_key,
     }
@@ -112,8 +112,8 @@ def _tripl_item(item: AlertItem) -> dict[str, Any]:
         "metric": item.metric,
         "display_name": item.display_name,
         "breakdown": {"column": column, "value": value} if column else None,
-        "bucket": iso(item.bucket),
-        "first_bucket": iso(item.first_bucket),
+        "bucket": iso_utc(item.bucket),
+        "first_bucket": iso_utc(item.first_bucket),
         "actual": finite_or_none(item.actual),
         "expected": finite_or_none(item.expected),
         "lower": finite_or_none(item.lower),
@@ -125,7 +125,7 @@ def _tripl_item(item: AlertItem) -> dict[str, Any]:
         "owner": item.owner,
         "unit": item.unit,
         "recent": [
-            {"bucket": iso(p.bucket), "value": finite_or_none(p.value)} for p in item.recent
+            {"bucket": iso_utc(p.bucket), "value": finite_or_none(p.value)} for p in item.recent
         ],
         "commands": list(item.commands),
     }
@@ -135,7 +135,7 @@ def _summary(item: AlertItem) -> str:
     if item.status is AlertStatus.RESOLVED:
         return f"{item.series_label} is back to normal"
     verb = "dropped" if item.direction is Direction.DROP else "spiked"
-    return f"{item.series_label} {verb} at {iso(item.bucket)}"
+    return f"{item.series_label} {verb} at {iso_utc(item.bucket)}"
 
 
 def _common(dicts: list[dict[str, str]]) -> dict[str, str]:

@@ -18,7 +18,7 @@ from tripl_cli.errors import ConfigError, TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.schema_errors import did_you_mean
 from tripl_cli.state import MetricMute, StateStore, StoredIncident
-from tripl_cli.timegrid import as_utc, parse_duration
+from tripl_cli.timegrid import as_utc, iso_utc, parse_duration
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class IncidentView:
 
 
 def _iso(ts: datetime | None) -> str | None:
-    return None if ts is None else as_utc(ts).isoformat().replace("+00:00", "Z")
+    return None if ts is None else iso_utc(ts)
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,12 @@ from tripl_cli.adapters.common import SECRET_KEYS
 from tripl_cli.api.project_api import load, project_root
 from tripl_cli.api.run_api import open_state
 from tripl_cli.api.warehouse import connector, fact_table_columns, target_of
-from tripl_cli.errors import DriverMissing, Severity, TriplError
+from tripl_cli.errors import SECRET_MASK, DriverMissing, Severity, TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.profiles import ResolvedTarget
 
 log = logging.getLogger(__name__)
 
-_MASK = "****"
 #: Profile keys that say where the warehouse is (shown); everything else stays out of sight.
 _SHOWN_KEYS = (
     "host",
@@ -84,7 +83,7 @@ def describe_connection(resolved: ResolvedTarget) -> str:
 
 def _shown(resolved: ResolvedTarget, key: str, value: Any) -> str:
     if key in SECRET_KEYS:
-        return _MASK
+        return SECRET_MASK
     return resolved.mask(str(value))
 
 

@@ -31,7 +31,7 @@ from tripl_cli.project.selection import select_metrics
 from tripl_cli.project.semantics import value_kind
 from tripl_cli.state.records import MetricStatus as CollectionStatus
 from tripl_cli.state.store import StateStore
-from tripl_cli.timegrid import Interval, Window, floor_to_bucket
+from tripl_cli.timegrid import Interval, Window, floor_to_bucket, iso_utc
 from tripl_cli.types import TOTAL, Anomaly, SeriesPoint
 
 
@@ -57,7 +57,7 @@ class DetectReport:
     def as_json(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
-            "as_of": _iso(self.as_of),
+            "as_of": iso_utc(self.as_of),
             "anomalies": [anomaly_json(a) for a in self.anomalies],
             "series": [
                 {
@@ -78,7 +78,7 @@ def anomaly_json(a: Anomaly) -> dict[str, Any]:
     return {
         "metric": a.metric,
         "breakdown": _breakdown_json(a.breakdown),
-        "bucket": _iso(a.bucket),
+        "bucket": iso_utc(a.bucket),
         "actual": a.actual,
         "expected": a.expected,
         "lower": a.lower,
@@ -91,10 +91,6 @@ def anomaly_json(a: Anomaly) -> dict[str, Any]:
 
 def _breakdown_json(breakdown: tuple[str, str]) -> dict[str, str] | None:
     return None if breakdown == TOTAL else {"column": breakdown[0], "value": breakdown[1]}
-
-
-def _iso(ts: datetime) -> str:
-    return ts.isoformat().replace("+00:00", "Z")
 
 
 def settings_for(
@@ -238,7 +234,7 @@ class BacktestRow:
             "by_detector": dict(self.summary.by_detector),
             "spikes": self.summary.spikes,
             "drops": self.summary.drops,
-            "buckets": [_iso(a.bucket) for a in self.anomalies],
+            "buckets": [iso_utc(a.bucket) for a in self.anomalies],
         }
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tripl_cli.api.read_api import iso, reading_state
+from tripl_cli.api.read_api import reading_state
 from tripl_cli.api.warehouse import connector, target_of
 from tripl_cli.compiler.assemble import QueryResultLike, assemble, distinct_counts
 from tripl_cli.compiler.plan import compile_plan
@@ -26,7 +26,7 @@ from tripl_cli.project.schema import CompositionMetric
 from tripl_cli.project.semantics import definition_hash, metrics_in_dependency_order
 from tripl_cli.runner.compose import compose
 from tripl_cli.state.store import StateStore
-from tripl_cli.timegrid import Window, floor_to_bucket
+from tripl_cli.timegrid import Window, floor_to_bucket, iso_utc
 from tripl_cli.types import TOTAL, SeriesPoint
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class ValueRow:
     def as_json(self) -> dict[str, Any]:
         pct = self.change_pct
         return {
-            "bucket": iso(self.bucket),
+            "bucket": iso_utc(self.bucket),
             "old": self.old,
             "new": self.new,
             "change_pct": None if pct is None else round(pct, 4),

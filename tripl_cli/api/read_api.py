@@ -25,18 +25,13 @@ from tripl_cli.project.semantics import value_kind
 from tripl_cli.state.engine import resolve_url
 from tripl_cli.state.records import MetricStatus, StoredAnomaly
 from tripl_cli.state.store import StateStore
-from tripl_cli.timegrid import Interval
+from tripl_cli.timegrid import Interval, iso_utc
 from tripl_cli.types import TOTAL, Anomaly, ValueKind
 
 log = logging.getLogger(__name__)
 
 #: Points of the catalog's sparkline.
 SPARK_POINTS = 20
-
-
-def iso(ts: datetime) -> str:
-    """`2026-01-02T00:00:00Z`: the bucket format of every JSON document (SPEC §9)."""
-    return ts.isoformat().replace("+00:00", "Z")
 
 
 # --------------------------------------------------------------------------- opening the store
@@ -87,7 +82,7 @@ class PointView:
     def as_json(self) -> dict[str, Any]:
         a = self.anomaly
         return {
-            "bucket": iso(self.bucket),
+            "bucket": iso_utc(self.bucket),
             "value": self.value,
             "anomaly": None
             if a is None
@@ -263,11 +258,11 @@ class CatalogRow:
             "value_kind": self.value_kind.value,
             "status": self.status,
             "unit": self.unit,
-            "last_bucket": iso(self.last_bucket) if self.last_bucket else None,
+            "last_bucket": iso_utc(self.last_bucket) if self.last_bucket else None,
             "latest_value": self.latest_value,
             "collection": {"status": self.collection_status, "error": self.collection_error},
             "open_anomaly": self.open_anomaly,
-            "last_anomaly": iso(self.last_anomaly) if self.last_anomaly else None,
+            "last_anomaly": iso_utc(self.last_anomaly) if self.last_anomaly else None,
             "recent": list(self.recent),
         }
 

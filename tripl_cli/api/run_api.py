@@ -20,6 +20,7 @@ from tripl_cli.runner.outcomes import RunReport
 from tripl_cli.runner.run import RunEvents, RunRequest, run_project
 from tripl_cli.runner.windows import WindowRequest
 from tripl_cli.state.store import StateStore, open_store
+from tripl_cli.timegrid import iso_utc
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +133,8 @@ def write_aborted_results(
         "run_id": run_id,
         "status": "error",
         "dry_run": False,
-        "started_at": _iso(started_at),
-        "finished_at": _iso(finished_at),
+        "started_at": iso_utc(started_at),
+        "finished_at": iso_utc(finished_at),
         "elapsed_s": round((finished_at - started_at).total_seconds(), 4),
         "error": " ".join(error.split()),
         "results": [],
@@ -142,7 +143,3 @@ def write_aborted_results(
     path = project.target_dir / "run_results.json"
     atomic_write(path, json.dumps(document, indent=2, default=str))
     return path
-
-
-def _iso(ts: datetime) -> str:
-    return ts.isoformat().replace("+00:00", "Z")

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-_MASK = "****"
+from tripl_cli.errors import mask_secrets
 
 
 class SecretFilter(logging.Filter):
@@ -26,10 +26,7 @@ class SecretFilter(logging.Filter):
         self.secrets.update(v for v in values if v and len(v) >= 4)
 
     def scrub(self, text: str) -> str:
-        # Longest first: a secret containing another is masked whole.
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, _MASK)
-        return text
+        return mask_secrets(text, self.secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.secrets:

@@ -14,7 +14,7 @@ from rich.text import Text
 from tripl_cli.api.read_api import PointView, SeriesView
 from tripl_cli.cli import console
 from tripl_cli.cli.charts import ANOMALY_STYLE, MARKS, fmt_number, line_chart, sparkline
-from tripl_cli.timegrid import Interval
+from tripl_cli.timegrid import Interval, iso_utc
 
 #: Rows of the table under the chart when `--last` is not given.
 DEFAULT_TABLE_ROWS = 15
@@ -37,16 +37,12 @@ def write_csv(view: SeriesView, *, with_breakdowns: bool) -> None:
     extra = with_breakdowns and bool(view.breakdowns)
     writer.writerow(["bucket", "value", *(["breakdown_column", "breakdown_value"] * extra)])
     for p in view.points:
-        writer.writerow([_iso(p.bucket), _value(p.value), *(["", ""] * extra)])
+        writer.writerow([iso_utc(p.bucket), _value(p.value), *(["", ""] * extra)])
     if extra:
         for column, series in view.breakdowns.items():
             for key, points in series.items():
                 for p in points:
-                    writer.writerow([_iso(p.bucket), _value(p.value), column, key])
-
-
-def _iso(ts: datetime) -> str:
-    return ts.isoformat().replace("+00:00", "Z")
+                    writer.writerow([iso_utc(p.bucket), _value(p.value), column, key])
 
 
 def _describe_anomaly(p: PointView) -> Text:

@@ -108,9 +108,6 @@ class CompiledPlan:
                 return query
         raise KeyError(query_id)
 
-    def queries_for(self, metric: str) -> tuple[CompiledQuery, ...]:
-        return tuple(q for q in self.queries if metric in q.metrics)
-
     def metrics(self) -> Iterator[str]:
         """Every metric the plan collects (fact and SQL metrics, then compositions)."""
         seen: set[str] = set()

@@ -16,7 +16,14 @@ from typing import Any, cast
 
 from pydantic import ValidationError
 
-from tripl_cli.errors import Issue, ProjectInvalid, Severity, SourceLocation, TriplError
+from tripl_cli.errors import (
+    Issue,
+    ProjectInvalid,
+    Severity,
+    SourceLocation,
+    TriplError,
+    mask_secrets,
+)
 from tripl_cli.project.locations import NodeLocation, ObjectSource
 from tripl_cli.project.model import ObjectKind, Project
 from tripl_cli.project.objects import Collected, add_object, validate_object
@@ -304,9 +311,7 @@ def load_project(
 
 def _masked(issue: Issue, secrets: frozenset[str]) -> Issue:
     """Issue messages quote values; those read from the environment must not show."""
-    message = issue.message
-    for secret in sorted(secrets, key=len, reverse=True):
-        message = message.replace(secret, "****")
+    message = mask_secrets(issue.message, secrets)
     return issue if message == issue.message else replace(issue, message=message)
 
 

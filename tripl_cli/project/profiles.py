@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tripl_cli.errors import ConfigError, Issue, SourceLocation
+from tripl_cli.errors import ConfigError, Issue, SourceLocation, mask_secrets
 from tripl_cli.project.locations import NodeLocation
 from tripl_cli.project.model import Project
 from tripl_cli.project.schema import ProfileTarget
@@ -43,7 +43,6 @@ TARGET_DIALECTS: Mapping[str, str] = MappingProxyType(
         "redshift": "redshift",
     }
 )
-MASK = "****"
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ class ResolvedTarget:
 
     def mask(self, text: str) -> str:
         """`text` with every secret replaced by ****; longest first so overlaps mask fully."""
-        return _masked(text, self.secrets)
+        return mask_secrets(text, self.secrets)
 
 
 def profiles_candidates(
@@ -95,15 +94,9 @@ def find_profiles(project: Project, profiles_dir: Path | None, env: Mapping[str,
 
 
 def _fail(issues: list[Issue], what: str, secrets: frozenset[str] = frozenset()) -> ConfigError:
-    lines = "\n".join(f"  {_masked(issue.render(), secrets)}" for issue in issues)
+    lines = "\n".join(f"  {mask_secrets(issue.render(), secrets)}" for issue in issues)
     first = issues[0]
     return ConfigError(f"{what}:\n{lines}", location=first.location, hint=first.hint)
-
-
-def _masked(text: str, secrets: frozenset[str]) -> str:
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text
 
 
 def _mapping(doc: YamlDocument, value: Any, path: tuple[str, ...], what: str) -> dict[str, Any]:

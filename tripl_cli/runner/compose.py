@@ -25,7 +25,7 @@ def compose(
     den = dict(divisor) if isinstance(divisor, Mapping) else _by_bucket(divisor, window)
     out: list[MetricValue] = []
     for bucket in sorted(num.keys() & den.keys()):
-        if not window.contains(bucket) or not den[bucket]:
+        if not den[bucket]:
             continue
         out.append(
             MetricValue(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from tripl_cli.timegrid import Window
+from tripl_cli.timegrid import Window, iso_utc
 
 MetricRunStatus = Literal["success", "error", "skipped"]
 
@@ -27,7 +28,7 @@ class MetricOutcome:
             "status": self.status,
             "window": None
             if self.window is None
-            else {"start": _iso(self.window.start), "end": _iso(self.window.end)},
+            else {"start": iso_utc(self.window.start), "end": iso_utc(self.window.end)},
             "buckets_written": self.buckets_written,
             "rows_scanned": None,  # not reported by every warehouse; null = unknown
             "duration_s": round(self.seconds, 4),
@@ -45,6 +46,15 @@ class PlannedQuery:
     sql: str
 
 
+def run_status(outcomes: Sequence[MetricOutcome]) -> str:
+    """success, partial (some metrics failed) or error (every collected metric failed)."""
+    attempted = [o for o in outcomes if o.status != "skipped"]
+    failed = [o for o in attempted if o.status == "error"]
+    if not failed:
+        return "success"
+    return "error" if len(failed) == len(attempted) else "partial"
+
+
 @dataclass(frozen=True)
 class RunReport:
     run_id: str
@@ -60,19 +70,15 @@ class RunReport:
 
     @property
     def status(self) -> str:
-        """success, partial (some metrics failed) or error (every collected metric failed)."""
-        if not self.failed:
-            return "success"
-        attempted = [o for o in self.outcomes if o.status != "skipped"]
-        return "error" if len(self.failed) == len(attempted) else "partial"
+        return run_status(self.outcomes)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
             "status": self.status,
             "dry_run": self.dry_run,
-            "started_at": _iso(self.started_at),
-            "finished_at": _iso(self.finished_at),
+            "started_at": iso_utc(self.started_at),
+            "finished_at": iso_utc(self.finished_at),
             "elapsed_s": round((self.finished_at - self.started_at).total_seconds(), 4),
             "results": [o.as_json() for o in self.outcomes],
             "queries": [self._query_json(q) for q in self.queries],
@@ -83,12 +89,8 @@ class RunReport:
             "id": query.id,
             "kind": query.kind,
             "metrics": list(query.metrics),
-            "window": {"start": _iso(query.window.start), "end": _iso(query.window.end)},
+            "window": {"start": iso_utc(query.window.start), "end": iso_utc(query.window.end)},
         }
         if self.dry_run:  # what would run is the point of a dry run; run_results stay small
             doc["sql"] = query.sql
         return doc
-
-
-def _iso(ts: datetime) -> str:
-    return ts.isoformat().replace("+00:00", "Z")

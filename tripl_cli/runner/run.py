@@ -26,7 +26,7 @@ from tripl_cli.project.schema import CompositionMetric, FactMetric, MetricStatus
 from tripl_cli.project.semantics import definition_hash, metrics_in_dependency_order
 from tripl_cli.runner.compose import compose
 from tripl_cli.runner.execute import AdapterFactory, Executor, QueryOutcome
-from tripl_cli.runner.outcomes import MetricOutcome, PlannedQuery, RunReport
+from tripl_cli.runner.outcomes import MetricOutcome, PlannedQuery, RunReport, run_status
 from tripl_cli.runner.windows import (
     MetricHistory,
     WindowRequest,
@@ -174,15 +174,12 @@ class _Run:
         results = {o.query.id: o.result for o in outcomes if o.result is not None}
         errors = _errors_by_metric(outcomes)
         good = [m for m in plan.metrics() if m not in errors and m not in plan.compositions]
-        values: dict[str, list[MetricValue]] = {}
-        for name in list(good):
-            try:
-                values[name] = _assemble_one(_only(plan, [name]), results, name)
-            except AssembleError as exc:
-                good.remove(name)
-                self.fail(name, str(exc), time.perf_counter() - spent_on(outcomes, name))
         # A metric's duration: the queries that computed it (shared ones in full) + its write.
         spent = {name: spent_on(outcomes, name) for name in plan.metrics()}
+        values, unreadable = _assemble_isolated(plan, results, good)
+        for name, error in unreadable.items():
+            good.remove(name)
+            self.fail(name, error, time.perf_counter() - spent[name])
         for name in good:
             self.store_metric(name, values.get(name, []), time.perf_counter() - spent[name])
         for name, error in errors.items():
@@ -286,12 +283,32 @@ def _assemble_one(
     plan: CompiledPlan, results: Mapping[str, QueryResult], name: str
 ) -> list[MetricValue]:
     try:
-        return [v for v in assemble(plan, results) if v.metric == name]
+        return assemble(_only(plan, [name]), results)
     except (TypeError, ValueError) as exc:
         raise AssembleError(
             f"cannot read the values of '{name}' from the warehouse's rows ({exc}); "
             "check that the aggregated column is numeric"
         ) from None
+
+
+def _assemble_isolated(
+    plan: CompiledPlan, results: Mapping[str, QueryResult], names: Sequence[str]
+) -> tuple[dict[str, list[MetricValue]], dict[str, str]]:
+    """Every metric's values from one pass over the results (each indexed once); only if
+    some rows cannot be read (e.g. max over a text column) metric by metric, to find which."""
+    values: dict[str, list[MetricValue]] = {name: [] for name in names}
+    try:
+        for value in assemble(_only(plan, names), results):
+            values[value.metric].append(value)
+        return values, {}
+    except (TypeError, ValueError):
+        unreadable: dict[str, str] = {}
+        for name in names:
+            try:
+                values[name] = _assemble_one(plan, results, name)
+            except AssembleError as exc:
+                unreadable[name] = str(exc)
+        return values, unreadable
 
 
 def spent_on(outcomes: Sequence[QueryOutcome], metric: str) -> float:
@@ -395,12 +412,7 @@ def _execute(run: _Run, plan: CompiledPlan, names: Sequence[str], connect: Adapt
         finally:
             executor.close()
         run.compose_all(names)
-        collected = [o for o in run.outcomes.values() if o.status != "skipped"]
-        failed = [o for o in collected if o.status == "error"]
-        # The same words as the run report: every metric failed = error, some = partial.
-        status = (
-            "success" if not failed else "error" if len(failed) == len(collected) else "partial"
-        )
+        status = run_status(list(run.outcomes.values()))
     finally:
         summary = {
             s: sum(1 for o in run.outcomes.values() if o.status == s)
