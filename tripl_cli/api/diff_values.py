@@ -69,7 +69,7 @@ def _hull(a: Window, b: Window) -> Window:
 
 
 def _parts(metric: CompositionMetric) -> list[str]:
-    return [p for p in (metric.numerator, metric.denominator) if p is not None]
+    return metric.parts
 
 
 def _windows(

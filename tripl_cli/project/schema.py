@@ -246,6 +246,11 @@ class CompositionMetric(MetricBase):
     denominator: Name | None = None
     per_distinct: PerDistinct | None = None
 
+    @property
+    def parts(self) -> list[str]:
+        """The metrics this composition reads: numerator, then denominator if any."""
+        return [p for p in (self.numerator, self.denominator) if p is not None]
+
     @model_validator(mode="after")
     def _one_divisor(self) -> CompositionMetric:
         if (self.denominator is None) == (self.per_distinct is None):

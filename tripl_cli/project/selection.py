@@ -177,7 +177,7 @@ def _matcher(
 def reads(metric: AnyMetric) -> list[str]:
     """The metrics a composition reads (empty for other kinds)."""
     if isinstance(metric, CompositionMetric):
-        return [p for p in (metric.numerator, metric.denominator) if p is not None]
+        return metric.parts
     return []
 
 

@@ -46,7 +46,7 @@ def dependencies(project: Project, metric: AnyMetric) -> list[str]:
     if isinstance(metric, FactMetric):
         out = [f"fact_table:{m.fact_table}" for m in metric.measures()]
     elif isinstance(metric, CompositionMetric):
-        out = [f"metric:{p}" for p in (metric.numerator, metric.denominator) if p is not None]
+        out = [f"metric:{p}" for p in metric.parts]
         if metric.per_distinct is not None:
             out.append(f"fact_table:{metric.per_distinct.fact_table}")
     return list(dict.fromkeys(out))
@@ -141,8 +141,8 @@ def metrics_in_dependency_order(project: Project, names: Iterable[str]) -> list[
         state[name] = "visiting"
         metric = project.metrics.get(name)
         if isinstance(metric, CompositionMetric):
-            for part in (metric.numerator, metric.denominator):
-                if part is not None and part in chosen:
+            for part in metric.parts:
+                if part in chosen:
                     visit(part, [*path, name])
         state[name] = "done"
         order.append(name)

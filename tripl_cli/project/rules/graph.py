@@ -10,7 +10,7 @@ from tripl_cli.project.schema import CompositionMetric
 
 
 def composition_parts(metric: CompositionMetric) -> list[str]:
-    return [p for p in (metric.numerator, metric.denominator) if p is not None]
+    return metric.parts
 
 
 def _edges(ctx: RuleContext) -> dict[str, list[str]]:
