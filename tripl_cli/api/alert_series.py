@@ -23,7 +23,7 @@ SeriesKey = tuple[str, tuple[str, str]]
 
 
 class SeriesReader:
-    """Reads series from the store for one alerting step (each series at most once)."""
+    """Reads the series an alerting step needs from the store (not cached yet)."""
 
     def __init__(self, project: Project, store: StateStore, now: datetime) -> None:
         self._project = project
