@@ -106,6 +106,12 @@ SHAPES = {
     "preagg-rows-conditional": Shapes(
         DistinctStrategy.PREAGGREGATE, BreakdownStrategy.FOLD_ROWS, FilterStrategy.CONDITIONAL
     ),
+    "separate-groups-grouped": Shapes(
+        DistinctStrategy.SEPARATE, BreakdownStrategy.FOLD_GROUPS, FilterStrategy.GROUPED
+    ),
+    "separate-rows-conditional": Shapes(
+        DistinctStrategy.SEPARATE, BreakdownStrategy.FOLD_ROWS, FilterStrategy.CONDITIONAL
+    ),
 }
 
 

@@ -99,10 +99,13 @@ def test_grouped_filters_group_by_terms_not_by_whole_filters() -> None:
         _fact("b", where="paid"),
         _fact("c", conditions=[{"column": "c", "operator": "eq", "value": "us"}]),
     )
-    sql = _sql(project)["orders__1d"]
+    sql = " ".join(_sql(project)["orders__1d"].split())
     assert "tripl_cube" in sql
-    assert "tripl_t0 AND tripl_t1" in sql  # `a` is the AND of the two terms `b`, `c` use
-    assert "tripl_t2" not in sql
+    # One bit per term: `b` tests bit 1, `c` bit 2, `a` (the AND of both terms) bits 1 + 2.
+    assert "CASE WHEN paid THEN 1 ELSE 0 END + CASE WHEN c = 'us' THEN 2 ELSE 0 END" in sql
+    assert "( tripl_mask & 3 ) = 3" in sql
+    assert "( tripl_mask & 1 ) = 1" in sql and "( tripl_mask & 2 ) = 2" in sql
+    assert "& 4" not in sql  # two terms: no third bit
 
 
 def test_grouped_filters_fall_back_past_max_terms() -> None:
@@ -140,3 +143,22 @@ def test_every_dialect_renders_every_shape_and_parses_back() -> None:
     for dialect in DIALECTS:
         for sql in _sql(project, dialect).values():
             assert isinstance(sqlglot.parse_one(sql, read=rules_for(dialect).name), exp.Query)
+
+
+def test_separate_distinct_counts_get_a_query_of_their_own() -> None:
+    project = _project(
+        _fact("orders"),
+        _fact("paid", where="paid"),
+        _fact("users", aggregation="count_distinct", column="user_id"),
+        _fact("payers", aggregation="count_distinct", column="user_id", where="paid"),
+        _fact("by_country", aggregation="count_distinct", column="user_id", breakdowns=["c"]),
+    )
+    shapes = Shapes(DistinctStrategy.SEPARATE, BreakdownStrategy.FOLD_ROWS, FilterStrategy.GROUPED)
+    sql = _sql(project, "postgres", shapes)
+    assert set(sql) == {"orders__1d", "orders__1d__count_distinct", "orders__1d__c"}
+    assert "DISTINCT" not in sql["orders__1d"] and "tripl_cube" in sql["orders__1d"]
+    apart = sql["orders__1d__count_distinct"]
+    # One GROUP BY: the two distinct counts and the payers' match count, no cube, no join.
+    assert apart.count("COUNT(DISTINCT user_id)") == 2 and "tripl_cube" not in apart
+    assert _ctes(apart, "postgres") == ["src"]
+    assert "COUNT(DISTINCT" in sql["orders__1d__c"]  # breakdown queries keep theirs

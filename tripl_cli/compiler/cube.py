@@ -5,36 +5,48 @@ aggregate on every row. Where the dialect table says so (measured: DuckDB 1.7×,
 2× faster on 19 filtered aggregates), the non-distinct aggregates are computed instead as
 
     SELECT <keys>, <each aggregate re-aggregated over the groups matching its terms>
-    FROM (SELECT <keys>, COALESCE(<term 0>, FALSE) AS tripl_t0, …,
+    FROM (SELECT <keys>,
+                 CASE WHEN <term 0> THEN 1 ELSE 0 END + CASE WHEN <term 1> THEN 2 ELSE 0 END
+                   + … AS tripl_mask,
                  COUNT(*) AS tripl_p0, SUM(x) AS tripl_p1, COUNT(x) AS tripl_p2, …
-          FROM src WHERE <window> GROUP BY <keys>, tripl_t0, …) AS tripl_cube
+          FROM src WHERE <window> GROUP BY <keys>, tripl_mask) AS tripl_cube
     GROUP BY <keys>
 
-A term is one ANDed piece of a filter (a named filter, `where`, a condition), so the groups
-per key are at most the combinations of term values that occur (correlated terms such as
-`status = 'a'` / `status = 'b'` make few). Re-aggregation is exact: counts and sums are
-summed (a count of no matching group is 0, a sum NULL), min/max taken again, an average is
-SUM(sums) / SUM(counts). A NULL term counts as not matched, as in every conditional
-aggregate. Used only up to MAX_TERMS terms (2^terms combinations per key at worst).
+and an aggregate whose condition ANDs terms 0 and 2 reads the groups where
+`(tripl_mask & 5) = 5`. A term is one ANDed piece of a filter (a named filter, `where`, a
+condition), so the groups per key are at most the combinations of term values that occur
+(correlated terms such as `status = 'a'` / `status = 'b'` make few). One integer key instead
+of a boolean key per term hashes faster (measured, DuckDB 50M rows, 6 terms: 0.76 s vs
+0.95 s; PostgreSQL 5M rows: 0.97 s, where the planner sorted the 7-key form). Re-aggregation
+is exact: counts and sums are summed (a count of no matching group is 0, a sum NULL),
+min/max taken again, an average is SUM(sums) / SUM(counts). A NULL term counts as not
+matched (CASE's ELSE), as in every conditional aggregate. Used only up to MAX_TERMS terms
+(2^terms combinations per key at worst; the mask stays far below any integer's range).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 from sqlglot import exp
 
 from tripl_cli.compiler.aggregates import Aggregate, AggregateRules
+from tripl_cli.compiler.dialects.base import num
 from tripl_cli.compiler.filters import column, node
 from tripl_cli.compiler.trees import alias, grouped_select
 from tripl_cli.project.schema import Aggregation
 
 MAX_TERMS = 12
 CUBE = "tripl_cube"
-_TERM = "tripl_t"
+_MASK = "tripl_mask"
 _PARTIAL = "tripl_p"
 
 Key = tuple[str, exp.Expression]
+
+
+class CubeRules(AggregateRules, Protocol):
+    def bit_and(self, value: exp.Expr, bits: int) -> exp.Expression: ...
 
 
 def cube_terms(aggregates: Sequence[Aggregate]) -> dict[str, exp.Expression] | None:
@@ -71,27 +83,28 @@ def cube_select(
     where: exp.Expression,
     aggregates: Sequence[Aggregate],
     terms: dict[str, exp.Expression],
-    rules: AggregateRules,
+    rules: CubeRules,
 ) -> exp.Select:
     """The two-level query above, grouped by the key names (no ORDER BY)."""
-    flag = {key: f"{_TERM}{i}" for i, key in enumerate(terms)}
+    bit = {key: 1 << i for i, key in enumerate(terms)}
     partials = _Partials(rules)
     finals: list[exp.Expr] = []
     for agg in aggregates:
         matched = None
         if agg.condition is not None:
-            flags = [exp.column(flag[k]) for k, _ in agg.condition.term_list()]
-            matched = node(exp.and_(*flags, copy=False))
+            bits = sum(bit[k] for k, _ in agg.condition.term_list())
+            matched = exp.EQ(this=rules.bit_and(exp.column(_MASK), bits), expression=num(bits))
         finals.append(alias(_final(agg, matched, partials, rules), agg.alias))
-    term_columns = [
-        alias(exp.Coalesce(this=tree.copy(), expressions=[exp.false()]), flag[key])
-        for key, tree in terms.items()
-    ]
+    mask: exp.Expression | None = None
+    for key, tree in terms.items():
+        case = exp.Case(ifs=[exp.If(this=tree.copy(), true=num(bit[key]))], default=num(0))
+        mask = case if mask is None else exp.Add(this=mask, expression=case)
+    assert mask is not None  # cube_terms returns None for no terms
     inner = grouped_select(
-        [*(alias(tree.copy(), name) for name, tree in keys), *term_columns, *partials.columns],
+        [*(alias(tree.copy(), name) for name, tree in keys), alias(mask, _MASK), *partials.columns],
         source,
         where.copy(),
-        len(keys) + len(terms),
+        len(keys) + 1,
         order=False,
     )
     derived = node(inner.subquery(CUBE, copy=False))

@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from tripl_cli.compiler.aggregates import AggregateSet, MeasureColumns
 from tripl_cli.compiler.build import BuildRules, aggregate_query, breakdown_query, sql_metric_query
-from tripl_cli.compiler.dialects import DistinctStrategy, Shapes, rules_for
+from tripl_cli.compiler.dialects import DistinctStrategy, FilterStrategy, Shapes, rules_for
 from tripl_cli.compiler.filters import condition_of
 from tripl_cli.compiler.records import (
     CompiledPlan,
@@ -59,9 +59,13 @@ class ScanKey:
     window: Window
     breakdown: str | None = None
     limit: int | None = None  # breakdown_limit (None: keep every value)
+    #: The SEPARATE distinct shape's own query for the count_distinct aggregates.
+    distinct_part: bool = False
 
     def base_id(self, limit_variants: int) -> str:
         base = f"{self.source}__{self.interval.value}"
+        if self.distinct_part:
+            return f"{base}__count_distinct"
         if self.kind == "sql_metric":
             return f"metric__{self.source}"
         if self.kind == "distinct":
@@ -165,7 +169,12 @@ class _PlanBuilder:
     ) -> _PendingRef:
         fact = self._fact(measure.fact_table, metric)
         kind: QueryKind = "aggregate" if breakdown is None else "breakdown"
-        key = ScanKey(kind, fact.name, interval, window, breakdown, limit)
+        apart = (
+            kind == "aggregate"
+            and measure.aggregation is Aggregation.COUNT_DISTINCT
+            and self.shapes.distinct is DistinctStrategy.SEPARATE
+        )
+        key = ScanKey(kind, fact.name, interval, window, breakdown, limit, distinct_part=apart)
         scan = self.scans.setdefault(key, _Scan())
         scan.use(metric)
         condition = condition_of(fact, measure, dialect=self.rules.name)
@@ -290,6 +299,8 @@ class _PlanBuilder:
         shapes = self.shapes
         if key.kind == "distinct":  # one unfiltered count: nothing to gain from splitting
             shapes = Shapes(DistinctStrategy.INLINE, shapes.breakdown, shapes.filters)
+        elif key.distinct_part:  # COUNT(DISTINCT …) and their match counts, in one GROUP BY
+            shapes = Shapes(DistinctStrategy.INLINE, shapes.breakdown, FilterStrategy.CONDITIONAL)
         return aggregate_query(fact, key.interval, key.window, scan.aggregates, self.rules, shapes)
 
     def _ref(self, ref: _PendingRef, ids: dict[ScanKey, str]) -> MeasureRef:

@@ -41,11 +41,10 @@ from sqlglot import exp
 
 from tripl_cli.compiler.aggregates import (
     Aggregate,
-    AggregateRules,
     AggregateSet,
     aggregate_expressions,
 )
-from tripl_cli.compiler.cube import cube_select, cube_terms
+from tripl_cli.compiler.cube import CubeRules, cube_select, cube_terms
 from tripl_cli.compiler.dialects import DistinctStrategy
 from tripl_cli.compiler.filters import column, node
 from tripl_cli.compiler.trees import alias, grouped_select
@@ -60,7 +59,7 @@ _FLAG_PREFIX = "tripl_f"
 Key = tuple[str, exp.Expression]  # (output name, expression over src)
 
 
-class PreaggregateRules(AggregateRules, Protocol):
+class PreaggregateRules(CubeRules, Protocol):
     def distinct_flags(
         self, conditions: Sequence[exp.Expr], prefix: str
     ) -> tuple[list[tuple[str, exp.Expression]], list[exp.Expression]]: ...

@@ -12,8 +12,14 @@ WITH src AS (
 )
 SELECT
   bucket,
-  SUM(CASE WHEN tripl_t0 AND tripl_t1 THEN tripl_p0 END) / NULLIF(SUM(CASE WHEN tripl_t0 AND tripl_t1 THEN tripl_p1 END), 0) AS a0,
-  COALESCE(SUM(CASE WHEN tripl_t0 AND tripl_t1 THEN tripl_p2 END), 0) AS a1
+  SUM(CASE WHEN (
+    tripl_mask & 3
+  ) = 3 THEN tripl_p0 END) / NULLIF(SUM(CASE WHEN (
+    tripl_mask & 3
+  ) = 3 THEN tripl_p1 END), 0) AS a0,
+  COALESCE(SUM(CASE WHEN (
+    tripl_mask & 3
+  ) = 3 THEN tripl_p2 END), 0) AS a1
 FROM (
   SELECT
     MAKE_TIMESTAMP(
@@ -21,8 +27,7 @@ FROM (
         EPOCH_US(created_at) % 900000000 + 900000000
       ) % 900000000
     ) AS bucket,
-    COALESCE(status <> 'cancelled', FALSE) AS tripl_t0,
-    COALESCE(STRPOS(country, 'U') > 0, FALSE) AS tripl_t1,
+    CASE WHEN status <> 'cancelled' THEN 1 ELSE 0 END + CASE WHEN STRPOS(country, 'U') > 0 THEN 2 ELSE 0 END AS tripl_mask,
     SUM(amount) AS tripl_p0,
     COUNT(amount) AS tripl_p1,
     COUNT(*) AS tripl_p2
@@ -32,8 +37,7 @@ FROM (
     AND created_at < CAST('2026-01-07 00:00:00.000000' AS TIMESTAMP)
   GROUP BY
     1,
-    2,
-    3
+    2
 ) AS tripl_cube
 GROUP BY
   1

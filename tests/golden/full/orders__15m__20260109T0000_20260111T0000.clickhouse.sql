@@ -12,8 +12,8 @@ WITH src AS (
 )
 SELECT
   bucket,
-  sumIfOrNull(tripl_p0, tripl_t0 AND tripl_t1) / nullIf(sumIfOrNull(tripl_p1, tripl_t0 AND tripl_t1), 0) AS a0,
-  COALESCE(sumIfOrNull(tripl_p2, tripl_t0 AND tripl_t1), 0) AS a1
+  sumIfOrNull(tripl_p0, bitAnd(tripl_mask, 3) = 3) / nullIf(sumIfOrNull(tripl_p1, bitAnd(tripl_mask, 3) = 3), 0) AS a0,
+  COALESCE(sumIfOrNull(tripl_p2, bitAnd(tripl_mask, 3) = 3), 0) AS a1
 FROM (
   SELECT
     fromUnixTimestamp64Micro(
@@ -22,8 +22,7 @@ FROM (
       ) % 900000000,
       'UTC'
     ) AS bucket,
-    COALESCE(status <> 'cancelled', FALSE) AS tripl_t0,
-    COALESCE(POSITION(country, 'U') > 0, FALSE) AS tripl_t1,
+    CASE WHEN status <> 'cancelled' THEN 1 ELSE 0 END + CASE WHEN POSITION(country, 'U') > 0 THEN 2 ELSE 0 END AS tripl_mask,
     sumOrNull(amount) AS tripl_p0,
     count(amount) AS tripl_p1,
     count() AS tripl_p2
@@ -33,8 +32,7 @@ FROM (
     AND created_at < toDateTime64('2026-01-11 00:00:00.000000', 6, 'UTC')
   GROUP BY
     1,
-    2,
-    3
+    2
 ) AS tripl_cube
 GROUP BY
   1

@@ -12,13 +12,10 @@ WITH src AS (
 ), tripl_main AS (
   SELECT
     bucket,
-    COALESCE(sumIfOrNull(tripl_p0, tripl_t0 AND tripl_t1), 0) AS a0,
-    COALESCE(sumIfOrNull(tripl_p0, tripl_t2), 0) AS a2,
-    COALESCE(
-      sumIfOrNull(tripl_p0, tripl_t3 AND tripl_t4 AND tripl_t5 AND tripl_t6 AND tripl_t7),
-      0
-    ) AS a3,
-    sumIfOrNull(tripl_p1, tripl_t2) AS a4
+    COALESCE(sumIfOrNull(tripl_p0, bitAnd(tripl_mask, 3) = 3), 0) AS a0,
+    COALESCE(sumIfOrNull(tripl_p0, bitAnd(tripl_mask, 4) = 4), 0) AS a2,
+    COALESCE(sumIfOrNull(tripl_p0, bitAnd(tripl_mask, 248) = 248), 0) AS a3,
+    sumIfOrNull(tripl_p1, bitAnd(tripl_mask, 4) = 4) AS a4
   FROM (
     SELECT
       fromUnixTimestamp64Micro(
@@ -27,22 +24,15 @@ WITH src AS (
         ) % 86400000000,
         'UTC'
       ) AS bucket,
-      COALESCE(is_test = FALSE, FALSE) AS tripl_t0,
-      COALESCE(NOT (
+      CASE WHEN is_test = FALSE THEN 1 ELSE 0 END + CASE WHEN NOT (
         status IN ('cancelled', 'fraud')
-      ), FALSE) AS tripl_t1,
-      COALESCE(status = 'completed', FALSE) AS tripl_t2,
-      COALESCE(country = 'US', FALSE) AS tripl_t3,
-      COALESCE(amount >= 100, FALSE) AS tripl_t4,
-      COALESCE(NOT (
+      ) THEN 2 ELSE 0 END + CASE WHEN status = 'completed' THEN 4 ELSE 0 END + CASE WHEN country = 'US' THEN 8 ELSE 0 END + CASE WHEN amount >= 100 THEN 16 ELSE 0 END + CASE WHEN NOT (
         platform LIKE 'test%'
-      ), FALSE) AS tripl_t5,
-      COALESCE(NOT (
+      ) THEN 32 ELSE 0 END + CASE WHEN NOT (
         POSITION(order_id, '-dup') > 0
-      ), FALSE) AS tripl_t6,
-      COALESCE(NOT (
+      ) THEN 64 ELSE 0 END + CASE WHEN NOT (
         status IS NULL
-      ), FALSE) AS tripl_t7,
+      ) THEN 128 ELSE 0 END AS tripl_mask,
       count() AS tripl_p0,
       sumOrNull(amount) AS tripl_p1
     FROM src
@@ -51,21 +41,14 @@ WITH src AS (
       AND created_at < toDateTime64('2026-01-12 00:00:00.000000', 6, 'UTC')
     GROUP BY
       1,
-      2,
-      3,
-      4,
-      5,
-      6,
-      7,
-      8,
-      9
+      2
   ) AS tripl_cube
   GROUP BY
     1
 ), tripl_distinct_0 AS (
   SELECT
     bucket,
-    countIf(tripl_f0 = 1) AS a1
+    countIf(bitAnd(tripl_f0, 1) <> 0) AS a1
   FROM (
     SELECT
       fromUnixTimestamp64Micro(
@@ -75,7 +58,7 @@ WITH src AS (
         'UTC'
       ) AS bucket,
       user_id AS tripl_value,
-      MAX(CASE WHEN status = 'completed' THEN 1 ELSE 0 END) AS tripl_f0
+      groupBitOr(CASE WHEN status = 'completed' THEN 1 ELSE 0 END) AS tripl_f0
     FROM src
     WHERE
       (

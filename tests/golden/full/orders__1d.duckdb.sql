@@ -12,18 +12,18 @@ WITH src AS (
 ), tripl_main AS (
   SELECT
     bucket,
-    COALESCE(SUM(CASE WHEN tripl_t0 AND tripl_t1 THEN tripl_p0 END), 0) AS a0,
-    COALESCE(SUM(CASE WHEN tripl_t2 THEN tripl_p0 END), 0) AS a2,
-    COALESCE(
-      SUM(
-        CASE
-          WHEN tripl_t3 AND tripl_t4 AND tripl_t5 AND tripl_t6 AND tripl_t7
-          THEN tripl_p0
-        END
-      ),
-      0
-    ) AS a3,
-    SUM(CASE WHEN tripl_t2 THEN tripl_p1 END) AS a4
+    COALESCE(SUM(CASE WHEN (
+      tripl_mask & 3
+    ) = 3 THEN tripl_p0 END), 0) AS a0,
+    COALESCE(SUM(CASE WHEN (
+      tripl_mask & 4
+    ) = 4 THEN tripl_p0 END), 0) AS a2,
+    COALESCE(SUM(CASE WHEN (
+      tripl_mask & 248
+    ) = 248 THEN tripl_p0 END), 0) AS a3,
+    SUM(CASE WHEN (
+      tripl_mask & 4
+    ) = 4 THEN tripl_p1 END) AS a4
   FROM (
     SELECT
       MAKE_TIMESTAMP(
@@ -31,22 +31,15 @@ WITH src AS (
           EPOCH_US(created_at) % 86400000000 + 86400000000
         ) % 86400000000
       ) AS bucket,
-      COALESCE(is_test = FALSE, FALSE) AS tripl_t0,
-      COALESCE(NOT (
+      CASE WHEN is_test = FALSE THEN 1 ELSE 0 END + CASE WHEN NOT (
         status IN ('cancelled', 'fraud')
-      ), FALSE) AS tripl_t1,
-      COALESCE(status = 'completed', FALSE) AS tripl_t2,
-      COALESCE(country = 'US', FALSE) AS tripl_t3,
-      COALESCE(amount >= 100, FALSE) AS tripl_t4,
-      COALESCE(NOT (
+      ) THEN 2 ELSE 0 END + CASE WHEN status = 'completed' THEN 4 ELSE 0 END + CASE WHEN country = 'US' THEN 8 ELSE 0 END + CASE WHEN amount >= 100 THEN 16 ELSE 0 END + CASE WHEN NOT (
         platform LIKE 'test%'
-      ), FALSE) AS tripl_t5,
-      COALESCE(NOT (
+      ) THEN 32 ELSE 0 END + CASE WHEN NOT (
         STRPOS(order_id, '-dup') > 0
-      ), FALSE) AS tripl_t6,
-      COALESCE(NOT (
+      ) THEN 64 ELSE 0 END + CASE WHEN NOT (
         status IS NULL
-      ), FALSE) AS tripl_t7,
+      ) THEN 128 ELSE 0 END AS tripl_mask,
       COUNT(*) AS tripl_p0,
       SUM(amount) AS tripl_p1
     FROM src
@@ -55,14 +48,7 @@ WITH src AS (
       AND created_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
     GROUP BY
       1,
-      2,
-      3,
-      4,
-      5,
-      6,
-      7,
-      8,
-      9
+      2
   ) AS tripl_cube
   GROUP BY
     1

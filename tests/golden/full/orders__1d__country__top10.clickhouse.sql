@@ -34,8 +34,8 @@ WITH src AS (
 SELECT
   bucket,
   breakdown_value,
-  sumIfOrNull(tripl_p0, tripl_t0) AS a0,
-  COALESCE(sumIfOrNull(tripl_p1, tripl_t0), 0) AS a1
+  sumIfOrNull(tripl_p0, bitAnd(tripl_mask, 1) = 1) AS a0,
+  COALESCE(sumIfOrNull(tripl_p1, bitAnd(tripl_mask, 1) = 1), 0) AS a1
 FROM (
   SELECT
     fromUnixTimestamp64Micro(
@@ -53,7 +53,7 @@ FROM (
       THEN ifNull(toString(country), '')
       ELSE 'Other'
     END AS breakdown_value,
-    COALESCE(status = 'completed', FALSE) AS tripl_t0,
+    CASE WHEN status = 'completed' THEN 1 ELSE 0 END AS tripl_mask,
     sumOrNull(amount) AS tripl_p0,
     count() AS tripl_p1
   FROM src

@@ -34,7 +34,7 @@ WITH src AS (
 SELECT
   bucket,
   breakdown_value,
-  COALESCE(sumIfOrNull(tripl_p0, tripl_t0 AND tripl_t1), 0) AS a0
+  COALESCE(sumIfOrNull(tripl_p0, bitAnd(tripl_mask, 3) = 3), 0) AS a0
 FROM (
   SELECT
     fromUnixTimestamp64Micro(
@@ -52,10 +52,9 @@ FROM (
       THEN ifNull(toString(platform), '')
       ELSE 'Other'
     END AS breakdown_value,
-    COALESCE(is_test = FALSE, FALSE) AS tripl_t0,
-    COALESCE(NOT (
+    CASE WHEN is_test = FALSE THEN 1 ELSE 0 END + CASE WHEN NOT (
       status IN ('cancelled', 'fraud')
-    ), FALSE) AS tripl_t1,
+    ) THEN 2 ELSE 0 END AS tripl_mask,
     count() AS tripl_p0
   FROM src
   WHERE
@@ -64,8 +63,7 @@ FROM (
   GROUP BY
     1,
     2,
-    3,
-    4
+    3
 ) AS tripl_cube
 GROUP BY
   1,

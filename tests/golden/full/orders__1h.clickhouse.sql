@@ -12,8 +12,8 @@ WITH src AS (
 )
 SELECT
   bucket,
-  sumIfOrNull(tripl_p0, tripl_t0 AND tripl_t1 AND tripl_t2 AND tripl_t3) AS a0,
-  COALESCE(sumIfOrNull(tripl_p1, tripl_t0 AND tripl_t1 AND tripl_t2 AND tripl_t3), 0) AS a1
+  sumIfOrNull(tripl_p0, bitAnd(tripl_mask, 15) = 15) AS a0,
+  COALESCE(sumIfOrNull(tripl_p1, bitAnd(tripl_mask, 15) = 15), 0) AS a1
 FROM (
   SELECT
     fromUnixTimestamp64Micro(
@@ -22,12 +22,9 @@ FROM (
       ) % 3600000000,
       'UTC'
     ) AS bucket,
-    COALESCE(status = 'completed', FALSE) AS tripl_t0,
-    COALESCE(is_test = FALSE, FALSE) AS tripl_t1,
-    COALESCE(NOT (
+    CASE WHEN status = 'completed' THEN 1 ELSE 0 END + CASE WHEN is_test = FALSE THEN 2 ELSE 0 END + CASE WHEN NOT (
       status IN ('cancelled', 'fraud')
-    ), FALSE) AS tripl_t2,
-    COALESCE(amount > 0, FALSE) AS tripl_t3,
+    ) THEN 4 ELSE 0 END + CASE WHEN amount > 0 THEN 8 ELSE 0 END AS tripl_mask,
     sumOrNull(amount) AS tripl_p0,
     count() AS tripl_p1
   FROM src
@@ -36,10 +33,7 @@ FROM (
     AND created_at < toDateTime64('2026-01-12 00:00:00.000000', 6, 'UTC')
   GROUP BY
     1,
-    2,
-    3,
-    4,
-    5
+    2
 ) AS tripl_cube
 GROUP BY
   1

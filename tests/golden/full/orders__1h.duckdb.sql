@@ -12,11 +12,12 @@ WITH src AS (
 )
 SELECT
   bucket,
-  SUM(CASE WHEN tripl_t0 AND tripl_t1 AND tripl_t2 AND tripl_t3 THEN tripl_p0 END) AS a0,
-  COALESCE(
-    SUM(CASE WHEN tripl_t0 AND tripl_t1 AND tripl_t2 AND tripl_t3 THEN tripl_p1 END),
-    0
-  ) AS a1
+  SUM(CASE WHEN (
+    tripl_mask & 15
+  ) = 15 THEN tripl_p0 END) AS a0,
+  COALESCE(SUM(CASE WHEN (
+    tripl_mask & 15
+  ) = 15 THEN tripl_p1 END), 0) AS a1
 FROM (
   SELECT
     MAKE_TIMESTAMP(
@@ -24,12 +25,9 @@ FROM (
         EPOCH_US(created_at) % 3600000000 + 3600000000
       ) % 3600000000
     ) AS bucket,
-    COALESCE(status = 'completed', FALSE) AS tripl_t0,
-    COALESCE(is_test = FALSE, FALSE) AS tripl_t1,
-    COALESCE(NOT (
+    CASE WHEN status = 'completed' THEN 1 ELSE 0 END + CASE WHEN is_test = FALSE THEN 2 ELSE 0 END + CASE WHEN NOT (
       status IN ('cancelled', 'fraud')
-    ), FALSE) AS tripl_t2,
-    COALESCE(amount > 0, FALSE) AS tripl_t3,
+    ) THEN 4 ELSE 0 END + CASE WHEN amount > 0 THEN 8 ELSE 0 END AS tripl_mask,
     SUM(amount) AS tripl_p0,
     COUNT(*) AS tripl_p1
   FROM src
@@ -38,10 +36,7 @@ FROM (
     AND created_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
   GROUP BY
     1,
-    2,
-    3,
-    4,
-    5
+    2
 ) AS tripl_cube
 GROUP BY
   1

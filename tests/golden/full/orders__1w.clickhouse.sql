@@ -12,8 +12,8 @@ WITH src AS (
 )
 SELECT
   bucket,
-  minIfOrNull(tripl_p0, tripl_t0 AND tripl_t1 AND tripl_t2) AS a0,
-  COALESCE(sumIfOrNull(tripl_p1, tripl_t0 AND tripl_t1 AND tripl_t2), 0) AS a1
+  minIfOrNull(tripl_p0, bitAnd(tripl_mask, 7) = 7) AS a0,
+  COALESCE(sumIfOrNull(tripl_p1, bitAnd(tripl_mask, 7) = 7), 0) AS a1
 FROM (
   SELECT
     fromUnixTimestamp64Micro(
@@ -24,9 +24,7 @@ FROM (
       ) % 604800000000,
       'UTC'
     ) AS bucket,
-    COALESCE(amount < 10000.5, FALSE) AS tripl_t0,
-    COALESCE(amount > 0, FALSE) AS tripl_t1,
-    COALESCE(amount <= 9999, FALSE) AS tripl_t2,
+    CASE WHEN amount < 10000.5 THEN 1 ELSE 0 END + CASE WHEN amount > 0 THEN 2 ELSE 0 END + CASE WHEN amount <= 9999 THEN 4 ELSE 0 END AS tripl_mask,
     minOrNull(amount) AS tripl_p0,
     count() AS tripl_p1
   FROM src
@@ -35,9 +33,7 @@ FROM (
     AND created_at < toDateTime64('2026-01-12 00:00:00.000000', 6, 'UTC')
   GROUP BY
     1,
-    2,
-    3,
-    4
+    2
 ) AS tripl_cube
 GROUP BY
   1

@@ -12,8 +12,12 @@ WITH src AS (
 )
 SELECT
   bucket,
-  MIN(CASE WHEN tripl_t0 AND tripl_t1 AND tripl_t2 THEN tripl_p0 END) AS a0,
-  COALESCE(SUM(CASE WHEN tripl_t0 AND tripl_t1 AND tripl_t2 THEN tripl_p1 END), 0) AS a1
+  MIN(CASE WHEN (
+    tripl_mask & 7
+  ) = 7 THEN tripl_p0 END) AS a0,
+  COALESCE(SUM(CASE WHEN (
+    tripl_mask & 7
+  ) = 7 THEN tripl_p1 END), 0) AS a1
 FROM (
   SELECT
     MAKE_TIMESTAMP(
@@ -23,9 +27,7 @@ FROM (
         ) % 604800000000 + 604800000000
       ) % 604800000000
     ) AS bucket,
-    COALESCE(amount < 10000.5, FALSE) AS tripl_t0,
-    COALESCE(amount > 0, FALSE) AS tripl_t1,
-    COALESCE(amount <= 9999, FALSE) AS tripl_t2,
+    CASE WHEN amount < 10000.5 THEN 1 ELSE 0 END + CASE WHEN amount > 0 THEN 2 ELSE 0 END + CASE WHEN amount <= 9999 THEN 4 ELSE 0 END AS tripl_mask,
     MIN(amount) AS tripl_p0,
     COUNT(*) AS tripl_p1
   FROM src
@@ -34,9 +36,7 @@ FROM (
     AND created_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
   GROUP BY
     1,
-    2,
-    3,
-    4
+    2
 ) AS tripl_cube
 GROUP BY
   1

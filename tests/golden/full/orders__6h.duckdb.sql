@@ -12,8 +12,12 @@ WITH src AS (
 )
 SELECT
   bucket,
-  MAX(CASE WHEN tripl_t0 THEN tripl_p0 END) AS a0,
-  COALESCE(SUM(CASE WHEN tripl_t0 THEN tripl_p1 END), 0) AS a1
+  MAX(CASE WHEN (
+    tripl_mask & 1
+  ) = 1 THEN tripl_p0 END) AS a0,
+  COALESCE(SUM(CASE WHEN (
+    tripl_mask & 1
+  ) = 1 THEN tripl_p1 END), 0) AS a1
 FROM (
   SELECT
     MAKE_TIMESTAMP(
@@ -21,7 +25,7 @@ FROM (
         EPOCH_US(created_at) % 21600000000 + 21600000000
       ) % 21600000000
     ) AS bucket,
-    COALESCE(platform IN ('ios', 'android'), FALSE) AS tripl_t0,
+    CASE WHEN platform IN ('ios', 'android') THEN 1 ELSE 0 END AS tripl_mask,
     MAX(amount) AS tripl_p0,
     COUNT(*) AS tripl_p1
   FROM src

@@ -13,8 +13,8 @@ WITH src AS (
 SELECT
   bucket,
   breakdown_value,
-  maxIfOrNull(tripl_p0, tripl_t0) AS a0,
-  COALESCE(sumIfOrNull(tripl_p1, tripl_t0), 0) AS a1
+  maxIfOrNull(tripl_p0, bitAnd(tripl_mask, 1) = 1) AS a0,
+  COALESCE(sumIfOrNull(tripl_p1, bitAnd(tripl_mask, 1) = 1), 0) AS a1
 FROM (
   SELECT
     fromUnixTimestamp64Micro(
@@ -24,7 +24,7 @@ FROM (
       'UTC'
     ) AS bucket,
     ifNull(toString(platform), '') AS breakdown_value,
-    COALESCE(platform IN ('ios', 'android'), FALSE) AS tripl_t0,
+    CASE WHEN platform IN ('ios', 'android') THEN 1 ELSE 0 END AS tripl_mask,
     maxOrNull(amount) AS tripl_p0,
     count() AS tripl_p1
   FROM src

@@ -13,8 +13,12 @@ WITH src AS (
 SELECT
   bucket,
   breakdown_value,
-  MAX(CASE WHEN tripl_t0 THEN tripl_p0 END) AS a0,
-  COALESCE(SUM(CASE WHEN tripl_t0 THEN tripl_p1 END), 0) AS a1
+  MAX(CASE WHEN (
+    tripl_mask & 1
+  ) = 1 THEN tripl_p0 END) AS a0,
+  COALESCE(SUM(CASE WHEN (
+    tripl_mask & 1
+  ) = 1 THEN tripl_p1 END), 0) AS a1
 FROM (
   SELECT
     MAKE_TIMESTAMP(
@@ -23,7 +27,7 @@ FROM (
       ) % 21600000000
     ) AS bucket,
     COALESCE(CAST(platform AS TEXT), '') AS breakdown_value,
-    COALESCE(platform IN ('ios', 'android'), FALSE) AS tripl_t0,
+    CASE WHEN platform IN ('ios', 'android') THEN 1 ELSE 0 END AS tripl_mask,
     MAX(amount) AS tripl_p0,
     COUNT(*) AS tripl_p1
   FROM src

@@ -22,8 +22,8 @@ WITH s AS (
 )
 SELECT
   bucket,
-  COALESCE(sumIfOrNull(tripl_p0, tripl_t0), 0) AS a0,
-  COALESCE(sumIfOrNull(tripl_p0, tripl_t1), 0) AS a1
+  COALESCE(sumIfOrNull(tripl_p0, bitAnd(tripl_mask, 1) = 1), 0) AS a0,
+  COALESCE(sumIfOrNull(tripl_p0, bitAnd(tripl_mask, 2) = 2), 0) AS a1
 FROM (
   SELECT
     fromUnixTimestamp64Micro(
@@ -32,8 +32,7 @@ FROM (
       ) % 86400000000,
       'UTC'
     ) AS bucket,
-    COALESCE(platform = 'web' OR platform IS NULL, FALSE) AS tripl_t0,
-    COALESCE(platform <> 'bot', FALSE) AS tripl_t1,
+    CASE WHEN platform = 'web' OR platform IS NULL THEN 1 ELSE 0 END + CASE WHEN platform <> 'bot' THEN 2 ELSE 0 END AS tripl_mask,
     count() AS tripl_p0
   FROM src
   WHERE
@@ -41,8 +40,7 @@ FROM (
     AND started_at < toDateTime64('2026-01-12 00:00:00.000000', 6, 'UTC')
   GROUP BY
     1,
-    2,
-    3
+    2
 ) AS tripl_cube
 GROUP BY
   1

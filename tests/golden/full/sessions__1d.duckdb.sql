@@ -22,8 +22,12 @@ WITH s AS (
 )
 SELECT
   bucket,
-  COALESCE(SUM(CASE WHEN tripl_t0 THEN tripl_p0 END), 0) AS a0,
-  COALESCE(SUM(CASE WHEN tripl_t1 THEN tripl_p0 END), 0) AS a1
+  COALESCE(SUM(CASE WHEN (
+    tripl_mask & 1
+  ) = 1 THEN tripl_p0 END), 0) AS a0,
+  COALESCE(SUM(CASE WHEN (
+    tripl_mask & 2
+  ) = 2 THEN tripl_p0 END), 0) AS a1
 FROM (
   SELECT
     MAKE_TIMESTAMP(
@@ -31,8 +35,7 @@ FROM (
         EPOCH_US(started_at) % 86400000000 + 86400000000
       ) % 86400000000
     ) AS bucket,
-    COALESCE(platform = 'web' OR platform IS NULL, FALSE) AS tripl_t0,
-    COALESCE(platform <> 'bot', FALSE) AS tripl_t1,
+    CASE WHEN platform = 'web' OR platform IS NULL THEN 1 ELSE 0 END + CASE WHEN platform <> 'bot' THEN 2 ELSE 0 END AS tripl_mask,
     COUNT(*) AS tripl_p0
   FROM src
   WHERE
@@ -40,8 +43,7 @@ FROM (
     AND started_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
   GROUP BY
     1,
-    2,
-    3
+    2
 ) AS tripl_cube
 GROUP BY
   1

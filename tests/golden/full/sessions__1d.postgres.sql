@@ -21,15 +21,28 @@ WITH s AS (
   FROM s
 )
 SELECT
-  DATE_BIN(INTERVAL '1 DAY', started_at, '1970-01-01 00:00:00+00') AS bucket,
-  COUNT(*) FILTER(WHERE
-    platform = 'web' OR platform IS NULL) AS a0,
-  COUNT(*) FILTER(WHERE
-    platform <> 'bot') AS a1
-FROM src
-WHERE
-  started_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)
-  AND started_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
+  bucket,
+  COALESCE(SUM(tripl_p0) FILTER(WHERE
+    (
+      tripl_mask & 1
+    ) = 1), 0) AS a0,
+  COALESCE(SUM(tripl_p0) FILTER(WHERE
+    (
+      tripl_mask & 2
+    ) = 2), 0) AS a1
+FROM (
+  SELECT
+    DATE_BIN(INTERVAL '1 DAY', started_at, '1970-01-01 00:00:00+00') AS bucket,
+    CASE WHEN platform = 'web' OR platform IS NULL THEN 1 ELSE 0 END + CASE WHEN platform <> 'bot' THEN 2 ELSE 0 END AS tripl_mask,
+    COUNT(*) AS tripl_p0
+  FROM src
+  WHERE
+    started_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)
+    AND started_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
+  GROUP BY
+    1,
+    2
+) AS tripl_cube
 GROUP BY
   1
 ORDER BY

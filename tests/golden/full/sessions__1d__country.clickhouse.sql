@@ -44,7 +44,7 @@ WITH s AS (
 SELECT
   bucket,
   breakdown_value,
-  COALESCE(sumIfOrNull(tripl_p0, tripl_t0), 0) AS a0
+  COALESCE(sumIfOrNull(tripl_p0, bitAnd(tripl_mask, 1) = 1), 0) AS a0
 FROM (
   SELECT
     fromUnixTimestamp64Micro(
@@ -62,7 +62,7 @@ FROM (
       THEN ifNull(toString(country), '')
       ELSE 'Other'
     END AS breakdown_value,
-    COALESCE(platform = 'web' OR platform IS NULL, FALSE) AS tripl_t0,
+    CASE WHEN platform = 'web' OR platform IS NULL THEN 1 ELSE 0 END AS tripl_mask,
     count() AS tripl_p0
   FROM src
   WHERE

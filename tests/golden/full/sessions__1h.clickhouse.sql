@@ -22,7 +22,7 @@ WITH s AS (
 )
 SELECT
   bucket,
-  COALESCE(sumIfOrNull(tripl_p0, tripl_t0 AND tripl_t1 AND tripl_t2), 0) AS a0
+  COALESCE(sumIfOrNull(tripl_p0, bitAnd(tripl_mask, 7) = 7), 0) AS a0
 FROM (
   SELECT
     fromUnixTimestamp64Micro(
@@ -31,11 +31,9 @@ FROM (
       ) % 3600000000,
       'UTC'
     ) AS bucket,
-    COALESCE(referrer LIKE '%google%', FALSE) AS tripl_t0,
-    COALESCE(NOT (
+    CASE WHEN referrer LIKE '%google%' THEN 1 ELSE 0 END + CASE WHEN NOT (
       country IS NULL
-    ), FALSE) AS tripl_t1,
-    COALESCE(platform IS NULL, FALSE) AS tripl_t2,
+    ) THEN 2 ELSE 0 END + CASE WHEN platform IS NULL THEN 4 ELSE 0 END AS tripl_mask,
     count() AS tripl_p0
   FROM src
   WHERE
@@ -43,9 +41,7 @@ FROM (
     AND started_at < toDateTime64('2026-01-12 00:00:00.000000', 6, 'UTC')
   GROUP BY
     1,
-    2,
-    3,
-    4
+    2
 ) AS tripl_cube
 GROUP BY
   1

@@ -22,7 +22,9 @@ WITH s AS (
 )
 SELECT
   bucket,
-  COALESCE(SUM(CASE WHEN tripl_t0 AND tripl_t1 AND tripl_t2 THEN tripl_p0 END), 0) AS a0
+  COALESCE(SUM(CASE WHEN (
+    tripl_mask & 7
+  ) = 7 THEN tripl_p0 END), 0) AS a0
 FROM (
   SELECT
     MAKE_TIMESTAMP(
@@ -30,11 +32,9 @@ FROM (
         EPOCH_US(started_at) % 3600000000 + 3600000000
       ) % 3600000000
     ) AS bucket,
-    COALESCE(referrer LIKE '%google%', FALSE) AS tripl_t0,
-    COALESCE(NOT (
+    CASE WHEN referrer LIKE '%google%' THEN 1 ELSE 0 END + CASE WHEN NOT (
       country IS NULL
-    ), FALSE) AS tripl_t1,
-    COALESCE(platform IS NULL, FALSE) AS tripl_t2,
+    ) THEN 2 ELSE 0 END + CASE WHEN platform IS NULL THEN 4 ELSE 0 END AS tripl_mask,
     COUNT(*) AS tripl_p0
   FROM src
   WHERE
@@ -42,9 +42,7 @@ FROM (
     AND started_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
   GROUP BY
     1,
-    2,
-    3,
-    4
+    2
 ) AS tripl_cube
 GROUP BY
   1

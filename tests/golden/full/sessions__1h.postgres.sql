@@ -21,15 +21,26 @@ WITH s AS (
   FROM s
 )
 SELECT
-  DATE_BIN(INTERVAL '1 HOUR', started_at, '1970-01-01 00:00:00+00') AS bucket,
-  COUNT(*) FILTER(WHERE
-    referrer LIKE '%google%' AND NOT (
+  bucket,
+  COALESCE(SUM(tripl_p0) FILTER(WHERE
+    (
+      tripl_mask & 7
+    ) = 7), 0) AS a0
+FROM (
+  SELECT
+    DATE_BIN(INTERVAL '1 HOUR', started_at, '1970-01-01 00:00:00+00') AS bucket,
+    CASE WHEN referrer LIKE '%google%' THEN 1 ELSE 0 END + CASE WHEN NOT (
       country IS NULL
-    ) AND platform IS NULL) AS a0
-FROM src
-WHERE
-  started_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)
-  AND started_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
+    ) THEN 2 ELSE 0 END + CASE WHEN platform IS NULL THEN 4 ELSE 0 END AS tripl_mask,
+    COUNT(*) AS tripl_p0
+  FROM src
+  WHERE
+    started_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)
+    AND started_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
+  GROUP BY
+    1,
+    2
+) AS tripl_cube
 GROUP BY
   1
 ORDER BY

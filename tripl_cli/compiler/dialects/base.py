@@ -52,10 +52,14 @@ class DistinctStrategy(StrEnum):
     `GROUP BY (bucket, x)` computing a flag per distinct-count condition
     (`MAX(CASE WHEN c THEN 1 ELSE 0 END)`), whose groups are then counted per bucket; joined
     on the bucket (see docs/compiler.md, "Query shapes"). Chosen where measured faster.
+    SEPARATE: INLINE, but in a query of their own per (fact table, interval, chunk) beside
+    the one with every other aggregate: the engine plans each alone, and the runner can run
+    them side by side (`threads`). Chosen where measured faster.
     """
 
     INLINE = "inline"
     PREAGGREGATE = "preaggregate"
+    SEPARATE = "separate"
 
 
 class BreakdownStrategy(StrEnum):
@@ -217,6 +221,11 @@ class DialectRules:
     breakdown_strategy: ClassVar[BreakdownStrategy] = BreakdownStrategy.FOLD_ROWS
     #: How filtered aggregates are computed; CONDITIONAL unless measured slower here.
     filter_strategy: ClassVar[FilterStrategy] = FilterStrategy.CONDITIONAL
+    #: The bitwise-OR aggregate, where the PREAGGREGATE flags are one mask per group
+    #: instead of one MAX per condition (`None`: MAX flags).
+    bit_or_aggregate: ClassVar[str | None] = None
+    #: Conditions per mask (a BIGINT's bits 0..61 stay clear of the sign bit).
+    mask_bits: ClassVar[int] = 62
 
     def shapes(self) -> Shapes:
         """This dialect's measured choice of SQL shapes."""
@@ -276,17 +285,37 @@ class DialectRules:
 
         Returns (`[(alias, aggregate)]` to compute per group, `[predicate over those
         aliases]` true when some row of the group matched condition i). The standard form
-        is one `MAX(CASE WHEN c THEN 1 ELSE 0 END)` per condition, tested with `= 1`. A
-        NULL condition counts as not matched, as in every conditional aggregate.
+        is one `MAX(CASE WHEN c THEN 1 ELSE 0 END)` per condition, tested with `= 1`; with a
+        `bit_or_aggregate`, one mask per `mask_bits` conditions, `BIT_OR(CASE WHEN c0 THEN
+        1 ELSE 0 END + CASE WHEN c1 THEN 2 ELSE 0 END + …)` (a row's bits are distinct, so
+        + is |), tested with `(mask & bit) <> 0`. A NULL condition counts as not matched, as
+        in every conditional aggregate.
         """
-        flags: list[tuple[str, exp.Expression]] = []
-        tests: list[exp.Expression] = []
-        for i, condition in enumerate(conditions):
-            name = f"{prefix}{i}"
-            case = exp.Case(ifs=[exp.If(this=condition.copy(), true=num(1))], default=num(0))
-            flags.append((name, exp.Max(this=case)))
-            tests.append(exp.EQ(this=exp.column(name), expression=num(1)))
-        return flags, tests
+        if self.bit_or_aggregate is None:
+            flags = [
+                (f"{prefix}{i}", exp.Max(this=_flag(condition, 1)))
+                for i, condition in enumerate(conditions)
+            ]
+            tests = [exp.EQ(this=exp.column(name), expression=num(1)) for name, _ in flags]
+            return list(flags), list(tests)
+        masks: list[tuple[str, exp.Expression]] = []
+        checks: list[exp.Expression] = []
+        for start in range(0, len(conditions), self.mask_bits):
+            name = f"{prefix}{start // self.mask_bits}"
+            total: exp.Expression | None = None
+            for i, condition in enumerate(conditions[start : start + self.mask_bits]):
+                bit = _flag(condition, 1 << i)
+                total = bit if total is None else exp.Add(this=total, expression=bit)
+                checks.append(
+                    exp.NEQ(this=self.bit_and(exp.column(name), 1 << i), expression=num(0))
+                )
+            assert total is not None
+            masks.append((name, call(self.bit_or_aggregate, total)))
+        return masks, checks
+
+    def bit_and(self, value: exp.Expr, bits: int) -> exp.Expression:
+        """`(value & bits)`: an integer's bits under a mask (the GROUPED filter shape)."""
+        return exp.paren(exp.BitwiseAnd(this=value.copy(), expression=num(bits)), copy=False)
 
     def plain_aggregate(self, func: Aggregation, arg: exp.Expr | None) -> exp.Expression:
         target: exp.Expr = exp.Star() if arg is None else arg.copy()
@@ -324,6 +353,11 @@ _PLAIN: dict[Aggregation, type[exp.Expression]] = {
     Aggregation.MIN: exp.Min,
     Aggregation.MAX: exp.Max,
 }
+
+
+def _flag(condition: exp.Expr, value: int) -> exp.Expression:
+    """`CASE WHEN condition THEN value ELSE 0 END` (NULL: not matched)."""
+    return exp.Case(ifs=[exp.If(this=condition.copy(), true=num(value))], default=num(0))
 
 
 def _check_arg(func: Aggregation, arg: exp.Expr | None) -> None:

@@ -11,7 +11,6 @@ no column type; where an engine needs different functions per type, `TimestampTy
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlglot import exp
@@ -69,30 +68,10 @@ class DuckDBRules(DialectRules):
     distinct_strategy = DistinctStrategy.PREAGGREGATE
     breakdown_strategy = BreakdownStrategy.FOLD_GROUPS
     filter_strategy = FilterStrategy.GROUPED
-    #: Conditions per BIT_OR mask (BIGINT: bits 0..61 stay clear of the sign bit).
-    mask_bits = 62
-
-    def distinct_flags(
-        self, conditions: Sequence[exp.Expr], prefix: str
-    ) -> tuple[list[tuple[str, exp.Expression]], list[exp.Expression]]:
-        # One BIT_OR of a bit per condition instead of one MAX per condition: one aggregate
-        # state per (bucket, value) group. Measured at 50M rows (3 conditions, ~17M groups):
-        # 7.0 s CPU vs 9.9 s for the MAX flags (4 separate COUNT(DISTINCT) queries: 12.5 s).
-        flags: list[tuple[str, exp.Expression]] = []
-        tests: list[exp.Expression] = []
-        for start in range(0, len(conditions), self.mask_bits):
-            name = f"{prefix}{start // self.mask_bits}"
-            bits: list[exp.Expression] = []
-            for i, condition in enumerate(conditions[start : start + self.mask_bits]):
-                bit = num(1 << i)
-                bits.append(exp.Case(ifs=[exp.If(this=condition.copy(), true=bit)], default=num(0)))
-                masked = exp.BitwiseAnd(this=exp.column(name), expression=bit.copy())
-                tests.append(exp.NEQ(this=exp.paren(masked, copy=False), expression=num(0)))
-            total: exp.Expression = bits[0]
-            for bit_case in bits[1:]:
-                total = exp.BitwiseOr(this=total, expression=bit_case)
-            flags.append((name, call("BIT_OR", total)))
-        return flags, tests
+    # One BIT_OR of a bit per condition instead of one MAX per condition: one aggregate
+    # state per (bucket, value) group. Measured at 50M rows (3 conditions, ~17M groups):
+    # 7.0 s CPU vs 9.9 s for the MAX flags (4 separate COUNT(DISTINCT) queries: 12.5 s).
+    bit_or_aggregate = "BIT_OR"
 
     def bucket(
         self, ts: exp.Expr, interval: Interval, *, column_type: ColumnHint = None
@@ -110,12 +89,17 @@ class DuckDBRules(DialectRules):
 class PostgresRules(DialectRules):
     name = "postgres"
     # Measured with `python bench/collect.py` (PostgreSQL 15, work_mem 4MB, 5M rows, the 20
-    # metrics and one breakdown; tripl's SQL, best of 2): standard 6.97 s, FOLD_GROUPS 4.47 s
-    # (`orders` by country alone: 0.69 s vs 3.13 s — folding every row costs a second scan
-    # and an external sort, the planner expecting one group per row of a bucket expression);
-    # PREAGGREGATE distinct 8.83 s (its GROUP BY (bucket, user_id) spills), GROUPED filters
-    # 7.35 s: both stay off.
+    # metrics and one breakdown; tripl's SQL). FOLD_GROUPS: `orders` by country 0.69 s vs
+    # 3.13 s (folding every row costs a second scan and an external sort, the planner
+    # expecting one group per row of a bucket expression). One statement holding the
+    # COUNT(DISTINCT …)s and the other aggregates is sorted by bucket as a whole (4.2 s);
+    # SEPARATE plans each alone: the 4 distinct counts 2.9 s, the other 19 aggregates in the
+    # GROUPED shape 1.1 s (conditional FILTERs: 1.8 s, the planner sorting again), and with
+    # 2 threads the three queries take 3.0 s instead of 4.0 s. PREAGGREGATE distinct: its
+    # GROUP BY (bucket, user_id) spills (8.8 s).
+    distinct_strategy = DistinctStrategy.SEPARATE
     breakdown_strategy = BreakdownStrategy.FOLD_GROUPS
+    filter_strategy = FilterStrategy.GROUPED
 
     def bucket(
         self, ts: exp.Expr, interval: Interval, *, column_type: ColumnHint = None
@@ -178,6 +162,8 @@ class ClickHouseRules(DialectRules):
     # (0.76 s; ClickHouse inlines the twice-read `tripl_groups` CTE): FOLD_ROWS stays.
     distinct_strategy = DistinctStrategy.PREAGGREGATE
     filter_strategy = FilterStrategy.GROUPED
+    # The distinct flags as one mask (chdb, 5M rows, 3 conditions: 0.248 s vs 0.291 s).
+    bit_or_aggregate = "groupBitOr"
 
     def bucket(
         self, ts: exp.Expr, interval: Interval, *, column_type: ColumnHint = None
@@ -193,6 +179,10 @@ class ClickHouseRules(DialectRules):
         remainder = floor_remainder(since_origin(micros.copy(), interval), interval)
         start = exp.Sub(this=micros, expression=remainder)
         return call("fromUnixTimestamp64Micro", start, string("UTC"))
+
+    def bit_and(self, value: exp.Expr, bits: int) -> exp.Expression:
+        # sqlglot renders `&`, which ClickHouse does not parse.
+        return call("bitAnd", value.copy(), num(bits))
 
     def timestamp_literal(self, ts: datetime, *, column_type: ColumnHint = None) -> exp.Expression:
         # sqlglot would render CAST(… AS Nullable(DateTime)): no zone, no microseconds.
