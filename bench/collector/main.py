@@ -23,6 +23,7 @@ peak memory (RSS high-water mark) of the tripl run, and writes --out (collect_RE
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -52,6 +53,8 @@ def _args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--shapes", action=argparse.BooleanOptionalAction, default=True,
                         help="also time tripl's SQL in every distinct-count strategy")  # fmt: skip
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                        help="the profile's `threads` (default: the CPU count)")  # fmt: skip
     parser.add_argument("--venv", type=Path, default=OUT / "venv-metricflow")
     parser.add_argument("--out", type=Path, default=BENCH / "collect_RESULTS.md")
     return parser.parse_args(argv)
@@ -72,7 +75,7 @@ def run_engine(name: str, args: argparse.Namespace, workdir: Path) -> Result:
     use_mf = args.metricflow and name == "duckdb"
     if use_mf:
         metricflow.ensure_venv(args.venv)
-    bench = Bench(engine, workdir, args.venv if use_mf else None)
+    bench = Bench(engine, workdir, args.venv if use_mf else None, args.threads)
     try:
         if use_mf:
             bench.prepare_metricflow()

@@ -13,8 +13,10 @@ import math
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ from tripl_cli.compiler.dialects import (
     rules_for,
 )
 from tripl_cli.compiler.plan import compile_plan
+from tripl_cli.runner.execute import Executor
 from tripl_cli.timegrid import Window
 from tripl_cli.types import MetricValue
 
@@ -50,6 +53,10 @@ SHAPES = {
     ),
     "grouped filters + preaggregate": Shapes(
         distinct=DistinctStrategy.PREAGGREGATE, filters=FilterStrategy.GROUPED
+    ),
+    "distinct: separate": Shapes(distinct=DistinctStrategy.SEPARATE),
+    "separate + fold groups + grouped": Shapes(
+        DistinctStrategy.SEPARATE, BreakdownStrategy.FOLD_GROUPS, FilterStrategy.GROUPED
     ),
 }
 _CLI = "from tripl_cli.cli.main import run; run()"
@@ -86,10 +93,12 @@ def _peak_mb() -> float:
 
 
 class Bench:
-    def __init__(self, engine: Engine, workdir: Path, mf_venv: Path | None) -> None:
+    def __init__(self, engine: Engine, workdir: Path, mf_venv: Path | None, threads: int) -> None:
         self.engine = engine
+        self.threads = threads
         self.root = workdir / f"{engine.name}_project"
-        spec.write_tripl_project(self.root, engine.profile, engine.table)
+        profile = {**engine.profile, "threads": threads}
+        spec.write_tripl_project(self.root, profile, engine.table)
         self.project = open_project(self.root)
         self.names = [m.name for m in spec.METRICS]
         self.naive = spec.naive_queries(engine.table, engine.bucket_sql, engine.window_sql)
@@ -101,9 +110,12 @@ class Bench:
         self.result = Result(engine.name, engine.rows, rules_for(engine.name).distinct_strategy)
 
     # ------------------------------------------------------------------ plumbing
+    def _connect(self) -> Adapter:
+        return connect("bench", self.engine.profile, project_root=self.root)
+
     def _open(self) -> Adapter:
         if self.adapter is None:
-            self.adapter = connect("bench", self.engine.profile, project_root=self.root)
+            self.adapter = self._connect()
         return self.adapter
 
     def close(self) -> None:
@@ -120,12 +132,44 @@ class Bench:
         adapter = self._open()
         return {label: adapter.execute(sql) for label, sql in self.naive}
 
+    def per_metric_threads(self) -> dict[str, Any]:
+        """(b∥) The per-metric queries over as many connections as tripl's `threads`."""
+        self.close()
+        local = threading.local()
+        opened: list[Adapter] = []
+
+        def run(item: tuple[str, str]) -> tuple[str, Any]:
+            adapter: Adapter | None = getattr(local, "adapter", None)
+            if adapter is None:
+                adapter = local.adapter = self._connect()
+                opened.append(adapter)  # list.append is atomic
+            return item[0], adapter.execute(item[1])
+
+        try:
+            with ThreadPoolExecutor(self.threads) as pool:
+                return dict(pool.map(run, self.naive))
+        finally:
+            for adapter in opened:
+                adapter.close()
+
     def tripl_sql(self, shapes: Shapes | None = None) -> list[MetricValue]:
+        """Compile, run the queries as `tripl run` does (`threads` connections), assemble."""
         plan = compile_plan(
             self.project, self.names, dialect=self.engine.name, window_for=WINDOW, shapes=shapes
         )
-        adapter = self._open()
-        return assemble(plan, {q.id: adapter.execute(q.sql) for q in plan.queries})
+        if self.threads == 1:
+            adapter = self._open()
+            return assemble(plan, {q.id: adapter.execute(q.sql) for q in plan.queries})
+        self.close()
+        executor = Executor(self._connect, threads=self.threads, timeout_s=None)
+        try:
+            outcomes = executor.run_all(plan.queries)
+        finally:
+            executor.close()
+        for outcome in outcomes:
+            if outcome.error is not None:
+                raise outcome.error
+        return assemble(plan, {o.query.id: o.result for o in outcomes})
 
     def tripl_run(self) -> None:
         shutil.rmtree(self.root / ".tripl", ignore_errors=True)  # a first run every time
@@ -175,6 +219,7 @@ class Bench:
         steps: dict[str, Callable[[], Any]] = {
             "bare": self.bare,
             "per-metric": self.per_metric,
+            "per-metric threads": self.per_metric_threads,
             "tripl SQL": self.tripl_sql,
             "tripl run": self.tripl_run,
         }
@@ -198,7 +243,12 @@ class Bench:
         r = self.result
         plan = compile_plan(self.project, self.names, dialect=self.engine.name, window_for=WINDOW)
         r.sample_sql = plan.queries[0].sql
-        r.queries = {"bare": 1, "per-metric": len(self.naive), "tripl SQL": len(plan.queries)}
+        r.queries = {
+            "bare": 1,
+            "per-metric": len(self.naive),
+            "per-metric threads": len(self.naive),
+            "tripl SQL": len(plan.queries),
+        }
         if self.mf_sql:
             r.queries["mf SQL"] = len(self.mf_sql)
         steps = self.steps()
