@@ -55,8 +55,12 @@ SHAPES = {
         distinct=DistinctStrategy.PREAGGREGATE, filters=FilterStrategy.GROUPED
     ),
     "distinct: separate": Shapes(distinct=DistinctStrategy.SEPARATE),
-    "separate + fold groups + grouped": Shapes(
-        DistinctStrategy.SEPARATE, BreakdownStrategy.FOLD_GROUPS, FilterStrategy.GROUPED
+    "breakdown: rank groups": Shapes(breakdown=BreakdownStrategy.RANK_GROUPS),
+    "preaggregate + rank groups + grouped": Shapes(
+        DistinctStrategy.PREAGGREGATE, BreakdownStrategy.RANK_GROUPS, FilterStrategy.GROUPED
+    ),
+    "separate + rank groups + grouped": Shapes(
+        DistinctStrategy.SEPARATE, BreakdownStrategy.RANK_GROUPS, FilterStrategy.GROUPED
     ),
 }
 _CLI = "from tripl_cli.cli.main import run; run()"

@@ -112,6 +112,9 @@ SHAPES = {
     "separate-rows-conditional": Shapes(
         DistinctStrategy.SEPARATE, BreakdownStrategy.FOLD_ROWS, FilterStrategy.CONDITIONAL
     ),
+    "inline-ranked-conditional": Shapes(
+        DistinctStrategy.INLINE, BreakdownStrategy.RANK_GROUPS, FilterStrategy.CONDITIONAL
+    ),
 }
 
 

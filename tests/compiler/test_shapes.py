@@ -162,3 +162,14 @@ def test_separate_distinct_counts_get_a_query_of_their_own() -> None:
     assert apart.count("COUNT(DISTINCT user_id)") == 2 and "tripl_cube" not in apart
     assert _ctes(apart, "postgres") == ["src"]
     assert "COUNT(DISTINCT" in sql["orders__1d__c"]  # breakdown queries keep theirs
+
+
+def test_rank_groups_ranks_the_groups_in_one_statement() -> None:
+    project = _project(_fact("n", breakdowns=["country"], breakdown_limit=3))
+    shapes = Shapes(breakdown=BreakdownStrategy.RANK_GROUPS)
+    sql = _sql(project, "clickhouse", shapes)["orders__1d__country"]
+    assert _ctes(sql, "clickhouse") == ["src"]  # no twice-read tripl_groups CTE
+    flat = " ".join(sql.split())
+    assert "DENSE_RANK() OVER (ORDER BY tripl_total DESC, tripl_value ASC)" in flat
+    assert "SUM(tripl_rows) OVER (PARTITION BY tripl_value)" in flat
+    assert "CASE WHEN tripl_rank < 3 THEN tripl_value ELSE 'Other' END" in flat

@@ -22,6 +22,18 @@ and folds the groups (few: buckets × values) instead of the rows:
              AS breakdown_value, <partials re-aggregated>
     FROM tripl_groups GROUP BY 1, 2
 
+RANK_GROUPS builds the same groups and ranks them with window functions in one statement
+(for engines that would compute a twice-read CTE twice, as ClickHouse does):
+
+    SELECT bucket, CASE WHEN tripl_rank < <limit> THEN tripl_value ELSE 'Other' END, …
+    FROM (SELECT …, DENSE_RANK() OVER (ORDER BY tripl_total DESC, tripl_value) AS tripl_rank
+          FROM (SELECT …, SUM(tripl_rows) OVER (PARTITION BY tripl_value) AS tripl_total
+                FROM (<the groups>) AS tripl_groups) AS tripl_totals) AS tripl_ranked
+    GROUP BY 1, 2
+
+A value's total orders it exactly as tripl_values does (rows desc, then value asc), and
+DENSE_RANK gives every group of one value that value's rank.
+
 Partials re-aggregate exactly: counts and sums are summed, min/max taken again, an average is
 SUM(partial sums) / SUM(partial counts). A `count_distinct` cannot be re-aggregated across
 folded values, so a breakdown query with one always uses FOLD_ROWS.
@@ -44,6 +56,7 @@ TOP = "tripl_top"
 GROUPS = "tripl_groups"
 ROW_COUNT = "tripl_rows"
 _RANK = "tripl_rank"
+_TOTAL = "tripl_total"
 _VALUE = "tripl_value"
 
 
@@ -86,8 +99,10 @@ def fold_groups(
     limit: int,
     aggregates: AggregateSet,
     rules: AggregateRules,
+    *,
+    ranked: bool = False,
 ) -> tuple[list[tuple[str, exp.Query]], exp.Select]:
-    """(CTEs after `source`, the final SELECT) of the FOLD_GROUPS shape."""
+    """(CTEs after `source`, the final SELECT) of the FOLD_GROUPS (or RANK_GROUPS) shape."""
     partials: list[exp.Expr] = [
         alias(bucket, BUCKET_COLUMN),
         alias(value, _VALUE),
@@ -112,6 +127,8 @@ def fold_groups(
             final = _again(again, agg.alias, rules)
         finals.append(alias(final, agg.alias))
     groups = grouped_select(partials, source, where, 2, order=False)
+    if ranked:
+        return [], _ranked_fold(groups, [str(p.alias_or_name) for p in partials], finals, limit)
     per_value = [
         alias(exp.column(_VALUE), BREAKDOWN_COLUMN),
         alias(_again(Aggregation.SUM, ROW_COUNT, rules), ROW_COUNT),
@@ -124,6 +141,37 @@ def fold_groups(
     ]
     final_select = grouped_select(columns, GROUPS, None, 2)
     return [(GROUPS, groups), *top_ctes(values, limit)], final_select
+
+
+def _ranked_fold(
+    groups: exp.Select, names: Sequence[str], finals: Sequence[exp.Expr], limit: int
+) -> exp.Select:
+    """RANK_GROUPS: rank the groups' values by window functions, fold, re-aggregate."""
+    carried = [exp.column(n) for n in names]
+    total = exp.Window(
+        this=exp.Sum(this=exp.column(ROW_COUNT)),
+        partition_by=[exp.column(_VALUE)],
+    )
+    derived = node(groups.subquery(GROUPS, copy=False))
+    totals = grouped_select([*carried, alias(total, _TOTAL)], derived)
+    order = exp.Order(
+        expressions=[
+            exp.Ordered(this=exp.column(_TOTAL), desc=True),
+            exp.Ordered(this=exp.column(_VALUE), desc=False),
+        ]
+    )
+    rank = exp.Window(this=exp.DenseRank(), order=order)
+    ranks = grouped_select(
+        [*(exp.column(n) for n in names), alias(rank, _RANK)],
+        node(totals.subquery("tripl_totals", copy=False)),
+    )
+    kept = exp.LT(this=exp.column(_RANK), expression=position(limit))
+    folded = exp.Case(
+        ifs=[exp.If(this=kept, true=exp.column(_VALUE))],
+        default=exp.Literal.string(OTHER_VALUE),
+    )
+    columns = [exp.column(BUCKET_COLUMN), alias(folded, BREAKDOWN_COLUMN), *finals]
+    return grouped_select(columns, node(ranks.subquery("tripl_ranked", copy=False)), None, 2)
 
 
 def _again(func: Aggregation, name: str, rules: AggregateRules) -> exp.Expression:

@@ -213,7 +213,7 @@ def breakdown_query(
 
     Values are ranked by their row count over the query's whole window (ties by value);
     `limit=None` keeps every value. NULL becomes ''. `shapes.breakdown` picks the shape of
-    breakdowns.py (FOLD_GROUPS only when every aggregate can be re-aggregated).
+    breakdowns.py (FOLD_/RANK_GROUPS only when every aggregate can be re-aggregated).
     """
     value = rules.coalesce_breakdown(column(breakdown))
     window_filter = _in_window(column(fact.timestamp_column), window, rules)
@@ -221,8 +221,11 @@ def breakdown_query(
     hoisted = _take_ctes(source)
     bucket = _bucket(fact, interval, rules)
     folding = shapes.breakdown
-    if limit is not None and folding is BreakdownStrategy.FOLD_GROUPS and foldable(aggregates):
-        ctes, select = fold_groups(SOURCE, bucket, value, window_filter, limit, aggregates, rules)
+    if limit is not None and folding is not BreakdownStrategy.FOLD_ROWS and foldable(aggregates):
+        ranked = folding is BreakdownStrategy.RANK_GROUPS
+        ctes, select = fold_groups(
+            SOURCE, bucket, value, window_filter, limit, aggregates, rules, ranked=ranked
+        )
         return _prepend_ctes(_with(select, [(SOURCE, source), *ctes]), hoisted)
     folded: exp.Expression = value
     ranking: list[tuple[str, exp.Query]] = []

@@ -9,54 +9,44 @@ WITH src AS (
     platform,
     is_test
   FROM orders
-), tripl_groups AS (
-  SELECT
-    DATE_BIN(INTERVAL '1 DAY', created_at, '1970-01-01 00:00:00+00') AS bucket,
-    COALESCE(CAST(country AS TEXT), '') AS tripl_value,
-    COUNT(*) AS tripl_rows,
-    COUNT(*) FILTER(WHERE
-      is_test = FALSE AND NOT (
-        status IN ('cancelled', 'fraud')
-      )) AS a0
-  FROM src
-  WHERE
-    created_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)
-    AND created_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
-  GROUP BY
-    1,
-    2
-), tripl_values AS (
-  SELECT
-    tripl_value AS breakdown_value,
-    SUM(tripl_rows) AS tripl_rows
-  FROM tripl_groups
-  GROUP BY
-    1
-), tripl_top AS (
-  SELECT
-    breakdown_value
-  FROM (
-    SELECT
-      breakdown_value,
-      ROW_NUMBER() OVER (ORDER BY tripl_rows DESC NULLS LAST, breakdown_value ASC) AS tripl_rank
-    FROM tripl_values
-  ) AS tripl_ranked
-  WHERE
-    tripl_rank < 5
 )
 SELECT
   bucket,
-  CASE
-    WHEN tripl_value IN (
-      SELECT
-        breakdown_value
-      FROM tripl_top
-    )
-    THEN tripl_value
-    ELSE 'Other'
-  END AS breakdown_value,
+  CASE WHEN tripl_rank < 5 THEN tripl_value ELSE 'Other' END AS breakdown_value,
   SUM(a0) AS a0
-FROM tripl_groups
+FROM (
+  SELECT
+    bucket,
+    tripl_value,
+    tripl_rows,
+    a0,
+    DENSE_RANK() OVER (ORDER BY tripl_total DESC NULLS LAST, tripl_value ASC) AS tripl_rank
+  FROM (
+    SELECT
+      bucket,
+      tripl_value,
+      tripl_rows,
+      a0,
+      SUM(tripl_rows) OVER (PARTITION BY tripl_value) AS tripl_total
+    FROM (
+      SELECT
+        DATE_BIN(INTERVAL '1 DAY', created_at, '1970-01-01 00:00:00+00') AS bucket,
+        COALESCE(CAST(country AS TEXT), '') AS tripl_value,
+        COUNT(*) AS tripl_rows,
+        COUNT(*) FILTER(WHERE
+          is_test = FALSE AND NOT (
+            status IN ('cancelled', 'fraud')
+          )) AS a0
+      FROM src
+      WHERE
+        created_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)
+        AND created_at < CAST('2026-01-12 00:00:00.000000' AS TIMESTAMP)
+      GROUP BY
+        1,
+        2
+    ) AS tripl_groups
+  ) AS tripl_totals
+) AS tripl_ranked
 GROUP BY
   1,
   2

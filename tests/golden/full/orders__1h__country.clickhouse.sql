@@ -9,64 +9,65 @@ WITH src AS (
     platform,
     is_test
   FROM orders
-), tripl_values AS (
-  SELECT
-    ifNull(toString(country), '') AS breakdown_value,
-    count() AS tripl_rows
-  FROM src
-  WHERE
-    created_at >= toDateTime64('2026-01-05 00:00:00.000000', 6, 'UTC')
-    AND created_at < toDateTime64('2026-01-12 00:00:00.000000', 6, 'UTC')
-  GROUP BY
-    1
-), tripl_top AS (
-  SELECT
-    breakdown_value
-  FROM (
-    SELECT
-      breakdown_value,
-      ROW_NUMBER() OVER (ORDER BY tripl_rows DESC, breakdown_value ASC) AS tripl_rank
-    FROM tripl_values
-  ) AS tripl_ranked
-  WHERE
-    tripl_rank < 10
 )
 SELECT
   bucket,
-  breakdown_value,
-  sumIfOrNull(tripl_p0, bitAnd(tripl_mask, 15) = 15) AS a0,
-  COALESCE(sumIfOrNull(tripl_p1, bitAnd(tripl_mask, 15) = 15), 0) AS a1
+  CASE WHEN tripl_rank < 10 THEN tripl_value ELSE 'Other' END AS breakdown_value,
+  sumOrNull(a0) AS a0,
+  sumOrNull(a1) AS a1
 FROM (
   SELECT
-    fromUnixTimestamp64Micro(
-      toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - (
-        toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) % 3600000000 + 3600000000
-      ) % 3600000000,
-      'UTC'
-    ) AS bucket,
-    CASE
-      WHEN ifNull(toString(country), '') IN (
-        SELECT
-          breakdown_value
-        FROM tripl_top
-      )
-      THEN ifNull(toString(country), '')
-      ELSE 'Other'
-    END AS breakdown_value,
-    CASE WHEN status = 'completed' THEN 1 ELSE 0 END + CASE WHEN is_test = FALSE THEN 2 ELSE 0 END + CASE WHEN NOT (
-      status IN ('cancelled', 'fraud')
-    ) THEN 4 ELSE 0 END + CASE WHEN amount > 0 THEN 8 ELSE 0 END AS tripl_mask,
-    sumOrNull(amount) AS tripl_p0,
-    count() AS tripl_p1
-  FROM src
-  WHERE
-    created_at >= toDateTime64('2026-01-05 00:00:00.000000', 6, 'UTC')
-    AND created_at < toDateTime64('2026-01-12 00:00:00.000000', 6, 'UTC')
-  GROUP BY
-    1,
-    2,
-    3
-) AS tripl_cube
+    bucket,
+    tripl_value,
+    tripl_rows,
+    a0,
+    a1,
+    DENSE_RANK() OVER (ORDER BY tripl_total DESC, tripl_value ASC) AS tripl_rank
+  FROM (
+    SELECT
+      bucket,
+      tripl_value,
+      tripl_rows,
+      a0,
+      a1,
+      SUM(tripl_rows) OVER (PARTITION BY tripl_value) AS tripl_total
+    FROM (
+      SELECT
+        fromUnixTimestamp64Micro(
+          toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - (
+            toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) % 3600000000 + 3600000000
+          ) % 3600000000,
+          'UTC'
+        ) AS bucket,
+        ifNull(toString(country), '') AS tripl_value,
+        count() AS tripl_rows,
+        sumIfOrNull(
+          amount,
+          status = 'completed'
+          AND is_test = FALSE
+          AND NOT (
+            status IN ('cancelled', 'fraud')
+          )
+          AND amount > 0
+        ) AS a0,
+        countIf(
+          status = 'completed'
+          AND is_test = FALSE
+          AND NOT (
+            status IN ('cancelled', 'fraud')
+          )
+          AND amount > 0
+        ) AS a1
+      FROM src
+      WHERE
+        created_at >= toDateTime64('2026-01-05 00:00:00.000000', 6, 'UTC')
+        AND created_at < toDateTime64('2026-01-12 00:00:00.000000', 6, 'UTC')
+      GROUP BY
+        1,
+        2
+    ) AS tripl_groups
+  ) AS tripl_totals
+) AS tripl_ranked
 GROUP BY
   1,
   2

@@ -68,10 +68,13 @@ class BreakdownStrategy(StrEnum):
     FOLD_ROWS: rank the values in one scan, then fold every row while aggregating.
     FOLD_GROUPS: aggregate per (bucket, raw value) in one scan, rank from those groups, fold
     the groups and re-aggregate (only for re-aggregatable aggregates; see breakdowns.py).
+    RANK_GROUPS: FOLD_GROUPS with the ranking done by window functions over the groups in
+    one statement, where reading the groups' CTE twice would compute it twice.
     """
 
     FOLD_ROWS = "fold_rows"
     FOLD_GROUPS = "fold_groups"
+    RANK_GROUPS = "rank_groups"
 
 
 class FilterStrategy(StrEnum):

@@ -64,7 +64,8 @@ class DuckDBRules(DialectRules):
     # PREAGGREGATE distinct 7.47 s, FOLD_GROUPS 12.22 s, GROUPED filters 11.61 s, all three
     # 4.94 s. `COUNT(DISTINCT CASE …)` ×4 in one GROUP BY keeps one hash set per aggregate
     # (~2× slower than 4 separate queries). FOLD_GROUPS alone: `orders` by country 0.30 s
-    # vs 0.93 s (50M rows); GROUPED alone: 19 filtered aggregates 0.147 s vs 0.244 s (5M).
+    # vs 0.93 s (50M rows; RANK_GROUPS 0.57 s); GROUPED alone: 19 filtered aggregates
+    # 0.147 s vs 0.244 s (5M).
     distinct_strategy = DistinctStrategy.PREAGGREGATE
     breakdown_strategy = BreakdownStrategy.FOLD_GROUPS
     filter_strategy = FilterStrategy.GROUPED
@@ -96,9 +97,9 @@ class PostgresRules(DialectRules):
     # SEPARATE plans each alone: the 4 distinct counts 2.9 s, the other 19 aggregates in the
     # GROUPED shape 1.1 s (conditional FILTERs: 1.8 s, the planner sorting again), and with
     # 2 threads the three queries take 3.0 s instead of 4.0 s. PREAGGREGATE distinct: its
-    # GROUP BY (bucket, user_id) spills (8.8 s).
+    # GROUP BY (bucket, user_id) spills (8.8 s). RANK_GROUPS: 0.62 s vs FOLD_GROUPS 0.67 s.
     distinct_strategy = DistinctStrategy.SEPARATE
-    breakdown_strategy = BreakdownStrategy.FOLD_GROUPS
+    breakdown_strategy = BreakdownStrategy.RANK_GROUPS
     filter_strategy = FilterStrategy.GROUPED
 
     def bucket(
@@ -159,7 +160,9 @@ class ClickHouseRules(DialectRules):
     # Measured with `python bench/collect.py` (chdb 4.4 / ClickHouse 26.9, 5M rows, the 20
     # metrics and one breakdown; tripl's SQL, best of 3): standard 0.75 s, PREAGGREGATE
     # distinct 0.65 s, GROUPED filters 0.69 s, both 0.53 s. FOLD_GROUPS gained nothing
-    # (0.76 s; ClickHouse inlines the twice-read `tripl_groups` CTE): FOLD_ROWS stays.
+    # (0.76 s; ClickHouse computes the twice-read `tripl_groups` CTE twice); RANK_GROUPS
+    # reads it once: `orders` by country 0.069 s vs 0.109 s (FOLD_ROWS).
+    breakdown_strategy = BreakdownStrategy.RANK_GROUPS
     distinct_strategy = DistinctStrategy.PREAGGREGATE
     filter_strategy = FilterStrategy.GROUPED
     # The distinct flags as one mask (chdb, 5M rows, 3 conditions: 0.248 s vs 0.291 s).
