@@ -38,6 +38,10 @@ from bench.collector.measure import Bench, Result
 HERE = Path(__file__).resolve().parent
 BENCH = HERE.parent
 OUT = BENCH / "out" / "collect"  # ignored by .gitignore's bench/**/out/
+#: In-process engines spread one query over every core already: a second connection only
+#: contends (measured, DuckDB 50M rows: the per-metric queries 10.5 s over 2 connections vs
+#: 9.9 s over one; tripl's 2 queries 4.9-5.5 s vs 4.6 s), so their profile keeps 1 thread.
+EMBEDDED = ("duckdb", "clickhouse")
 
 
 def _args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -53,8 +57,9 @@ def _args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--shapes", action=argparse.BooleanOptionalAction, default=True,
                         help="also time tripl's SQL in every distinct-count strategy")  # fmt: skip
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
-                        help="the profile's `threads` (default: the CPU count)")  # fmt: skip
+    parser.add_argument("--threads", type=int, default=None,
+                        help="the profile's `threads` (default: 1 on the embedded DuckDB and "
+                             "chdb, the CPU count on PostgreSQL)")  # fmt: skip
     parser.add_argument("--venv", type=Path, default=OUT / "venv-metricflow")
     parser.add_argument("--out", type=Path, default=BENCH / "collect_RESULTS.md")
     return parser.parse_args(argv)
@@ -75,7 +80,8 @@ def run_engine(name: str, args: argparse.Namespace, workdir: Path) -> Result:
     use_mf = args.metricflow and name == "duckdb"
     if use_mf:
         metricflow.ensure_venv(args.venv)
-    bench = Bench(engine, workdir, args.venv if use_mf else None, args.threads)
+    threads = args.threads or (1 if name in EMBEDDED else os.cpu_count() or 1)
+    bench = Bench(engine, workdir, args.venv if use_mf else None, threads)
     try:
         if use_mf:
             bench.prepare_metricflow()

@@ -78,6 +78,7 @@ class Result:
     shapes: dict[str, list[float]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     sample_sql: str = ""
+    threads: int = 1
 
     def best(self, step: str) -> float:
         return min(self.timings[step])
@@ -112,6 +113,7 @@ class Bench:
         self.mf_sql: list[str] = []
         self.outputs: dict[str, Any] = {}
         self.result = Result(engine.name, engine.rows, rules_for(engine.name).distinct_strategy)
+        self.result.threads = threads
 
     # ------------------------------------------------------------------ plumbing
     def _connect(self) -> Adapter:
@@ -223,10 +225,11 @@ class Bench:
         steps: dict[str, Callable[[], Any]] = {
             "bare": self.bare,
             "per-metric": self.per_metric,
-            "per-metric threads": self.per_metric_threads,
             "tripl SQL": self.tripl_sql,
             "tripl run": self.tripl_run,
         }
+        if self.threads > 1:  # with one, (b∥) is (b)
+            steps["per-metric threads"] = self.per_metric_threads
         if self.mf_venv is not None:
             steps["mf query"] = self.mf_query
             steps["mf SQL"] = self.mf_sql_only
@@ -247,12 +250,9 @@ class Bench:
         r = self.result
         plan = compile_plan(self.project, self.names, dialect=self.engine.name, window_for=WINDOW)
         r.sample_sql = plan.queries[0].sql
-        r.queries = {
-            "bare": 1,
-            "per-metric": len(self.naive),
-            "per-metric threads": len(self.naive),
-            "tripl SQL": len(plan.queries),
-        }
+        r.queries = {"bare": 1, "per-metric": len(self.naive), "tripl SQL": len(plan.queries)}
+        if self.threads > 1:
+            r.queries["per-metric threads"] = len(self.naive)
         if self.mf_sql:
             r.queries["mf SQL"] = len(self.mf_sql)
         steps = self.steps()

@@ -135,11 +135,13 @@ def render(results: list[Result], args: argparse.Namespace) -> str:
         "on chdb, whose data directory one process at a time can open. (d) is two `mf query` "
         "commands (20 metrics by day; `orders` by day and country), each starting its own "
         "Python and dbt.",
-        f"tripl runs with `threads: {args.threads}` in its profile (the CPU count unless "
-        "--threads says otherwise): the runner sends independent queries over that many "
-        "connections, and (c') does the same. (b) sends the per-metric queries one by one over "
-        "one connection, as the issue defines it; (b∥) sends them over the same number of "
-        "connections as tripl, for a like-for-like view.",
+        "tripl's profile `threads` per engine: "
+        + ", ".join(f"{r.engine} {r.threads}" for r in results)
+        + " (--threads; by default 1 on the in-process DuckDB and chdb, which spread one "
+        "query over every core already, and the CPU count on PostgreSQL): the runner sends "
+        "independent queries over that many connections, and (c') does the same. (b) sends "
+        "the per-metric queries one by one over one connection, as the issue defines it; (b∥) "
+        "sends them over as many connections as tripl has, for a like-for-like view.",
         "",
         "## Targets",
         "",
