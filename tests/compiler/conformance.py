@@ -181,6 +181,11 @@ _METRICS: list[dict[str, Any]] = [
      "numerator": {"fact_table": "orders", "aggregation": "count", "filters": ["completed"]},
      "denominator": {"fact_table": "sessions", "aggregation": "count_distinct",
                      "column": "user_id"}},
+    # Same table, but SEPARATE puts the distinct numerator in a query of its own.
+    {"name": "buyers_per_order", "kind": "fact",
+     "numerator": {"fact_table": "orders", "aggregation": "count_distinct", "column": "user_id",
+                   "filters": ["completed"]},
+     "denominator": {"fact_table": "orders", "aggregation": "count"}},
     {"name": "orders_chunked", "kind": "fact", "fact_table": "orders", "aggregation": "count",
      "filters": ["completed"], "chunk": "2d", "breakdowns": ["country"], "breakdown_limit": 3},
     {"name": "refunds_sql", "kind": "sql", "interval": "1h", "sql": ""},  # sql set per engine
