@@ -27,6 +27,8 @@ from tripl_cli.project.templating import END_PLACEHOLDER, START_PLACEHOLDER
 
 #: What `{{ start }}`/`{{ end }}` become for parsing (the compiler renders the real literals).
 SAMPLE_TIMESTAMP = "TIMESTAMP '2000-01-01 00:00:00'"
+#: Unquoted identifiers standing in for the placeholders while tokenizing.
+_MARK = {"start": "tripl_window_start_mark", "end": "tripl_window_end_mark"}
 #: Dialects tried, in order, when the target is unknown.
 PERMISSIVE_DIALECTS: tuple[str, ...] = (
     "",
@@ -114,6 +116,28 @@ def substitute_window(sql: str) -> str:
     return sql.replace(START_PLACEHOLDER, SAMPLE_TIMESTAMP).replace(
         END_PLACEHOLDER, SAMPLE_TIMESTAMP
     )
+
+
+def quoted_placeholder(sql: str, dialect: str | None = None) -> str | None:
+    """The `{{ start }}`/`{{ end }}` written inside a string literal, if any.
+
+    Each becomes a typed literal (`TIMESTAMP '…'`), which inside quotes is a syntax error
+    whose parser message would point at tripl's text, not the user's quotes.
+    """
+    marked = sql.replace(START_PLACEHOLDER, _MARK["start"]).replace(END_PLACEHOLDER, _MARK["end"])
+    if marked == sql:
+        return None
+    try:
+        with _quiet_sqlglot():
+            tokens = sqlglot.tokenize(marked, read=dialect or None)
+    except (TokenError, ParseError):
+        return None  # the parse reports it
+    for token in tokens:
+        if token.token_type is TokenType.STRING:
+            for name, mark in _MARK.items():
+                if mark in token.text:
+                    return name
+    return None
 
 
 def has_template_leftovers(sql: str) -> bool:
@@ -272,6 +296,13 @@ def check_query(sql: str, dialect: str | None = None) -> QueryCheck:
         else:
             message = "must be a single statement: found ';' outside strings and comments"
         problems.append(SqlProblem("unsafe-sql", message))
+    quoted = quoted_placeholder(sql, dialect)
+    if quoted is not None:
+        message = (
+            f"has {{{{ {quoted} }}}} inside quotes: tripl puts a typed timestamp literal "
+            f"there, so write it bare (e.g. `ts >= {{{{ {quoted} }}}}`, not `'{{{{ {quoted} }}}}'`)"
+        )
+        problems.append(SqlProblem("sql-syntax", message))
     if problems:
         return QueryCheck(None, tuple(problems))
     parsed = _parse_statements(text, dialect)
