@@ -13,6 +13,7 @@ LAYERS: dict[str, int] = {
     "errors": 0,
     "types": 0,
     "timegrid": 0,
+    "textfmt": 0,
     "project": 1,
     "compiler": 2,
     "adapters": 3,

@@ -17,8 +17,9 @@ from tripl_cli.alerts import (
     quiet_until,
     webhook_payload,
 )
-from tripl_cli.alerts.format import number, percent, sparkline
+from tripl_cli.alerts.format import number, percent
 from tripl_cli.project.schema import QuietHours
+from tripl_cli.textfmt import sparkline
 from tripl_cli.types import TOTAL
 
 

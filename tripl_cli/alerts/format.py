@@ -1,31 +1,11 @@
-"""Human formatting shared by every message: numbers, percent changes, sparklines."""
+"""Human formatting shared by every message: numbers and percent changes.
+
+Sparklines come from `tripl_cli.textfmt`, which the terminal shares.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-
-SPARK_CHARS = "▁▂▃▄▅▆▇█"
-#: A missing bucket in a sparkline: visible, but clearly not a value.
-SPARK_GAP = "·"
-
-
-def sparkline(values: Sequence[float | None]) -> str:
-    """`▁▂▅█▇·▃`: min→▁, max→█, gaps as `·`; a flat series sits in the middle."""
-    finite = [v for v in values if v is not None and math.isfinite(v)]
-    if not finite:
-        return SPARK_GAP * len(values)
-    low, high = min(finite), max(finite)
-    top = len(SPARK_CHARS) - 1
-    chars: list[str] = []
-    for v in values:
-        if v is None or not math.isfinite(v):
-            chars.append(SPARK_GAP)
-        elif high == low:
-            chars.append(SPARK_CHARS[top // 2])
-        else:
-            chars.append(SPARK_CHARS[round((v - low) / (high - low) * top)])
-    return "".join(chars)
 
 
 def number(x: float | None, unit: str | None = None) -> str:

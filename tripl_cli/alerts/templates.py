@@ -19,8 +19,9 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from tripl_cli.alerts.format import number, percent, sparkline
+from tripl_cli.alerts.format import number, percent
 from tripl_cli.alerts.model import AlertItem, AlertStatus, finite_or_none
+from tripl_cli.textfmt import sparkline
 from tripl_cli.timegrid import as_utc
 
 logger = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ def _environment(*, html: bool) -> SandboxedEnvironment:
     )
     env.filters["num"] = lambda x: number(x)
     env.filters["pct"] = percent
-    env.filters["sparkline"] = sparkline
+    env.filters["sparkline"] = lambda values: sparkline(values)
     return env
 
 

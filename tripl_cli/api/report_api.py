@@ -19,7 +19,7 @@ from pathlib import Path
 from tripl_cli.api.detect_api import _complete_until, settings_for
 from tripl_cli.api.project_api import atomic_write
 from tripl_cli.api.read_api import reading_state
-from tripl_cli.api.report_chart import Chart, build_chart, fmt_bucket, fmt_number
+from tripl_cli.api.report_chart import Chart, build_chart
 from tripl_cli.api.warehouse import target_of
 from tripl_cli.detect import Band, backtest_series
 from tripl_cli.errors import TriplError
@@ -29,6 +29,7 @@ from tripl_cli.project.selection import select_metrics
 from tripl_cli.project.semantics import value_kind
 from tripl_cli.state.records import MetricStatus as CollectionStatus
 from tripl_cli.state.store import StateStore
+from tripl_cli.textfmt import fmt_bucket, fmt_number
 from tripl_cli.types import TOTAL, Anomaly, SeriesPoint
 
 log = logging.getLogger(__name__)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tripl_cli.detect import Band
+from tripl_cli.textfmt import fmt_bucket, fmt_number
 from tripl_cli.timegrid import Interval
 from tripl_cli.types import Anomaly, SeriesPoint
 
@@ -47,21 +48,6 @@ class Chart:
     plot_right: int = WIDTH - _RIGHT
     plot_top: int = _TOP
     plot_bottom: int = HEIGHT - _BOTTOM
-
-
-def fmt_number(value: float | None) -> str:
-    """Short human numbers: 1,234 · 12.35 · 0.1256 · 3.4M; '' for a gap."""
-    if value is None or not math.isfinite(value):
-        return ""
-    if abs(value) >= 1e7:
-        return f"{value / 1e6:,.1f}M"
-    if float(value).is_integer():
-        return f"{value:,.0f}"
-    return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.4g}"
-
-
-def fmt_bucket(bucket: datetime, interval: Interval) -> str:
-    return f"{bucket:%Y-%m-%d}" if interval.delta.days >= 1 else f"{bucket:%Y-%m-%d %H:%M}"
 
 
 def _value_range(values: Sequence[float], bands: Sequence[Band]) -> tuple[float, float]:

@@ -11,26 +11,18 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
-SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
+from tripl_cli import textfmt
+from tripl_cli.textfmt import fmt_number
+
+__all__ = ["fmt_number", "line_chart", "sparkline"]
+
 ANOMALY_STYLE = "bold red"
 #: The dot bit of braille cell position (x in 0..1, y in 0..3 from the top), Unicode order.
 _DOT_BITS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
 _BRAILLE_BASE = 0x2800
 MARKS = {"spike": "▲", "drop": "▼"}
-
-
-def fmt_number(value: float | None) -> str:
-    """Short, human numbers: 1,234 · 12.35 · 0.1256 · 3.4M; '' for a gap."""
-    if value is None or math.isnan(value):
-        return ""
-    magnitude = abs(value)
-    if magnitude >= 1e7:
-        return f"{value / 1e6:,.1f}M"
-    if float(value).is_integer():
-        return f"{value:,.0f}"
-    if magnitude >= 100:
-        return f"{value:,.1f}"
-    return f"{value:.4g}"
+#: A gap in a terminal sparkline: blank, unlike messages' `·`.
+_SPARK_GAP = " "
 
 
 def _finite(values: Sequence[float | None]) -> list[float]:
@@ -39,19 +31,10 @@ def _finite(values: Sequence[float | None]) -> list[float]:
 
 def sparkline(values: Sequence[float | None], flagged: Sequence[bool] = ()) -> Text:
     """One block character per value (a gap is a space); flagged positions in red."""
-    known = _finite(values)
     text = Text()
-    if not known:
-        return Text(" " * len(values))
-    lo, hi = min(known), max(known)
-    top = len(SPARK_BLOCKS) - 1
-    for i, value in enumerate(values):
-        if value is None or not math.isfinite(value):
-            text.append(" ")
-            continue
-        level = top // 2 if hi == lo else round((value - lo) / (hi - lo) * top)
-        style = ANOMALY_STYLE if i < len(flagged) and flagged[i] else ""
-        text.append(SPARK_BLOCKS[level], style=style)
+    for i, char in enumerate(textfmt.sparkline(values, gap=_SPARK_GAP)):
+        flag = char != _SPARK_GAP and i < len(flagged) and flagged[i]
+        text.append(char, style=ANOMALY_STYLE if flag else "")
     return text
 
 

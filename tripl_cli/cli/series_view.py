@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from rich.markup import escape
 from rich.table import Table
@@ -14,17 +14,12 @@ from rich.text import Text
 from tripl_cli.api.read_api import PointView, SeriesView
 from tripl_cli.cli import console
 from tripl_cli.cli.charts import ANOMALY_STYLE, MARKS, fmt_number, line_chart, sparkline
-from tripl_cli.timegrid import Interval, iso_utc
+from tripl_cli.textfmt import fmt_bucket
+from tripl_cli.timegrid import iso_utc
 
 #: Rows of the table under the chart when `--last` is not given.
 DEFAULT_TABLE_ROWS = 15
 CHART_HEIGHT = 8
-
-
-def bucket_label(ts: datetime, interval: Interval) -> str:
-    if interval.delta < timedelta(days=1):
-        return f"{ts:%Y-%m-%d %H:%M}"
-    return f"{ts:%Y-%m-%d}"
 
 
 def _value(value: float | None) -> str:
@@ -70,8 +65,8 @@ def print_chart(view: SeriesView) -> None:
         width=_chart_width(),
         height=CHART_HEIGHT,
         marks=[p.anomaly.direction.value if p.anomaly else None for p in points],
-        first_label=bucket_label(points[0].bucket, view.interval),
-        last_label=bucket_label(points[-1].bucket, view.interval),
+        first_label=fmt_bucket(points[0].bucket, view.interval),
+        last_label=fmt_bucket(points[-1].bucket, view.interval),
     )
     for line in lines:
         console.out().print(line)
@@ -93,7 +88,7 @@ def print_table(view: SeriesView, *, rows: int | None) -> None:
     table.add_column("anomaly")
     for p in shown:
         table.add_row(
-            bucket_label(p.bucket, view.interval), fmt_number(p.value), _describe_anomaly(p)
+            fmt_bucket(p.bucket, view.interval), fmt_number(p.value), _describe_anomaly(p)
         )
     console.out().print(table)
     hidden = len(view.points) - len(shown)
