@@ -89,10 +89,10 @@ def resolve_dialect(
                 f"unknown dialect {dialect!r}", hint=f"use one of: {', '.join(DIALECTS)}"
             )
         return dialect
-    from tripl_cli.project.profiles import resolve_target
+    from tripl_cli.api.warehouse import target_of
 
     try:
-        return resolve_target(project, profiles_dir=profiles_dir, target=target).dialect
+        return target_of(project, profiles_dir=profiles_dir, target=target).dialect
     except TriplError as exc:
         raise ConfigError(exc.message, hint=exc.hint or "or pass --dialect") from exc
 

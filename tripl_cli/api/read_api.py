@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tripl_cli.api.run_api import open_state
+from tripl_cli.api.run_api import open_state, state_url
 from tripl_cli.api.warehouse import target_of
 from tripl_cli.errors import TriplError
 from tripl_cli.project.model import Project
@@ -38,10 +38,7 @@ SPARK_POINTS = 20
 def state_exists(project: Project, *, profiles_dir: Path | None, target: str | None) -> bool:
     """False only for a default (or file) SQLite state that was never created."""
     resolved = target_of(project, profiles_dir=profiles_dir, target=target)
-    state = resolved.config.get("state")
-    url = resolve_url(
-        str(state) if state else None, project_root=project.root, target=resolved.name
-    )
+    url = resolve_url(state_url(resolved), project_root=project.root, target=resolved.name)
     if url.get_backend_name() != "sqlite":
         return True  # a server: opening it is the only way to know
     return Path(url.database or "").exists()

@@ -15,6 +15,7 @@ from tripl_cli.api.project_api import atomic_write
 from tripl_cli.api.warehouse import connector, target_of
 from tripl_cli.errors import TriplError
 from tripl_cli.project.model import Project
+from tripl_cli.project.profiles import ResolvedTarget
 from tripl_cli.project.selection import select_metrics, unmatched_selectors
 from tripl_cli.runner.outcomes import RunReport
 from tripl_cli.runner.run import RunEvents, RunRequest, run_project
@@ -44,11 +45,22 @@ def new_run_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
+def state_url(resolved: ResolvedTarget) -> str | None:
+    """The target's `state:` URL as written; None means the default `.tripl/<target>.db`.
+
+    The one place a target's state location is read, for opening and existence checks alike.
+    """
+    url = resolved.config.get("state")
+    return str(url) if url else None
+
+
+def open_target_state(project: Project, resolved: ResolvedTarget) -> StateStore:
+    return open_store(state_url(resolved), project_root=project.root, target=resolved.name)
+
+
 def open_state(project: Project, *, profiles_dir: Path | None, target: str | None) -> StateStore:
     """The state database of the selected target (default `.tripl/<target>.db`)."""
-    resolved = target_of(project, profiles_dir=profiles_dir, target=target)
-    url = resolved.config.get("state")
-    return open_store(str(url) if url else None, project_root=project.root, target=resolved.name)
+    return open_target_state(project, target_of(project, profiles_dir=profiles_dir, target=target))
 
 
 def run(
@@ -75,13 +87,10 @@ def run(
         lock_timeout_s=options.lock_timeout_s,
         dry_run=options.dry_run,
     )
-    url = resolved.config.get("state")
     run_id = new_run_id(now)
     started_at = datetime.now(UTC)
     try:
-        store = open_store(
-            str(url) if url else None, project_root=project.root, target=resolved.name
-        )
+        store = open_target_state(project, resolved)
         try:
             report = run_project(
                 project,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,14 +13,50 @@ from tripl_cli.compiler.dialects import rules_for
 from tripl_cli.compiler.sources import windowed_query
 from tripl_cli.errors import Issue, Severity, TriplError
 from tripl_cli.project.model import Project
-from tripl_cli.project.profiles import ResolvedTarget, resolve_target
+from tripl_cli.project.profiles import ResolvedTarget, find_profiles, resolve_target
 from tripl_cli.project.schema import FactMetric, FactTable
 from tripl_cli.project.sqlcheck import check_query
 from tripl_cli.timegrid import Interval, Window, floor_to_bucket
 
+#: One command asks for its target from several places (secrets registration, opening the
+#: state, connecting…): memoised so profiles.yml is read and rendered once per command. The
+#: key is everything the result depends on, so a changed file, env var or var is a miss (tests
+#: change those within one process). Errors are not memoised.
+_RESOLVED: dict[tuple[object, ...], ResolvedTarget] = {}
+_RESOLVED_MAX = 8
+
 
 def target_of(project: Project, *, profiles_dir: Path | None, target: str | None) -> ResolvedTarget:
-    return resolve_target(project, profiles_dir=profiles_dir, target=target)
+    """`resolve_target` for the current environment, memoised (see `_RESOLVED`)."""
+    key = _target_key(project, profiles_dir, target)
+    found = _RESOLVED.get(key) if key is not None else None
+    if found is None:
+        found = resolve_target(project, profiles_dir=profiles_dir, target=target)
+        if key is not None:
+            if len(_RESOLVED) >= _RESOLVED_MAX:
+                _RESOLVED.clear()  # bounded; a command uses one or two targets
+            _RESOLVED[key] = found
+    return found
+
+
+def _target_key(
+    project: Project, profiles_dir: Path | None, target: str | None
+) -> tuple[object, ...] | None:
+    """What `resolve_target` reads, or None (no memo) when profiles.yml cannot be read: then
+    `resolve_target` raises its usual error."""
+    try:
+        path = find_profiles(project, profiles_dir, os.environ)
+        # The content, not mtime + size: mtimes tick coarsely, and a same-size rewrite within
+        # one tick would go unseen. The file is small; parsing and rendering it is the cost.
+        content = hashlib.sha256(path.read_bytes()).digest()
+    except (TriplError, OSError):
+        return None
+    # repr: vars may hold dicts/lists (unhashable); a differing repr only costs a miss.
+    variables = repr(project.config.vars)
+    # env_var() reads os.environ while rendering; snapshotting it is cheap (~100 items).
+    environ = frozenset(os.environ.items())
+    profile = project.config.profile_name
+    return (project.root, profiles_dir, target, path, content, profile, variables, environ)
 
 
 def connector(project: Project, resolved: ResolvedTarget) -> Callable[[], Adapter]:
