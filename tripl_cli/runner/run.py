@@ -221,9 +221,7 @@ class _Run:
             definition_hash=self.hashes[name],
             run_id=self.run_id,
             breakdown_columns=metric.breakdowns,
-        )
-        self.store.record_status(
-            name, status="success", run_id=self.run_id, definition_hash=self.hashes[name]
+            status="success",  # in the same transaction: values and status never disagree
         )
         buckets = sum(1 for v in values if v.breakdown == TOTAL)
         note = (

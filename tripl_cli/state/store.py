@@ -191,14 +191,26 @@ class StateStore:
         run_id: str,
         breakdown_columns: Sequence[str] = (),
         include_total: bool = True,
+        status: str | None = None,
     ) -> int:
         """Atomically make `values_` the metric's stored values in `[window.start, window.end)`.
 
         Deletes the window's total rows (unless `include_total=False`) and its breakdown
         rows of `breakdown_columns` plus every column present in `values_`, then bulk-inserts
-        `values_` and moves the watermark, all in ONE transaction. Returns rows written.
+        `values_`, moves the watermark and, given a `status`, records the metric's collection
+        status (as `record_status`), all in ONE transaction. Returns rows written.
         """
         with self._write() as conn:
+            if status is not None:
+                runs.record_status(
+                    conn,
+                    metric,
+                    status=status,
+                    run_id=run_id,
+                    error=None,
+                    definition_hash=definition_hash,
+                    now=self.clock(),
+                )
             written = values.replace_window(
                 conn,
                 metric,
