@@ -5,9 +5,13 @@ reference.py) — per metric, bucket and breakdown value."""
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
+from pydantic import TypeAdapter
 
 from tests.support.engines import Engine, load_table
 from tripl_cli.compiler.assemble import assemble, distinct_counts
@@ -18,7 +22,9 @@ from tripl_cli.compiler.dialects import (
     Shapes,
 )
 from tripl_cli.compiler.plan import compile_plan
-from tripl_cli.project.schema import CompositionMetric
+from tripl_cli.project.model import Project
+from tripl_cli.project.schema import CompositionMetric, FactTable, Metric, ProjectConfig
+from tripl_cli.timegrid import Window
 
 from .conformance import (
     FRAGMENTS,
@@ -153,3 +159,37 @@ def test_compiled_sql_on_engine(
     assert isinstance(composition, CompositionMetric)
     counts = distinct_counts(plan, results)["orders_per_user"]
     assert counts == ref.distinct(composition, project.interval_of(composition))
+
+
+@pytest.mark.parametrize("folding", list(BreakdownStrategy))
+def test_every_breakdown_shape_breaks_ties_at_the_cut_off_by_value(
+    folding: BreakdownStrategy,
+) -> None:
+    """Top 2 + Other over tied counts: rows desc, then value asc ('' for NULL sorts first)."""
+    counts = {"b": 3, "a": 2, "c": 2, None: 2}  # b leads; a, c and NULL tie at the cut-off
+    rows = [v for v, n in counts.items() for _ in range(n)]
+    values = ", ".join(
+        f"(TIMESTAMP '2026-01-05 0{i % 9}:00:00', {'NULL' if v is None else repr(v)})"
+        for i, v in enumerate(rows)
+    )
+    fact = FactTable(
+        name="t", sql=f"SELECT * FROM (VALUES {values}) AS r (ts, v)", timestamp_column="ts"
+    )
+    metric = TypeAdapter(Metric).validate_python(
+        {"name": "n", "kind": "fact", "fact_table": "t", "aggregation": "count",
+         "breakdowns": ["v"], "breakdown_limit": 3}
+    )  # fmt: skip
+    project = Project(
+        root=Path(), config=ProjectConfig(name="p"), fact_tables={"t": fact}, metrics={"n": metric}
+    )
+    start = datetime(2026, 1, 5, tzinfo=UTC)
+    plan = compile_plan(
+        project,
+        ["n"],
+        dialect="duckdb",
+        window_for=Window(start, start + timedelta(days=1)),
+        shapes=Shapes(breakdown=folding),
+    )
+    (query,) = [q for q in plan.queries if q.kind == "breakdown"]
+    rows_out = duckdb.connect().execute(query.sql).fetchall()
+    assert {value: n for _, value, n in rows_out} == {"b": 3, "": 2, "Other": 4}

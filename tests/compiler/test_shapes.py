@@ -140,9 +140,14 @@ def test_every_dialect_renders_every_shape_and_parses_back() -> None:
               breakdown_limit=3),
         _fact("users", aggregation="count_distinct", column="user_id", where="paid"),
     )  # fmt: skip
+    every = [
+        Shapes(d, b, f) for d in DistinctStrategy for b in BreakdownStrategy for f in FilterStrategy
+    ]
     for dialect in DIALECTS:
-        for sql in _sql(project, dialect).values():
-            assert isinstance(sqlglot.parse_one(sql, read=rules_for(dialect).name), exp.Query)
+        for shapes in every:
+            for sql in _sql(project, dialect, shapes).values():
+                tree = sqlglot.parse_one(sql, read=rules_for(dialect).name)
+                assert isinstance(tree, exp.Query), (dialect, shapes)
 
 
 def test_separate_distinct_counts_get_a_query_of_their_own() -> None:
@@ -152,6 +157,7 @@ def test_separate_distinct_counts_get_a_query_of_their_own() -> None:
         _fact("users", aggregation="count_distinct", column="user_id"),
         _fact("payers", aggregation="count_distinct", column="user_id", where="paid"),
         _fact("by_country", aggregation="count_distinct", column="user_id", breakdowns=["c"]),
+        _fact("paid_by_country", where="paid", breakdowns=["c"]),
     )
     shapes = Shapes(DistinctStrategy.SEPARATE, BreakdownStrategy.FOLD_ROWS, FilterStrategy.GROUPED)
     sql = _sql(project, "postgres", shapes)
@@ -162,6 +168,25 @@ def test_separate_distinct_counts_get_a_query_of_their_own() -> None:
     assert apart.count("COUNT(DISTINCT user_id)") == 2 and "tripl_cube" not in apart
     assert _ctes(apart, "postgres") == ["src"]
     assert "COUNT(DISTINCT" in sql["orders__1d__c"]  # breakdown queries keep theirs
+    # …in one statement: no GROUPED cube joined to a distinct part (PostgreSQL sorts that).
+    assert _ctes(sql["orders__1d__c"], "postgres") == ["src", "tripl_values", "tripl_top"]
+
+
+def test_a_breakdown_named_like_a_query_suffix_keeps_its_own_query_id() -> None:
+    project = _project(
+        _fact("users", aggregation="count_distinct", column="user_id"),
+        _fact("n", breakdowns=["count_distinct"]),
+    )
+    for shapes in (Shapes(distinct=DistinctStrategy.SEPARATE), ALL):
+        plan = compile_plan(
+            project, list(project.metrics), dialect="postgres", window_for=WINDOW, shapes=shapes
+        )
+        ids = [q.id for q in plan.queries]
+        assert len(set(ids)) == len(ids), ids
+        by_id = {q.id: q for q in plan.queries}
+        for output in plan.outputs:  # each metric reads the query of its own kind
+            query = by_id[output.value.query_id]
+            assert (query.kind == "breakdown") == (output.breakdown is not None)
 
 
 def test_rank_groups_ranks_the_groups_in_one_statement() -> None:

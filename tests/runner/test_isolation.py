@@ -170,3 +170,53 @@ def test_reserved_word_columns_are_quoted_on_postgres(tmp_path: Path) -> None:
         assert [p.value for p in store.read_series("orders")] == [10.0, 10.0]
         assert [p.value for p in store.read_series("u3")] == [1.0, 1.0]
         assert sorted(store.read_breakdowns("orders", "user")) == ["u0", "u1", "u2", "u3", "u4"]
+
+
+def test_a_failing_distinct_count_query_fails_only_its_metric_on_postgres(tmp_path: Path) -> None:
+    """PostgreSQL's count_distinct aggregates have a query of their own (SEPARATE): when it
+    fails, its metrics are retried one by one, and the main query's metrics are unaffected."""
+    import psycopg
+
+    try:
+        psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test").close()
+    except psycopg.Error as exc:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    rows = ", ".join(
+        f"(TIMESTAMP '2026-01-0{day} 0{i}:00:00', '{{\"k\": {i}}}'::json, {i})"
+        for day in (1, 2)
+        for i in range(3)
+    )
+    profile = (
+        "iso:\n  target: dev\n  outputs:\n    dev: {type: postgres, host: 127.0.0.1, port: 5432,"
+        " user: postgres, dbname: test}\n"
+    )
+    metrics = (
+        "metrics:\n"
+        "  - {name: events, kind: fact, fact_table: ev, aggregation: count}\n"
+        "  - {name: kinds, kind: fact, fact_table: ev, aggregation: count_distinct, column: n}\n"
+        # json has no equality operator: COUNT(DISTINCT doc) fails on PostgreSQL.
+        "  - {name: docs, kind: fact, fact_table: ev, aggregation: count_distinct, column: doc}\n"
+    )
+    root = tmp_path / "p"
+    (root / "fact_tables").mkdir(parents=True)
+    (root / "metrics").mkdir()
+    (root / "tripl_project.yml").write_text("name: iso\n")
+    (root / "profiles.yml").write_text(profile)
+    (root / "fact_tables" / "f.yml").write_text(
+        "fact_tables:\n  - name: ev\n    timestamp_column: ts\n    sql: |\n"
+        f"      SELECT * FROM (VALUES {rows}) AS t (ts, doc, n)\n"
+    )
+    (root / "metrics" / "m.yml").write_text(metrics)
+    window = {"start": datetime(2026, 1, 1, tzinfo=UTC), "end": datetime(2026, 1, 3, tzinfo=UTC)}
+    report = run(open_project(root), RunOptions(as_of=AS_OF, **window))
+    statuses = {o.metric: o.status for o in report.outcomes}
+    assert statuses == {"events": "success", "kinds": "success", "docs": "error"}
+    failed = next(o for o in report.outcomes if o.metric == "docs")
+    assert "equality operator" in (failed.error or "")
+    from tripl_cli.state.store import open_store
+
+    with open_store(None, project_root=root, target="dev") as store:
+        assert [p.value for p in store.read_series("kinds")] == [3.0, 3.0]
+        assert [p.value for p in store.read_series("events")] == [3.0, 3.0]

@@ -152,6 +152,10 @@ def _grouped(
     """(CTEs after `src`, the SELECT) of every aggregate per `keys`, in the chosen shape."""
     has_distinct = bool(aggregates.distinct_columns())
     grouped = shapes.filters is FilterStrategy.GROUPED and bool(cube_terms(aggregates.others()))
+    if has_distinct and shapes.distinct is DistinctStrategy.SEPARATE:
+        # Only breakdown queries still hold distinct counts here; SEPARATE's dialects keep them
+        # in one statement (PostgreSQL misjudges the split shape's twice-read `src`).
+        grouped = False
     if grouped and not has_distinct:
         select = cube_select(
             SOURCE, keys, where, aggregates.aggregates(), _terms(aggregates), rules

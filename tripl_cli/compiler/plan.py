@@ -323,9 +323,14 @@ class _PlanBuilder:
 
 
 def _unique_ids(bases: dict[ScanKey, str]) -> dict[ScanKey, str]:
-    """Query ids: the base id, suffixed with the window when a base has several windows."""
+    """Query ids: the base id, suffixed with the window when a base has several windows.
+
+    Results and compiled files are keyed by id, so two scans must never share one: a
+    breakdown column named like one of tripl's suffixes (`count_distinct`) would make
+    `<fact>__<interval>__count_distinct` twice; the breakdown's id then gets its kind.
+    """
     shared = Counter(bases.values())
-    return {
+    ids = {
         key: base
         + (
             f"__{key.window.start:%Y%m%dT%H%M}_{key.window.end:%Y%m%dT%H%M}"
@@ -334,6 +339,14 @@ def _unique_ids(bases: dict[ScanKey, str]) -> dict[ScanKey, str]:
         )
         for key, base in bases.items()
     }
+    taken = Counter(ids.values())
+    for key, query_id in ids.items():
+        if taken[query_id] > 1 and key.kind == "breakdown":
+            ids[key] = f"{query_id}__breakdown"
+    if len(set(ids.values())) != len(ids):  # not reachable with today's id scheme
+        clash = next(i for i, n in Counter(ids.values()).items() if n > 1)
+        raise TriplError(f"two queries would share the id '{clash}'", hint="rename a column")
+    return ids
 
 
 def _chunk(metric: AnyMetric) -> timedelta | None:

@@ -16,7 +16,7 @@ see docs/dialects.md). Where the dialect table says so, the query is built inste
                COUNT(CASE WHEN tripl_f0 = 1 THEN 1 END) AS aJ   -- filtered, per condition
         FROM (SELECT <keys>, x AS tripl_value,
                      MAX(CASE WHEN <cond> THEN 1 ELSE 0 END) AS tripl_f0, …  -- the dialect's
-                                                               -- flags (DuckDB: a BIT_OR mask)
+                                                   -- flags (DuckDB, ClickHouse: one bit mask)
               FROM src WHERE <window> AND x IS NOT NULL
               GROUP BY <keys>, x) AS tripl_flags
         GROUP BY <keys>)

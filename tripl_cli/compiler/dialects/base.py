@@ -54,7 +54,7 @@ class DistinctStrategy(StrEnum):
     on the bucket (see docs/compiler.md, "Query shapes"). Chosen where measured faster.
     SEPARATE: INLINE, but in a query of their own per (fact table, interval, chunk) beside
     the one with every other aggregate: the engine plans each alone, and the runner can run
-    them side by side (`threads`). Chosen where measured faster.
+    them side by side (`threads` ≥ 2, where the gain is). Chosen where measured faster.
     """
 
     INLINE = "inline"
