@@ -80,7 +80,7 @@ def run_engine(name: str, args: argparse.Namespace, workdir: Path) -> Result:
     use_mf = args.metricflow and name == "duckdb"
     if use_mf:
         metricflow.ensure_venv(args.venv)
-    threads = args.threads or (1 if name in EMBEDDED else os.cpu_count() or 1)
+    threads = args.threads or (1 if name in EMBEDDED else min(os.cpu_count() or 1, 64))
     bench = Bench(engine, workdir, args.venv if use_mf else None, threads)
     try:
         if use_mf:
