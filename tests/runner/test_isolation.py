@@ -22,15 +22,17 @@ ROWS_SQL = " UNION ALL ".join(
 )
 
 
-def _project(root: Path, profile: str, metrics: str) -> Path:
+def _project(root: Path, profile: str, metrics: str, fact: str | None = None) -> Path:
+    """A project of one fact table (`fact`: its YAML entry; default `events` over ROWS_SQL)."""
     (root / "fact_tables").mkdir(parents=True)
     (root / "metrics").mkdir()
     (root / "tripl_project.yml").write_text("name: iso\n")
     (root / "profiles.yml").write_text(profile)
-    (root / "fact_tables" / "f.yml").write_text(
-        "fact_tables:\n  - name: events\n    timestamp_column: created_at\n"
+    fact = fact or (
+        "  - name: events\n    timestamp_column: created_at\n"
         f'    sql: "SELECT * FROM ({ROWS_SQL}) AS r"\n'
     )
+    (root / "fact_tables" / "f.yml").write_text("fact_tables:\n" + fact)
     (root / "metrics" / "m.yml").write_text(metrics)
     return root
 
@@ -119,8 +121,8 @@ def test_the_executor_keeps_one_connection_per_worker_across_calls() -> None:
     assert len(opened) <= 2
 
 
-def test_reserved_word_columns_are_quoted_on_postgres(tmp_path: Path) -> None:
-    """Unquoted, PostgreSQL reads a column named `user` as CURRENT_USER: wrong numbers."""
+def _require_postgres() -> None:
+    """Skip when the local PostgreSQL is down; under CI=true, fail instead."""
     import psycopg
 
     try:
@@ -129,6 +131,11 @@ def test_reserved_word_columns_are_quoted_on_postgres(tmp_path: Path) -> None:
         if os.environ.get("CI") == "true":
             raise
         pytest.skip(f"PostgreSQL unreachable: {exc}")
+
+
+def test_reserved_word_columns_are_quoted_on_postgres(tmp_path: Path) -> None:
+    """Unquoted, PostgreSQL reads a column named `user` as CURRENT_USER: wrong numbers."""
+    _require_postgres()
     root = tmp_path / "p"
     (root / "fact_tables").mkdir(parents=True)
     (root / "metrics").mkdir()
@@ -175,14 +182,7 @@ def test_reserved_word_columns_are_quoted_on_postgres(tmp_path: Path) -> None:
 def test_a_failing_distinct_count_query_fails_only_its_metric_on_postgres(tmp_path: Path) -> None:
     """PostgreSQL's count_distinct aggregates have a query of their own (SEPARATE): when it
     fails, its metrics are retried one by one, and the main query's metrics are unaffected."""
-    import psycopg
-
-    try:
-        psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test").close()
-    except psycopg.Error as exc:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    _require_postgres()
     rows = ", ".join(
         f"(TIMESTAMP '2026-01-0{day} 0{i}:00:00', '{{\"k\": {i}}}'::json, {i})"
         for day in (1, 2)
@@ -199,16 +199,11 @@ def test_a_failing_distinct_count_query_fails_only_its_metric_on_postgres(tmp_pa
         # json has no equality operator: COUNT(DISTINCT doc) fails on PostgreSQL.
         "  - {name: docs, kind: fact, fact_table: ev, aggregation: count_distinct, column: doc}\n"
     )
-    root = tmp_path / "p"
-    (root / "fact_tables").mkdir(parents=True)
-    (root / "metrics").mkdir()
-    (root / "tripl_project.yml").write_text("name: iso\n")
-    (root / "profiles.yml").write_text(profile)
-    (root / "fact_tables" / "f.yml").write_text(
-        "fact_tables:\n  - name: ev\n    timestamp_column: ts\n    sql: |\n"
+    fact = (
+        "  - name: ev\n    timestamp_column: ts\n    sql: |\n"
         f"      SELECT * FROM (VALUES {rows}) AS t (ts, doc, n)\n"
     )
-    (root / "metrics" / "m.yml").write_text(metrics)
+    root = _project(tmp_path / "p", profile, metrics, fact)
     window = {"start": datetime(2026, 1, 1, tzinfo=UTC), "end": datetime(2026, 1, 3, tzinfo=UTC)}
     report = run(open_project(root), RunOptions(as_of=AS_OF, **window))
     statuses = {o.metric: o.status for o in report.outcomes}
