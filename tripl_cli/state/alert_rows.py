@@ -13,11 +13,10 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from tripl_cli.state.records import MetricMute, NewOutboxEntry, StoredIncident, StoredOutboxEntry
 from tripl_cli.state.schema import alert_outbox, incidents, metric_mutes
-from tripl_cli.state.upsert import upsert
+from tripl_cli.state.upsert import native_insert, upsert
 
 OPEN = "open"
 PENDING = "pending"
@@ -122,10 +121,9 @@ def _upsert_incident(conn: sa.Connection, row: dict[str, Any]) -> None:
     resolved incident: that is a new incident, and a new one starts unacknowledged.
     """
     t = incidents
-    dialect = conn.dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        module: Any = sqlite if dialect == "sqlite" else postgresql
-        stmt = module.insert(t).values(**row)
+    native = native_insert(conn, t)
+    if native is not None:
+        stmt = native.values(**row)
         new = stmt.excluded
         updates: dict[str, Any] = {k: new[k] for k in row if k != "fingerprint"}
         reopened = sa.and_(t.c.status != OPEN, new.status == OPEN)
@@ -147,11 +145,9 @@ def _upsert_incident(conn: sa.Connection, row: dict[str, Any]) -> None:
 # ------------------------------------------------------------------------------ outbox
 def _insert_new(conn: sa.Connection, row: dict[str, Any]) -> bool:
     """Insert an outbox row unless its idempotency key is already there; True if inserted."""
-    dialect = conn.dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        module: Any = sqlite if dialect == "sqlite" else postgresql
-        stmt = module.insert(alert_outbox).values(**row)
-        stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
+    native = native_insert(conn, alert_outbox)
+    if native is not None:
+        stmt = native.values(**row).on_conflict_do_nothing(index_elements=["idempotency_key"])
         # RETURNING, not rowcount: drivers report rowcount of a skipped insert differently.
         return conn.execute(stmt.returning(alert_outbox.c.id)).first() is not None
     key = alert_outbox.c.idempotency_key == row["idempotency_key"]
