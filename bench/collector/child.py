@@ -10,6 +10,7 @@ up to the last few milliseconds.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tempfile
 import time
@@ -40,15 +41,25 @@ def _vm_hwm_mb(pid: int) -> float | None:
     return None  # a zombie has no memory lines
 
 
+def installed_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """`env` (default: this process's) as an installed CLI runs: Python's bytecode cache on.
+
+    A sandbox may set PYTHONDONTWRITEBYTECODE; then every start compiles each imported
+    module from source again (measured: tripl's start 0.70 s instead of 0.64 s), which no
+    installed tool pays after its first run. Both CLIs timed here get the same rule.
+    """
+    out = dict(os.environ if env is None else env)
+    out.pop("PYTHONDONTWRITEBYTECODE", None)
+    return out
+
+
 def run_child(
     args: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None
 ) -> ChildRun:
     """Run to completion; output goes to temp files (no pipe can fill up and block it)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         began = time.perf_counter()
-        proc = subprocess.Popen(
-            list(args), cwd=cwd, env=dict(env) if env is not None else None, stdout=out, stderr=err
-        )
+        proc = subprocess.Popen(list(args), cwd=cwd, env=installed_env(env), stdout=out, stderr=err)
         peak = 0.0
         while proc.poll() is None:
             peak = max(peak, _vm_hwm_mb(proc.pid) or 0.0)

@@ -134,7 +134,9 @@ def render(results: list[Result], args: argparse.Namespace) -> str:
         "project load, compile, queries, SQLite state writes), and `run_api.run` in-process "
         "on chdb, whose data directory one process at a time can open. (d) is two `mf query` "
         "commands (20 metrics by day; `orders` by day and country), each starting its own "
-        "Python and dbt.",
+        "Python and dbt. Both CLIs run with Python's bytecode cache on, as installed tools do "
+        "(this sandbox sets PYTHONDONTWRITEBYTECODE, which recompiles every module at each "
+        "start; the first of the rounds writes the cache).",
         "tripl's profile `threads` per engine: "
         + ", ".join(f"{r.engine} {r.threads}" for r in results)
         + " (--threads; by default 1 on the in-process DuckDB and chdb, which spread one "
