@@ -343,7 +343,7 @@ def _unique_ids(bases: dict[ScanKey, str]) -> dict[ScanKey, str]:
     for key, query_id in ids.items():
         if taken[query_id] > 1 and key.kind == "breakdown":
             ids[key] = f"{query_id}__breakdown"
-    if len(set(ids.values())) != len(ids):  # not reachable with today's id scheme
+    if len(set(ids.values())) != len(ids):  # a safety net: no known names reach it
         clash = next(i for i, n in Counter(ids.values()).items() if n > 1)
         raise TriplError(f"two queries would share the id '{clash}'", hint="rename a column")
     return ids
