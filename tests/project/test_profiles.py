@@ -158,3 +158,22 @@ def test_every_target_type_maps_to_a_dialect(tmp_path: Path) -> None:
     outputs = "".join(f"    {t}: {{type: {t}}}\n" for t in types)
     write_project(tmp_path, {"profiles.yml": f"shop:\n  target: duckdb\n  outputs:\n{outputs}"})
     assert [resolve_target(project, env={}, target=t).dialect for t in types] == types
+
+
+def test_var_in_profiles_sees_the_cli_vars_over_the_project_vars(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "tripl_project.yml": "name: shop\nvars: {db: project.duckdb, schema: main}\n",
+            "profiles.yml": profile("\"{{ var('db') }}\"").replace(
+                "}\n", ", schema: \"{{ var('schema') }}\"}\n"
+            ),
+        },
+    )
+    loaded = load_project(tmp_path, env={}, cli_vars={"db": "cli.duckdb"})
+    assert loaded.project is not None
+    config = resolve_target(loaded.project, env={}).config
+    assert (config["path"], config["schema"]) == ("cli.duckdb", "main")
+    alone = load_project(tmp_path, env={})
+    assert alone.project is not None
+    assert resolve_target(alone.project, env={}).config["path"] == "project.duckdb"

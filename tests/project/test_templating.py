@@ -92,7 +92,7 @@ def test_cli_vars_override_project_vars_and_project_vars_may_use_env(tmp_path: P
     assert project is not None
     assert project.fact_tables["orders"].sql == "SELECT ts FROM prod.orders"
     assert project.metrics["n"].breakdown_limit == 9
-    assert project.config.vars == {"schema": "prod", "limit": 3}
+    assert project.config.vars == {"schema": "prod", "limit": 9}  # what var() sees: --vars win
 
 
 def test_env_values_in_project_files_are_secrets_and_masked_in_issues(tmp_path: Path) -> None:

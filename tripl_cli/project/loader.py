@@ -93,8 +93,11 @@ def _render_config(
     second = TemplateRenderer(env=env, variables=merged)
     rest = {k: v for k, v in data.items() if k != "vars"}
     rendered = second.render_tree(rest, doc.node)
-    if "vars" in data:
-        rendered["vars"] = project_vars if isinstance(raw_vars, dict) else raw_vars
+    if "vars" in data and not isinstance(raw_vars, dict):
+        rendered["vars"] = raw_vars  # not a mapping: the schema reports it
+    elif merged:
+        # What `var()` sees everywhere, `--vars` included: profiles.yml renders with these.
+        rendered["vars"] = merged
     secrets = frozenset(first.secrets | second.secrets)
     return rendered, merged, [*first.issues, *second.issues], secrets
 
