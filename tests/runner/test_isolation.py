@@ -65,7 +65,8 @@ def test_max_over_a_timestamp_fails_alone(tmp_path: Path) -> None:
     }
 
 
-def test_sql_metric_the_dialect_cannot_render_fails_alone(tmp_path: Path) -> None:
+def _require_mariadb() -> str:
+    """The MariaDB profile; skip when the local server is down (under CI=true, fail)."""
     import pymysql
 
     try:
@@ -74,17 +75,43 @@ def test_sql_metric_the_dialect_cannot_render_fails_alone(tmp_path: Path) -> Non
         if os.environ.get("CI") == "true":
             raise
         pytest.skip(f"MariaDB unreachable: {exc}")
-    profile = (
+    return (
         "iso:\n  target: dev\n  outputs:\n    dev: {type: mysql, host: 127.0.0.1, port: 3306,"
         " user: root, database: test}\n"
     )
+
+
+def test_sql_metric_the_dialect_cannot_render_fails_alone(tmp_path: Path) -> None:
     metrics = GOOD + (
         "  - name: hourly_sql\n    kind: sql\n    interval: 1h\n"
         "    sql: SELECT date_trunc('hour', created_at) AS bucket, 1 AS value FROM t\n"
     )
-    root = _project(tmp_path / "p", profile, metrics)
+    root = _project(tmp_path / "p", _require_mariadb(), metrics)
     statuses = _statuses(root)
     assert statuses == {"events_count": "success", "amount_sum": "success", "hourly_sql": "error"}
+
+
+def test_a_composition_that_cannot_compile_stays_failed(tmp_path: Path) -> None:
+    """Its distinct-count query cannot be rendered for MySQL: the run records the error, and
+    composing must not then store an empty window over it as a success."""
+    fact = (
+        "  - name: events\n    timestamp_column: created_at\n"
+        f'    sql: "SELECT * FROM ({ROWS_SQL}) AS r"\n'
+        "  - name: hourly\n    timestamp_column: created_at\n"
+        "    sql: SELECT date_trunc('hour', created_at) AS created_at, amount FROM t\n"
+    )
+    metrics = GOOD + (
+        "  - {name: per_amount, kind: composition, numerator: events_count,"
+        " per_distinct: {fact_table: hourly, column: amount}}\n"
+    )
+    root = _project(tmp_path / "p", _require_mariadb(), metrics, fact)
+    report = run(open_project(root), RunOptions(as_of=AS_OF, **WINDOW))
+    outcome = next(o for o in report.outcomes if o.metric == "per_amount")
+    assert outcome.status == "error" and "cannot render" in (outcome.error or "")
+    assert {o.metric for o in report.outcomes if o.status == "success"} == {
+        "events_count",
+        "amount_sum",
+    }
 
 
 def test_the_executor_keeps_one_connection_per_worker_across_calls() -> None:

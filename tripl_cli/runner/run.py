@@ -181,7 +181,7 @@ class _Run:
             good.remove(name)
             self.fail(name, error, time.perf_counter() - spent[name])
         for name in good:
-            self.store_metric(name, values.get(name, []), time.perf_counter() - spent[name])
+            self.store_metric(name, values[name], time.perf_counter() - spent[name])
         for name, error in errors.items():
             if name not in plan.compositions:
                 self.fallback(
@@ -191,7 +191,7 @@ class _Run:
         self.distinct_errors = {m: e for m, e in errors.items() if m in plan.compositions}
 
     def fallback(
-        self, name: str, error: str, executor: Executor, *, shared: bool, spent: float = 0.0
+        self, name: str, error: str, executor: Executor, *, shared: bool, spent: float
     ) -> None:
         """A combined query failed: retry this metric alone so one bad metric fails alone."""
         started = time.perf_counter() - spent
@@ -250,12 +250,11 @@ class _Run:
             metric = self.project.metrics[name]
             if not isinstance(metric, CompositionMetric) or name not in self.windows:
                 continue
+            if name in self.compile_errors:  # already recorded as failed; keep what is stored
+                continue
             started = time.perf_counter()
-            inputs = [metric.numerator] + ([metric.denominator] if metric.denominator else [])
             failed = [
-                i
-                for i in inputs
-                if self.outcomes.get(i, None) and self.outcomes[i].status == "error"
+                i for i in metric.parts if (o := self.outcomes.get(i)) and o.status == "error"
             ]
             if failed:
                 self.fail(name, f"input metric {', '.join(failed)} failed in this run", started)
