@@ -85,8 +85,6 @@ def test_github_annotations_escape_properties_and_data() -> None:
 
 
 def test_non_finite_condition_values_are_rejected(tmp_path: Path) -> None:
-    from tripl_cli.project.loader import load_project
-
     (tmp_path / "tripl_project.yml").write_text("name: nf\n")
     (tmp_path / "fact_tables").mkdir()
     (tmp_path / "fact_tables" / "f.yml").write_text(

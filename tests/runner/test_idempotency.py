@@ -274,7 +274,11 @@ def test_a_composition_selected_alone_reads_its_stored_inputs(wh: Warehouse) -> 
         before = store.read_series("revenue_per_order")
     result = wh.ws.run("-s", "revenue_per_order", "--start", "2026-01-05", "--end", "2026-01-12")
     assert result.exit_code == 0, result.output
-    assert set(wh.ws.results_by_metric()) == {"revenue_per_order"}
+    results = wh.ws.results_by_metric()
+    assert set(results) == {"revenue_per_order"}
+    # Really composed again (not skipped): all 7 buckets rewritten from the stored inputs.
+    assert results["revenue_per_order"]["status"] == "success"
+    assert results["revenue_per_order"]["buckets_written"] == 7
     with wh.ws.store() as store:
         assert store.read_series("revenue_per_order") == before
         assert len(before) == 7

@@ -68,10 +68,6 @@ def _hull(a: Window, b: Window) -> Window:
     return Window(min(a.start, b.start), max(a.end, b.end))
 
 
-def _parts(metric: CompositionMetric) -> list[str]:
-    return metric.parts
-
-
 def _windows(
     project: Project, store: StateStore, names: Sequence[str], last: int
 ) -> tuple[dict[str, Window], dict[str, Window]]:
@@ -91,7 +87,7 @@ def _windows(
     for name in reversed(metrics_in_dependency_order(project, names)):
         metric = project.metrics[name]
         if isinstance(metric, CompositionMetric) and name in computed:
-            for part in _parts(metric):
+            for part in metric.parts:
                 if part in wanted:
                     window = computed[name]
                     computed[part] = _hull(computed[part], window) if part in computed else window
@@ -151,7 +147,7 @@ class _Recompute:
         return self.store.read_series(name, start=window.start, end=window.end)
 
     def _compose(self, metric: CompositionMetric, distincts: Mapping[datetime, float]) -> None:
-        broken = [p for p in _parts(metric) if p in self.failed]
+        broken = [p for p in metric.parts if p in self.failed]
         if broken:
             self.failed[metric.name] = f"input metric {', '.join(broken)} failed"
             return

@@ -9,14 +9,10 @@ from tripl_cli.project.rules.context import RuleContext
 from tripl_cli.project.schema import CompositionMetric
 
 
-def composition_parts(metric: CompositionMetric) -> list[str]:
-    return metric.parts
-
-
 def _edges(ctx: RuleContext) -> dict[str, list[str]]:
     metrics = ctx.project.metrics
     return {
-        name: [p for p in composition_parts(m) if p in metrics]
+        name: [p for p in m.parts if p in metrics]
         for name, m in metrics.items()
         if isinstance(m, CompositionMetric)
     }
@@ -61,7 +57,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
 
 def _intervals(ctx: RuleContext, name: str, metric: CompositionMetric) -> Iterator[Issue]:
     project = ctx.project
-    parts = [(p, project.metrics[p]) for p in composition_parts(metric) if p in project.metrics]
+    parts = [(p, project.metrics[p]) for p in metric.parts if p in project.metrics]
     intervals = {p: project.interval_of(m).value for p, m in parts}
     if len(set(intervals.values())) > 1:
         listed = ", ".join(f"'{p}' ({i})" for p, i in intervals.items())
