@@ -201,16 +201,6 @@ class StateStore:
         status (as `record_status`), all in ONE transaction. Returns rows written.
         """
         with self._write() as conn:
-            if status is not None:
-                runs.record_status(
-                    conn,
-                    metric,
-                    status=status,
-                    run_id=run_id,
-                    error=None,
-                    definition_hash=definition_hash,
-                    now=self.clock(),
-                )
             written = values.replace_window(
                 conn,
                 metric,
@@ -221,6 +211,7 @@ class StateStore:
                 breakdown_columns=breakdown_columns,
                 include_total=include_total,
                 now=self.clock(),
+                status=status,
             )
         logger.debug("%s: stored %d values in %s..%s", metric, written, window.start, window.end)
         return written

@@ -129,8 +129,11 @@ def replace_window(
     breakdown_columns: Sequence[str],
     include_total: bool,
     now: datetime,
+    status: str | None = None,
 ) -> int:
-    """Delete the window's rows, insert `values`, move the watermark; returns rows written."""
+    """Delete the window's rows, insert `values`, move the watermark (and, given a `status`,
+    record it as the metric's last collection status, its last error cleared); returns rows
+    written."""
     columns = _present_columns(values, include_total=include_total)
     columns |= set(breakdown_columns)
     previous = stored_hash(conn, metric)
@@ -158,7 +161,10 @@ def replace_window(
     written = _insert_values(
         conn, metric, window, values, definition_hash=definition_hash, run_id=run_id
     )
-    _move_watermark(conn, metric, window, definition_hash=definition_hash, run_id=run_id, now=now)
+    _move_watermark(
+        conn, metric, window, definition_hash=definition_hash, run_id=run_id, now=now,
+        status=status,
+    )  # fmt: skip
     return written
 
 
@@ -170,6 +176,7 @@ def _move_watermark(
     definition_hash: str,
     run_id: str,
     now: datetime,
+    status: str | None,
 ) -> None:
     """watermark = the newest stored bucket (totals; breakdowns when no totals are stored).
 
@@ -192,19 +199,17 @@ def _move_watermark(
     until: datetime | None = collected
     if not window.empty:  # an empty window collected nothing: it teaches nothing
         until = as_utc(window.end) if collected is None else max(collected, as_utc(window.end))
-    upsert(
-        conn,
-        metric_status,
-        {
-            "metric": metric,
-            "definition_hash": definition_hash,
-            "watermark": watermark,
-            "last_run_id": run_id,
-            "updated_at": now,
-            "collected_until": until,
-        },
-        keys=["metric"],
-    )
+    row: dict[str, object] = {
+        "metric": metric,
+        "definition_hash": definition_hash,
+        "watermark": watermark,
+        "last_run_id": run_id,
+        "updated_at": now,
+        "collected_until": until,
+    }
+    if status is not None:
+        row |= {"last_status": status, "last_error": None}
+    upsert(conn, metric_status, row, keys=["metric"])
 
 
 def reset_metric(conn: sa.Connection, metric: str, new_hash: str, *, now: datetime) -> int:
