@@ -117,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results.append(run_engine(name, args, workdir))
             except Exception as exc:  # one engine down: say so in the results, go on
                 traceback.print_exc()
-                failed = Result(name, args.rows if name == "duckdb" else args.other_rows, "")
+                failed = Result(name, args.rows if name == "duckdb" else args.other_rows)
                 failed.notes.append(f"failed: {type(exc).__name__}: {str(exc)[:300]}")
                 results.append(failed)
     finally:

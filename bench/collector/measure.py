@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import shutil
 import sys
 import threading
@@ -34,7 +33,6 @@ from tripl_cli.compiler.dialects import (
     DistinctStrategy,
     FilterStrategy,
     Shapes,
-    rules_for,
 )
 from tripl_cli.compiler.plan import compile_plan
 from tripl_cli.runner.execute import Executor
@@ -70,7 +68,6 @@ _CLI = "from tripl_cli.cli.main import run; run()"
 class Result:
     engine: str
     rows: int
-    strategy: str
     timings: dict[str, list[float]] = field(default_factory=dict)
     queries: dict[str, int] = field(default_factory=dict)
     peak_mb: dict[str, float] = field(default_factory=dict)
@@ -112,7 +109,7 @@ class Bench:
         self.dbt_root = workdir / "dbt_project"
         self.mf_sql: list[str] = []
         self.outputs: dict[str, Any] = {}
-        self.result = Result(engine.name, engine.rows, rules_for(engine.name).distinct_strategy)
+        self.result = Result(engine.name, engine.rows)
         self.result.threads = threads
 
     # ------------------------------------------------------------------ plumbing
@@ -296,7 +293,3 @@ class Bench:
             if not bad
             else f"strategies DISAGREE on {bad} values"
         )
-
-
-def env_cpus() -> int:
-    return os.cpu_count() or 1

@@ -151,36 +151,23 @@ def _grouped(
 ) -> tuple[list[tuple[str, exp.Query]], exp.Select]:
     """(CTEs after `src`, the SELECT) of every aggregate per `keys`, in the chosen shape."""
     has_distinct = bool(aggregates.distinct_columns())
-    grouped = shapes.filters is FilterStrategy.GROUPED and bool(cube_terms(aggregates.others()))
-    if has_distinct and shapes.distinct is DistinctStrategy.SEPARATE:
-        # Only breakdown queries still hold distinct counts here; SEPARATE's dialects keep them
-        # in one statement (PostgreSQL misjudges the split shape's twice-read `src`).
-        grouped = False
-    if grouped and not has_distinct:
-        select = cube_select(
-            SOURCE, keys, where, aggregates.aggregates(), _terms(aggregates), rules
-        )
+    # Only breakdown queries still hold distinct counts under SEPARATE; its dialects keep them
+    # in one statement (PostgreSQL misjudges the split shape's twice-read `src`).
+    separate = has_distinct and shapes.distinct is DistinctStrategy.SEPARATE
+    terms = (
+        cube_terms(aggregates.others())
+        if shapes.filters is FilterStrategy.GROUPED and not separate
+        else None
+    )
+    if terms is not None and not has_distinct:
+        select = cube_select(SOURCE, keys, where, aggregates.aggregates(), terms, rules)
         select.set("order", exp.Order(expressions=[position(i + 1) for i in range(len(keys))]))
         return [], select
-    if grouped or (has_distinct and shapes.distinct is DistinctStrategy.PREAGGREGATE):
-        return split(
-            SOURCE,
-            keys,
-            where,
-            aggregates,
-            rules,
-            distinct=shapes.distinct,
-            grouped_filters=grouped,
-        )
+    if terms is not None or (has_distinct and shapes.distinct is DistinctStrategy.PREAGGREGATE):
+        return split(SOURCE, keys, where, aggregates, rules, distinct=shapes.distinct, terms=terms)
     columns: list[exp.Expr] = [alias(tree, name) for name, tree in keys]
     columns += aggregates.select_expressions(rules)
     return [], grouped_select(columns, SOURCE, where, group=len(keys))
-
-
-def _terms(aggregates: AggregateSet) -> dict[str, exp.Expression]:
-    terms = cube_terms(aggregates.aggregates())
-    assert terms is not None
-    return terms
 
 
 def aggregate_query(

@@ -44,7 +44,7 @@ from tripl_cli.compiler.aggregates import (
     AggregateSet,
     aggregate_expressions,
 )
-from tripl_cli.compiler.cube import CubeRules, cube_select, cube_terms
+from tripl_cli.compiler.cube import CubeRules, cube_select
 from tripl_cli.compiler.dialects import DistinctStrategy
 from tripl_cli.compiler.filters import column, node
 from tripl_cli.compiler.trees import alias, grouped_select
@@ -73,17 +73,17 @@ def split(
     rules: PreaggregateRules,
     *,
     distinct: DistinctStrategy,
-    grouped_filters: bool,
+    terms: dict[str, exp.Expression] | None,
 ) -> tuple[list[tuple[str, exp.Query]], exp.Select]:
     """(CTEs to add after `source`'s, the final SELECT) computing every aggregate.
 
-    `tripl_main` has the non-distinct aggregates (conditional, or the GROUPED filter shape
-    of cube.py); the distinct counts come from one flags part per column (PREAGGREGATE) or
-    one part with every `COUNT(DISTINCT …)` (INLINE, when only the main part is grouped).
+    `tripl_main` has the non-distinct aggregates (conditional, or the GROUPED filter shape of
+    cube.py over `terms` when given); the distinct counts come from one flags part per column
+    (PREAGGREGATE) or one part with every `COUNT(DISTINCT …)` (INLINE, when only the main
+    part is grouped).
     """
     names = [name for name, _ in keys]
     others = aggregates.others()
-    terms = cube_terms(others) if grouped_filters else None
     if terms is not None:
         main = cube_select(source, keys, where, others, terms, rules)
     else:
