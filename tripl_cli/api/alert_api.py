@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tripl_cli.alerts import DeliveryResult, build_test_message, deliver
-from tripl_cli.api.read_api import reading_state, state_exists
+from tripl_cli.api.read_api import metric_or_error, reading_state, state_exists
 from tripl_cli.api.run_api import new_run_id, open_state
 from tripl_cli.api.warehouse import target_of
 from tripl_cli.errors import ConfigError, TriplError
@@ -161,7 +161,7 @@ def mute(
 ) -> datetime:
     """Silence every alert about `metric` (all rules, all series) for `duration`; returns
     when the mute ends."""
-    _check_metric(project, metric)
+    metric_or_error(project, metric)
     try:
         length = parse_duration(duration)
     except ValueError as exc:
@@ -187,14 +187,6 @@ def unmute(
         project, profiles_dir=profiles_dir, target=target, lock_timeout_s=lock_timeout_s
     ) as store:
         return store.clear_metric_mute(metric)
-
-
-def _check_metric(project: Project, metric: str) -> None:
-    if metric not in project.metrics:
-        raise TriplError(
-            f"unknown metric '{metric}'{did_you_mean(metric, project.metrics)}",
-            hint="`tripl ls` lists the project's metrics",
-        )
 
 
 def send_test(project: Project, destination: str, *, now: datetime | None = None) -> DeliveryResult:

@@ -17,7 +17,7 @@ from tripl_cli.adapters.common import SECRET_KEYS
 from tripl_cli.api.project_api import load, project_root
 from tripl_cli.api.run_api import open_state
 from tripl_cli.api.warehouse import connector, fact_table_columns, target_of
-from tripl_cli.errors import SECRET_MASK, DriverMissing, Severity, TriplError
+from tripl_cli.errors import SECRET_MASK, DriverMissing, TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.profiles import ResolvedTarget
 
@@ -101,7 +101,7 @@ def _project_checks(
     except TriplError as exc:
         return [_failed("project", exc)], None
     result = load(root, cli_vars)
-    errors = [i for i in result.issues if i.severity is Severity.ERROR]
+    errors = result.errors
     if result.project is None or errors:
         first = errors[0].render() if errors else "tripl_project.yml is unusable"
         detail = f"{root}: {len(errors)} error(s); first: {first}"

@@ -78,13 +78,13 @@ def introspect(
     """Columns, simplified types, identifier candidates and sample rows of a fact table."""
     from tripl_cli.api import introspect_api
     from tripl_cli.cli import loading
-    from tripl_cli.errors import ProjectInvalid, Severity
+    from tripl_cli.errors import ProjectInvalid
 
     opts = options(ctx)
     # An invalid project can still be introspected: stale `columns:` are what --write fixes.
     loaded = loading.load(opts)
     project = loaded.project
-    errors = [i for i in loaded.issues if i.severity is Severity.ERROR]
+    errors = loaded.errors
     if project is None or (errors and fact_table not in project.fact_tables):
         raise ProjectInvalid(issues=list(loaded.issues))
     if errors:
