@@ -66,3 +66,20 @@ def test_a_quantised_series_flipping_between_two_levels_raises_nothing() -> None
     result = backtest(values, Interval.H1, ValueKind.FRACTIONAL)
     assert result.status == "ok"
     assert result.anomalies == ()
+
+
+@pytest.mark.parametrize(("zero_share", "outage_expected"), [(0.0, True), (0.1, False)])
+def test_a_drop_to_zero_is_an_outage_only_where_zeros_are_rare(
+    zero_share: float, outage_expected: bool
+) -> None:
+    """A busy series (~50 a bucket): a run of zeros is an outage, unless exact zeros are
+    already routine in its history (then it is scored as an ordinary drop, if at all)."""
+    rng = np.random.default_rng(5)
+    values = [float(v) for v in rng.poisson(50.0, HOURS)]
+    for i in np.flatnonzero(rng.random(HOURS) < zero_share):
+        values[i] = 0.0
+    drop = HOURS - 30
+    values[drop : drop + 3] = [0.0, 0.0, 0.0]
+    result = backtest(values, Interval.H1, ValueKind.FRACTIONAL, start=bucket(24 * 7, Interval.H1))
+    outages = [a for a in result.anomalies if a.detector is DetectorName.OUTAGE]
+    assert bool(outages) is outage_expected

@@ -148,7 +148,7 @@ def fit_seasonal(
     period: int,
     level_window: int,
     trend_sizes: tuple[int, ...],
-    outage: BoolArray | None = None,
+    outage: BoolArray,
 ) -> SeasonalModel | None:
     """Fit a shape from the whole cycles ending at `b0`; None with fewer than 2 cycles.
 
@@ -199,7 +199,6 @@ def fit_seasonal(
         resolution=resolution(valid),
         zero_share=zero_share(valid),
     )
-    outage = np.zeros(usable.shape, dtype=bool) if outage is None else outage
     return _calibrate(model, grid, usable, outage, b0, normalised, bad, trend_sizes)
 
 

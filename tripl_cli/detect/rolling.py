@@ -36,7 +36,7 @@ def rolling_baseline(
     window: int,
     min_history: int,
     trend_sizes: tuple[int, ...],
-    outage: BoolArray | None = None,
+    outage: BoolArray,
 ) -> Baseline | None:
     """Median of the last `window` usable buckets; None (learning) below `min_history`
     points, or before three of them could be checked against their own forecasts.
@@ -67,8 +67,7 @@ def rolling_baseline(
     excess = excess_scale(residuals, floors, np.ones_like(preds))
     floor_min = min_spread(grid.is_count, magnitude, resolution(xs))
     standardized = residuals / np.maximum(np.hypot(np.sqrt(floors), excess), floor_min)
-    seen = ~np.isnan(grid.values) if outage is None else ~np.isnan(grid.values) & ~outage
-    tail = _tail(grid, usable, seen, (max(lo, rebase), t), window, min_history, share, excess)
+    tail = _tail(grid, usable, outage, (max(lo, rebase), t), window, min_history, share, excess)
     inflation = window_inflation(standardized / tail, trend_sizes)
     widen = level_noise_factor(recent.size) / level_noise_factor(window)
     floor = float(
@@ -83,7 +82,7 @@ def rolling_baseline(
 def _tail(
     grid: GridSeries,
     usable: BoolArray,
-    seen: BoolArray,
+    outage: BoolArray,
     span: tuple[int, int],
     window: int,
     min_history: int,
@@ -94,7 +93,8 @@ def _tail(
     a series flagged far more often than a normal would be has too narrow a band)."""
     lo, hi = span
     kept = np.flatnonzero(usable[lo:hi]) + lo
-    targets = np.flatnonzero(seen[lo:hi]) + lo
+    # Only the span: this runs once per scored bucket.
+    targets = np.flatnonzero(~np.isnan(grid.values[lo:hi]) & ~outage[lo:hi]) + lo
     if kept.size <= min_history:
         return 1.0
     xs = grid.values[kept]
