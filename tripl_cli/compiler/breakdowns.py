@@ -41,11 +41,12 @@ folded values, so a breakdown query with one always uses FOLD_ROWS.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlglot import exp
 
-from tripl_cli.compiler.aggregates import AggregateRules, AggregateSet
+from tripl_cli.compiler.aggregates import Aggregate, AggregateRules, AggregateSet
+from tripl_cli.compiler.cube import reaggregate
 from tripl_cli.compiler.filters import column, node
 from tripl_cli.compiler.records import BREAKDOWN_COLUMN, BUCKET_COLUMN, OTHER_VALUE
 from tripl_cli.compiler.trees import alias, grouped_select, position
@@ -110,22 +111,8 @@ def fold_groups(
     ]
     finals: list[exp.Expr] = []
     for agg in aggregates.aggregates():
-        arg = column(agg.column) if agg.column is not None else None
-        cond = agg.condition.expression if agg.condition is not None else None
-        if agg.aggregation is Aggregation.AVG:
-            total, count = f"tripl_s{agg.alias}", f"tripl_n{agg.alias}"
-            partials.append(alias(rules.conditional(Aggregation.SUM, arg, cond), total))
-            partials.append(alias(rules.conditional(Aggregation.COUNT, arg, cond), count))
-            zero = exp.Literal.number(0)
-            divisor = exp.Nullif(this=_again(Aggregation.SUM, count, rules), expression=zero)
-            final: exp.Expression = exp.Div(
-                this=_again(Aggregation.SUM, total, rules), expression=divisor
-            )
-        else:
-            partials.append(alias(rules.conditional(agg.aggregation, arg, cond), agg.alias))
-            again = Aggregation.SUM if agg.aggregation is Aggregation.COUNT else agg.aggregation
-            final = _again(again, agg.alias, rules)
-        finals.append(alias(final, agg.alias))
+        partial = _own_partials(agg, rules, partials)
+        finals.append(alias(reaggregate(agg.aggregation, partial, rules), agg.alias))
     groups = grouped_select(partials, source, where, 2, order=False)
     if ranked:
         return [], _ranked_fold(groups, [str(p.alias_or_name) for p in partials], finals, limit)
@@ -141,6 +128,22 @@ def fold_groups(
     ]
     final_select = grouped_select(columns, GROUPS, None, 2)
     return [(GROUPS, groups), *top_ctes(values, limit)], final_select
+
+
+def _own_partials(
+    agg: Aggregate, rules: AggregateRules, partials: list[exp.Expr]
+) -> Callable[[Aggregation], str]:
+    """Adds `agg`'s own filtered partial per (bucket, raw value) group to `partials` on
+    demand, and names it: a folded group sums the partials of the values it gathers."""
+    arg = column(agg.column) if agg.column is not None else None
+    cond = agg.condition.expression if agg.condition is not None else None
+
+    def partial(func: Aggregation) -> str:
+        name = f"tripl_{func.value}_{agg.alias}"
+        partials.append(alias(rules.conditional(func, arg, cond), name))
+        return name
+
+    return partial
 
 
 def _ranked_fold(

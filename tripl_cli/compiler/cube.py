@@ -26,7 +26,7 @@ worst; the mask stays far below any integer's range).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import reduce
 from operator import or_
 from typing import Protocol
@@ -117,17 +117,33 @@ def cube_select(
 def _final(
     agg: Aggregate, matched: exp.Expression | None, partials: _Partials, rules: AggregateRules
 ) -> exp.Expression:
-    def again(func: Aggregation, partial: str) -> exp.Expression:
-        return rules.conditional(func, exp.column(partial), matched)
+    final = reaggregate(
+        agg.aggregation, lambda func: partials.name(func, agg.column), rules, matched
+    )
+    if agg.aggregation is Aggregation.COUNT:  # no matching group: 0, not NULL
+        return exp.Coalesce(this=final, expressions=[exp.Literal.number(0)])
+    return final
 
-    func = agg.aggregation
+
+def reaggregate(
+    func: Aggregation,
+    partial: Callable[[Aggregation], str],
+    rules: AggregateRules,
+    matched: exp.Expression | None = None,
+) -> exp.Expression:
+    """`func` over groups from their partials (`partial(f)`: the column holding f per group),
+    exactly: counts and sums are summed, an average is SUM(sums) / SUM(counts), min/max are
+    taken again. `matched` keeps only the groups it holds for."""
+
+    def again(over: Aggregation, part: Aggregation) -> exp.Expression:
+        return rules.conditional(over, exp.column(partial(part)), matched)
+
     if func is Aggregation.COUNT:
-        total = again(Aggregation.SUM, partials.name(Aggregation.COUNT, agg.column))
-        return exp.Coalesce(this=total, expressions=[exp.Literal.number(0)])
+        return again(Aggregation.SUM, Aggregation.COUNT)
     if func is Aggregation.AVG:
-        total = again(Aggregation.SUM, partials.name(Aggregation.SUM, agg.column))
-        count = again(Aggregation.SUM, partials.name(Aggregation.COUNT, agg.column))
+        count = again(Aggregation.SUM, Aggregation.COUNT)
         return exp.Div(
-            this=total, expression=exp.Nullif(this=count, expression=exp.Literal.number(0))
+            this=again(Aggregation.SUM, Aggregation.SUM),
+            expression=exp.Nullif(this=count, expression=exp.Literal.number(0)),
         )
-    return again(func, partials.name(func, agg.column))
+    return again(func, func)

@@ -12,10 +12,10 @@ WITH src AS (
 )
 SELECT
   bucket,
-  CAST(SUM(tripl_p0) FILTER(WHERE
+  CAST(SUM(tripl_p1) FILTER(WHERE
     (
       tripl_mask & 3
-    ) = 3) AS DOUBLE PRECISION) / NULLIF(SUM(tripl_p1) FILTER(WHERE
+    ) = 3) AS DOUBLE PRECISION) / NULLIF(SUM(tripl_p0) FILTER(WHERE
     (
       tripl_mask & 3
     ) = 3), 0) AS a0,
@@ -27,8 +27,8 @@ FROM (
   SELECT
     DATE_BIN(INTERVAL '15 MINUTE', created_at, '1970-01-01 00:00:00+00') AS bucket,
     CASE WHEN status <> 'cancelled' THEN 1 ELSE 0 END + CASE WHEN POSITION('U' IN country) > 0 THEN 2 ELSE 0 END AS tripl_mask,
-    SUM(amount) AS tripl_p0,
-    COUNT(amount) AS tripl_p1,
+    COUNT(amount) AS tripl_p0,
+    SUM(amount) AS tripl_p1,
     COUNT(*) AS tripl_p2
   FROM src
   WHERE

@@ -12,7 +12,7 @@ WITH src AS (
 )
 SELECT
   bucket,
-  sumIfOrNull(tripl_p0, bitAnd(tripl_mask, 3) = 3) / nullIf(sumIfOrNull(tripl_p1, bitAnd(tripl_mask, 3) = 3), 0) AS a0,
+  sumIfOrNull(tripl_p1, bitAnd(tripl_mask, 3) = 3) / nullIf(sumIfOrNull(tripl_p0, bitAnd(tripl_mask, 3) = 3), 0) AS a0,
   COALESCE(sumIfOrNull(tripl_p2, bitAnd(tripl_mask, 3) = 3), 0) AS a1
 FROM (
   SELECT
@@ -23,8 +23,8 @@ FROM (
       'UTC'
     ) AS bucket,
     CASE WHEN status <> 'cancelled' THEN 1 ELSE 0 END + CASE WHEN POSITION(country, 'U') > 0 THEN 2 ELSE 0 END AS tripl_mask,
-    sumOrNull(amount) AS tripl_p0,
-    count(amount) AS tripl_p1,
+    count(amount) AS tripl_p0,
+    sumOrNull(amount) AS tripl_p1,
     count() AS tripl_p2
   FROM src
   WHERE

@@ -14,9 +14,9 @@ SELECT
   bucket,
   SUM(CASE WHEN (
     tripl_mask & 3
-  ) = 3 THEN tripl_p0 END) / NULLIF(SUM(CASE WHEN (
+  ) = 3 THEN tripl_p1 END) / NULLIF(SUM(CASE WHEN (
     tripl_mask & 3
-  ) = 3 THEN tripl_p1 END), 0) AS a0,
+  ) = 3 THEN tripl_p0 END), 0) AS a0,
   COALESCE(SUM(CASE WHEN (
     tripl_mask & 3
   ) = 3 THEN tripl_p2 END), 0) AS a1
@@ -28,8 +28,8 @@ FROM (
       ) % 900000000
     ) AS bucket,
     CASE WHEN status <> 'cancelled' THEN 1 ELSE 0 END + CASE WHEN STRPOS(country, 'U') > 0 THEN 2 ELSE 0 END AS tripl_mask,
-    SUM(amount) AS tripl_p0,
-    COUNT(amount) AS tripl_p1,
+    COUNT(amount) AS tripl_p0,
+    SUM(amount) AS tripl_p1,
     COUNT(*) AS tripl_p2
   FROM src
   WHERE

@@ -13,23 +13,23 @@ WITH src AS (
 SELECT
   bucket,
   CASE WHEN tripl_rank < 10 THEN tripl_value ELSE 'Other' END AS breakdown_value,
-  sumOrNull(a0) AS a0,
-  sumOrNull(a1) AS a1
+  sumOrNull(tripl_sum_a0) AS a0,
+  sumOrNull(tripl_count_a1) AS a1
 FROM (
   SELECT
     bucket,
     tripl_value,
     tripl_rows,
-    a0,
-    a1,
+    tripl_sum_a0,
+    tripl_count_a1,
     DENSE_RANK() OVER (ORDER BY tripl_total DESC, tripl_value ASC) AS tripl_rank
   FROM (
     SELECT
       bucket,
       tripl_value,
       tripl_rows,
-      a0,
-      a1,
+      tripl_sum_a0,
+      tripl_count_a1,
       SUM(tripl_rows) OVER (PARTITION BY tripl_value) AS tripl_total
     FROM (
       SELECT
@@ -41,8 +41,8 @@ FROM (
         ) AS bucket,
         ifNull(toString(country), '') AS tripl_value,
         count() AS tripl_rows,
-        sumIfOrNull(amount, status = 'completed') AS a0,
-        countIf(status = 'completed') AS a1
+        sumIfOrNull(amount, status = 'completed') AS tripl_sum_a0,
+        countIf(status = 'completed') AS tripl_count_a1
       FROM src
       WHERE
         created_at >= toDateTime64('2026-01-05 00:00:00.000000', 6, 'UTC')

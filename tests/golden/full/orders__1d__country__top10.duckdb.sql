@@ -18,8 +18,8 @@ WITH src AS (
     ) AS bucket,
     COALESCE(CAST(country AS TEXT), '') AS tripl_value,
     COUNT(*) AS tripl_rows,
-    SUM(CASE WHEN status = 'completed' THEN amount END) AS a0,
-    COUNT(CASE WHEN status = 'completed' THEN 1 END) AS a1
+    SUM(CASE WHEN status = 'completed' THEN amount END) AS tripl_sum_a0,
+    COUNT(CASE WHEN status = 'completed' THEN 1 END) AS tripl_count_a1
   FROM src
   WHERE
     created_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)
@@ -57,8 +57,8 @@ SELECT
     THEN tripl_value
     ELSE 'Other'
   END AS breakdown_value,
-  SUM(a0) AS a0,
-  SUM(a1) AS a1
+  SUM(tripl_sum_a0) AS a0,
+  SUM(tripl_count_a1) AS a1
 FROM tripl_groups
 GROUP BY
   1,

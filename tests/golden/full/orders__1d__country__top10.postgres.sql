@@ -13,23 +13,23 @@ WITH src AS (
 SELECT
   bucket,
   CASE WHEN tripl_rank < 10 THEN tripl_value ELSE 'Other' END AS breakdown_value,
-  SUM(a0) AS a0,
-  SUM(a1) AS a1
+  SUM(tripl_sum_a0) AS a0,
+  SUM(tripl_count_a1) AS a1
 FROM (
   SELECT
     bucket,
     tripl_value,
     tripl_rows,
-    a0,
-    a1,
+    tripl_sum_a0,
+    tripl_count_a1,
     DENSE_RANK() OVER (ORDER BY tripl_total DESC NULLS LAST, tripl_value ASC) AS tripl_rank
   FROM (
     SELECT
       bucket,
       tripl_value,
       tripl_rows,
-      a0,
-      a1,
+      tripl_sum_a0,
+      tripl_count_a1,
       SUM(tripl_rows) OVER (PARTITION BY tripl_value) AS tripl_total
     FROM (
       SELECT
@@ -37,9 +37,9 @@ FROM (
         COALESCE(CAST(country AS TEXT), '') AS tripl_value,
         COUNT(*) AS tripl_rows,
         SUM(amount) FILTER(WHERE
-          status = 'completed') AS a0,
+          status = 'completed') AS tripl_sum_a0,
         COUNT(*) FILTER(WHERE
-          status = 'completed') AS a1
+          status = 'completed') AS tripl_count_a1
       FROM src
       WHERE
         created_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)

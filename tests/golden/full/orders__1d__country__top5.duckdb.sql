@@ -22,7 +22,7 @@ WITH src AS (
       CASE WHEN is_test = FALSE AND NOT (
         status IN ('cancelled', 'fraud')
       ) THEN 1 END
-    ) AS a0
+    ) AS tripl_count_a0
   FROM src
   WHERE
     created_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)
@@ -60,7 +60,7 @@ SELECT
     THEN tripl_value
     ELSE 'Other'
   END AS breakdown_value,
-  SUM(a0) AS a0
+  SUM(tripl_count_a0) AS a0
 FROM tripl_groups
 GROUP BY
   1,

@@ -13,20 +13,20 @@ WITH src AS (
 SELECT
   bucket,
   CASE WHEN tripl_rank < 5 THEN tripl_value ELSE 'Other' END AS breakdown_value,
-  sumOrNull(a0) AS a0
+  sumOrNull(tripl_count_a0) AS a0
 FROM (
   SELECT
     bucket,
     tripl_value,
     tripl_rows,
-    a0,
+    tripl_count_a0,
     DENSE_RANK() OVER (ORDER BY tripl_total DESC, tripl_value ASC) AS tripl_rank
   FROM (
     SELECT
       bucket,
       tripl_value,
       tripl_rows,
-      a0,
+      tripl_count_a0,
       SUM(tripl_rows) OVER (PARTITION BY tripl_value) AS tripl_total
     FROM (
       SELECT
@@ -40,7 +40,7 @@ FROM (
         count() AS tripl_rows,
         countIf(is_test = FALSE AND NOT (
           status IN ('cancelled', 'fraud')
-        )) AS a0
+        )) AS tripl_count_a0
       FROM src
       WHERE
         created_at >= toDateTime64('2026-01-05 00:00:00.000000', 6, 'UTC')

@@ -13,20 +13,20 @@ WITH src AS (
 SELECT
   bucket,
   CASE WHEN tripl_rank < 5 THEN tripl_value ELSE 'Other' END AS breakdown_value,
-  SUM(a0) AS a0
+  SUM(tripl_count_a0) AS a0
 FROM (
   SELECT
     bucket,
     tripl_value,
     tripl_rows,
-    a0,
+    tripl_count_a0,
     DENSE_RANK() OVER (ORDER BY tripl_total DESC NULLS LAST, tripl_value ASC) AS tripl_rank
   FROM (
     SELECT
       bucket,
       tripl_value,
       tripl_rows,
-      a0,
+      tripl_count_a0,
       SUM(tripl_rows) OVER (PARTITION BY tripl_value) AS tripl_total
     FROM (
       SELECT
@@ -36,7 +36,7 @@ FROM (
         COUNT(*) FILTER(WHERE
           is_test = FALSE AND NOT (
             status IN ('cancelled', 'fraud')
-          )) AS a0
+          )) AS tripl_count_a0
       FROM src
       WHERE
         created_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)

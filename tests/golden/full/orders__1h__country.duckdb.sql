@@ -28,7 +28,7 @@ WITH src AS (
         AND amount > 0
         THEN amount
       END
-    ) AS a0,
+    ) AS tripl_sum_a0,
     COUNT(
       CASE
         WHEN status = 'completed'
@@ -39,7 +39,7 @@ WITH src AS (
         AND amount > 0
         THEN 1
       END
-    ) AS a1
+    ) AS tripl_count_a1
   FROM src
   WHERE
     created_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)
@@ -77,8 +77,8 @@ SELECT
     THEN tripl_value
     ELSE 'Other'
   END AS breakdown_value,
-  SUM(a0) AS a0,
-  SUM(a1) AS a1
+  SUM(tripl_sum_a0) AS a0,
+  SUM(tripl_count_a1) AS a1
 FROM tripl_groups
 GROUP BY
   1,

@@ -28,7 +28,7 @@ WITH s AS (
     ) AS bucket,
     COALESCE(CAST(country AS TEXT), '') AS tripl_value,
     COUNT(*) AS tripl_rows,
-    COUNT(CASE WHEN platform = 'web' OR platform IS NULL THEN 1 END) AS a0
+    COUNT(CASE WHEN platform = 'web' OR platform IS NULL THEN 1 END) AS tripl_count_a0
   FROM src
   WHERE
     started_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)
@@ -66,7 +66,7 @@ SELECT
     THEN tripl_value
     ELSE 'Other'
   END AS breakdown_value,
-  SUM(a0) AS a0
+  SUM(tripl_count_a0) AS a0
 FROM tripl_groups
 GROUP BY
   1,

@@ -23,20 +23,20 @@ WITH s AS (
 SELECT
   bucket,
   CASE WHEN tripl_rank < 10 THEN tripl_value ELSE 'Other' END AS breakdown_value,
-  SUM(a0) AS a0
+  SUM(tripl_count_a0) AS a0
 FROM (
   SELECT
     bucket,
     tripl_value,
     tripl_rows,
-    a0,
+    tripl_count_a0,
     DENSE_RANK() OVER (ORDER BY tripl_total DESC NULLS LAST, tripl_value ASC) AS tripl_rank
   FROM (
     SELECT
       bucket,
       tripl_value,
       tripl_rows,
-      a0,
+      tripl_count_a0,
       SUM(tripl_rows) OVER (PARTITION BY tripl_value) AS tripl_total
     FROM (
       SELECT
@@ -44,7 +44,7 @@ FROM (
         COALESCE(CAST(country AS TEXT), '') AS tripl_value,
         COUNT(*) AS tripl_rows,
         COUNT(*) FILTER(WHERE
-          platform = 'web' OR platform IS NULL) AS a0
+          platform = 'web' OR platform IS NULL) AS tripl_count_a0
       FROM src
       WHERE
         started_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP)
