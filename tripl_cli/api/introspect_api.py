@@ -28,7 +28,7 @@ from tripl_cli.project.loader import load_project
 from tripl_cli.project.model import Project
 from tripl_cli.project.schema import FactTable
 from tripl_cli.project.schema_errors import did_you_mean
-from tripl_cli.timegrid import Window
+from tripl_cli.timegrid import Window, iso_utc
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class Introspection:
         return {
             "fact_table": self.fact_table,
             "target": self.target,
-            "window": {"start": self.window.start.isoformat(), "end": self.window.end.isoformat()},
+            "window": {"start": iso_utc(self.window.start), "end": iso_utc(self.window.end)},
             "columns": [
                 {"name": c.name, "type": c.type, "raw_type": c.raw_type} for c in self.columns
             ],

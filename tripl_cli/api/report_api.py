@@ -30,6 +30,7 @@ from tripl_cli.project.semantics import value_kind
 from tripl_cli.state.records import MetricStatus as CollectionStatus
 from tripl_cli.state.store import StateStore
 from tripl_cli.textfmt import fmt_bucket, fmt_number
+from tripl_cli.timegrid import iso_utc
 from tripl_cli.types import TOTAL, Anomaly, SeriesPoint
 
 log = logging.getLogger(__name__)
@@ -195,7 +196,7 @@ def build_report(
         sections = tuple(
             _section(project, project.metrics[n], store, statuses.get(n), now) for n in names
         )
-    stamp = now.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    stamp = iso_utc(now.replace(microsecond=0))
     return Report(project.name, resolved.name, stamp, sections)
 
 
