@@ -30,6 +30,11 @@ class DetectorName(StrEnum):
 TOTAL = ("", "")
 
 
+def breakdown_json(breakdown: tuple[str, str]) -> dict[str, str] | None:
+    """A series' breakdown in every JSON document: `{"column", "value"}`, None for the total."""
+    return None if breakdown == TOTAL else {"column": breakdown[0], "value": breakdown[1]}
+
+
 @dataclass(frozen=True)
 class MetricValue:
     """One bucket of one metric series, as collected from the warehouse.

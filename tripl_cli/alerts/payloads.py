@@ -15,7 +15,7 @@ from tripl_cli.alerts.model import (
     finite_or_none,
 )
 from tripl_cli.timegrid import iso_utc
-from tripl_cli.types import Direction
+from tripl_cli.types import Direction, breakdown_json
 
 WEBHOOK_VERSION = "4"
 #: Alertmanager's "not resolved yet" endsAt.
@@ -105,13 +105,12 @@ def _am_alert(item: AlertItem, is_test: bool) -> dict[str, Any]:
 
 
 def _tripl_item(item: AlertItem) -> dict[str, Any]:
-    column, value = item.breakdown
     return {
         "fingerprint": item.incident_key,
         "status": item.status.value,
         "metric": item.metric,
         "display_name": item.display_name,
-        "breakdown": {"column": column, "value": value} if column else None,
+        "breakdown": breakdown_json(item.breakdown),
         "bucket": iso_utc(item.bucket),
         "first_bucket": iso_utc(item.first_bucket),
         "actual": finite_or_none(item.actual),

@@ -19,6 +19,7 @@ from tripl_cli.project.model import Project
 from tripl_cli.project.schema_errors import did_you_mean
 from tripl_cli.state import MetricMute, StateStore, StoredIncident
 from tripl_cli.timegrid import as_utc, iso_utc, parse_duration
+from tripl_cli.types import breakdown_json
 
 logger = logging.getLogger(__name__)
 
@@ -32,12 +33,11 @@ class IncidentView:
 
     def as_json(self) -> dict[str, Any]:
         inc = self.incident
-        column, value = inc.breakdown
         return {
             "id": inc.id,
             "rule": inc.rule,
             "metric": inc.metric,
-            "breakdown": {"column": column, "value": value} if column else None,
+            "breakdown": breakdown_json(inc.breakdown),
             "direction": inc.direction,
             "opened_at": _iso(inc.opened_at),
             "first_bucket": _iso(inc.first_bucket),

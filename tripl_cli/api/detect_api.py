@@ -32,7 +32,7 @@ from tripl_cli.project.semantics import value_kind
 from tripl_cli.state.records import MetricStatus as CollectionStatus
 from tripl_cli.state.store import StateStore
 from tripl_cli.timegrid import Interval, Window, floor_to_bucket, iso_utc
-from tripl_cli.types import TOTAL, Anomaly, SeriesPoint
+from tripl_cli.types import TOTAL, Anomaly, SeriesPoint, breakdown_json
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class DetectReport:
             "series": [
                 {
                     "metric": s.metric,
-                    "breakdown": _breakdown_json(s.breakdown),
+                    "breakdown": breakdown_json(s.breakdown),
                     "status": s.result.status,
                     "scored_buckets": len(s.result.scored_buckets),
                     "anomalies": len(s.result.anomalies),
@@ -77,7 +77,7 @@ class DetectReport:
 def anomaly_json(a: Anomaly) -> dict[str, Any]:
     return {
         "metric": a.metric,
-        "breakdown": _breakdown_json(a.breakdown),
+        "breakdown": breakdown_json(a.breakdown),
         "bucket": iso_utc(a.bucket),
         "actual": a.actual,
         "expected": a.expected,
@@ -87,10 +87,6 @@ def anomaly_json(a: Anomaly) -> dict[str, Any]:
         "direction": a.direction.value,
         "detector": a.detector.value,
     }
-
-
-def _breakdown_json(breakdown: tuple[str, str]) -> dict[str, str] | None:
-    return None if breakdown == TOTAL else {"column": breakdown[0], "value": breakdown[1]}
 
 
 def settings_for(
@@ -227,7 +223,7 @@ class BacktestRow:
         """One series of `tripl backtest --format json`."""
         return {
             "metric": self.metric,
-            "breakdown": _breakdown_json(self.breakdown),
+            "breakdown": breakdown_json(self.breakdown),
             "status": self.summary.status,
             "scored_buckets": self.summary.scored_buckets,
             "anomalies": self.summary.anomalies,
