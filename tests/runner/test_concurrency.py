@@ -52,9 +52,9 @@ class Project:
     def state(self) -> Path:
         return self.root / ".tripl" / "dev.db"
 
-    def start(self, *args: str) -> subprocess.Popen[str]:
+    def start(self, *args: str, window: list[str] = WINDOW) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [*TRIPL, "--project-dir", str(self.root), "run", *WINDOW, *args],
+            [*TRIPL, "--project-dir", str(self.root), "run", *window, *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -184,6 +184,32 @@ def test_the_second_run_waits_and_runs_after_the_first(project: Project) -> None
     assert a_end is not None and b_end is not None
     assert a_start <= a_end <= b_start <= b_end  # never interleaved
     assert project.value_run_ids() == {b}  # the later run replaced every value of the window
+
+
+def test_a_waiting_scheduled_run_plans_its_window_after_the_lock(project: Project) -> None:
+    """A run that waited plans from what the run before it stored: its window resumes at that
+    run's watermark (minus lookback), not at `initial_buckets` back from today, as it would
+    had it planned before taking the lock, on the then-empty state."""
+    first = project.start()
+    second: subprocess.Popen[str] | None = None
+    try:
+        project.wait_for_lock(first)
+        second = project.start("--lock-timeout", "100", "--format", "json", window=[])
+        _wait_until_open(second, project.state)
+        time.sleep(1.0)  # give it time to reach the lock (not an assertion: only realism)
+        project.open_gate()
+        assert finish(first)[0] == 0
+        project.open_gate()
+        code, out, err = finish(second)
+        assert code == 0, err
+    finally:
+        for proc in (first, second):
+            if proc is not None:
+                proc.kill()
+                proc.wait()
+    results = {r["metric"]: r for r in json.loads(out)["results"]}
+    # The first run stored 2026-01-05..11 (watermark 01-11); lookback 2 → from 01-09.
+    assert results["events"]["window"]["start"] == "2026-01-09T00:00:00Z"
 
 
 def test_a_killed_runs_lock_is_taken_over(project: Project) -> None:
