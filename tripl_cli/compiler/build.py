@@ -28,16 +28,13 @@ from sqlglot import exp
 
 from tripl_cli.compiler.aggregates import AggregateSet
 from tripl_cli.compiler.breakdowns import (
-    GROUPS,
     ROW_COUNT,
-    TOP,
-    VALUES,
     fold,
     fold_groups,
     foldable,
     top_ctes,
 )
-from tripl_cli.compiler.cube import CUBE, cube_select, cube_terms
+from tripl_cli.compiler.cube import cube_select, cube_terms
 from tripl_cli.compiler.dialects import (
     BreakdownStrategy,
     DistinctStrategy,
@@ -46,9 +43,6 @@ from tripl_cli.compiler.dialects import (
 )
 from tripl_cli.compiler.filters import column, node
 from tripl_cli.compiler.preaggregate import (
-    DISTINCT_PREFIX,
-    FLAGS,
-    MAIN,
     PreaggregateRules,
     split,
 )
@@ -114,15 +108,14 @@ def _take_ctes(query: exp.Query) -> exp.With | None:
     """Detach the user query's own CTEs, to be hoisted to the top of ours.
 
     A WITH nested inside a CTE or a derived table is not accepted by every engine (Redshift
-    rejects it); top-level CTEs are. Left nested only if a name would collide with ours.
+    rejects it); top-level CTEs are. Left nested only if a name could collide with ours:
+    `src`, or any `tripl_…` (every other name tripl gives a CTE or derived table).
     """
     with_ = query.args.get("with_")
     if not isinstance(with_, exp.With):
         return None
-    names = {cte.alias_or_name for cte in with_.expressions}
-    if names & {SOURCE, VALUES, TOP, GROUPS, MAIN, FLAGS, CUBE} or any(
-        n.startswith(DISTINCT_PREFIX) for n in names
-    ):
+    names = {str(cte.alias_or_name) for cte in with_.expressions}
+    if SOURCE in names or any(n.lower().startswith("tripl_") for n in names):
         return None
     query.set("with_", None)
     return with_
