@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench.run import data as run_data
+from bench.run.data import END, POSTGRES, START
 
-START = datetime(2026, 1, 1, tzinfo=UTC)
-END = datetime(2026, 4, 1, tzinfo=UTC)  # 90 days
-POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
+__all__ = ["END", "POSTGRES", "START", "Engine", "drop"]
 
 _CHDB = """
 CREATE TABLE {table} ENGINE = MergeTree ORDER BY tuple() AS

@@ -11,6 +11,8 @@ from pathlib import Path
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 END = datetime(2026, 4, 1, tzinfo=UTC)  # 90 days
+#: The benchmarks' PostgreSQL (the machine's local server, trust auth).
+POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
 
 _DUCKDB = """
 CREATE OR REPLACE TABLE orders AS

@@ -49,7 +49,6 @@ from tripl_cli.timegrid import Window
 from tripl_cli.types import TOTAL
 
 WINDOW = Window(data.START, data.END)
-POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
 
 
 @dataclass
@@ -175,14 +174,14 @@ def run_duckdb(workdir: Path, rows: int, repeat: int) -> EngineResult:
 def run_postgres(workdir: Path, rows: int, repeat: int) -> EngineResult:
     schema = f"tripl_bench_{uuid.uuid4().hex[:8]}"
     try:
-        table = data.make_postgres(POSTGRES, schema, rows)
+        table = data.make_postgres(data.POSTGRES, schema, rows)
     except Exception as exc:  # server down: say so in the results instead of failing
         result = EngineResult("postgres", rows)
         result.note = f"skipped: PostgreSQL unreachable ({type(exc).__name__})"
         return result
     try:
         root = workdir / "postgres_project"
-        profile = {"type": "postgres", **POSTGRES}
+        profile = {"type": "postgres", **data.POSTGRES}
         spec.write_project(root, profile, table)
         adapter = connect("bench", profile, project_root=root)
         try:
@@ -190,7 +189,7 @@ def run_postgres(workdir: Path, rows: int, repeat: int) -> EngineResult:
         finally:
             adapter.close()
     finally:
-        data.drop_postgres(POSTGRES, schema)
+        data.drop_postgres(data.POSTGRES, schema)
 
 
 def state_writes(values: int) -> tuple[int, float, float]:
