@@ -18,6 +18,7 @@ from tripl_cli.api.project_api import load, project_root
 from tripl_cli.api.run_api import open_state
 from tripl_cli.api.warehouse import connector, fact_table_columns, target_of
 from tripl_cli.errors import SECRET_MASK, DriverMissing, TriplError
+from tripl_cli.project.loader import LoadResult
 from tripl_cli.project.model import Project
 from tripl_cli.project.profiles import ResolvedTarget
 
@@ -94,13 +95,13 @@ def _failed(name: str, exc: TriplError, mask: ResolvedTarget | None = None) -> C
 
 
 def _project_checks(
-    project_dir: Path | None, cli_vars: Mapping[str, Any] | None
+    project_dir: Path | None, cli_vars: Mapping[str, Any] | None, loaded: LoadResult | None
 ) -> tuple[list[Check], Project | None]:
     try:
         root = project_root(project_dir)
     except TriplError as exc:
         return [_failed("project", exc)], None
-    result = load(root, cli_vars)
+    result = loaded if loaded is not None else load(root, cli_vars)
     errors = result.errors
     if result.project is None or errors:
         first = errors[0].render() if errors else "tripl_project.yml is unusable"
@@ -192,8 +193,10 @@ def run_checks(
     cli_vars: Mapping[str, Any] | None = None,
     profiles_dir: Path | None = None,
     target: str | None = None,
+    loaded: LoadResult | None = None,
 ) -> DebugReport:
-    checks, project = _project_checks(project_dir, cli_vars)
+    """Every check in order. `loaded`: the project as the caller already loaded it."""
+    checks, project = _project_checks(project_dir, cli_vars, loaded)
     if project is None:
         return DebugReport(tuple(checks))
     target_check, resolved = _target_check(project, profiles_dir, target)

@@ -35,13 +35,15 @@ def debug(
     from tripl_cli.errors import TriplError
 
     opts = options(ctx)
+    loaded = None
     with contextlib.suppress(TriplError):  # the checks below report loading problems
-        loading.load(opts)  # only to mask the project's and target's secrets in logs
+        loaded = loading.load(opts)  # also masks the project's and target's secrets in logs
     report = debug_api.run_checks(
         opts.project_dir,
         cli_vars=opts.cli_vars,
         profiles_dir=opts.profiles_dir,
         target=opts.target,
+        loaded=loaded,
     )
     if format_ is InspectFormat.JSON:
         console.print_json(report.as_json())
