@@ -7,6 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.cli.conftest import Demo, Invoke
 from tests.cli.reference import WINDOW_END, daily, iso
 from tripl_cli.api.project_api import open_project
@@ -124,3 +126,11 @@ def test_detect_warns_about_a_selector_matching_nothing(invoke: Invoke, demo_cop
     assert result.exit_code == 0, result.output
     assert "selector 'metric:ordrs' matches no metric (did you mean 'orders'?)" in result.stderr
     assert "scored 0 series" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["compile"], ["backtest"], ["report"]])
+def test_every_selecting_command_warns_about_a_selector_matching_nothing(
+    invoke: Invoke, demo_copy: Path, command: list[str]
+) -> None:
+    result = invoke(demo_copy, *command, "-s", "ordrs")
+    assert "selector 'metric:ordrs' matches no metric (did you mean 'orders'?)" in result.stderr

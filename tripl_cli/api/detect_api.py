@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tripl_cli.api.project_api import atomic_write
+from tripl_cli.api.project_api import atomic_write, select_for_command
 from tripl_cli.api.run_api import new_run_id, open_state
 from tripl_cli.detect import (
     DetectionSettings,
@@ -27,7 +27,6 @@ from tripl_cli.detect.backtest import BacktestSummary, summarize
 from tripl_cli.errors import ConfigError
 from tripl_cli.project.model import Project
 from tripl_cli.project.schema import AnyMetric, MetricStatus
-from tripl_cli.project.selection import select_metrics
 from tripl_cli.project.semantics import value_kind
 from tripl_cli.state.records import MetricStatus as CollectionStatus
 from tripl_cli.state.store import StateStore
@@ -172,7 +171,7 @@ def detect(
     """Re-score each monitored series' trailing window and replace its recorded anomalies."""
     now = as_of or datetime.now(UTC)
     run_id = new_run_id(now)
-    names = select_metrics(project, select, exclude, state_manifest=state_manifest)
+    names = select_for_command(project, select, exclude, state_manifest)
     detections: list[SeriesDetection] = []
     skipped: list[tuple[str, str]] = []
     with (
@@ -249,7 +248,7 @@ def backtest(
 ) -> list[BacktestRow]:
     """Replay the detector over stored history (read-only: records nothing)."""
     now = as_of or datetime.now(UTC)
-    names = select_metrics(project, select, exclude, state_manifest=state_manifest)
+    names = select_for_command(project, select, exclude, state_manifest)
     rows: list[BacktestRow] = []
     with open_state(project, profiles_dir=profiles_dir, target=target) as store:
         for item in _monitored(project, store, names, now, overrides, full_history=True):

@@ -97,6 +97,21 @@ def resolve_dialect(
         raise ConfigError(exc.message, hint=exc.hint or "or pass --dialect") from exc
 
 
+def select_for_command(
+    project: Project,
+    select: Sequence[str],
+    exclude: Sequence[str],
+    state_manifest: Mapping[str, Any] | None = None,
+) -> list[str]:
+    """The metrics a command's `-s`/`--exclude` choose; a selector that matches nothing is
+    most likely a typo, so each is warned about rather than silently doing nothing."""
+    from tripl_cli.project.selection import select_metrics, unmatched_selectors
+
+    for problem in unmatched_selectors(project, select, state_manifest=state_manifest):
+        log.warning("selector %s", problem)
+    return select_metrics(project, select, exclude, state_manifest=state_manifest)
+
+
 def default_window(project: Project, metric_name: str, as_of: datetime) -> Window:
     """The window a first run would collect: `initial_buckets` complete buckets before now."""
     metric = project.metrics[metric_name]
@@ -117,10 +132,9 @@ def compile_project(
 ) -> CompileResult:
     from tripl_cli.compiler.manifest import build_manifest
     from tripl_cli.compiler.plan import compile_plan
-    from tripl_cli.project.selection import select_metrics
 
     now = as_of or datetime.now(UTC)
-    names = select_metrics(project, select, exclude, state_manifest=state_manifest)
+    names = select_for_command(project, select, exclude, state_manifest)
     plan = compile_plan(
         project, names, dialect=dialect, window_for=lambda m: default_window(project, m, now)
     )

@@ -14,13 +14,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tripl_cli.api.project_api import select_for_command
 from tripl_cli.api.run_api import open_state, state_url
 from tripl_cli.api.warehouse import target_of
 from tripl_cli.errors import TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.schema import AnyMetric
 from tripl_cli.project.schema_errors import did_you_mean
-from tripl_cli.project.selection import select_metrics
 from tripl_cli.project.semantics import value_kind
 from tripl_cli.state.engine import resolve_url
 from tripl_cli.state.records import MetricStatus, StoredAnomaly
@@ -328,7 +328,7 @@ def catalog(
     """
     resolved = target_of(project, profiles_dir=profiles_dir, target=target)
     # project (declaration) order
-    names = select_metrics(project, select, exclude, state_manifest=state_manifest)
+    names = select_for_command(project, select, exclude, state_manifest)
     with reading_state(project, profiles_dir=profiles_dir, target=target) as store:
         statuses = store.metric_statuses() if store is not None else {}
         rows = tuple(_row(project, store, project.metrics[n], statuses.get(n)) for n in names)

@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from tripl_cli.api.detect_api import _complete_until, settings_for
-from tripl_cli.api.project_api import atomic_write
+from tripl_cli.api.project_api import atomic_write, select_for_command
 from tripl_cli.api.read_api import reading_state
 from tripl_cli.api.report_chart import Chart, build_chart
 from tripl_cli.api.warehouse import target_of
@@ -25,7 +25,6 @@ from tripl_cli.detect import Band, backtest_series
 from tripl_cli.errors import TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.schema import AnyMetric, MetricStatus
-from tripl_cli.project.selection import select_metrics
 from tripl_cli.project.semantics import value_kind
 from tripl_cli.state.records import MetricStatus as CollectionStatus
 from tripl_cli.state.store import StateStore
@@ -190,7 +189,7 @@ def build_report(
     """Everything the page shows (reads the state database; never creates it)."""
     now = as_of or datetime.now(UTC)
     resolved = target_of(project, profiles_dir=profiles_dir, target=target)
-    names = select_metrics(project, select, exclude)
+    names = select_for_command(project, select, exclude)
     with reading_state(project, profiles_dir=profiles_dir, target=target) as store:
         statuses = store.metric_statuses() if store is not None else {}
         sections = tuple(

@@ -11,12 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tripl_cli.api.project_api import atomic_write
+from tripl_cli.api.project_api import atomic_write, select_for_command
 from tripl_cli.api.warehouse import connector, target_of
 from tripl_cli.errors import TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.profiles import ResolvedTarget
-from tripl_cli.project.selection import select_metrics, unmatched_selectors
 from tripl_cli.runner.outcomes import RunReport
 from tripl_cli.runner.run import RunEvents, RunRequest, run_project
 from tripl_cli.runner.windows import WindowRequest
@@ -73,10 +72,7 @@ def run(
 ) -> RunReport:
     resolved = target_of(project, profiles_dir=profiles_dir, target=target)
     now = options.as_of or datetime.now(UTC)
-    names = select_metrics(
-        project, options.select, options.exclude, state_manifest=options.state_manifest
-    )
-    warn_unmatched(project, options.select, options.state_manifest)
+    names = select_for_command(project, options.select, options.exclude, options.state_manifest)
     request = RunRequest(
         metrics=tuple(names),
         window=WindowRequest(
@@ -116,14 +112,6 @@ def run(
     if not options.dry_run:
         write_run_results(project, report, target=resolved.name)
     return report
-
-
-def warn_unmatched(
-    project: Project, select: Sequence[str], state_manifest: Mapping[str, Any] | None
-) -> None:
-    """A selector that matches nothing is most likely a typo: say so, don't just do nothing."""
-    for problem in unmatched_selectors(project, select, state_manifest=state_manifest):
-        log.warning("selector %s", problem)
 
 
 def write_run_results(project: Project, report: RunReport, *, target: str) -> Path:

@@ -71,13 +71,12 @@ def detect(
     state: StateOpt = None,
 ) -> None:
     """Score every monitored series, record anomalies, and send alerts."""
-    from tripl_cli.api import detect_api, run_api
+    from tripl_cli.api import detect_api
     from tripl_cli.cli import loading
 
     opts = options(ctx)
     project = loading.open_project(opts)
     manifest = state_manifest(state)
-    run_api.warn_unmatched(project, split_selectors(select), manifest)
     report = detect_api.detect(
         project,
         select=split_selectors(select),

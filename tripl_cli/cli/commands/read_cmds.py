@@ -72,13 +72,12 @@ def ls(
     state: StateOpt = None,
 ) -> None:
     """The catalog: every metric, its latest value, collection status and open anomalies."""
-    from tripl_cli.api import read_api, run_api
+    from tripl_cli.api import read_api
     from tripl_cli.cli import loading
 
     opts = options(ctx)
     project = loading.open_project(opts)
     manifest = state_manifest(state)
-    run_api.warn_unmatched(project, split_selectors(select), manifest)
     catalog = read_api.catalog(
         project,
         select=split_selectors(select),
