@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from bench.run import spec as run_spec
 
 COMPLETED = "status = 'completed'"
 #: The one breakdown: `orders` by `country` (top 10 + Other).
@@ -126,24 +126,8 @@ METRICS: tuple[BenchMetric, ...] = (
 
 def write_tripl_project(root: Path, profile_output: dict[str, Any], table: str) -> None:
     """A tripl project over `table` with METRICS, daily, its profile in profiles.yml."""
-    (root / "fact_tables").mkdir(parents=True, exist_ok=True)
-    (root / "metrics").mkdir(exist_ok=True)
-    config = {"name": "bench_collect", "profile": "bench", "defaults": {"interval": "1d"}}
-    (root / "tripl_project.yml").write_text(yaml.safe_dump(config, sort_keys=False))
-    profiles = {"bench": {"target": "bench", "outputs": {"bench": profile_output}}}
-    (root / "profiles.yml").write_text(yaml.safe_dump(profiles, sort_keys=False))
-    fact = {
-        "name": "orders",
-        "sql": f"SELECT ts, user_id, amount, status, country, platform, flagged FROM {table}",
-        "timestamp_column": "ts",
-        "identifier_columns": ["user_id"],
-        "row_filters": [{"name": "completed", "sql": COMPLETED}],
-    }
-    (root / "fact_tables" / "orders.yml").write_text(
-        yaml.safe_dump({"fact_tables": [fact]}, sort_keys=False)
-    )
-    (root / "metrics" / "metrics.yml").write_text(
-        yaml.safe_dump({"metrics": [m.tripl_yaml() for m in METRICS]}, sort_keys=False)
+    run_spec.write_project(
+        root, profile_output, table, name="bench_collect", metrics=[m.tripl_yaml() for m in METRICS]
     )
 
 

@@ -131,11 +131,19 @@ METRICS: tuple[BenchMetric, ...] = (
 )
 
 
-def write_project(root: Path, profile_output: dict[str, Any], table: str) -> None:
-    """A tripl project over `table` with METRICS, daily, reaching the warehouse in profiles.yml."""
+def write_project(
+    root: Path,
+    profile_output: dict[str, Any],
+    table: str,
+    *,
+    name: str = "bench_run",
+    metrics: list[dict[str, Any]] | None = None,
+) -> None:
+    """A tripl project over `table` with `metrics` (default: METRICS), daily, reaching the
+    warehouse in profiles.yml."""
     (root / "fact_tables").mkdir(parents=True, exist_ok=True)
     (root / "metrics").mkdir(exist_ok=True)
-    config = {"name": "bench_run", "profile": "bench", "defaults": {"interval": "1d"}}
+    config = {"name": name, "profile": "bench", "defaults": {"interval": "1d"}}
     (root / "tripl_project.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     profiles = {"bench": {"target": "bench", "outputs": {"bench": profile_output}}}
     (root / "profiles.yml").write_text(yaml.safe_dump(profiles, sort_keys=False))
@@ -150,7 +158,10 @@ def write_project(root: Path, profile_output: dict[str, Any], table: str) -> Non
         yaml.safe_dump({"fact_tables": [fact]}, sort_keys=False)
     )
     (root / "metrics" / "metrics.yml").write_text(
-        yaml.safe_dump({"metrics": [m.yaml() for m in METRICS]}, sort_keys=False)
+        yaml.safe_dump(
+            {"metrics": metrics if metrics is not None else [m.yaml() for m in METRICS]},
+            sort_keys=False,
+        )
     )
 
 
