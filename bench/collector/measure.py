@@ -35,7 +35,7 @@ from tripl_cli.compiler.dialects import (
     Shapes,
 )
 from tripl_cli.compiler.plan import compile_plan
-from tripl_cli.runner.execute import Executor
+from tripl_cli.runner.execute import Executor, chosen_sql
 from tripl_cli.timegrid import Window
 from tripl_cli.types import MetricValue
 
@@ -59,6 +59,11 @@ SHAPES = {
     ),
     "separate + rank groups + grouped": Shapes(
         DistinctStrategy.SEPARATE, BreakdownStrategy.RANK_GROUPS, FilterStrategy.GROUPED
+    ),
+    # Where a dialect has no bitmap type, BITMAP builds PREAGGREGATE's SQL.
+    "distinct: bitmap": Shapes(distinct=DistinctStrategy.BITMAP),
+    "bitmap + fold groups + grouped": Shapes(
+        DistinctStrategy.BITMAP, BreakdownStrategy.FOLD_GROUPS, FilterStrategy.GROUPED
     ),
 }
 _CLI = "from tripl_cli.cli.main import run; run()"
@@ -162,7 +167,10 @@ class Bench:
         )
         if self.threads == 1:
             adapter = self._open()
-            return assemble(plan, {q.id: adapter.execute(q.sql) for q in plan.queries})
+            results = {
+                q.id: adapter.execute(chosen_sql(adapter, q, timeout_s=None)) for q in plan.queries
+            }
+            return assemble(plan, results)
         self.close()
         executor = Executor(self._connect, threads=self.threads, timeout_s=None)
         try:
@@ -246,7 +254,14 @@ class Bench:
     def measure(self, repeat: int) -> Result:
         r = self.result
         plan = compile_plan(self.project, self.names, dialect=self.engine.name, window_for=WINDOW)
-        r.sample_sql = plan.queries[0].sql
+        first = plan.queries[0]
+        r.sample_sql = chosen_sql(self._open(), first, timeout_s=None)  # the SQL the run sends
+        if first.variant is not None:
+            taken = "took" if r.sample_sql == first.variant.sql else "did not take"
+            r.checks["distinct form"] = (
+                f"`{first.id}` also has the {first.variant.shape.upper()} form; the runner's "
+                f"probe {taken} it"
+            )
         r.queries = {"bare": 1, "per-metric": len(self.naive), "tripl SQL": len(plan.queries)}
         if self.threads > 1:
             r.queries["per-metric threads"] = len(self.naive)

@@ -81,3 +81,23 @@ def test_compiled_file_names_never_escape_the_compiled_folder() -> None:
         name = _safe(hostile)
         assert "/" not in name and "\\" not in name and ".." not in name and name
     assert _safe("1d__country") == "1d__country"
+
+
+def test_a_duckdb_variant_and_its_probe_get_files_beside_the_query(tmp_path: Path) -> None:
+    from tripl_cli.api.project_api import _write_sql
+
+    project = load_project_or_raise(FIXTURE)
+    plan = compile_plan(project, list(project.metrics), dialect="duckdb", window_for=WINDOW)
+    manifest = build_manifest(project, plan)
+    varied = {q: v["variant"] for q, v in manifest["queries"].items() if "variant" in v}
+    assert varied["orders__1d"] == {
+        "shape": "bitmap",
+        "path": "compiled/orders/1d.bitmap.sql",
+        "probe_path": "compiled/orders/1d.bitmap_probe.sql",
+    }
+    written = {p.relative_to(tmp_path).as_posix() for p in _write_sql(tmp_path, plan.queries)}
+    assert {"orders/1d.sql", "orders/1d.bitmap.sql", "orders/1d.bitmap_probe.sql"} <= written
+    query = next(q for q in plan.queries if q.id == "orders__1d")
+    assert query.variant is not None
+    assert (tmp_path / "orders/1d.bitmap.sql").read_text() == query.variant.sql.rstrip() + "\n"
+    assert "APPROX_COUNT_DISTINCT" in (tmp_path / "orders/1d.bitmap_probe.sql").read_text()

@@ -26,6 +26,7 @@ from typing import Protocol
 
 from sqlglot import exp
 
+from tripl_cli.compiler import bitmap
 from tripl_cli.compiler.aggregates import AggregateSet
 from tripl_cli.compiler.breakdowns import (
     ROW_COUNT,
@@ -141,8 +142,12 @@ def _grouped(
     aggregates: AggregateSet,
     rules: BuildRules,
     shapes: Shapes,
+    bitmap_slots: tuple[str, bitmap.BucketSlots] | None = None,
 ) -> tuple[list[tuple[str, exp.Query]], exp.Select]:
-    """(CTEs after `src`, the SELECT) of every aggregate per `keys`, in the chosen shape."""
+    """(CTEs after `src`, the SELECT) of every aggregate per `keys`, in the chosen shape.
+
+    BITMAP distinct counts need `bitmap_slots`; without them they take PREAGGREGATE's shape.
+    """
     has_distinct = bool(aggregates.distinct_columns())
     # Only breakdown queries still hold distinct counts under SEPARATE; its dialects keep them
     # in one statement (PostgreSQL misjudges the split shape's twice-read `src`).
@@ -156,8 +161,18 @@ def _grouped(
         select = cube_select(SOURCE, keys, where, aggregates.aggregates(), terms, rules)
         select.set("order", exp.Order(expressions=[position(i + 1) for i in range(len(keys))]))
         return [], select
-    if terms is not None or (has_distinct and shapes.distinct is DistinctStrategy.PREAGGREGATE):
-        return split(SOURCE, keys, where, aggregates, rules, distinct=shapes.distinct, terms=terms)
+    per_column = shapes.distinct in (DistinctStrategy.PREAGGREGATE, DistinctStrategy.BITMAP)
+    if terms is not None or (has_distinct and per_column):
+        return split(
+            SOURCE,
+            keys,
+            where,
+            aggregates,
+            rules,
+            distinct=shapes.distinct,
+            terms=terms,
+            bitmap_slots=bitmap_slots,
+        )
     columns: list[exp.Expr] = [alias(tree, name) for name, tree in keys]
     columns += aggregates.select_expressions(rules)
     return [], grouped_select(columns, SOURCE, where, group=len(keys))
@@ -173,14 +188,42 @@ def aggregate_query(
 ) -> exp.Select:
     """One scan of the fact table computing every aggregate per bucket.
 
-    `shapes` picks the count_distinct shape (preaggregate.py) and the filter shape (cube.py).
+    `shapes` picks the count_distinct shape (preaggregate.py, bitmap.py) and the filter
+    shape (cube.py).
     """
     keys = [(BUCKET_COLUMN, _bucket(fact, interval, rules))]
     source = _fact_source(fact, window, rules)
     hoisted = _take_ctes(source)
     where = _in_window(column(fact.timestamp_column), window, rules)
-    ctes, select = _grouped(keys, where, aggregates, rules, shapes)
+    slots = None
+    if shapes.distinct is DistinctStrategy.BITMAP:
+        found = bitmap.bucket_slots(window, interval, rules)
+        slots = (fact.timestamp_column, found) if found is not None else None
+    ctes, select = _grouped(keys, where, aggregates, rules, shapes, slots)
     return _prepend_ctes(_with(select, [(SOURCE, source), *ctes]), hoisted)
+
+
+def bitmap_probe_query(
+    fact: FactTable,
+    interval: Interval,
+    window: Window,
+    aggregates: AggregateSet,
+    rules: BuildRules,
+) -> exp.Select | None:
+    """The probe deciding between PREAGGREGATE and BITMAP distinct counts (bitmap.py).
+
+    `None` where the BITMAP form does not apply: no distinct counts, no bitmap type in the
+    dialect, or a window of one bucket or more than a bitmap holds.
+    """
+    columns = list(aggregates.distinct_columns())
+    slots = bitmap.bucket_slots(window, interval, rules)
+    if not columns or slots is None:
+        return None
+    source = _fact_source(fact, window, rules)
+    hoisted = _take_ctes(source)
+    where = _in_window(column(fact.timestamp_column), window, rules)
+    select = bitmap.probe(SOURCE, where, columns, slots)
+    return _prepend_ctes(_with(select, [(SOURCE, source)]), hoisted)
 
 
 def breakdown_query(

@@ -33,6 +33,15 @@ def compiled_path(query: CompiledQuery) -> PurePosixPath:
     return PurePosixPath(query.fact_table, _safe(stem) + ".sql")
 
 
+def variant_paths(query: CompiledQuery) -> tuple[PurePosixPath, PurePosixPath] | None:
+    """Where `tripl compile` writes a query's variant and its probe, beside the query."""
+    if query.variant is None:
+        return None
+    path = compiled_path(query)
+    stem = f"{path.stem}.{query.variant.shape}"
+    return path.with_name(stem + ".sql"), path.with_name(stem + "_probe.sql")
+
+
 def _safe(stem: str) -> str:
     """A file name from a query id: breakdown column names may hold `/`, `..` or worse."""
     return re.sub(r"[^A-Za-z0-9_.-]", "_", stem).replace("..", "__").lstrip(".") or "_"
@@ -107,9 +116,18 @@ def _queries(plan: CompiledPlan) -> dict[str, Any]:
             },
             "metrics": list(query.metrics),
             "path": str(PurePosixPath("compiled") / compiled_path(query)),
+            **_variant(query),
         }
         for query in plan.queries
     }
+
+
+def _variant(query: CompiledQuery) -> dict[str, Any]:
+    paths = variant_paths(query)
+    if query.variant is None or paths is None:
+        return {}
+    sql, probe = (str(PurePosixPath("compiled") / p) for p in paths)
+    return {"variant": {"shape": query.variant.shape, "path": sql, "probe_path": probe}}
 
 
 def _version() -> str:

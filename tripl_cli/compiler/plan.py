@@ -10,6 +10,7 @@ chunk; other compositions no SQL at all (the runner computes them from stored se
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -20,7 +21,13 @@ import sqlglot.errors
 from sqlglot import exp
 
 from tripl_cli.compiler.aggregates import AggregateSet, MeasureColumns
-from tripl_cli.compiler.build import BuildRules, aggregate_query, breakdown_query, sql_metric_query
+from tripl_cli.compiler.build import (
+    BuildRules,
+    aggregate_query,
+    bitmap_probe_query,
+    breakdown_query,
+    sql_metric_query,
+)
 from tripl_cli.compiler.dialects import DistinctStrategy, FilterStrategy, Shapes, rules_for
 from tripl_cli.compiler.filters import condition_of
 from tripl_cli.compiler.records import (
@@ -30,6 +37,7 @@ from tripl_cli.compiler.records import (
     MeasureRef,
     MetricOutput,
     QueryKind,
+    QueryVariant,
 )
 from tripl_cli.errors import TriplError
 from tripl_cli.project.model import Project
@@ -110,10 +118,14 @@ class _PlanBuilder:
         rules: BuildRules,
         window_for: WindowSpec,
         shapes: Shapes,
+        *,
+        adaptive: bool,
     ) -> None:
         self.project = project
         self.rules = rules
         self.shapes = shapes
+        #: Whether `shapes` is the dialect's own choice, which may carry probed variants.
+        self.adaptive = adaptive
         self.window_for = window_for
         self.scans: dict[ScanKey, _Scan] = {}
         self.outputs: list[_PendingOutput] = []
@@ -254,10 +266,9 @@ class _PlanBuilder:
             for key in self.scans
         }
 
-    def _query(self, key: ScanKey, scan: _Scan, query_id: str, base: str) -> CompiledQuery:
-        tree = self._tree(key, scan)
+    def _render(self, key: ScanKey, tree: exp.Expression) -> str:
         try:
-            sql = self.rules.render(tree)
+            return self.rules.render(tree)
         except sqlglot.errors.SqlglotError as exc:
             # e.g. a user's date_trunc('hour', …) that sqlglot cannot express in MySQL.
             what = "sql metric" if key.kind == "sql_metric" else "fact table"
@@ -265,6 +276,32 @@ class _PlanBuilder:
                 f"cannot render the {what} '{key.source}' in {self.rules.name}: {exc}",
                 hint="rewrite that SQL with functions the target dialect supports",
             ) from None
+
+    def _variant(self, key: ScanKey, scan: _Scan) -> QueryVariant | None:
+        """The BITMAP form of an aggregate query and its probe, where the dialect has one.
+
+        Only beside the dialect's own PREAGGREGATE choice: the probe tells which of the two
+        the data favours (compiler/bitmap.py); shapes a caller forces (benchmarks, tests) are
+        compiled as asked.
+        """
+        if (
+            not self.adaptive
+            or key.kind != "aggregate"
+            or self.shapes.distinct is not DistinctStrategy.PREAGGREGATE
+        ):
+            return None
+        fact = self.project.fact_tables[key.source]
+        probe = bitmap_probe_query(fact, key.interval, key.window, scan.aggregates, self.rules)
+        if probe is None:
+            return None
+        shapes = dataclasses.replace(self.shapes, distinct=DistinctStrategy.BITMAP)
+        tree = aggregate_query(fact, key.interval, key.window, scan.aggregates, self.rules, shapes)
+        return QueryVariant(
+            DistinctStrategy.BITMAP.value, self._render(key, probe), self._render(key, tree)
+        )
+
+    def _query(self, key: ScanKey, scan: _Scan, query_id: str, base: str) -> CompiledQuery:
+        sql = self._render(key, self._tree(key, scan))
         return CompiledQuery(
             id=query_id,
             kind=key.kind,
@@ -276,6 +313,7 @@ class _PlanBuilder:
             sql=sql,
             metrics=tuple(scan.metrics),
             base_id=base,
+            variant=self._variant(key, scan),
         )
 
     def _tree(self, key: ScanKey, scan: _Scan) -> exp.Expression:
@@ -375,7 +413,9 @@ def compile_plan(
     are the same).
     """
     rules = rules_for(dialect)
-    builder = _PlanBuilder(project, rules, window_for, shapes or rules.shapes())
+    builder = _PlanBuilder(
+        project, rules, window_for, shapes or rules.shapes(), adaptive=shapes is None
+    )
     for name in metrics:
         builder.add(name)
     plan = builder.finish()

@@ -39,11 +39,13 @@ from typing import Protocol
 
 from sqlglot import exp
 
+from tripl_cli.compiler import bitmap
 from tripl_cli.compiler.aggregates import (
     Aggregate,
     AggregateSet,
     aggregate_expressions,
 )
+from tripl_cli.compiler.bitmap import BitmapRules, BucketSlots
 from tripl_cli.compiler.cube import CubeRules, cube_select
 from tripl_cli.compiler.dialects import DistinctStrategy
 from tripl_cli.compiler.filters import column, node
@@ -59,7 +61,7 @@ _FLAG_PREFIX = "tripl_f"
 Key = tuple[str, exp.Expression]  # (output name, expression over src)
 
 
-class PreaggregateRules(CubeRules, Protocol):
+class PreaggregateRules(CubeRules, BitmapRules, Protocol):
     def distinct_flags(
         self, conditions: Sequence[exp.Expr], prefix: str
     ) -> tuple[list[tuple[str, exp.Expression]], list[exp.Expression]]: ...
@@ -74,13 +76,15 @@ def split(
     *,
     distinct: DistinctStrategy,
     terms: dict[str, exp.Expression] | None,
+    bitmap_slots: tuple[str, BucketSlots] | None = None,
 ) -> tuple[list[tuple[str, exp.Query]], exp.Select]:
     """(CTEs to add after `source`'s, the final SELECT) computing every aggregate.
 
     `tripl_main` has the non-distinct aggregates (conditional, or the GROUPED filter shape of
-    cube.py over `terms` when given); the distinct counts come from one flags part per column
-    (PREAGGREGATE) or one part with every `COUNT(DISTINCT …)` (INLINE, when only the main
-    part is grouped).
+    cube.py over `terms` when given); the distinct counts come from one part per column
+    (PREAGGREGATE flags, or BITMAP bitmaps where `bitmap_slots` — the timestamp column and
+    the window's buckets — is given) or one part with every `COUNT(DISTINCT …)` (INLINE,
+    when only the main part is grouped).
     """
     names = [name for name, _ in keys]
     others = aggregates.others()
@@ -92,10 +96,15 @@ def split(
     ctes: list[tuple[str, exp.Query]] = [(MAIN, main)]
     owner = {a.alias: MAIN for a in others}
     by_column = aggregates.distinct_columns()
-    if distinct is DistinctStrategy.PREAGGREGATE:
+    if distinct in (DistinctStrategy.PREAGGREGATE, DistinctStrategy.BITMAP):
         for i, (col, distincts) in enumerate(by_column.items()):
             name = f"{DISTINCT_PREFIX}{i}"
-            ctes.append((name, _distinct_part(source, keys, where, col, distincts, rules)))
+            if distinct is DistinctStrategy.BITMAP and bitmap_slots is not None:
+                timestamp, slots = bitmap_slots
+                part = bitmap.distinct_part(source, timestamp, where, col, distincts, slots, rules)
+            else:
+                part = _distinct_part(source, keys, where, col, distincts, rules)
+            ctes.append((name, part))
             owner.update({a.alias: name for a in distincts})
     elif by_column:
         distincts = [a for group in by_column.values() for a in group]

@@ -28,6 +28,19 @@ ADDITIVE = frozenset({Aggregation.COUNT, Aggregation.COUNT_DISTINCT, Aggregation
 
 
 @dataclass(frozen=True)
+class QueryVariant:
+    """A second form of a query, with the same output, for data the probe recognises.
+
+    The runner runs `probe_sql` first (one row, one boolean) and, when it is true, `sql`
+    instead of the query's own. Today: BITMAP distinct counts (compiler/bitmap.py).
+    """
+
+    shape: str
+    probe_sql: str
+    sql: str
+
+
+@dataclass(frozen=True)
 class CompiledQuery:
     """One SQL statement to run: its id is stable across compiles of the same plan."""
 
@@ -42,6 +55,8 @@ class CompiledQuery:
     metrics: tuple[str, ...]
     #: The id without the per-window suffix; `tripl compile` names files after it.
     base_id: str = ""
+    #: Another form the runner takes when its probe says so (`None`: `sql` only).
+    variant: QueryVariant | None = None
 
 
 @dataclass(frozen=True)

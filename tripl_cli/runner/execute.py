@@ -30,6 +30,24 @@ class QueryOutcome:
     seconds: float
 
 
+def chosen_sql(adapter: Adapter, query: CompiledQuery, *, timeout_s: float | None) -> str:
+    """The query's SQL, or its variant's where the variant's probe answers true.
+
+    A probe that fails leaves the query's own SQL: the variant is an optimisation only.
+    """
+    variant = query.variant
+    if variant is None:
+        return query.sql
+    try:
+        rows = adapter.execute(variant.probe_sql, timeout_s=timeout_s).rows
+    except Exception as exc:
+        log.debug("query %s: the %s probe failed (%s)", query.id, variant.shape, exc)
+        return query.sql
+    taken = bool(rows and rows[0][0])
+    log.debug("query %s: %s form %s", query.id, variant.shape, "taken" if taken else "not taken")
+    return variant.sql if taken else query.sql
+
+
 class Executor:
     """Owns the warehouse connections of one run; close it when the run ends."""
 
@@ -61,8 +79,9 @@ class Executor:
         started = time.perf_counter()
         adapter = self._adapter()
         try:
-            log.debug("query %s (%s):\n%s", query.id, ", ".join(query.metrics), query.sql)
-            result = adapter.execute(query.sql, timeout_s=self._timeout_s)
+            sql = chosen_sql(adapter, query, timeout_s=self._timeout_s)
+            log.debug("query %s (%s):\n%s", query.id, ", ".join(query.metrics), sql)
+            result = adapter.execute(sql, timeout_s=self._timeout_s)
             return QueryOutcome(query, result, None, time.perf_counter() - started)
         except Exception as exc:
             log.debug("query %s failed: %s", query.id, exc)

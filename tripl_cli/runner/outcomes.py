@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from tripl_cli.compiler.records import QueryVariant
 from tripl_cli.timegrid import Window, iso_utc
 
 MetricRunStatus = Literal["success", "error", "skipped"]
@@ -44,6 +45,8 @@ class PlannedQuery:
     metrics: tuple[str, ...]
     window: Window
     sql: str
+    #: The form run instead where its probe answers true (compiler/bitmap.py).
+    variant: QueryVariant | None = None
 
 
 def run_status(outcomes: Sequence[MetricOutcome]) -> str:
@@ -93,4 +96,10 @@ class RunReport:
         }
         if self.dry_run:  # what would run is the point of a dry run; run_results stay small
             doc["sql"] = query.sql
+            if query.variant is not None:
+                doc["variant"] = {
+                    "shape": query.variant.shape,
+                    "probe_sql": query.variant.probe_sql,
+                    "sql": query.variant.sql,
+                }
         return doc

@@ -376,7 +376,9 @@ def run_project(
         with store.run_lock(run_id, timeout_s=request.lock_timeout_s):
             plan = _plan(run, active)
             _execute(run, plan, [m for m in active if m in run.windows], connect)
-    planned = tuple(PlannedQuery(q.id, q.kind, q.metrics, q.window, q.sql) for q in plan.queries)
+    planned = tuple(
+        PlannedQuery(q.id, q.kind, q.metrics, q.window, q.sql, q.variant) for q in plan.queries
+    )
     return RunReport(
         run_id,
         started_at,

@@ -132,6 +132,13 @@ def _print_dry_run(report: RunReport) -> None:
             f"{query.window.end:%Y-%m-%d %H:%M}) metrics: {', '.join(query.metrics)}"
         )
         typer.echo(query.sql.rstrip() + ";\n")
+        if query.variant is not None:
+            typer.echo(
+                f"-- {query.id}, {query.variant.shape} form: run instead of the query above "
+                "when this probe returns true"
+            )
+            typer.echo(query.variant.probe_sql.rstrip() + ";\n")
+            typer.echo(query.variant.sql.rstrip() + ";\n")
     console.err().print(f"dry run: {len(report.queries)} queries would run; nothing was stored")
 
 

@@ -55,11 +55,18 @@ class DistinctStrategy(StrEnum):
     SEPARATE: INLINE, but in a query of their own per (fact table, interval, chunk) beside
     the one with every other aggregate: the engine plans each alone, and the runner can run
     them side by side (`threads` ≥ 2, where the gain is). Chosen where measured faster.
+    BITMAP: per distinct column, one `GROUP BY x` OR-ing one bit per bucket of the window
+    into an integer per condition, then the bits counted per bucket (bitmap.py). Only for
+    aggregate queries whose window fits one bitmap (`bitmap_bits` buckets) on dialects with
+    a `bitmap_type`; otherwise PREAGGREGATE. Fast where values recur across buckets (users),
+    slow where they do not (sessions), so the runner takes it only where a probe of the
+    data says so (see `DialectRules.bitmap_type`).
     """
 
     INLINE = "inline"
     PREAGGREGATE = "preaggregate"
     SEPARATE = "separate"
+    BITMAP = "bitmap"
 
 
 class BreakdownStrategy(StrEnum):
@@ -229,6 +236,12 @@ class DialectRules:
     bit_or_aggregate: ClassVar[str | None] = None
     #: Conditions per mask (a BIGINT's bits 0..61 stay clear of the sign bit).
     mask_bits: ClassVar[int] = 62
+    #: The unsigned integer type of the BITMAP distinct shape's bucket bitmaps, and its
+    #: width. Where it is set and PREAGGREGATE is the choice, an aggregate query with
+    #: distinct counts also gets the BITMAP form, which the runner takes when a probe of the
+    #: window finds values recurring across buckets (bitmap.py).
+    bitmap_type: ClassVar[str | None] = None
+    bitmap_bits: ClassVar[int] = 0
 
     def shapes(self) -> Shapes:
         """This dialect's measured choice of SQL shapes."""
@@ -240,6 +253,14 @@ class DialectRules:
     ) -> exp.Expression:
         """The start of the bucket holding `ts`, equal to `floor_to_bucket` (UTC)."""
         raise NotImplementedError(f"{type(self).__name__} has no bucket rule")
+
+    def epoch_micros(self, ts: exp.Expr) -> exp.Expression:
+        """Microseconds since the Unix epoch of `ts` (BITMAP shape; dialects with a bitmap)."""
+        raise NotImplementedError(f"{type(self).__name__} has no epoch_micros rule")
+
+    def timestamp_from_micros(self, micros: exp.Expr) -> exp.Expression:
+        """The timestamp `micros` µs after the epoch, of the same type `bucket()` returns."""
+        raise NotImplementedError(f"{type(self).__name__} has no timestamp_from_micros rule")
 
     # ----------------------------------------------------------------- literals
     def timestamp_literal(self, ts: datetime, *, column_type: ColumnHint = None) -> exp.Expression:

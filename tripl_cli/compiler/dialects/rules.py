@@ -73,6 +73,17 @@ class DuckDBRules(DialectRules):
     # state per (bucket, value) group. Measured at 50M rows (3 conditions, ~17M groups):
     # 7.0 s CPU vs 9.9 s for the MAX flags (4 separate COUNT(DISTINCT) queries: 12.5 s).
     bit_or_aggregate = "BIT_OR"
+    # BITMAP distinct counts where a probe finds values recurring (bitmap.py). 50M rows, 90
+    # days, 4 distinct counts of 200k users: 1.83 s vs PREAGGREGATE 3.36 s; of per-day
+    # session ids (17M values, one bucket each): 17.2 s vs 3.8 s, hence the probe.
+    bitmap_type = "UHUGEINT"
+    bitmap_bits = 128
+
+    def epoch_micros(self, ts: exp.Expr) -> exp.Expression:
+        return call("EPOCH_US", ts.copy())
+
+    def timestamp_from_micros(self, micros: exp.Expr) -> exp.Expression:
+        return call("MAKE_TIMESTAMP", micros)
 
     def bucket(
         self, ts: exp.Expr, interval: Interval, *, column_type: ColumnHint = None

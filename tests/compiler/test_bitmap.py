@@ -1,0 +1,177 @@
+"""BITMAP distinct counts: where the form exists, what its probe decides, who runs it.
+
+That the BITMAP SQL returns the reference values is proven by test_execution.py (every
+engine, and the variants of DuckDB's own plan); here: its limits and the probe's choice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from pydantic import TypeAdapter
+
+from tripl_cli.adapters import QueryResult
+from tripl_cli.compiler.bitmap import bucket_slots
+from tripl_cli.compiler.dialects import DistinctStrategy, Shapes, rules_for
+from tripl_cli.compiler.plan import compile_plan
+from tripl_cli.compiler.records import CompiledQuery
+from tripl_cli.project.model import Project
+from tripl_cli.project.schema import FactTable, Metric, ProjectConfig
+from tripl_cli.runner.execute import Executor
+from tripl_cli.timegrid import Interval, Window
+
+START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
+DUCKDB = rules_for("duckdb")
+
+
+def _days(n: int) -> Window:
+    return Window(START, START + timedelta(days=n))
+
+
+@pytest.mark.parametrize(("days", "fits"), [(0, False), (1, False), (2, True), (128, True),
+                                            (129, False)])  # fmt: skip
+def test_a_window_gets_a_bitmap_only_if_its_buckets_fit_one(days: int, fits: bool) -> None:
+    slots = bucket_slots(_days(days), Interval.D1, DUCKDB)
+    assert (slots is not None) is fits
+    if slots is not None:
+        assert (slots.origin, slots.count) == (START, days)
+
+
+def test_bitmap_slots_start_at_the_first_bucket_and_need_a_bitmap_type() -> None:
+    window = Window(START + timedelta(days=2), START + timedelta(days=16))  # a Wednesday
+    slots = bucket_slots(window, Interval.W1, DUCKDB)
+    assert slots is not None and (slots.origin, slots.count) == (START, 3)
+    assert bucket_slots(_days(7), Interval.D1, rules_for("postgres")) is None
+    assert bucket_slots(_days(7), Interval.D1, rules_for("clickhouse")) is None
+
+
+def _project(rows_sql: str, *metrics: dict[str, Any]) -> Project:
+    fact = FactTable(name="t", sql=rows_sql, timestamp_column="ts")
+    adapter: TypeAdapter[Any] = TypeAdapter(Metric)
+    return Project(
+        root=Path(),
+        config=ProjectConfig(name="p"),
+        fact_tables={"t": fact},
+        metrics={m.name: m for m in (adapter.validate_python(x) for x in metrics)},
+    )
+
+
+def _metric(name: str, **kw: Any) -> dict[str, Any]:
+    return {"name": name, "kind": "fact", "fact_table": "t", "aggregation": "count", **kw}
+
+
+USERS = _metric("users", aggregation="count_distinct", column="v")
+PAID_USERS = _metric("paid_users", aggregation="count_distinct", column="v", where="paid")
+
+
+def _plan(project: Project, window: Window, dialect: str = "duckdb", **kw: Any) -> Any:
+    return compile_plan(project, list(project.metrics), dialect=dialect, window_for=window, **kw)
+
+
+def test_only_aggregate_queries_with_distinct_counts_get_the_variant() -> None:
+    project = _project(
+        "SELECT * FROM t",
+        USERS,
+        _metric("n", breakdowns=["c"]),
+        _metric("users_by_c", aggregation="count_distinct", column="v", breakdowns=["c"]),
+    )
+    by_id = {q.id: q for q in _plan(project, _days(7)).queries}
+    assert by_id["t__1d"].variant is not None and by_id["t__1d"].variant.shape == "bitmap"
+    assert by_id["t__1d__c"].variant is None  # breakdown queries keep PREAGGREGATE
+    assert all(q.variant is None for q in _plan(_project("SELECT * FROM t", _metric("n")),
+                                                _days(7)).queries)  # fmt: skip
+    assert all(q.variant is None for q in _plan(project, _days(1)).queries)  # one bucket
+    assert all(q.variant is None for q in _plan(project, _days(7), "postgres").queries)
+    # A forced shape (benchmarks, tests) is compiled as asked, without a probe.
+    forced = _plan(project, _days(7), shapes=Shapes(distinct=DistinctStrategy.PREAGGREGATE))
+    assert all(q.variant is None for q in forced.queries)
+
+
+def _rows_sql(rows: list[tuple[int, int, bool]]) -> str:
+    """`(day, value, paid)` rows as an inline VALUES table over the 7 days from START."""
+    values = ", ".join(
+        f"(TIMESTAMP '2026-01-{5 + day:02d} {(i % 24):02d}:00:00', {v}, {str(p).upper()})"
+        for i, (day, v, p) in enumerate(rows)
+    )
+    return f"SELECT * FROM (VALUES {values}) AS r (ts, v, paid)"
+
+
+def _expected(rows: list[tuple[int, int, bool]]) -> dict[int, tuple[int, int]]:
+    """Per day: (distinct values, distinct paid values), in plain Python."""
+    every: dict[int, set[int]] = defaultdict(set)
+    paid: dict[int, set[int]] = defaultdict(set)
+    for day, v, p in rows:
+        every[day].add(v)
+        if p:
+            paid[day].add(v)
+    return {day: (len(every[day]), len(paid[day])) for day in every}
+
+
+RECURRING = [(day, user, (user + day) % 3 == 0) for day in range(7) for user in range(5)] * 2
+ONE_OFF = [(day, day * 100 + i, i % 2 == 0) for day in range(7) for i in range(8)]
+
+
+@pytest.mark.parametrize(("rows", "taken"), [(RECURRING, True), (ONE_OFF, False)],
+                         ids=["recurring-values", "one-off-values"])  # fmt: skip
+def test_the_probe_takes_the_bitmap_only_where_values_recur(
+    rows: list[tuple[int, int, bool]], taken: bool
+) -> None:
+    """70 rows of 5 users over 7 days: 5 × 7 × 2 ≤ 70; 56 one-off ids: 56 × 7 × 2 > 56."""
+    plan = _plan(_project(_rows_sql(rows), USERS, PAID_USERS), _days(7))
+    (query,) = plan.queries
+    assert query.variant is not None
+    conn = duckdb.connect()
+    assert conn.execute(query.variant.probe_sql).fetchall() == [(taken,)]
+    column = {o.metric: o.value.value for o in plan.outputs}
+    want = _expected(rows)
+    for sql in (query.sql, query.variant.sql):  # both forms are right, whichever is taken
+        result = conn.execute(sql)
+        names = [d[0] for d in result.description]
+        got = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+        assert {
+            (r["bucket"] - START.replace(tzinfo=None)).days: (
+                r[column["users"]],
+                r[column["paid_users"]],
+            )
+            for r in got
+        } == want
+
+
+class _Recorder:
+    """An adapter that answers the probe with `verdict` (or fails it) and records the SQL."""
+
+    def __init__(self, verdict: bool | None) -> None:
+        self.verdict = verdict
+        self.ran: list[str] = []
+
+    def execute(self, sql: str, *, timeout_s: float | None = None) -> QueryResult:
+        self.ran.append(sql)
+        if sql == "PROBE":
+            if self.verdict is None:
+                raise RuntimeError("probe failed")
+            return QueryResult(("tripl_bitmap",), ((self.verdict,),))
+        return QueryResult(("bucket",), ())
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("verdict", "runs"), [(True, "BITMAP"), (False, "PREAGG"),
+                                               (None, "PREAGG")])  # fmt: skip
+def test_the_executor_runs_the_variant_its_probe_picks(verdict: bool | None, runs: str) -> None:
+    from tripl_cli.compiler.records import QueryVariant
+
+    query = CompiledQuery(
+        "t__1d", "aggregate", "t", Interval.D1, _days(7), None, "duckdb", "PREAGG", ("users",),
+        variant=QueryVariant("bitmap", "PROBE", "BITMAP"),
+    )  # fmt: skip
+    adapter = _Recorder(verdict)
+    executor = Executor(lambda: adapter, threads=1, timeout_s=None)  # type: ignore[arg-type,return-value]
+    (outcome,) = executor.run_all([query])
+    assert outcome.error is None
+    assert adapter.ran == ["PROBE", runs]
