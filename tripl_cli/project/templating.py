@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import StrictUndefined, Template
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+if TYPE_CHECKING:
+    from jinja2 import Template
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from tripl_cli.errors import Issue, SourceLocation
 from tripl_cli.project.locations import NodeLocation
@@ -50,14 +51,25 @@ class TemplateRenderer:
         self._vars = variables
         self.secrets: set[str] = set()
         self.issues: list[Issue] = []
-        self._jinja = ImmutableSandboxedEnvironment(
-            undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
-        )
-        self._jinja.globals.update(
-            env_var=self._env_var, var=self._var, start=START_PLACEHOLDER, end=END_PLACEHOLDER
-        )
+        self._environment: ImmutableSandboxedEnvironment | None = None
         self._compiled: dict[str, Template] = {}
         self._env_reads = 0
+
+    @property
+    def _jinja(self) -> ImmutableSandboxedEnvironment:
+        """Built on the first template: importing Jinja costs every CLI start ~50 ms, and
+        most values (and some projects) have none."""
+        if self._environment is None:
+            from jinja2 import StrictUndefined
+            from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+            self._environment = ImmutableSandboxedEnvironment(
+                undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
+            )
+            self._environment.globals.update(
+                env_var=self._env_var, var=self._var, start=START_PLACEHOLDER, end=END_PLACEHOLDER
+            )
+        return self._environment
 
     def _env_var(self, name: str, default: Any = _NO_DEFAULT) -> str:
         if name in self._env:
@@ -85,7 +97,7 @@ class TemplateRenderer:
         if whole is not None:
             # `"{{ var('limit') }}"` keeps var's type (100, not "100"), as dbt users expect.
             value = self._jinja.compile_expression(whole.group(1), undefined_to_none=False)()
-            if isinstance(value, StrictUndefined):
+            if isinstance(value, self._jinja.undefined):
                 str(value)  # raises UndefinedError naming the variable
             return value
         template = self._compiled.get(text)
