@@ -83,12 +83,15 @@ def iso_utc(ts: datetime) -> str:
     return as_utc(ts).isoformat().replace("+00:00", "Z")
 
 
+def micros_between(start: datetime, end: datetime) -> int:
+    """`end - start` in integer microseconds: exact for every timestamp (floats are not)."""
+    delta = as_utc(end) - as_utc(start)
+    return (delta.days * 86400 + delta.seconds) * _MICROS_PER_SECOND + delta.microseconds
+
+
 def floor_to_bucket(ts: datetime, interval: Interval) -> datetime:
     """The start of the bucket holding `ts` (the reference every dialect's SQL must match)."""
-    ts = as_utc(ts)
-    delta = ts - interval.origin
-    # Integer microseconds: exact for every timestamp, including the last microsecond.
-    micros = (delta.days * 86400 + delta.seconds) * _MICROS_PER_SECOND + delta.microseconds
+    micros = micros_between(interval.origin, ts)
     width = interval.seconds * _MICROS_PER_SECOND
     floored = (micros // width) * width  # floor division also floors pre-origin values
     return interval.origin + timedelta(microseconds=floored)

@@ -35,7 +35,7 @@ from tripl_cli.compiler.dialects import (
     Shapes,
 )
 from tripl_cli.compiler.plan import compile_plan
-from tripl_cli.runner.execute import Executor, chosen_sql
+from tripl_cli.runner.execute import Executor, execute_query
 from tripl_cli.timegrid import Window
 from tripl_cli.types import MetricValue
 
@@ -167,9 +167,7 @@ class Bench:
         )
         if self.threads == 1:
             adapter = self._open()
-            results = {
-                q.id: adapter.execute(chosen_sql(adapter, q, timeout_s=None)) for q in plan.queries
-            }
+            results = {q.id: execute_query(adapter, q, timeout_s=None) for q in plan.queries}
             return assemble(plan, results)
         self.close()
         executor = Executor(self._connect, threads=self.threads, timeout_s=None)
@@ -255,9 +253,12 @@ class Bench:
         r = self.result
         plan = compile_plan(self.project, self.names, dialect=self.engine.name, window_for=WINDOW)
         first = plan.queries[0]
-        r.sample_sql = chosen_sql(self._open(), first, timeout_s=None)  # the SQL the run sends
+        r.sample_sql = first.sql
         if first.variant is not None:
-            taken = "took" if r.sample_sql == first.variant.sql else "did not take"
+            verdict = self._open().execute(first.variant.probe_sql).rows
+            taken = "took" if verdict and verdict[0][0] is True else "did not take"
+            if taken == "took":
+                r.sample_sql = first.variant.sql  # the SQL the run sends
             r.checks["distinct form"] = (
                 f"`{first.id}` also has the {first.variant.shape.upper()} form; the runner's "
                 f"probe {taken} it"

@@ -44,6 +44,7 @@ from tripl_cli.api import run_api
 from tripl_cli.api.project_api import open_project
 from tripl_cli.compiler.assemble import assemble
 from tripl_cli.compiler.plan import compile_plan
+from tripl_cli.runner.execute import execute_query
 from tripl_cli.state.store import open_store
 from tripl_cli.timegrid import Window
 from tripl_cli.types import TOTAL
@@ -112,7 +113,9 @@ def measure(
 
     steps: dict[str, Callable[[], Any]] = {
         "bare": lambda: adapter.execute(bare_sql),
-        "tripl": lambda: assemble(plan, {q.id: adapter.execute(q.sql) for q in plan.queries}),
+        "tripl": lambda: assemble(
+            plan, {q.id: execute_query(adapter, q, timeout_s=None) for q in plan.queries}
+        ),
         "per-metric": lambda: {name: adapter.execute(sql) for name, sql in naive},
         "tripl run": tripl_run,
     }

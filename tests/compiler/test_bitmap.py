@@ -36,7 +36,7 @@ def _days(n: int) -> Window:
 @pytest.mark.parametrize(("days", "fits"), [(0, False), (1, False), (2, True), (128, True),
                                             (129, False)])  # fmt: skip
 def test_a_window_gets_a_bitmap_only_if_its_buckets_fit_one(days: int, fits: bool) -> None:
-    slots = bucket_slots(_days(days), Interval.D1, DUCKDB)
+    slots = bucket_slots("ts", _days(days), Interval.D1, DUCKDB)
     assert (slots is not None) is fits
     if slots is not None:
         assert (slots.origin, slots.count) == (START, days)
@@ -44,10 +44,10 @@ def test_a_window_gets_a_bitmap_only_if_its_buckets_fit_one(days: int, fits: boo
 
 def test_bitmap_slots_start_at_the_first_bucket_and_need_a_bitmap_type() -> None:
     window = Window(START + timedelta(days=2), START + timedelta(days=16))  # a Wednesday
-    slots = bucket_slots(window, Interval.W1, DUCKDB)
+    slots = bucket_slots("ts", window, Interval.W1, DUCKDB)
     assert slots is not None and (slots.origin, slots.count) == (START, 3)
-    assert bucket_slots(_days(7), Interval.D1, rules_for("postgres")) is None
-    assert bucket_slots(_days(7), Interval.D1, rules_for("clickhouse")) is None
+    assert bucket_slots("ts", _days(7), Interval.D1, rules_for("postgres")) is None
+    assert bucket_slots("ts", _days(7), Interval.D1, rules_for("clickhouse")) is None
 
 
 def _project(rows_sql: str, *metrics: dict[str, Any]) -> Project:
@@ -121,7 +121,8 @@ ONE_OFF = [(day, day * 100 + i, i % 2 == 0) for day in range(7) for i in range(8
 def test_the_probe_takes_the_bitmap_only_where_values_recur(
     rows: list[tuple[int, int, bool]], taken: bool
 ) -> None:
-    """70 rows of 5 users over 7 days: 5 × 7 × 2 ≤ 70; 56 one-off ids: 56 × 7 × 2 > 56."""
+    """5 users on each of 7 days: 5 × 7 expanded rows ≤ 2 × 35 (day, user) pairs; 56 one-off
+    ids: 56 × 7 > 2 × 56 pairs."""
     plan = _plan(_project(_rows_sql(rows), USERS, PAID_USERS), _days(7))
     (query,) = plan.queries
     assert query.variant is not None
@@ -143,35 +144,112 @@ def test_the_probe_takes_the_bitmap_only_where_values_recur(
 
 
 class _Recorder:
-    """An adapter that answers the probe with `verdict` (or fails it) and records the SQL."""
+    """An adapter that answers the probe with `verdict` (None: fails it), fails the BITMAP
+    form if told to, and records each statement with the timeout it was given."""
 
-    def __init__(self, verdict: bool | None) -> None:
+    def __init__(self, verdict: bool | None, *, variant_fails: bool = False) -> None:
         self.verdict = verdict
-        self.ran: list[str] = []
+        self.variant_fails = variant_fails
+        self.ran: list[tuple[str, float | None]] = []
 
     def execute(self, sql: str, *, timeout_s: float | None = None) -> QueryResult:
-        self.ran.append(sql)
+        self.ran.append((sql, timeout_s))
         if sql == "PROBE":
             if self.verdict is None:
                 raise RuntimeError("probe failed")
             return QueryResult(("tripl_bitmap",), ((self.verdict,),))
+        if sql == "BITMAP" and self.variant_fails:
+            raise RuntimeError("Binder Error")
         return QueryResult(("bucket",), ())
 
     def close(self) -> None:
         pass
 
 
-@pytest.mark.parametrize(("verdict", "runs"), [(True, "BITMAP"), (False, "PREAGG"),
-                                               (None, "PREAGG")])  # fmt: skip
-def test_the_executor_runs_the_variant_its_probe_picks(verdict: bool | None, runs: str) -> None:
+@pytest.mark.parametrize(
+    ("verdict", "variant_fails", "runs"),
+    [
+        (True, False, ["PROBE", "BITMAP"]),
+        (False, False, ["PROBE", "PREAGG"]),
+        (None, False, ["PROBE", "PREAGG"]),  # a failing probe: the standard form
+        (True, True, ["PROBE", "BITMAP", "PREAGG"]),  # a failing variant: retried as standard
+    ],
+)
+def test_the_executor_runs_the_form_its_probe_picks(
+    verdict: bool | None, variant_fails: bool, runs: list[str]
+) -> None:
     from tripl_cli.compiler.records import QueryVariant
 
     query = CompiledQuery(
         "t__1d", "aggregate", "t", Interval.D1, _days(7), None, "duckdb", "PREAGG", ("users",),
         variant=QueryVariant("bitmap", "PROBE", "BITMAP"),
     )  # fmt: skip
-    adapter = _Recorder(verdict)
-    executor = Executor(lambda: adapter, threads=1, timeout_s=None)  # type: ignore[arg-type,return-value]
+    adapter = _Recorder(verdict, variant_fails=variant_fails)
+    executor = Executor(lambda: adapter, threads=1, timeout_s=30)  # type: ignore[arg-type,return-value]
     (outcome,) = executor.run_all([query])
     assert outcome.error is None
-    assert adapter.ran == ["PROBE", runs]
+    assert [sql for sql, _ in adapter.ran] == runs
+    # Probe, variant and retry share the query's one timeout.
+    budgets = [t for _, t in adapter.ran]
+    assert all(t is not None and 0 < t <= 30 for t in budgets)
+    assert budgets == sorted(budgets, reverse=True)
+
+
+@pytest.mark.parametrize("interval", [Interval.M15, Interval.H6, Interval.D1, Interval.W1])
+@pytest.mark.parametrize("column_type", ["TIMESTAMP", "TIMESTAMPTZ"])
+def test_bitmap_buckets_equal_the_time_grid_across_the_epoch(
+    interval: Interval, column_type: str
+) -> None:
+    """Forced BITMAP on DuckDB vs plain Python over `floor_to_bucket`: timestamps on both
+    sides of 1970-01-01 (and of the weeks' Monday origin), a window starting mid-bucket."""
+    import random
+
+    from tripl_cli.timegrid import floor_to_bucket
+
+    rng = random.Random(7)
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    width = interval.delta
+    start = (
+        epoch
+        - width * 20
+        + timedelta(microseconds=rng.randrange(int(width / timedelta(microseconds=1))))
+    )
+    end = start + width * 40
+    span = int((end - start) / timedelta(microseconds=1))
+    rows = [
+        (start + timedelta(microseconds=rng.randrange(span)), rng.randrange(6), rng.random() < 0.5)
+        for _ in range(300)
+    ]
+    values = ", ".join(
+        f"(CAST('{ts:%Y-%m-%d %H:%M:%S.%f}' AS {column_type}), {v}, {str(p).upper()})"
+        for ts, v, p in rows
+    )
+    project = _project(f"SELECT * FROM (VALUES {values}) AS r (ts, v, paid)", USERS, PAID_USERS)
+    metrics = project.metrics
+    for name in metrics:  # the interval under test
+        metrics[name] = metrics[name].model_copy(update={"interval": interval})
+    window = Window(start, end)
+    forced = Shapes(distinct=DistinctStrategy.BITMAP)
+    plan = _plan(project, window, shapes=forced)
+    (query,) = plan.queries
+    assert "tripl_bitmaps" in query.sql
+    conn = duckdb.connect()
+    conn.execute("SET TimeZone = 'UTC'")
+    result = conn.execute(query.sql)
+    names = [d[0] for d in result.description]
+    column = {o.metric: o.value.value for o in plan.outputs}
+    got = {}
+    for row in result.fetchall():
+        r = dict(zip(names, row, strict=True))
+        got[r["bucket"].replace(tzinfo=UTC)] = (
+            r[column["users"]] or 0,
+            r[column["paid_users"]] or 0,
+        )
+    every: dict[datetime, set[int]] = defaultdict(set)
+    paid: dict[datetime, set[int]] = defaultdict(set)
+    for ts, v, p in rows:
+        bucket = floor_to_bucket(ts, interval)
+        every[bucket].add(v)
+        if p:
+            paid[bucket].add(v)
+    assert got == {b: (len(every[b]), len(paid[b])) for b in every}

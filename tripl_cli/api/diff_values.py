@@ -25,7 +25,7 @@ from tripl_cli.project.model import Project
 from tripl_cli.project.schema import CompositionMetric
 from tripl_cli.project.semantics import definition_hash, metrics_in_dependency_order
 from tripl_cli.runner.compose import compose
-from tripl_cli.runner.execute import chosen_sql
+from tripl_cli.runner.execute import execute_query
 from tripl_cli.state.store import StateStore
 from tripl_cli.timegrid import Window, floor_to_bucket, iso_utc
 from tripl_cli.types import TOTAL, SeriesPoint
@@ -108,7 +108,7 @@ def _execute(
     try:
         for query in plan.queries:
             try:
-                results[query.id] = adapter.execute(chosen_sql(adapter, query, timeout_s=None))
+                results[query.id] = execute_query(adapter, query, timeout_s=None)
             except TriplError as exc:
                 for metric in query.metrics:
                     failed.setdefault(metric, " ".join(exc.message.split()))

@@ -142,7 +142,7 @@ def _grouped(
     aggregates: AggregateSet,
     rules: BuildRules,
     shapes: Shapes,
-    bitmap_slots: tuple[str, bitmap.BucketSlots] | None = None,
+    bitmap_slots: bitmap.BucketSlots | None = None,
 ) -> tuple[list[tuple[str, exp.Query]], exp.Select]:
     """(CTEs after `src`, the SELECT) of every aggregate per `keys`, in the chosen shape.
 
@@ -197,8 +197,7 @@ def aggregate_query(
     where = _in_window(column(fact.timestamp_column), window, rules)
     slots = None
     if shapes.distinct is DistinctStrategy.BITMAP:
-        found = bitmap.bucket_slots(window, interval, rules)
-        slots = (fact.timestamp_column, found) if found is not None else None
+        slots = bitmap.bucket_slots(fact.timestamp_column, window, interval, rules)
     ctes, select = _grouped(keys, where, aggregates, rules, shapes, slots)
     return _prepend_ctes(_with(select, [(SOURCE, source), *ctes]), hoisted)
 
@@ -216,13 +215,13 @@ def bitmap_probe_query(
     dialect, or a window of one bucket or more than a bitmap holds.
     """
     columns = list(aggregates.distinct_columns())
-    slots = bitmap.bucket_slots(window, interval, rules)
+    slots = bitmap.bucket_slots(fact.timestamp_column, window, interval, rules)
     if not columns or slots is None:
         return None
     source = _fact_source(fact, window, rules)
     hoisted = _take_ctes(source)
     where = _in_window(column(fact.timestamp_column), window, rules)
-    select = bitmap.probe(SOURCE, where, columns, slots)
+    select = bitmap.probe(SOURCE, where, columns, slots, rules)
     return _prepend_ctes(_with(select, [(SOURCE, source)]), hoisted)
 
 

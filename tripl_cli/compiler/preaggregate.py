@@ -39,13 +39,12 @@ from typing import Protocol
 
 from sqlglot import exp
 
-from tripl_cli.compiler import bitmap
 from tripl_cli.compiler.aggregates import (
     Aggregate,
     AggregateSet,
     aggregate_expressions,
 )
-from tripl_cli.compiler.bitmap import BitmapRules, BucketSlots
+from tripl_cli.compiler.bitmap import BitmapRules, BucketSlots, bitmap_part
 from tripl_cli.compiler.cube import CubeRules, cube_select
 from tripl_cli.compiler.dialects import DistinctStrategy
 from tripl_cli.compiler.filters import column, node
@@ -76,15 +75,14 @@ def split(
     *,
     distinct: DistinctStrategy,
     terms: dict[str, exp.Expression] | None,
-    bitmap_slots: tuple[str, BucketSlots] | None = None,
+    bitmap_slots: BucketSlots | None = None,
 ) -> tuple[list[tuple[str, exp.Query]], exp.Select]:
     """(CTEs to add after `source`'s, the final SELECT) computing every aggregate.
 
     `tripl_main` has the non-distinct aggregates (conditional, or the GROUPED filter shape of
     cube.py over `terms` when given); the distinct counts come from one part per column
-    (PREAGGREGATE flags, or BITMAP bitmaps where `bitmap_slots` — the timestamp column and
-    the window's buckets — is given) or one part with every `COUNT(DISTINCT …)` (INLINE,
-    when only the main part is grouped).
+    (PREAGGREGATE flags, or BITMAP bitmaps where the window's `bitmap_slots` are given) or
+    one part with every `COUNT(DISTINCT …)` (INLINE, when only the main part is grouped).
     """
     names = [name for name, _ in keys]
     others = aggregates.others()
@@ -100,8 +98,7 @@ def split(
         for i, (col, distincts) in enumerate(by_column.items()):
             name = f"{DISTINCT_PREFIX}{i}"
             if distinct is DistinctStrategy.BITMAP and bitmap_slots is not None:
-                timestamp, slots = bitmap_slots
-                part = bitmap.distinct_part(source, timestamp, where, col, distincts, slots, rules)
+                part = bitmap_part(source, where, col, distincts, bitmap_slots, rules)
             else:
                 part = _distinct_part(source, keys, where, col, distincts, rules)
             ctes.append((name, part))

@@ -30,22 +30,46 @@ class QueryOutcome:
     seconds: float
 
 
-def chosen_sql(adapter: Adapter, query: CompiledQuery, *, timeout_s: float | None) -> str:
-    """The query's SQL, or its variant's where the variant's probe answers true.
+def execute_query(
+    adapter: Adapter, query: CompiledQuery, *, timeout_s: float | None
+) -> QueryResult:
+    """Run the query — or its variant, where the variant's probe answers true.
 
-    A probe that fails leaves the query's own SQL: the variant is an optimisation only.
+    The variant is an optimisation only: a failing probe leaves the query's own SQL, and a
+    failing variant is retried as the query's own SQL (a bug in one form must not cost a
+    metric). `timeout_s` bounds the whole: probe, variant and retry share it.
     """
     variant = query.variant
     if variant is None:
-        return query.sql
+        return adapter.execute(query.sql, timeout_s=timeout_s)
+    budget = _Budget(timeout_s)
     try:
-        rows = adapter.execute(variant.probe_sql, timeout_s=timeout_s).rows
+        rows = adapter.execute(variant.probe_sql, timeout_s=budget.left()).rows
+        taken = bool(rows) and rows[0][0] is True
     except Exception as exc:
-        log.debug("query %s: the %s probe failed (%s)", query.id, variant.shape, exc)
-        return query.sql
-    taken = bool(rows and rows[0][0])
+        log.warning("query %s: the %s probe failed (%s); running its standard form",
+                    query.id, variant.shape, exc)  # fmt: skip
+        taken = False
     log.debug("query %s: %s form %s", query.id, variant.shape, "taken" if taken else "not taken")
-    return variant.sql if taken else query.sql
+    if taken:
+        try:
+            return adapter.execute(variant.sql, timeout_s=budget.left())
+        except Exception as exc:
+            log.warning("query %s: its %s form failed (%s); running its standard form",
+                        query.id, variant.shape, exc)  # fmt: skip
+    return adapter.execute(query.sql, timeout_s=budget.left())
+
+
+class _Budget:
+    """What is left of one query's timeout (`None`: no limit)."""
+
+    def __init__(self, timeout_s: float | None) -> None:
+        self._deadline = None if timeout_s is None else time.monotonic() + timeout_s
+
+    def left(self) -> float | None:
+        if self._deadline is None:
+            return None
+        return max(self._deadline - time.monotonic(), 0.001)
 
 
 class Executor:
@@ -79,9 +103,8 @@ class Executor:
         started = time.perf_counter()
         adapter = self._adapter()
         try:
-            sql = chosen_sql(adapter, query, timeout_s=self._timeout_s)
-            log.debug("query %s (%s):\n%s", query.id, ", ".join(query.metrics), sql)
-            result = adapter.execute(sql, timeout_s=self._timeout_s)
+            log.debug("query %s (%s):\n%s", query.id, ", ".join(query.metrics), query.sql)
+            result = execute_query(adapter, query, timeout_s=self._timeout_s)
             return QueryOutcome(query, result, None, time.perf_counter() - started)
         except Exception as exc:
             log.debug("query %s failed: %s", query.id, exc)

@@ -103,9 +103,11 @@ def compile_(
         state_manifest=old_manifest,
     )
     if print_:
+        from tripl_cli.cli.sql_view import echo_sql
+
         for query in result.queries:
-            typer.echo(f"-- {compiled_path(query)} ({', '.join(query.metrics)})")
-            typer.echo(query.sql.rstrip() + ";\n")
+            header = f"{compiled_path(query)} ({', '.join(query.metrics)})"
+            echo_sql(header, query.sql, query.variant, query.id)
     if not opts.quiet:
         console.err().print(
             f"compiled {len(result.metrics)} metrics into {len(result.queries)} queries "

@@ -126,19 +126,14 @@ def run(
 
 
 def _print_dry_run(report: RunReport) -> None:
+    from tripl_cli.cli.sql_view import echo_sql
+
     for query in report.queries:
-        typer.echo(
-            f"-- {query.id} [{query.window.start:%Y-%m-%d %H:%M} .. "
+        header = (
+            f"{query.id} [{query.window.start:%Y-%m-%d %H:%M} .. "
             f"{query.window.end:%Y-%m-%d %H:%M}) metrics: {', '.join(query.metrics)}"
         )
-        typer.echo(query.sql.rstrip() + ";\n")
-        if query.variant is not None:
-            typer.echo(
-                f"-- {query.id}, {query.variant.shape} form: run instead of the query above "
-                "when this probe returns true"
-            )
-            typer.echo(query.variant.probe_sql.rstrip() + ";\n")
-            typer.echo(query.variant.sql.rstrip() + ";\n")
+        echo_sql(header, query.sql, query.variant, query.id)
     console.err().print(f"dry run: {len(report.queries)} queries would run; nothing was stored")
 
 
