@@ -63,6 +63,18 @@ def test_save_upserts_incidents_by_key_and_enqueues_new_keys_once(store: StateSt
     assert queued.payload == {"key": "n1", "text": "héllo"}
 
 
+def test_one_save_writes_many_incidents_and_entries_at_once(store: StateStore) -> None:
+    """Batched writes: several incidents, new and known outbox keys, a key twice."""
+    store.save_alert_changes([incident("a")], [entry("old", incident_key="a")])
+    many = [incident(k, metric=f"m{k}") for k in ("a", "b", "c")]
+    entries = [entry(k, incident_key=k) for k in ("old", "b", "c")] + [entry("c", incident_key="c")]
+    assert store.save_alert_changes(many, entries) == 2  # "old" and the second "c" are known
+    stored = {i.key: i for i in store.open_incidents()}
+    assert {k: i.metric for k, i in stored.items()} == {"a": "ma", "b": "mb", "c": "mc"}
+    queued = {e.key: e.incident_id for e in store.outbox_entries()}
+    assert queued == {"old": stored["a"].id, "b": stored["b"].id, "c": stored["c"].id}
+
+
 def test_an_existing_outbox_key_is_never_overwritten(store: StateStore) -> None:
     store.save_alert_changes([], [entry("n1")])
     assert [e.key for e in store.due_outbox(hour(10))] == ["n1"]

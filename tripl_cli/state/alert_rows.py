@@ -113,48 +113,56 @@ def ack_incident(conn: sa.Connection, incident_id: int, *, now: datetime) -> Sto
     return incident_by_id(conn, incident_id)
 
 
-def _upsert_incident(conn: sa.Connection, row: dict[str, Any]) -> None:
-    """Insert or update one incident by key, never clearing an `acked` set meanwhile.
+def _upsert_incidents(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert or update incidents by key, never clearing an `acked` set meanwhile.
 
-    The row was computed from incidents read earlier; `tripl alert ack` may have set `acked`
-    since. So the stored flag wins (`acked OR new acked`), except when the write reopens a
-    resolved incident: that is a new incident, and a new one starts unacknowledged.
+    The rows were computed from incidents read earlier; `tripl alert ack` may have set
+    `acked` since. So the stored flag wins (`acked OR new acked`), except when the write
+    reopens a resolved incident: that is a new incident, and a new one starts unacknowledged.
+    One statement for all rows on SQLite and PostgreSQL (executemany).
     """
+    if not rows:
+        return
     t = incidents
     native = native_insert(conn, t)
     if native is not None:
-        stmt = native.values(**row)
-        new = stmt.excluded
-        updates: dict[str, Any] = {k: new[k] for k in row if k != "fingerprint"}
+        new = native.excluded
+        updates: dict[str, Any] = {k: new[k] for k in rows[0] if k != "fingerprint"}
         reopened = sa.and_(t.c.status != OPEN, new.status == OPEN)
         updates["acked"] = sa.case((reopened, new.acked), else_=sa.or_(t.c.acked, new.acked))
-        conn.execute(stmt.on_conflict_do_update(index_elements=["fingerprint"], set_=updates))
+        conn.execute(
+            native.on_conflict_do_update(index_elements=["fingerprint"], set_=updates), rows
+        )
         return
-    # Portable fallback; the run lock keeps two writers from racing on one key.
-    key = t.c.fingerprint == row["fingerprint"]
-    stored = conn.execute(sa.select(t.c.acked, t.c.status).where(key)).first()
-    if stored is None:
-        conn.execute(sa.insert(t).values(**row))
-        return
-    reopens = stored.status != OPEN and row["status"] == OPEN
-    acked = bool(row["acked"]) if reopens else bool(stored.acked) or bool(row["acked"])
-    updates = {k: v for k, v in row.items() if k != "fingerprint"}
-    conn.execute(sa.update(t).where(key).values(**{**updates, "acked": acked}))
+    for row in rows:  # portable fallback; the run lock keeps two writers from racing on one key
+        key = t.c.fingerprint == row["fingerprint"]
+        stored = conn.execute(sa.select(t.c.acked, t.c.status).where(key)).first()
+        if stored is None:
+            conn.execute(sa.insert(t).values(**row))
+            continue
+        reopens = stored.status != OPEN and row["status"] == OPEN
+        acked = bool(row["acked"]) if reopens else bool(stored.acked) or bool(row["acked"])
+        changes = {k: v for k, v in row.items() if k != "fingerprint"}
+        conn.execute(sa.update(t).where(key).values(**{**changes, "acked": acked}))
 
 
 # ------------------------------------------------------------------------------ outbox
-def _insert_new(conn: sa.Connection, row: dict[str, Any]) -> bool:
-    """Insert an outbox row unless its idempotency key is already there; True if inserted."""
+def _insert_new(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert the outbox rows whose idempotency key is not there yet; how many were."""
+    if not rows:
+        return 0
     native = native_insert(conn, alert_outbox)
     if native is not None:
-        stmt = native.values(**row).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        stmt = native.on_conflict_do_nothing(index_elements=["idempotency_key"])
         # RETURNING, not rowcount: drivers report rowcount of a skipped insert differently.
-        return conn.execute(stmt.returning(alert_outbox.c.id)).first() is not None
-    key = alert_outbox.c.idempotency_key == row["idempotency_key"]
-    if conn.execute(sa.select(alert_outbox.c.id).where(key)).first() is not None:
-        return False
-    conn.execute(sa.insert(alert_outbox).values(**row))
-    return True
+        return len(conn.execute(stmt.returning(alert_outbox.c.id), rows).all())
+    inserted = 0
+    for row in rows:
+        key = alert_outbox.c.idempotency_key == row["idempotency_key"]
+        if conn.execute(sa.select(alert_outbox.c.id).where(key)).first() is None:
+            conn.execute(sa.insert(alert_outbox).values(**row))
+            inserted += 1
+    return inserted
 
 
 def save_alert_changes(
@@ -169,8 +177,7 @@ def save_alert_changes(
 
     The caller's transaction makes both one atomic step.
     """
-    for inc in changed:
-        _upsert_incident(conn, _incident_row(inc, now))
+    _upsert_incidents(conn, [_incident_row(inc, now) for inc in changed])
     keys = {e.incident_key for e in outbox if e.incident_key is not None}
     ids: dict[str, int] = {}
     if keys:
@@ -178,9 +185,8 @@ def save_alert_changes(
             incidents.c.fingerprint.in_(sorted(keys))
         )
         ids = {str(row.fingerprint): int(row.id) for row in conn.execute(query)}
-    inserted = 0
-    for entry in outbox:
-        row = {
+    rows = [
+        {
             "idempotency_key": entry.key,
             "incident_id": ids.get(entry.incident_key or ""),
             "destination": entry.destination,
@@ -192,8 +198,9 @@ def save_alert_changes(
             "created_at": entry.created_at,
             "sent_at": None,
         }
-        inserted += _insert_new(conn, row)
-    return inserted
+        for entry in outbox
+    ]
+    return _insert_new(conn, rows)
 
 
 def _entry(row: Any) -> StoredOutboxEntry:
