@@ -162,7 +162,8 @@ def render(results: list[Result], args: argparse.Namespace) -> str:
         "groups; SEPARATE: INLINE in a query of its own, run beside the others; or BITMAP: "
         "GROUP BY column with one bitmap of buckets per condition, its bits then counted "
         "per bucket — on DuckDB the runner takes it over PREAGGREGATE where a probe finds "
-        "values recurring across buckets), "
+        "values recurring across buckets; where a dialect has no bitmap type, BITMAP builds "
+        "PREAGGREGATE's SQL, so its rows there time PREAGGREGATE again), "
         "`breakdown_strategy` (FOLD_ROWS; FOLD_GROUPS: aggregate per (bucket, raw "
         "value) in one scan, then fold the groups into Other; or RANK_GROUPS: the same, "
         "ranked by window functions in one statement) and `filter_strategy` "
@@ -174,10 +175,12 @@ def render(results: list[Result], args: argparse.Namespace) -> str:
     for r in results:
         if not r.shapes:
             continue
-        choice = rules_for(r.engine).shapes()
+        rules = rules_for(r.engine)
+        choice = rules.shapes()
+        probed = " (or `bitmap` where the runner's probe says so)" if rules.bitmap_type else ""
         lines.append(
             f"**{r.engine}** ({r.rows:,} rows) — the dialect's choice: distinct "
-            f"`{choice.distinct.value}`, breakdown `{choice.breakdown.value}`, filters "
+            f"`{choice.distinct.value}`{probed}, breakdown `{choice.breakdown.value}`, filters "
             f"`{choice.filters.value}`; {r.checks.get('shapes', '')}"
         )
         lines += ["", "| shape | tripl SQL | vs standard |", "|---|---:|---:|"]
