@@ -8,20 +8,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
-from pydantic import TypeAdapter
 
+from tests.compiler.projects import project_of
 from tripl_cli.adapters import QueryResult
 from tripl_cli.compiler.bitmap import bucket_slots
 from tripl_cli.compiler.dialects import DistinctStrategy, Shapes, rules_for
 from tripl_cli.compiler.plan import compile_plan
 from tripl_cli.compiler.records import CompiledQuery
 from tripl_cli.project.model import Project
-from tripl_cli.project.schema import FactTable, Metric, ProjectConfig
+from tripl_cli.project.schema import FactTable
 from tripl_cli.runner.execute import Executor
 from tripl_cli.timegrid import Interval, Window
 
@@ -51,14 +50,7 @@ def test_bitmap_slots_start_at_the_first_bucket_and_need_a_bitmap_type() -> None
 
 
 def _project(rows_sql: str, *metrics: dict[str, Any]) -> Project:
-    fact = FactTable(name="t", sql=rows_sql, timestamp_column="ts")
-    adapter: TypeAdapter[Any] = TypeAdapter(Metric)
-    return Project(
-        root=Path(),
-        config=ProjectConfig(name="p"),
-        fact_tables={"t": fact},
-        metrics={m.name: m for m in (adapter.validate_python(x) for x in metrics)},
-    )
+    return project_of([FactTable(name="t", sql=rows_sql, timestamp_column="ts")], *metrics)
 
 
 def _metric(name: str, **kw: Any) -> dict[str, Any]:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlglot
-from pydantic import TypeAdapter
 
+from tests.compiler.projects import project_of
 from tripl_cli.compiler.dialects import DIALECTS, rules_for
 from tripl_cli.compiler.plan import compile_plan, compile_single
 from tripl_cli.errors import TriplError
 from tripl_cli.project.model import Project
-from tripl_cli.project.schema import FactTable, Metric, ProjectConfig
+from tripl_cli.project.schema import FactTable
 from tripl_cli.timegrid import Interval, Window, floor_to_bucket
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
@@ -31,14 +30,7 @@ FACTS = [
 
 
 def _project(*metrics: dict[str, Any]) -> Project:
-    adapter: TypeAdapter[Any] = TypeAdapter(Metric)
-    parsed = [adapter.validate_python(m) for m in metrics]
-    return Project(
-        root=Path(),
-        config=ProjectConfig(name="p"),
-        fact_tables={f.name: f for f in FACTS},
-        metrics={m.name: m for m in parsed},
-    )
+    return project_of(FACTS, *metrics)
 
 
 def _fact(name: str, **kw: Any) -> dict[str, Any]:

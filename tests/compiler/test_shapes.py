@@ -7,13 +7,12 @@ test_execution.py; here: which shape a query gets, and the shapes' edge cases.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import sqlglot
-from pydantic import TypeAdapter
 from sqlglot import exp
 
+from tests.compiler.projects import project_of
 from tripl_cli.compiler.cube import MAX_TERMS
 from tripl_cli.compiler.dialects import (
     DIALECTS,
@@ -25,7 +24,7 @@ from tripl_cli.compiler.dialects import (
 )
 from tripl_cli.compiler.plan import compile_plan
 from tripl_cli.project.model import Project
-from tripl_cli.project.schema import FactTable, Metric, ProjectConfig
+from tripl_cli.project.schema import FactTable
 from tripl_cli.timegrid import Window
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
@@ -34,14 +33,7 @@ ALL = Shapes(DistinctStrategy.PREAGGREGATE, BreakdownStrategy.FOLD_GROUPS, Filte
 
 
 def _project(*metrics: dict[str, Any], sql: str = "SELECT * FROM raw.orders") -> Project:
-    adapter: TypeAdapter[Any] = TypeAdapter(Metric)
-    fact = FactTable(name="orders", sql=sql, timestamp_column="ts")
-    return Project(
-        root=Path(),
-        config=ProjectConfig(name="p"),
-        fact_tables={"orders": fact},
-        metrics={m.name: m for m in (adapter.validate_python(x) for x in metrics)},
-    )
+    return project_of([FactTable(name="orders", sql=sql, timestamp_column="ts")], *metrics)
 
 
 def _fact(name: str, **kw: Any) -> dict[str, Any]:
