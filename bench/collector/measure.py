@@ -35,7 +35,7 @@ from tripl_cli.compiler.dialects import (
     Shapes,
 )
 from tripl_cli.compiler.plan import compile_plan
-from tripl_cli.runner.execute import Executor, execute_query
+from tripl_cli.runner.execute import Executor, execute_query, probe_takes
 from tripl_cli.timegrid import Window
 from tripl_cli.types import MetricValue
 
@@ -255,8 +255,8 @@ class Bench:
         first = plan.queries[0]
         r.sample_sql = first.sql
         if first.variant is not None:
-            verdict = self._open().execute(first.variant.probe_sql).rows
-            taken = "took" if verdict and verdict[0][0] is True else "did not take"
+            verdict = self._open().execute(first.variant.probe_sql)
+            taken = "took" if probe_takes(verdict) else "did not take"
             if taken == "took":
                 r.sample_sql = first.variant.sql  # the SQL the run sends
             r.checks["distinct form"] = (

@@ -14,14 +14,11 @@ import duckdb
 import pytest
 
 from tests.compiler.projects import project_of
-from tripl_cli.adapters import QueryResult
 from tripl_cli.compiler.bitmap import bucket_slots
 from tripl_cli.compiler.dialects import DistinctStrategy, Shapes, rules_for
 from tripl_cli.compiler.plan import compile_plan
-from tripl_cli.compiler.records import CompiledQuery
 from tripl_cli.project.model import Project
 from tripl_cli.project.schema import FactTable
-from tripl_cli.runner.execute import Executor
 from tripl_cli.timegrid import Interval, Window
 
 START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
@@ -135,58 +132,6 @@ def test_the_probe_takes_the_bitmap_only_where_values_recur(
         } == want
 
 
-class _Recorder:
-    """An adapter that answers the probe with `verdict` (None: fails it), fails the BITMAP
-    form if told to, and records each statement with the timeout it was given."""
-
-    def __init__(self, verdict: bool | None, *, variant_fails: bool = False) -> None:
-        self.verdict = verdict
-        self.variant_fails = variant_fails
-        self.ran: list[tuple[str, float | None]] = []
-
-    def execute(self, sql: str, *, timeout_s: float | None = None) -> QueryResult:
-        self.ran.append((sql, timeout_s))
-        if sql == "PROBE":
-            if self.verdict is None:
-                raise RuntimeError("probe failed")
-            return QueryResult(("tripl_bitmap",), ((self.verdict,),))
-        if sql == "BITMAP" and self.variant_fails:
-            raise RuntimeError("Binder Error")
-        return QueryResult(("bucket",), ())
-
-    def close(self) -> None:
-        pass
-
-
-@pytest.mark.parametrize(
-    ("verdict", "variant_fails", "runs"),
-    [
-        (True, False, ["PROBE", "BITMAP"]),
-        (False, False, ["PROBE", "PREAGG"]),
-        (None, False, ["PROBE", "PREAGG"]),  # a failing probe: the standard form
-        (True, True, ["PROBE", "BITMAP", "PREAGG"]),  # a failing variant: retried as standard
-    ],
-)
-def test_the_executor_runs_the_form_its_probe_picks(
-    verdict: bool | None, variant_fails: bool, runs: list[str]
-) -> None:
-    from tripl_cli.compiler.records import QueryVariant
-
-    query = CompiledQuery(
-        "t__1d", "aggregate", "t", Interval.D1, _days(7), None, "duckdb", "PREAGG", ("users",),
-        variant=QueryVariant("bitmap", "PROBE", "BITMAP"),
-    )  # fmt: skip
-    adapter = _Recorder(verdict, variant_fails=variant_fails)
-    executor = Executor(lambda: adapter, threads=1, timeout_s=30)  # type: ignore[arg-type,return-value]
-    (outcome,) = executor.run_all([query])
-    assert outcome.error is None
-    assert [sql for sql, _ in adapter.ran] == runs
-    # Probe, variant and retry share the query's one timeout.
-    budgets = [t for _, t in adapter.ran]
-    assert all(t is not None and 0 < t <= 30 for t in budgets)
-    assert budgets == sorted(budgets, reverse=True)
-
-
 @pytest.mark.parametrize("interval", [Interval.M15, Interval.H6, Interval.D1, Interval.W1])
 @pytest.mark.parametrize("column_type", ["TIMESTAMP", "TIMESTAMPTZ"])
 def test_bitmap_buckets_equal_the_time_grid_across_the_epoch(
@@ -245,3 +190,32 @@ def test_bitmap_buckets_equal_the_time_grid_across_the_epoch(
         if p:
             paid[bucket].add(v)
     assert got == {b: (len(every[b]), len(paid[b])) for b in every}
+
+
+@pytest.mark.parametrize(
+    ("extra", "where"),
+    [
+        ("tripl_bit", "tripl_bit = 1"),  # user columns named like tripl's own
+        ("tripl_value", "tripl_value = 1"),
+        ("s", "s.a = 1"),  # a struct field
+    ],
+)
+def test_the_bitmap_form_reads_filters_over_the_users_columns(extra: str, where: str) -> None:
+    """Filters are evaluated over `src`: none of tripl's names shadows a user's column."""
+    flag = "{'a': v % 2}" if extra == "s" else "v % 2"
+    rows_sql = (
+        f"SELECT TIMESTAMP '2026-01-05' + INTERVAL (i % 7) DAY AS ts, i % 5 AS v, {flag} AS {extra}"
+        " FROM range(70) AS r (i)"
+    )
+    odd = _metric("odd_users", aggregation="count_distinct", column="v", where=where)
+    plan = _plan(_project(rows_sql, USERS, odd), _days(7))
+    (query,) = plan.queries
+    assert query.variant is not None
+    conn = duckdb.connect()
+    column = {o.metric: o.value.value for o in plan.outputs}
+    for sql in (query.sql, query.variant.sql):
+        result = conn.execute(sql)
+        names = [d[0] for d in result.description]
+        got = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+        assert len(got) == 7
+        assert all((r[column["users"]], r[column["odd_users"]]) == (5, 2) for r in got), sql

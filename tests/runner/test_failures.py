@@ -174,8 +174,10 @@ def test_dry_run_prints_the_queries_and_stores_nothing(ws: Workspace) -> None:
     doc = json.loads(as_json.stdout)
     assert doc["dry_run"] is True
     queries = [h for h in headers if "metrics:" in h]
-    variants = [h for h in headers if "run instead of the query above" in h]
-    assert len(doc["queries"]) == len(queries) and len(headers) == len(queries) + len(variants)
+    variants = [h for h in headers if "probe: true runs the form below instead" in h]
+    forms = [h for h in headers if h.endswith("bitmap form")]
+    assert len(doc["queries"]) == len(queries) and len(forms) == len(variants)
+    assert len(headers) == len(queries) + 2 * len(variants)
     # DuckDB's distinct counts come with their BITMAP form and its probe, in both outputs.
     assert len([q for q in doc["queries"] if "variant" in q]) == len(variants) >= 1
     assert all(q["sql"].lstrip().upper().startswith(("SELECT", "WITH")) for q in doc["queries"])

@@ -12,9 +12,7 @@ def echo_sql(header: str, sql: str, variant: QueryVariant | None, query_id: str)
     typer.echo(f"-- {header}")
     typer.echo(sql.rstrip() + ";\n")
     if variant is not None:
-        typer.echo(
-            f"-- {query_id}, {variant.shape} form: run instead of the query above when this "
-            "probe returns true"
-        )
+        typer.echo(f"-- {query_id}, {variant.shape} probe: true runs the form below instead")
         typer.echo(variant.probe_sql.rstrip() + ";\n")
+        typer.echo(f"-- {query_id}, {variant.shape} form")
         typer.echo(variant.sql.rstrip() + ";\n")

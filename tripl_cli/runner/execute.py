@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from tripl_cli.adapters import Adapter, QueryResult
+from tripl_cli.adapters import Adapter, QueryResult, QueryTimeout
 from tripl_cli.compiler.records import CompiledQuery
 
 log = logging.getLogger(__name__)
@@ -33,43 +33,47 @@ class QueryOutcome:
 def execute_query(
     adapter: Adapter, query: CompiledQuery, *, timeout_s: float | None
 ) -> QueryResult:
-    """Run the query — or its variant, where the variant's probe answers true.
+    """Run the query — or its variant, where the variant's probe says so.
 
     The variant is an optimisation only: a failing probe leaves the query's own SQL, and a
     failing variant is retried as the query's own SQL (a bug in one form must not cost a
-    metric). `timeout_s` bounds the whole: probe, variant and retry share it.
+    metric). A timeout (DuckDB also reports Ctrl-C as one) is never retried: it ends the
+    query, so one query takes at most the probe's and one form's statement timeouts.
     """
     variant = query.variant
     if variant is None:
         return adapter.execute(query.sql, timeout_s=timeout_s)
-    budget = _Budget(timeout_s)
     try:
-        rows = adapter.execute(variant.probe_sql, timeout_s=budget.left()).rows
-        taken = bool(rows) and rows[0][0] is True
+        taken = probe_takes(adapter.execute(variant.probe_sql, timeout_s=timeout_s))
+    except QueryTimeout:
+        raise
     except Exception as exc:
-        log.warning("query %s: the %s probe failed (%s); running its standard form",
-                    query.id, variant.shape, exc)  # fmt: skip
+        log.warning(
+            "query %s: its %s probe failed, so it runs its standard form: %s",
+            query.id,
+            variant.shape,
+            exc,
+        )
         taken = False
     log.debug("query %s: %s form %s", query.id, variant.shape, "taken" if taken else "not taken")
     if taken:
         try:
-            return adapter.execute(variant.sql, timeout_s=budget.left())
+            return adapter.execute(variant.sql, timeout_s=timeout_s)
+        except QueryTimeout:
+            raise
         except Exception as exc:
-            log.warning("query %s: its %s form failed (%s); running its standard form",
-                        query.id, variant.shape, exc)  # fmt: skip
-    return adapter.execute(query.sql, timeout_s=budget.left())
+            log.warning(
+                "query %s: its %s form failed, so it runs its standard form: %s",
+                query.id,
+                variant.shape,
+                exc,
+            )
+    return adapter.execute(query.sql, timeout_s=timeout_s)
 
 
-class _Budget:
-    """What is left of one query's timeout (`None`: no limit)."""
-
-    def __init__(self, timeout_s: float | None) -> None:
-        self._deadline = None if timeout_s is None else time.monotonic() + timeout_s
-
-    def left(self) -> float | None:
-        if self._deadline is None:
-            return None
-        return max(self._deadline - time.monotonic(), 0.001)
+def probe_takes(result: QueryResult) -> bool:
+    """A variant probe's verdict: its one row's one value, true (or 1) to take the variant."""
+    return bool(result.rows) and result.rows[0][0] in (True, 1)
 
 
 class Executor:
@@ -103,7 +107,7 @@ class Executor:
         started = time.perf_counter()
         adapter = self._adapter()
         try:
-            log.debug("query %s (%s):\n%s", query.id, ", ".join(query.metrics), query.sql)
+            log.debug("query %s: %s", query.id, ", ".join(query.metrics))
             result = execute_query(adapter, query, timeout_s=self._timeout_s)
             return QueryOutcome(query, result, None, time.perf_counter() - started)
         except Exception as exc:

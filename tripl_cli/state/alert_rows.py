@@ -123,6 +123,8 @@ def _upsert_incidents(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> No
     """
     if not rows:
         return
+    # One row per key: a batched ON CONFLICT DO UPDATE may not touch a row twice (psycopg2).
+    rows = list({row["fingerprint"]: row for row in rows}.values())
     t = incidents
     native = native_insert(conn, t)
     if native is not None:
