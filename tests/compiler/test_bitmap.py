@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from tests.compiler.projects import project_of
-from tripl_cli.compiler.bitmap import bucket_slots
+from tripl_cli.compiler.bitmap import PROBED_MIN_BUCKETS, bucket_slots
 from tripl_cli.compiler.dialects import DistinctStrategy, Shapes, rules_for
 from tripl_cli.compiler.plan import compile_plan
 from tripl_cli.project.model import Project
@@ -69,16 +69,30 @@ def test_only_aggregate_queries_with_distinct_counts_get_the_variant() -> None:
         _metric("n", breakdowns=["c"]),
         _metric("users_by_c", aggregation="count_distinct", column="v", breakdowns=["c"]),
     )
-    by_id = {q.id: q for q in _plan(project, _days(7)).queries}
+    by_id = {q.id: q for q in _plan(project, _days(30)).queries}
     assert by_id["t__1d"].variant is not None and by_id["t__1d"].variant.shape == "bitmap"
     assert by_id["t__1d__c"].variant is None  # breakdown queries keep PREAGGREGATE
     assert all(q.variant is None for q in _plan(_project("SELECT * FROM t", _metric("n")),
-                                                _days(7)).queries)  # fmt: skip
-    assert all(q.variant is None for q in _plan(project, _days(1)).queries)  # one bucket
-    assert all(q.variant is None for q in _plan(project, _days(7), "postgres").queries)
+                                                _days(30)).queries)  # fmt: skip
+    assert all(q.variant is None for q in _plan(project, _days(30), "postgres").queries)
     # A forced shape (benchmarks, tests) is compiled as asked, without a probe.
-    forced = _plan(project, _days(7), shapes=Shapes(distinct=DistinctStrategy.PREAGGREGATE))
+    forced = _plan(project, _days(30), shapes=Shapes(distinct=DistinctStrategy.PREAGGREGATE))
     assert all(q.variant is None for q in forced.queries)
+
+
+@pytest.mark.parametrize(("days", "probed"), [(1, False), (15, False), (16, True), (128, True),
+                                              (129, False)])  # fmt: skip
+def test_only_windows_worth_a_probe_get_the_variant(days: int, probed: bool) -> None:
+    """Below PROBED_MIN_BUCKETS the probe costs what the bitmap could gain (scheduled runs)."""
+    assert PROBED_MIN_BUCKETS == 16
+    (query,) = _plan(_project("SELECT * FROM t", USERS), _days(days)).queries
+    assert (query.variant is not None) is probed
+
+
+@pytest.fixture
+def probe_short_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Variants on this module's 7-day data: its tests are about their values."""
+    monkeypatch.setattr("tripl_cli.compiler.bitmap.PROBED_MIN_BUCKETS", 2)
 
 
 def _rows_sql(rows: list[tuple[int, int, bool]]) -> str:
@@ -107,6 +121,7 @@ ONE_OFF = [(day, day * 100 + i, i % 2 == 0) for day in range(7) for i in range(8
 
 @pytest.mark.parametrize(("rows", "taken"), [(RECURRING, True), (ONE_OFF, False)],
                          ids=["recurring-values", "one-off-values"])  # fmt: skip
+@pytest.mark.usefixtures("probe_short_windows")
 def test_the_probe_takes_the_bitmap_only_where_values_recur(
     rows: list[tuple[int, int, bool]], taken: bool
 ) -> None:
@@ -200,6 +215,7 @@ def test_bitmap_buckets_equal_the_time_grid_across_the_epoch(
         ("s", "s.a = 1"),  # a struct field
     ],
 )
+@pytest.mark.usefixtures("probe_short_windows")
 def test_the_bitmap_form_reads_filters_over_the_users_columns(extra: str, where: str) -> None:
     """Filters are evaluated over `src`: none of tripl's names shadows a user's column."""
     flag = "{'a': v % 2}" if extra == "s" else "v % 2"

@@ -152,9 +152,12 @@ def test_compiled_sql_on_engine(
 
 
 def test_the_bitmap_variants_on_duckdb(
-    expected: tuple[Reference, dict[Key, Value]], engine_factory: Callable[[str], Engine]
+    expected: tuple[Reference, dict[Key, Value]],
+    engine_factory: Callable[[str], Engine],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The BITMAP forms the dialect's own plan carries (the runner's probe picks them)."""
+    monkeypatch.setattr("tripl_cli.compiler.bitmap.PROBED_MIN_BUCKETS", 2)  # a 7-day window
     ref, want = expected
     engine = engine_factory("duckdb")
     orders = load_table(engine, "orders", ORDER_COLUMNS, ORDERS)

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import pytest
+
 from tripl_cli.compiler.manifest import build_manifest, fact_table_hash
 from tripl_cli.compiler.plan import compile_plan
 from tripl_cli.project import semantics
@@ -83,8 +85,12 @@ def test_compiled_file_names_never_escape_the_compiled_folder() -> None:
     assert _safe("1d__country") == "1d__country"
 
 
-def test_a_duckdb_variant_and_its_probe_get_files_beside_the_query(tmp_path: Path) -> None:
+def test_a_duckdb_variant_and_its_probe_get_files_beside_the_query(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tripl_cli.api.project_api import _write_sql
+
+    monkeypatch.setattr("tripl_cli.compiler.bitmap.PROBED_MIN_BUCKETS", 2)  # a 7-day window
 
     project = load_project_or_raise(FIXTURE)
     plan = compile_plan(project, list(project.metrics), dialect="duckdb", window_for=WINDOW)

@@ -211,12 +211,13 @@ def bitmap_probe_query(
 ) -> exp.Select | None:
     """The probe deciding between PREAGGREGATE and BITMAP distinct counts (bitmap.py).
 
-    `None` where the BITMAP form does not apply: no distinct counts, no bitmap type in the
-    dialect, or a window of one bucket or more than a bitmap holds.
+    `None` where the BITMAP form does not apply or would not repay its probe: no distinct
+    counts, no bitmap type in the dialect, or a window of fewer buckets than
+    `bitmap.PROBED_MIN_BUCKETS` or more than a bitmap holds.
     """
     columns = list(aggregates.distinct_columns())
     slots = bitmap.bucket_slots(fact.timestamp_column, window, interval, rules)
-    if not columns or slots is None:
+    if not columns or slots is None or slots.count < bitmap.PROBED_MIN_BUCKETS:
         return None
     source = _fact_source(fact, window, rules)
     hoisted = _take_ctes(source)
