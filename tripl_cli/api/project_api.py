@@ -149,15 +149,11 @@ def compile_project(
 
 
 def _write_sql(out_dir: Path, queries: Sequence[Any]) -> list[Path]:
-    from tripl_cli.compiler.manifest import compiled_path, variant_paths
+    from tripl_cli.compiler.manifest import compiled_files
 
     written: list[Path] = []
     for query in queries:
-        texts = [(compiled_path(query), query.sql)]
-        paths = variant_paths(query)
-        if paths is not None:  # the form the runner takes when its probe answers true
-            texts += [(paths[0], query.variant.sql), (paths[1], query.variant.probe_sql)]
-        for relative, sql in texts:
+        for relative, sql in compiled_files(query):
             path = out_dir / relative
             atomic_write(path, sql.rstrip() + "\n")
             written.append(path)

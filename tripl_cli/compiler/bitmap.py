@@ -39,8 +39,8 @@ from typing import Protocol
 from sqlglot import exp
 
 from tripl_cli.compiler.aggregates import Aggregate, AggregateRules
-from tripl_cli.compiler.dialects.base import call
-from tripl_cli.compiler.filters import column, node
+from tripl_cli.compiler.dialects.base import call, width_micros
+from tripl_cli.compiler.filters import column, has_value, node
 from tripl_cli.compiler.records import BUCKET_COLUMN
 from tripl_cli.compiler.trees import alias, grouped_select
 from tripl_cli.project.schema import Aggregation
@@ -91,11 +91,7 @@ class BucketSlots:
 
     @property
     def width_micros(self) -> int:
-        return _width_micros(self.interval)
-
-
-def _width_micros(interval: Interval) -> int:
-    return interval.seconds * 1_000_000
+        return width_micros(self.interval)
 
 
 def bucket_slots(
@@ -105,7 +101,7 @@ def bucket_slots(
     if rules.bitmap_type is None or window.empty:
         return None
     origin = floor_to_bucket(window.start, interval)  # a window may start mid-bucket
-    count = -(-micros_between(origin, window.end) // _width_micros(interval))  # ceiling
+    count = -(-micros_between(origin, window.end) // width_micros(interval))  # ceiling
     if not 2 <= count <= rules.bitmap_bits:  # one bucket: nothing to gain
         return None
     return BucketSlots(timestamp, origin, count, interval)
@@ -163,7 +159,7 @@ def bitmap_part(
             )
         bitmaps.append(alias(call(rules.bit_or_aggregate, bits), name))
         bitmap_of[agg.alias] = name
-    not_null = exp.Not(this=exp.Is(this=column(col), expression=exp.Null()))
+    not_null = has_value(col)
     inner_where = node(exp.and_(where.copy(), not_null, copy=False))
     # The bit is written once per bitmap: DuckDB computes it once (1.83 s, as fast as a
     # subquery computing it for every column of `src`, whose names could shadow ours).
@@ -209,7 +205,7 @@ def probe(
             expression=exp.Literal.number(slots.count),
         )
         pair = exp.Tuple(expressions=[_slot_of(slots, rules), column(col)])
-        known = exp.Not(this=exp.Is(this=column(col), expression=exp.Null()))
+        known = has_value(col)
         pairs = exp.ApproxDistinct(this=exp.Case(ifs=[exp.If(this=known, true=pair)]))
         groups = exp.Mul(this=exp.Literal.number(EXPANSION_FACTOR), expression=pairs)
         tests.append(exp.LTE(this=expansion, expression=groups))

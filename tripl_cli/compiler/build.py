@@ -149,8 +149,8 @@ def _grouped(
     BITMAP distinct counts need `bitmap_slots`; without them they take PREAGGREGATE's shape.
     """
     has_distinct = bool(aggregates.distinct_columns())
-    # Only breakdown queries still hold distinct counts under SEPARATE; its dialects keep them
-    # in one statement (PostgreSQL misjudges the split shape's twice-read `src`).
+    # Under SEPARATE, distinct counts (a `__count_distinct` part, or a breakdown query's) stay
+    # in one plain GROUP BY (PostgreSQL misjudges the split shape's twice-read `src`).
     separate = has_distinct and shapes.distinct is DistinctStrategy.SEPARATE
     terms = (
         cube_terms(aggregates.others())

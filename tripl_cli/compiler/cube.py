@@ -34,7 +34,7 @@ from typing import Protocol
 from sqlglot import exp
 
 from tripl_cli.compiler.aggregates import Aggregate, AggregateRules
-from tripl_cli.compiler.dialects.base import num
+from tripl_cli.compiler.dialects.base import bit_sum, num
 from tripl_cli.compiler.filters import column, node
 from tripl_cli.compiler.trees import alias, grouped_select
 from tripl_cli.project.schema import Aggregation
@@ -97,11 +97,7 @@ def cube_select(
             bits = reduce(or_, (bit[k] for k, _ in agg.condition.term_list()))
             matched = exp.EQ(this=rules.bit_and(exp.column(_MASK), bits), expression=num(bits))
         finals.append(alias(_final(agg, matched, partials, rules), agg.alias))
-    mask: exp.Expression | None = None
-    for key, tree in terms.items():
-        case = exp.Case(ifs=[exp.If(this=tree.copy(), true=num(bit[key]))], default=num(0))
-        mask = case if mask is None else exp.Add(this=mask, expression=case)
-    assert mask is not None  # cube_terms returns None for no terms
+    mask = bit_sum(list(terms.values()))  # bit[key] is 1 << the term's position
     inner = grouped_select(
         [*(alias(tree.copy(), name) for name, tree in keys), alias(mask, _MASK), *partials.columns],
         source,

@@ -143,6 +143,11 @@ RESERVED_WORDS = frozenset(
 )
 
 
+def has_value(name: str) -> exp.Expression:
+    """`NOT <column> IS NULL`: the rows a distinct count of the column counts."""
+    return exp.Not(this=exp.Is(this=column(name), expression=exp.Null()))
+
+
 def column(name: str) -> exp.Column:
     """A column reference, quoted when the name is not a plain identifier or is reserved.
 

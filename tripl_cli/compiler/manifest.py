@@ -33,13 +33,16 @@ def compiled_path(query: CompiledQuery) -> PurePosixPath:
     return PurePosixPath(query.fact_table, _safe(stem) + ".sql")
 
 
-def variant_paths(query: CompiledQuery) -> tuple[PurePosixPath, PurePosixPath] | None:
-    """Where `tripl compile` writes a query's variant and its probe, beside the query."""
-    if query.variant is None:
-        return None
+def compiled_files(query: CompiledQuery) -> list[tuple[PurePosixPath, str]]:
+    """(path, SQL) of each file `tripl compile` writes for a query: the query, then its
+    variant and the variant's probe beside it (`1d.bitmap.sql`, `1d.bitmap_probe.sql`)."""
     path = compiled_path(query)
-    stem = f"{path.stem}.{query.variant.shape}"
-    return path.with_name(stem + ".sql"), path.with_name(stem + "_probe.sql")
+    files = [(path, query.sql)]
+    if query.variant is not None:
+        stem = f"{path.stem}.{query.variant.shape}"
+        files.append((path.with_name(stem + ".sql"), query.variant.sql))
+        files.append((path.with_name(stem + "_probe.sql"), query.variant.probe_sql))
+    return files
 
 
 def _safe(stem: str) -> str:
@@ -123,10 +126,9 @@ def _queries(plan: CompiledPlan) -> dict[str, Any]:
 
 
 def _variant(query: CompiledQuery) -> dict[str, Any]:
-    paths = variant_paths(query)
-    if query.variant is None or paths is None:
+    if query.variant is None:
         return {}
-    sql, probe = (str(PurePosixPath("compiled") / p) for p in paths)
+    _, sql, probe = (str(PurePosixPath("compiled") / path) for path, _ in compiled_files(query))
     return {"variant": {"shape": query.variant.shape, "path": sql, "probe_path": probe}}
 
 

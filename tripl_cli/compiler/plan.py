@@ -28,7 +28,7 @@ from tripl_cli.compiler.build import (
     breakdown_query,
     sql_metric_query,
 )
-from tripl_cli.compiler.dialects import DistinctStrategy, FilterStrategy, Shapes, rules_for
+from tripl_cli.compiler.dialects import DistinctStrategy, Shapes, rules_for
 from tripl_cli.compiler.filters import condition_of
 from tripl_cli.compiler.records import (
     CompiledPlan,
@@ -335,10 +335,10 @@ class _PlanBuilder:
                 self.shapes,
             )
         shapes = self.shapes
+        # A SEPARATE distinct part needs nothing here: build.py keeps SEPARATE's distinct
+        # counts in one GROUP BY (and no cube) wherever they are.
         if key.kind == "distinct":  # one unfiltered count: nothing to gain from splitting
             shapes = Shapes(DistinctStrategy.INLINE, shapes.breakdown, shapes.filters)
-        elif key.distinct_part:  # COUNT(DISTINCT …) and their match counts, in one GROUP BY
-            shapes = Shapes(DistinctStrategy.INLINE, shapes.breakdown, FilterStrategy.CONDITIONAL)
         return aggregate_query(fact, key.interval, key.window, scan.aggregates, self.rules, shapes)
 
     def _ref(self, ref: _PendingRef, ids: dict[ScanKey, str]) -> MeasureRef:
@@ -381,7 +381,8 @@ def _unique_ids(bases: dict[ScanKey, str]) -> dict[ScanKey, str]:
     for key, query_id in ids.items():
         if taken[query_id] > 1 and key.kind == "breakdown":
             ids[key] = f"{query_id}__breakdown"
-    if len(set(ids.values())) != len(ids):  # a safety net: no known names reach it
+    # Still possible: breakdown columns named `count_distinct` and `count_distinct__breakdown`.
+    if len(set(ids.values())) != len(ids):
         clash = next(i for i, n in Counter(ids.values()).items() if n > 1)
         raise TriplError(f"two queries would share the id '{clash}'", hint="rename a column")
     return ids

@@ -47,7 +47,7 @@ from tripl_cli.compiler.aggregates import (
 from tripl_cli.compiler.bitmap import BitmapRules, BucketSlots, bitmap_part
 from tripl_cli.compiler.cube import CubeRules, cube_select
 from tripl_cli.compiler.dialects import DistinctStrategy
-from tripl_cli.compiler.filters import column, node
+from tripl_cli.compiler.filters import column, has_value, node
 from tripl_cli.compiler.trees import alias, grouped_select
 from tripl_cli.project.schema import Aggregation
 
@@ -97,7 +97,7 @@ def split(
     if distinct in (DistinctStrategy.PREAGGREGATE, DistinctStrategy.BITMAP):
         for i, (col, distincts) in enumerate(by_column.items()):
             name = f"{DISTINCT_PREFIX}{i}"
-            if distinct is DistinctStrategy.BITMAP and bitmap_slots is not None:
+            if bitmap_slots is not None:  # given for BITMAP where the window fits a bitmap
                 part = bitmap_part(source, where, col, distincts, bitmap_slots, rules)
             else:
                 part = _distinct_part(source, keys, where, col, distincts, rules)
@@ -143,7 +143,7 @@ def _distinct_part(
         # Unfiltered: every (keys, col) group counts; filtered: those whose flag is set.
         counted = rules.conditional(Aggregation.COUNT, None, test_of.get(agg.alias))
         counts.append(alias(counted, agg.alias))
-    not_null = exp.Not(this=exp.Is(this=column(col), expression=exp.Null()))
+    not_null = has_value(col)
     inner_where = node(exp.and_(where.copy(), not_null, copy=False))
     inner = grouped_select(
         [*_keyed(keys), alias(column(col), _VALUE), *(alias(f, n) for n, f in flags)],

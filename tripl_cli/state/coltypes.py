@@ -9,19 +9,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+from tripl_cli.timegrid import EPOCH, micros_between
 
 
 def to_epoch_micros(ts: datetime) -> int:
-    """Integer microseconds since the epoch: exact, and sorts like the timestamp."""
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=UTC)
-    delta = ts - _EPOCH
-    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+    """Integer microseconds since the epoch (naive = UTC): exact, sorts like the timestamp."""
+    return micros_between(EPOCH, ts)
 
 
 def from_epoch_micros(micros: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=micros)
+    return EPOCH + timedelta(microseconds=micros)
 
 
 class UtcDateTime(sa.TypeDecorator[datetime]):

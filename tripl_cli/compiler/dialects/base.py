@@ -24,7 +24,7 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
 from tripl_cli.project.schema import Aggregation, ColumnType
-from tripl_cli.timegrid import EPOCH, Interval, as_utc
+from tripl_cli.timegrid import EPOCH, Interval, as_utc, micros_between
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ def width_micros(interval: Interval) -> int:
 
 def origin_micros(interval: Interval) -> int:
     """Microseconds from the Unix epoch to the interval's origin (0, or 4 days for weeks)."""
-    return int((interval.origin - EPOCH).total_seconds()) * MICROS_PER_SECOND
+    return micros_between(EPOCH, interval.origin)
 
 
 def utc_text(ts: datetime) -> str:
@@ -316,25 +316,24 @@ class DialectRules:
         in every conditional aggregate.
         """
         if self.bit_or_aggregate is None:
-            flags = [
+            flags: list[tuple[str, exp.Expression]] = [
                 (f"{prefix}{i}", exp.Max(this=_flag(condition, 1)))
                 for i, condition in enumerate(conditions)
             ]
-            tests = [exp.EQ(this=exp.column(name), expression=num(1)) for name, _ in flags]
-            return list(flags), list(tests)
+            tests: list[exp.Expression] = [
+                exp.EQ(this=exp.column(name), expression=num(1)) for name, _ in flags
+            ]
+            return flags, tests
         masks: list[tuple[str, exp.Expression]] = []
         checks: list[exp.Expression] = []
         for start in range(0, len(conditions), self.mask_bits):
             name = f"{prefix}{start // self.mask_bits}"
-            total: exp.Expression | None = None
-            for i, condition in enumerate(conditions[start : start + self.mask_bits]):
-                bit = _flag(condition, 1 << i)
-                total = bit if total is None else exp.Add(this=total, expression=bit)
-                checks.append(
-                    exp.NEQ(this=self.bit_and(exp.column(name), 1 << i), expression=num(0))
-                )
-            assert total is not None
-            masks.append((name, call(self.bit_or_aggregate, total)))
+            chunk = conditions[start : start + self.mask_bits]
+            masks.append((name, call(self.bit_or_aggregate, bit_sum(chunk))))
+            checks += [
+                exp.NEQ(this=self.bit_and(exp.column(name), 1 << i), expression=num(0))
+                for i in range(len(chunk))
+            ]
         return masks, checks
 
     def bit_and(self, value: exp.Expr, bits: int) -> exp.Expression:
@@ -377,6 +376,16 @@ _PLAIN: dict[Aggregation, type[exp.Expression]] = {
     Aggregation.MIN: exp.Min,
     Aggregation.MAX: exp.Max,
 }
+
+
+def bit_sum(conditions: Sequence[exp.Expr]) -> exp.Expression:
+    """`CASE WHEN c0 THEN 1 ELSE 0 END + CASE WHEN c1 THEN 2 ELSE 0 END + …`: one bit per
+    condition (a row's bits are distinct, so + is |; NULL counts as not matched)."""
+    assert conditions, "a bit sum needs at least one condition"
+    total = _flag(conditions[0], 1)
+    for i, condition in enumerate(conditions[1:], start=1):
+        total = exp.Add(this=total, expression=_flag(condition, 1 << i))
+    return total
 
 
 def _flag(condition: exp.Expr, value: int) -> exp.Expression:

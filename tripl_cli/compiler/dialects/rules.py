@@ -92,10 +92,8 @@ class DuckDBRules(DialectRules):
         # TIMESTAMP, and make_timestamp(µs) is naive UTC: neither reads the session
         # TimeZone. time_bucket() on TIMESTAMPTZ would (its origin is cast in that zone),
         # and is no faster on TIMESTAMP (measured: 0.064 s vs 0.061 s on 5M rows).
-        remainder = floor_remainder(since_origin(call("EPOCH_US", ts.copy()), interval), interval)
-        return call(
-            "MAKE_TIMESTAMP", exp.Sub(this=call("EPOCH_US", ts.copy()), expression=remainder)
-        )
+        remainder = floor_remainder(since_origin(self.epoch_micros(ts), interval), interval)
+        return self.timestamp_from_micros(exp.Sub(this=self.epoch_micros(ts), expression=remainder))
 
 
 class PostgresRules(DialectRules):
