@@ -1,4 +1,5 @@
-"""Plain-text formatting shared by the terminal, the HTML report and alert messages.
+"""Plain-text formatting shared by the terminal and the HTML report, and the sparklines of
+alert messages (which keep their own number format: full values, `12,345`, not `12.3k`).
 
 Layer 0 and free of rich or markup, so that `alerts` (layer 3), `api` and `cli` share one copy
 of each formatter; callers add their own styling on top.

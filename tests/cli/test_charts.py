@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tripl_cli.cli.charts import fmt_number, line_chart, sparkline
+from tripl_cli.cli.charts import line_chart, sparkline
+from tripl_cli.textfmt import fmt_number
 
 
 def test_sparkline_levels_gaps_and_flags() -> None:

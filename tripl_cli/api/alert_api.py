@@ -12,7 +12,7 @@ from typing import Any
 
 from tripl_cli.alerts import DeliveryResult, build_test_message, deliver
 from tripl_cli.api.read_api import metric_or_error, reading_state, state_exists
-from tripl_cli.api.run_api import new_run_id, open_state
+from tripl_cli.api.run_api import new_run_id, open_target_state
 from tripl_cli.api.warehouse import target_of
 from tripl_cli.errors import ConfigError, TriplError
 from tripl_cli.project.model import Project
@@ -104,16 +104,16 @@ def _writing_state(
     The lock keeps a concurrent `detect` from overwriting the change with incidents it read
     before it; a missing state is an error, not a new empty database.
     """
-    if not state_exists(project, profiles_dir=profiles_dir, target=target):
-        name = target_of(project, profiles_dir=profiles_dir, target=target).name
+    resolved = target_of(project, profiles_dir=profiles_dir, target=target)
+    if not state_exists(project, resolved):
         raise TriplError(
-            f"target '{name}' has no state database yet: nothing was detected, so there are "
-            "no incidents or mutes to change",
+            f"target '{resolved.name}' has no state database yet: nothing was detected, so "
+            "there are no incidents or mutes to change",
             hint="run `tripl run` and `tripl detect` first, or pass the `--target` whose "
             "state holds the incidents",
         )
     with (
-        open_state(project, profiles_dir=profiles_dir, target=target) as store,
+        open_target_state(project, resolved) as store,
         store.run_lock(new_run_id(datetime.now(UTC)), timeout_s=lock_timeout_s),
     ):
         yield store

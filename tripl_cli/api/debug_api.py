@@ -15,7 +15,7 @@ from typing import Any
 from tripl_cli.adapters import Adapter
 from tripl_cli.adapters.common import SECRET_KEYS
 from tripl_cli.api.project_api import load, project_root
-from tripl_cli.api.run_api import open_state
+from tripl_cli.api.run_api import open_target_state
 from tripl_cli.api.warehouse import connector, fact_table_columns, target_of
 from tripl_cli.errors import SECRET_MASK, DriverMissing, TriplError
 from tripl_cli.project.loader import LoadResult
@@ -157,9 +157,9 @@ def _warehouse_checks(
     yield Check("warehouse", True, f"target '{resolved.name}' answers `SELECT 1`")
 
 
-def _state_check(project: Project, resolved: ResolvedTarget, profiles_dir: Path | None) -> Check:
+def _state_check(project: Project, resolved: ResolvedTarget) -> Check:
     try:
-        store = open_state(project, profiles_dir=profiles_dir, target=resolved.name)
+        store = open_target_state(project, resolved)
     except TriplError as exc:
         return _failed("state", exc, resolved)
     try:
@@ -206,7 +206,7 @@ def run_checks(
     conn = _Connection()
     try:
         checks += _warehouse_checks(project, resolved, conn)
-        checks.append(_state_check(project, resolved, profiles_dir))
+        checks.append(_state_check(project, resolved))
         checks += _fact_table_checks(project, resolved, conn.adapter)
     finally:
         if conn.adapter is not None:

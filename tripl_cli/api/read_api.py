@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from tripl_cli.api.project_api import select_for_command
-from tripl_cli.api.run_api import open_state, state_url
+from tripl_cli.api.run_api import open_target_state, state_url
 from tripl_cli.api.warehouse import target_of
 from tripl_cli.errors import TriplError
 from tripl_cli.project.model import Project
+from tripl_cli.project.profiles import ResolvedTarget
 from tripl_cli.project.schema import AnyMetric
 from tripl_cli.project.schema_errors import did_you_mean
 from tripl_cli.project.semantics import value_kind
@@ -35,9 +36,8 @@ SPARK_POINTS = 20
 
 
 # --------------------------------------------------------------------------- opening the store
-def state_exists(project: Project, *, profiles_dir: Path | None, target: str | None) -> bool:
+def state_exists(project: Project, resolved: ResolvedTarget) -> bool:
     """False only for a default (or file) SQLite state that was never created."""
-    resolved = target_of(project, profiles_dir=profiles_dir, target=target)
     url = resolve_url(state_url(resolved), project_root=project.root, target=resolved.name)
     if url.get_backend_name() != "sqlite":
         return True  # a server: opening it is the only way to know
@@ -49,10 +49,11 @@ def reading_state(
     project: Project, *, profiles_dir: Path | None, target: str | None
 ) -> Iterator[StateStore | None]:
     """The target's state store, or None when it does not exist yet (nothing stored)."""
-    if not state_exists(project, profiles_dir=profiles_dir, target=target):
+    resolved = target_of(project, profiles_dir=profiles_dir, target=target)
+    if not state_exists(project, resolved):
         yield None
         return
-    store = open_state(project, profiles_dir=profiles_dir, target=target)
+    store = open_target_state(project, resolved)
     try:
         yield store
     finally:

@@ -14,8 +14,6 @@ from rich.text import Text
 from tripl_cli import textfmt
 from tripl_cli.textfmt import fmt_number
 
-__all__ = ["fmt_number", "line_chart", "sparkline"]
-
 ANOMALY_STYLE = "bold red"
 #: The dot bit of braille cell position (x in 0..1, y in 0..3 from the top), Unicode order.
 _DOT_BITS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))

@@ -13,8 +13,8 @@ from rich.text import Text
 
 from tripl_cli.api.read_api import PointView, SeriesView
 from tripl_cli.cli import console
-from tripl_cli.cli.charts import ANOMALY_STYLE, MARKS, fmt_number, line_chart, sparkline
-from tripl_cli.textfmt import fmt_bucket
+from tripl_cli.cli.charts import ANOMALY_STYLE, MARKS, line_chart, sparkline
+from tripl_cli.textfmt import fmt_bucket, fmt_number
 from tripl_cli.timegrid import iso_utc
 
 #: Rows of the table under the chart when `--last` is not given.

@@ -93,10 +93,10 @@ def _tail(
     a series flagged far more often than a normal would be has too narrow a band)."""
     lo, hi = span
     kept = np.flatnonzero(usable[lo:hi]) + lo
-    # Only the span: this runs once per scored bucket.
-    targets = np.flatnonzero(~np.isnan(grid.values[lo:hi]) & ~outage[lo:hi]) + lo
     if kept.size <= min_history:
         return 1.0
+    # Only the span: this runs once per scored bucket.
+    targets = np.flatnonzero(~np.isnan(grid.values[lo:hi]) & ~outage[lo:hi]) + lo
     xs = grid.values[kept]
     # trailing[k] = median of the `window` usable values before the k-th (one past the end ok).
     trailing = trailing_medians(np.append(xs, np.nan), window)

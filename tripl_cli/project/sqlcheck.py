@@ -296,17 +296,20 @@ def check_query(sql: str, dialect: str | None = None) -> QueryCheck:
         else:
             message = "must be a single statement: found ';' outside strings and comments"
         problems.append(SqlProblem("unsafe-sql", message))
-    quoted = quoted_placeholder(sql, dialect)
-    if quoted is not None:
-        message = (
-            f"has {{{{ {quoted} }}}} inside quotes: tripl puts a typed timestamp literal "
-            f"there, so write it bare (e.g. `ts >= {{{{ {quoted} }}}}`, not `'{{{{ {quoted} }}}}'`)"
-        )
-        problems.append(SqlProblem("sql-syntax", message))
     if problems:
         return QueryCheck(None, tuple(problems))
     parsed = _parse_statements(text, dialect)
     if isinstance(parsed, SqlProblem):
+        # A quoted placeholder always fails to parse; tokenizing for it only then keeps the
+        # check of valid SQL one pass, and says what is really wrong.
+        quoted = quoted_placeholder(sql, dialect)
+        if quoted is not None:
+            message = (
+                f"has {{{{ {quoted} }}}} inside quotes: tripl puts a typed timestamp literal "
+                f"there, so write it bare (e.g. `ts >= {{{{ {quoted} }}}}`, "
+                f"not `'{{{{ {quoted} }}}}'`)"
+            )
+            parsed = SqlProblem("sql-syntax", message)
         return QueryCheck(None, (parsed,))
     if len(parsed) != 1:
         count = len(parsed)

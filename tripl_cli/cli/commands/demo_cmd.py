@@ -54,7 +54,7 @@ _SHOWN = 5
 def _print_steps(result: DemoResult) -> None:
     from rich.markup import escape
 
-    from tripl_cli.cli.charts import fmt_number
+    from tripl_cli.textfmt import fmt_number
 
     err = console.err()
     wh = result.init.warehouse

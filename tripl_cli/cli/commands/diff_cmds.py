@@ -86,7 +86,7 @@ def _print_change(change: Change) -> None:
 
 
 def _fmt(value: float | None) -> str:
-    from tripl_cli.cli.charts import fmt_number
+    from tripl_cli.textfmt import fmt_number
 
     return fmt_number(value) or "—"
 

@@ -107,7 +107,7 @@ def compile_(
 
         for query in result.queries:
             header = f"{compiled_path(query)} ({', '.join(query.metrics)})"
-            echo_sql(header, query.sql, query.variant, query.id)
+            echo_sql(header, query)
     if not opts.quiet:
         console.err().print(
             f"compiled {len(result.metrics)} metrics into {len(result.queries)} queries "

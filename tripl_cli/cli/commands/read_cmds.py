@@ -117,7 +117,8 @@ def print_catalog(catalog: Catalog) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from tripl_cli.cli.charts import ANOMALY_STYLE, fmt_number, sparkline
+    from tripl_cli.cli.charts import ANOMALY_STYLE, sparkline
+    from tripl_cli.textfmt import fmt_number
 
     out = console.out()
     # Narrow terminals (and pipes, 80 columns) get a shorter trend rather than cut names.

@@ -133,7 +133,7 @@ def _print_dry_run(report: RunReport) -> None:
             f"{query.id} [{query.window.start:%Y-%m-%d %H:%M} .. "
             f"{query.window.end:%Y-%m-%d %H:%M}) metrics: {', '.join(query.metrics)}"
         )
-        echo_sql(header, query.sql, query.variant, query.id)
+        echo_sql(header, query)
     console.err().print(f"dry run: {len(report.queries)} queries would run; nothing was stored")
 
 
