@@ -55,10 +55,8 @@ _BITMAP_PREFIX = "tripl_b"
 PROBE_COLUMN = "tripl_bitmap"
 #: The probe takes the bitmap when values × buckets ≤ this × distinct (bucket, value) pairs.
 EXPANSION_FACTOR = 2
-#: The fewest buckets a window needs for a probed variant. The probe is one more scan: on
-#: the 50M-row benchmark table it cost 0.07 s at 2 buckets, where the bitmap gained nothing
-#: (0.25 s vs 0.24 s), about what it gained at 7 (0.08 s vs 0.07 s), half of it at 16
-#: (0.10 s vs 0.21 s) and 0.13 s vs 0.47 s at 30. Scheduled runs of a few buckets skip it.
+#: The fewest buckets a window needs for a probed variant: the probe is one more scan, which
+#: below this cost about what the bitmap saves (one-off timings: docs/compiler.md).
 PROBED_MIN_BUCKETS = 16
 
 

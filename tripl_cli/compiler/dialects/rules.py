@@ -58,14 +58,11 @@ class DuckDBRules(DialectRules):
     # 2 threads): CASE WHEN 0.21 s vs FILTER (WHERE) 0.36 s, best of 3×5 runs.
     use_filter_clause = False
     text_type = "VARCHAR"
-    # SQL shapes, measured with `python bench/collect.py` (DuckDB 2.0.1, 2 shared cores; 20
-    # metrics: counts, sums, averages under 8 filters + 4 count_distincts of user_id, 3
-    # filtered; `orders` by country). tripl's SQL at 50M rows, best of 3: standard 13.27 s,
-    # PREAGGREGATE distinct 7.47 s, FOLD_GROUPS 12.22 s, GROUPED filters 11.61 s, all three
-    # 4.94 s. `COUNT(DISTINCT CASE …)` ×4 in one GROUP BY keeps one hash set per aggregate
-    # (~2× slower than 4 separate queries). FOLD_GROUPS alone: `orders` by country 0.30 s
-    # vs 0.93 s (50M rows; RANK_GROUPS 0.57 s); GROUPED alone: 19 filtered aggregates
-    # 0.147 s vs 0.244 s (5M).
+    # SQL shapes: the fastest in `python bench/collect.py`'s shape table (its latest run in
+    # bench/collect_RESULTS.md, quoted with the reasons in docs/dialects.md): at 50M rows
+    # these three take about a third of the standard shapes' time. `COUNT(DISTINCT CASE …)`
+    # ×4 in one GROUP BY keeps one hash set per aggregate (~2× slower than 4 separate
+    # queries).
     distinct_strategy = DistinctStrategy.PREAGGREGATE
     breakdown_strategy = BreakdownStrategy.FOLD_GROUPS
     filter_strategy = FilterStrategy.GROUPED
@@ -98,15 +95,12 @@ class DuckDBRules(DialectRules):
 
 class PostgresRules(DialectRules):
     name = "postgres"
-    # Measured with `python bench/collect.py` (PostgreSQL 15, work_mem 4MB, 5M rows, the 20
-    # metrics and one breakdown; tripl's SQL). FOLD_GROUPS: `orders` by country 0.69 s vs
-    # 3.13 s (folding every row costs a second scan and an external sort, the planner
-    # expecting one group per row of a bucket expression). One statement holding the
-    # COUNT(DISTINCT …)s and the other aggregates is sorted by bucket as a whole (4.2 s);
-    # SEPARATE plans each alone: the 4 distinct counts 2.9 s, the other 19 aggregates in the
-    # GROUPED shape 1.1 s (conditional FILTERs: 1.8 s, the planner sorting again), and with
-    # 2 threads the three queries take 3.0 s instead of 4.0 s. PREAGGREGATE distinct: its
-    # GROUP BY (bucket, user_id) spills (8.8 s). RANK_GROUPS: 0.62 s vs FOLD_GROUPS 0.67 s.
+    # SQL shapes: the fastest in `python bench/collect.py`'s shape table (bench/
+    # collect_RESULTS.md; reasons in docs/dialects.md). Folding every row costs a second
+    # scan and an external sort (the planner expects one group per row of a bucket
+    # expression); one statement holding the COUNT(DISTINCT …)s and the other aggregates is
+    # sorted by bucket as a whole, while SEPARATE plans each alone and the runner sends them
+    # over `threads` connections; PREAGGREGATE's GROUP BY (bucket, user_id) spills.
     distinct_strategy = DistinctStrategy.SEPARATE
     breakdown_strategy = BreakdownStrategy.RANK_GROUPS
     filter_strategy = FilterStrategy.GROUPED
