@@ -19,7 +19,7 @@ SPARK_GAP = "·"
 
 
 def fmt_number(value: float | None) -> str:
-    """Short, human numbers: 1,234 · 12.35 · 0.1256 · 3.4M; '' for a gap (and for ±inf,
+    """Short, human numbers: 1,234 · 12.35 · 0.1256 · 34.0M (from 10M); '' for a gap (and for ±inf,
     which a ratio over 0 can never store but an engine's float column can hold)."""
     if value is None or not math.isfinite(value):
         return ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -34,8 +35,13 @@ def test_memoised_until_something_it_reads_changes(
     project = project_at(tmp_path)
     first = target_of(project, profiles_dir=None, target=None)
     assert target_of(project, profiles_dir=None, target=None) is first
-    # A same-size rewrite (mtime may not tick) is still seen.
-    (tmp_path / "profiles.yml").write_text(PROFILES.replace("a.duckdb", "b.duckdb"))
+    # A same-size rewrite whose mtime did not tick is still seen.
+    path = tmp_path / "profiles.yml"
+    before = path.stat()
+    path.write_text(path.read_text().replace("a.duckdb", "b.duckdb"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
     assert target_of(project, profiles_dir=None, target=None).config["path"] == "b.duckdb"
     monkeypatch.setenv("TRIPL_MEMO_DB", "c.duckdb")
     resolved = target_of(project, profiles_dir=None, target=None)
@@ -51,3 +57,11 @@ def test_project_vars_are_part_of_the_key(tmp_path: Path) -> None:
     two = replace(one, config=one.config.model_copy(update={"vars": {"db": "two.duckdb"}}))
     assert target_of(one, profiles_dir=None, target=None).config["path"] == "one.duckdb"
     assert target_of(two, profiles_dir=None, target=None).config["path"] == "two.duckdb"
+
+
+def test_the_target_name_is_part_of_the_key(tmp_path: Path) -> None:
+    project = project_at(tmp_path)
+    path = tmp_path / "profiles.yml"
+    path.write_text(path.read_text() + '    prod: {type: duckdb, path: "p.duckdb"}\n')
+    assert target_of(project, profiles_dir=None, target="dev").name == "dev"
+    assert target_of(project, profiles_dir=None, target="prod").config["path"] == "p.duckdb"

@@ -235,3 +235,45 @@ def test_the_bitmap_form_reads_filters_over_the_users_columns(extra: str, where:
         got = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
         assert len(got) == 7
         assert all((r[column["users"]], r[column["odd_users"]]) == (5, 2) for r in got), sql
+
+
+def _probe_verdict(rows_sql: str, *metrics: dict[str, Any]) -> bool:
+    (query,) = _plan(_project(rows_sql, *metrics), _days(7)).queries
+    assert query.variant is not None
+    ((verdict,),) = duckdb.connect().execute(query.variant.probe_sql).fetchall()
+    return bool(verdict)
+
+
+@pytest.mark.usefixtures("probe_short_windows")
+@pytest.mark.parametrize(("days_each", "taken"), [(4, True), (3, False)])
+def test_the_probe_takes_the_bitmap_up_to_twice_the_pairs(days_each: int, taken: bool) -> None:
+    """20 values, each on `days_each` of 7 days: 20 × 7 expanded rows vs 2 × 20 × days_each
+    (bucket, value) pairs — 140 ≤ 160 takes the bitmap, 140 > 120 does not."""
+    rows_sql = (
+        "SELECT TIMESTAMP '2026-01-05' + INTERVAL (d) DAY AS ts, v FROM range(20) AS a (v), "
+        f"range(7) AS b (d) WHERE (v + d) % 7 < {days_each}"
+    )
+    assert _probe_verdict(rows_sql, USERS) is taken
+
+
+@pytest.mark.usefixtures("probe_short_windows")
+def test_one_probe_needs_every_distinct_column_to_recur() -> None:
+    """`v` recurs on every day, `w` never does: alone `v` takes the bitmap, with `w` it does not."""
+    rows_sql = (
+        "SELECT TIMESTAMP '2026-01-05' + INTERVAL (i % 7) DAY AS ts, i % 5 AS v, i AS w "
+        "FROM range(700) AS r (i)"
+    )
+    one_off = _metric("ws", aggregation="count_distinct", column="w")
+    assert _probe_verdict(rows_sql, USERS) is True
+    assert _probe_verdict(rows_sql, USERS, one_off) is False
+
+
+@pytest.mark.usefixtures("probe_short_windows")
+def test_the_probe_does_not_count_null_values_as_pairs() -> None:
+    """10 values on 3 of 7 days each, NULL on the other rows: 70 ≤ 2 × 30 pairs is false;
+    counting the 7 (day, NULL) pairs too would make it 70 ≤ 2 × 37."""
+    rows_sql = (
+        "SELECT TIMESTAMP '2026-01-05' + INTERVAL (d) DAY AS ts, "
+        "CASE WHEN (v + d) % 7 < 3 THEN v END AS v FROM range(10) AS a (v), range(7) AS b (d)"
+    )
+    assert _probe_verdict(rows_sql, USERS) is False

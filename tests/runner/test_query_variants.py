@@ -49,10 +49,12 @@ class _Recorder:
         (1, {}, ["PROBE", "BITMAP"]),
         (False, {}, ["PROBE", "PREAGG"]),
         (None, {}, ["PROBE", "PREAGG"]),  # an all-NULL verdict
+        ("false", {}, ["PROBE", "PREAGG"]),  # only true (or 1) takes the variant
+        (2, {}, ["PROBE", "PREAGG"]),
         (True, {"PROBE": RuntimeError("no such function")}, ["PROBE", "PREAGG"]),
         (True, {"BITMAP": RuntimeError("Binder Error")}, ["PROBE", "BITMAP", "PREAGG"]),
     ],
-    ids=["taken", "taken-as-1", "not-taken", "null", "probe-fails", "form-fails"],
+    ids=["taken", "taken-as-1", "not-taken", "null", "text", "two", "probe-fails", "form-fails"],
 )
 def test_the_executor_runs_the_form_its_probe_picks(
     verdict: object, fails: dict[str, Exception], runs: list[str]

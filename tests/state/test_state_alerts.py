@@ -75,6 +75,30 @@ def test_one_save_writes_many_incidents_and_entries_at_once(store: StateStore) -
     assert queued == {"old": stored["a"].id, "b": stored["b"].id, "c": stored["c"].id}
 
 
+@pytest.mark.parametrize("size", [3, 40])
+def test_a_save_takes_the_same_few_statements_whatever_its_size(
+    store: StateStore, size: int
+) -> None:
+    """Batched, not row by row: one upsert, one id lookup and one insert per save (the
+    upsert is one executemany call; SQLAlchemy may page a large insert, not at 40 rows)."""
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    keys = [f"k{i}" for i in range(size)]
+    sa.event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        store.save_alert_changes(
+            [incident(k, metric=f"m{k}") for k in keys], [entry(k, incident_key=k) for k in keys]
+        )
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", count)
+    writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "SELECT"))]
+    assert len(writes) == 3, writes
+    assert len(store.open_incidents()) == size and len(store.outbox_entries()) == size
+
+
 def test_an_existing_outbox_key_is_never_overwritten(store: StateStore) -> None:
     store.save_alert_changes([], [entry("n1")])
     assert [e.key for e in store.due_outbox(hour(10))] == ["n1"]
