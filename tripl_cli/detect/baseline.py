@@ -22,7 +22,6 @@ spread's core.
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -135,6 +134,15 @@ def min_spread(is_count: bool, magnitude: float, step: float = 0.0) -> float:
     if is_count:
         return step
     return max(RELATIVE_FLOOR * magnitude, step, _TINY)
+
+
+def spread_of(
+    floors: FloatArray, excess: FloatArray | float, minimum: float, widen: float = 1.0
+) -> FloatArray:
+    """The spread per bucket: the floor's noise and the excess noise added in quadrature,
+    widened (never narrowed) by `widen`, and never below `minimum` (see `min_spread`)."""
+    spread: FloatArray = np.maximum(np.hypot(np.sqrt(floors), excess) * max(widen, 1.0), minimum)
+    return spread
 
 
 def dens_at(grid: GridSeries, idx: IntArray | slice) -> FloatArray | None:
@@ -284,9 +292,8 @@ def _calibrate(
     residuals = grid.values[targets] - expected
     clean = usable[targets]
     excess = excess_scale(residuals[clean], floors[clean], scale[clean])
-    spread = np.maximum(
-        np.hypot(np.sqrt(floors), excess * scale),
-        min_spread(grid.is_count, model.magnitude, model.resolution),
+    spread = spread_of(
+        floors, excess * scale, min_spread(grid.is_count, model.magnitude, model.resolution)
     )
     standardized = residuals / spread
     widen = tail_factor(standardized)
@@ -334,21 +341,19 @@ def seasonal_baseline(
     expected = shape * level if model.multiplicative else shape + level
     if grid.is_count:
         expected = max(expected, 0.0)
-    floor = float(
-        floor_sq(
-            np.array([expected]),
-            dens_at(grid, slice(t, t + 1)),
-            grid.is_count,
-            model.magnitude,
-            model.estimate_share,
-        )[0]
+    floors = floor_sq(
+        np.array([expected]),
+        dens_at(grid, slice(t, t + 1)),
+        grid.is_count,
+        model.magnitude,
+        model.estimate_share,
     )
     scale = abs(expected) if model.multiplicative else 1.0
     # The honest residuals already carry the noise of a full level window; a shorter one
     # (just after a shift, or after gaps) is noisier.
     widen = level_noise_factor(max(n_level, MIN_LEVEL_POINTS)) / level_noise_factor(width)
-    spread = math.hypot(math.sqrt(floor), model.excess * scale) * max(widen, 1.0)
-    spread = max(spread, min_spread(grid.is_count, model.magnitude, model.resolution))
+    minimum = min_spread(grid.is_count, model.magnitude, model.resolution)
+    spread = float(spread_of(floors, model.excess * scale, minimum, widen)[0])
     return Baseline(
         expected,
         spread * model.tail,

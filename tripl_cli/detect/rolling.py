@@ -7,11 +7,16 @@ same floors as the seasonal baseline. Only buckets the walk marks `usable` enter
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from tripl_cli.detect.baseline import MIN_LEVEL_POINTS, Baseline, dens_at, floor_sq, min_spread
+from tripl_cli.detect.baseline import (
+    MIN_LEVEL_POINTS,
+    Baseline,
+    dens_at,
+    floor_sq,
+    min_spread,
+    spread_of,
+)
 from tripl_cli.detect.grid import BoolArray, FloatArray, GridSeries, IntArray
 from tripl_cli.detect.robust import (
     excess_scale,
@@ -66,16 +71,14 @@ def rolling_baseline(
     residuals = actual - preds
     excess = excess_scale(residuals, floors, np.ones_like(preds))
     floor_min = min_spread(grid.is_count, magnitude, resolution(xs))
-    standardized = residuals / np.maximum(np.hypot(np.sqrt(floors), excess), floor_min)
+    standardized = residuals / spread_of(floors, excess, floor_min)
     tail = _tail(grid, usable, outage, (max(lo, rebase), t), window, min_history, share, excess)
     inflation = window_inflation(standardized / tail, trend_sizes)
     widen = level_noise_factor(recent.size) / level_noise_factor(window)
-    floor = float(
-        floor_sq(
-            np.array([expected]), dens_at(grid, slice(t, t + 1)), grid.is_count, magnitude, share
-        )[0]
+    floor = floor_sq(
+        np.array([expected]), dens_at(grid, slice(t, t + 1)), grid.is_count, magnitude, share
     )
-    spread = max(math.hypot(math.sqrt(floor), excess) * max(widen, 1.0), floor_min) * tail
+    spread = float(spread_of(floor, excess, floor_min, widen)[0]) * tail
     return Baseline(expected, spread, level, False, DetectorName.ROLLING, inflation, zero_share(xs))
 
 
@@ -105,9 +108,7 @@ def _tail(
     targets, preds = targets[ok], trailing[k[ok]]
     magnitude = median(np.abs(xs))
     floors = floor_sq(np.abs(preds), dens_at(grid, targets), grid.is_count, magnitude, share)
-    spread = np.maximum(
-        np.hypot(np.sqrt(floors), excess), min_spread(grid.is_count, magnitude, resolution(xs))
-    )
+    spread = spread_of(floors, excess, min_spread(grid.is_count, magnitude, resolution(xs)))
     return tail_factor((grid.values[targets] - preds) / spread)
 
 
