@@ -2,7 +2,8 @@
 
 Given the rows of each fact table, it evaluates each metric the way SPEC §3–§5 and
 docs/compiler.md describe: floor to bucket, filters with SQL's three-valued logic, aggregates,
-"NULL means gap", top-N + `Other` per chunk window, ratios, SQL metrics, distinct counts.
+"NULL means gap", top-N + `Other` over the whole window (chunked or not), ratios, SQL metrics,
+distinct counts.
 """
 
 from __future__ import annotations
@@ -169,7 +170,10 @@ class Reference:
         out: dict[Key, Value] = {}
         measures = metric.measures()
         series = [(None, None)] + [(c, metric.breakdown_limit) for c in metric.breakdowns]
-        for window in self._chunks(metric.name, interval):
+        # One window, whatever the metric's `chunk`: chunks never split a bucket, and
+        # breakdown values are ranked over the whole window (SPEC §5).
+        chunks = self._chunks(metric.name, interval)
+        for window in [Window(chunks[0].start, chunks[-1].end)]:
             for breakdown, limit in series:
                 tables = [
                     self._groups(m.fact_table, interval, window, breakdown, limit) for m in measures

@@ -235,20 +235,33 @@ def breakdown_query(
     aggregates: AggregateSet,
     rules: BuildRules,
     shapes: Shapes = DEFAULT_SHAPES,
+    *,
+    rank_window: Window | None = None,
 ) -> exp.Select:
     """Aggregates per (bucket, breakdown value): the top `limit - 1` values, the rest 'Other'.
 
-    Values are ranked by their row count over the query's whole window (ties by value);
-    `limit=None` keeps every value. NULL becomes ''. `shapes.breakdown` picks the shape of
-    breakdowns.py (FOLD_/RANK_GROUPS only when every aggregate can be re-aggregated).
+    Values are ranked by their row count over the query's whole window (ties by value), or
+    over `rank_window` (the whole window a chunk belongs to, which contains it), so that all
+    chunks fold the same values; `limit=None` keeps every value. NULL becomes ''.
+    `shapes.breakdown` picks the shape of breakdowns.py (FOLD_/RANK_GROUPS only when every
+    aggregate can be re-aggregated and the ranking reads the query's own rows).
     """
     value = rules.coalesce_breakdown(column(breakdown))
-    window_filter = _in_window(column(fact.timestamp_column), window, rules)
-    source = _fact_source(fact, window, rules)
+    ts = column(fact.timestamp_column)
+    window_filter = _in_window(ts, window, rules)
+    # A chunk reads the fact table over the whole window (its `{{ start }}`/`{{ end }}` too)
+    # for the ranking; its own rows are still cut to the chunk by `window_filter`.
+    source = _fact_source(fact, rank_window or window, rules)
     hoisted = _take_ctes(source)
     bucket = _bucket(fact, interval, rules)
     folding = shapes.breakdown
-    if limit is not None and folding is not BreakdownStrategy.FOLD_ROWS and foldable(aggregates):
+    own_ranking = rank_window is None
+    if (
+        limit is not None
+        and own_ranking
+        and folding is not BreakdownStrategy.FOLD_ROWS
+        and foldable(aggregates)
+    ):
         ranked = folding is BreakdownStrategy.RANK_GROUPS
         ctes, select = fold_groups(
             SOURCE, bucket, value, window_filter, limit, aggregates, rules, ranked=ranked
@@ -261,7 +274,9 @@ def breakdown_query(
             alias(value.copy(), BREAKDOWN_COLUMN),
             alias(rules.conditional(Aggregation.COUNT, None, None), ROW_COUNT),
         ]
-        values = grouped_select(counted, SOURCE, window_filter.copy(), 1, order=False)
+        ranked_over = rank_window or window
+        rank_filter = _in_window(ts.copy(), ranked_over, rules)
+        values = grouped_select(counted, SOURCE, rank_filter, 1, order=False)
         ranking = top_ctes(values, limit)
         folded = fold(value)
     keys = [(BUCKET_COLUMN, bucket), (BREAKDOWN_COLUMN, folded)]

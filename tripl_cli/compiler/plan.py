@@ -69,6 +69,9 @@ class ScanKey:
     limit: int | None = None  # breakdown_limit (None: keep every value)
     #: The SEPARATE distinct shape's own query for the count_distinct aggregates.
     distinct_part: bool = False
+    #: A breakdown of one chunk of a longer window: its values are ranked over that whole
+    #: window (SPEC §5), so every chunk folds the same values into 'Other'.
+    rank_window: Window | None = None
 
     def base_id(self, limit_variants: int) -> str:
         base = f"{self.source}__{self.interval.value}"
@@ -159,12 +162,15 @@ class _PlanBuilder:
                 f"metric '{metric.name}': breakdowns need both ratio operands on one fact table",
                 hint="remove `breakdowns` or use one fact table for numerator and denominator",
             )
-        for window in self._chunks(metric, interval):
+        chunks = self._chunks(metric, interval)
+        whole = Window(chunks[0].start, chunks[-1].end) if len(chunks) > 1 else None
+        for window in chunks:
             series: list[tuple[str | None, int | None]] = [(None, None)]
             series += [(col, metric.breakdown_limit) for col in metric.breakdowns]
             for breakdown, limit in series:
+                ranked = whole if breakdown is not None and limit is not None else None
                 refs = [
-                    self._measure(metric.name, m, interval, window, breakdown, limit)
+                    self._measure(metric.name, m, interval, window, breakdown, limit, ranked)
                     for m in measures
                 ]
                 denominator = refs[1] if len(refs) > 1 else None
@@ -178,6 +184,7 @@ class _PlanBuilder:
         window: Window,
         breakdown: str | None,
         limit: int | None,
+        rank_window: Window | None = None,
     ) -> _PendingRef:
         fact = self._fact(measure.fact_table, metric)
         kind: QueryKind = "aggregate" if breakdown is None else "breakdown"
@@ -186,7 +193,9 @@ class _PlanBuilder:
             and measure.aggregation is Aggregation.COUNT_DISTINCT
             and self.shapes.distinct is DistinctStrategy.SEPARATE
         )
-        key = ScanKey(kind, fact.name, interval, window, breakdown, limit, distinct_part=apart)
+        key = ScanKey(
+            kind, fact.name, interval, window, breakdown, limit, apart, rank_window=rank_window
+        )
         scan = self.scans.setdefault(key, _Scan())
         scan.use(metric)
         condition = condition_of(fact, measure, dialect=self.rules.name)
@@ -333,6 +342,7 @@ class _PlanBuilder:
                 scan.aggregates,
                 self.rules,
                 self.shapes,
+                rank_window=key.rank_window,
             )
         shapes = self.shapes
         # A SEPARATE distinct part needs nothing here: build.py keeps SEPARATE's distinct
