@@ -34,6 +34,8 @@ class AggregateRules(Protocol):
         condition: exp.Expression | None,
     ) -> exp.Expression: ...
 
+    def averaged(self, value: exp.Expr) -> exp.Expr: ...
+
 
 @dataclass(frozen=True)
 class AggregateKey:

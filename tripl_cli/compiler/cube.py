@@ -139,7 +139,7 @@ def reaggregate(
     if func is Aggregation.AVG:
         count = again(Aggregation.SUM, Aggregation.COUNT)
         return exp.Div(
-            this=again(Aggregation.SUM, Aggregation.SUM),
+            this=rules.averaged(again(Aggregation.SUM, Aggregation.SUM)),
             expression=exp.Nullif(this=count, expression=exp.Literal.number(0)),
         )
     return again(func, func)

@@ -20,7 +20,9 @@ SELECT
     ),
     created_at
   ) AS bucket,
-  AVG(CASE WHEN status <> 'cancelled' AND LOCATE('U', country) > 0 THEN amount END) AS a0,
+  AVG(
+    CAST(CASE WHEN status <> 'cancelled' AND LOCATE('U', country) > 0 THEN amount END AS DOUBLE)
+  ) AS a0,
   COUNT(CASE WHEN status <> 'cancelled' AND LOCATE('U', country) > 0 THEN 1 END) AS a1
 FROM src
 WHERE

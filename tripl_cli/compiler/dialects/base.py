@@ -220,6 +220,9 @@ class DialectRules:
     use_filter_clause: ClassVar[bool] = True
     #: The text type breakdown values are cast to (in this dialect's spelling).
     text_type: ClassVar[str] = "TEXT"
+    #: Where the engine's own average (a DECIMAL division) would round, averages are taken
+    #: over this type instead (MySQL/MariaDB keep 4 decimals: `div_precision_increment`).
+    average_type: ClassVar[str | None] = None
     #: Literal types for naive and zone-aware literals (`None` = no such type).
     naive_literal_type: ClassVar[str] = "TIMESTAMP"
     zoned_literal_type: ClassVar[str | None] = "TIMESTAMPTZ"
@@ -346,8 +349,16 @@ class DialectRules:
             return exp.Count(this=target)
         if func is Aggregation.COUNT_DISTINCT:
             return exp.Count(this=exp.Distinct(expressions=[target]))
+        if func is Aggregation.AVG:
+            return exp.Avg(this=self.averaged(target))
         node = _PLAIN[func]
         return node(this=target)
+
+    def averaged(self, value: exp.Expr) -> exp.Expr:
+        """`value` as the type an average is computed in (see `average_type`)."""
+        if self.average_type is None:
+            return value
+        return cast(value, self.average_type, self.name)
 
     # --------------------------------------------------------------- breakdowns
     def coalesce_breakdown(self, col: exp.Expr) -> exp.Expression:
@@ -372,7 +383,6 @@ class DialectRules:
 
 _PLAIN: dict[Aggregation, type[exp.Expression]] = {
     Aggregation.SUM: exp.Sum,
-    Aggregation.AVG: exp.Avg,
     Aggregation.MIN: exp.Min,
     Aggregation.MAX: exp.Max,
 }

@@ -141,6 +141,8 @@ class MySQLRules(DialectRules):
     # MariaDB rejects FILTER (WHERE …), which sqlglot emits for MySQL.
     use_filter_clause = False
     text_type = "CHAR"
+    # AVG(int or DECIMAL) is a DECIMAL with 4 more decimals: 19/6 would be 3.1667.
+    average_type = "DOUBLE"
     # CAST(… AS DATETIME) would drop the microseconds; MySQL has no zoned literal type.
     naive_literal_type = "DATETIME(6)"
     zoned_literal_type = None
