@@ -37,6 +37,14 @@ SLOW_QUERY = {
     "mysql": "SELECT SLEEP(30)",  # MariaDB's max_statement_time interrupts SLEEP with an error
     "clickhouse": "SELECT count() FROM numbers(1000000000000)",
 }
+# Queries that fail while running, after their first rows are out.
+FAILS_MIDWAY = {
+    "duckdb": "SELECT CAST(v AS INTEGER) AS x FROM (VALUES ('1'), ('2'), ('x')) AS t(v)",
+    "postgres": "SELECT CAST(v AS INTEGER) AS x FROM (VALUES ('1'), ('2'), ('x')) AS t(v)",
+    "clickhouse": (
+        "SELECT throwIf(number = 3, 'boom') AS x FROM numbers(10) SETTINGS max_block_size = 1"
+    ),
+}
 # Not snowflake: fakesnow runs on DuckDB and ignores both STATEMENT_TIMEOUT_IN_SECONDS and the
 # connector's execute(timeout=), so no slow query can be stopped there; test_offline.py checks
 # that the adapter sends both to the real connector.
@@ -138,6 +146,21 @@ def test_query_error_names_target_and_connection_survives(engine: Engine) -> Non
         assert info.value.message.startswith(f"query failed on target 'broken' ({engine.name})")
         assert "\n" not in info.value.message
         assert adapter.execute("SELECT 2 AS two").rows == ((2,),)
+    finally:
+        adapter.close()
+
+
+@pytest.mark.parametrize("name", list(FAILS_MIDWAY))
+def test_a_query_failing_midway_leaves_nothing_for_the_next(
+    name: str, engine_factory: Callable[[str], Engine]
+) -> None:
+    adapter = engine_factory(name).connect("midway")
+    try:
+        with pytest.raises(WarehouseError):
+            adapter.execute(FAILS_MIDWAY[name])
+        result = adapter.execute("SELECT 2 AS two")
+        assert result.columns == ("two",)
+        assert result.rows == ((2,),)
     finally:
         adapter.close()
 

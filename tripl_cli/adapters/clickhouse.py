@@ -15,6 +15,7 @@ given, `max_execution_time` — ClickHouse stops the query itself (error 159).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -161,7 +162,18 @@ class ChdbAdapter(_ClickHouseBase):
                 literal = f"'{value}'" if isinstance(value, str) else f"{value:g}"
                 self._conn.query(f"SET {key} = {literal}")
                 self._settings[key] = value
-        return bytes(self._conn.query(sql, FORMAT).bytes())
+        try:
+            return bytes(self._conn.query(sql, FORMAT).bytes())
+        except Exception:
+            self._discard_partial_output()
+            raise
+
+    def _discard_partial_output(self) -> None:
+        # chdb 4.4 prepends what a failed query had already written (its header, the rows
+        # sent before a timeout) to the next result on this connection: a throwaway query
+        # takes it, so the next metric's query is not misread.
+        with contextlib.suppress(Exception):
+            self._conn.query("SELECT 1", FORMAT)
 
     def close(self) -> None:
         self._conn.close()
