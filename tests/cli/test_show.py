@@ -120,6 +120,12 @@ def test_csv_total_and_breakdown(invoke: Invoke, demo: Demo) -> None:
     expected = list(as_iso(daily(demo.orders)).items())[-3:]
     assert rows == [["bucket", "value"], *[[b, repr(v)] for b, v in expected]]
 
+    # A --last longer than history (or than the calendar) shows everything stored.
+    for last in ("90", "100000000"):
+        result = invoke(demo.root, "show", "orders", "--format", "csv", "--last", last)
+        assert result.exit_code == 0, result.output
+        assert len(result.stdout.splitlines()) == 91
+
     result = invoke(demo.root, "show", "orders", "--format", "csv", "-b", "platform")
     records = list(csv.DictReader(io.StringIO(result.stdout)))
     assert list(records[0]) == ["bucket", "value", "breakdown_column", "breakdown_value"]

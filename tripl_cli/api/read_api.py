@@ -203,7 +203,7 @@ def read_metric(
             raise _never_collected(name, resolved.name, None)
         status = store.metric_status(name)
         newest = status.watermark if status is not None else None
-        start = None if last is None or newest is None else newest - interval.delta * (last - 1)
+        start = None if last is None or newest is None else _first_of(last, newest, interval)
         total = store.read_series(name, start=start)
         if not total and newest is None:
             raise _never_collected(name, resolved.name, status)
@@ -228,6 +228,14 @@ def read_metric(
         target=resolved.name,
         breakdown_columns=known,
     )
+
+
+def _first_of(last: int, newest: datetime, interval: Interval) -> datetime | None:
+    """The first bucket of the `last` ending at `newest`; None when it is before year 1."""
+    try:
+        return newest - interval.delta * (last - 1)
+    except OverflowError:  # `--last 1000000`: further back than any date, so everything
+        return None
 
 
 # --------------------------------------------------------------------------- the catalog
