@@ -157,7 +157,19 @@ def _write_sql(out_dir: Path, queries: Sequence[Any]) -> list[Path]:
             path = out_dir / relative
             atomic_write(path, sql.rstrip() + "\n")
             written.append(path)
+    _remove_stale_sql(out_dir, set(written))
     return written
+
+
+def _remove_stale_sql(out_dir: Path, kept: set[Path]) -> None:
+    """Remove SQL an earlier compile left (another dialect, selection or window), so the
+    folder holds what the manifest lists."""
+    for path in sorted(out_dir.rglob("*.sql"), reverse=True):
+        if path not in kept:
+            path.unlink()
+    for folder in sorted((d for d in out_dir.rglob("*") if d.is_dir()), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def atomic_write(path: Path, text: str) -> None:
