@@ -117,6 +117,8 @@ def mute(
     from tripl_cli.api import alert_api
 
     opts = options(ctx)
+    if not clear:
+        _check_duration(for_)
     project = _project(ctx)
     if clear:
         lifted = alert_api.unmute(
@@ -130,6 +132,16 @@ def mute(
     )
     if not opts.quiet:
         console.err().print(f"{metric}: muted until {until:%Y-%m-%d %H:%M} UTC")
+
+
+def _check_duration(text: str) -> None:
+    """A bad `--for` is a usage error (exit 2), like every other bad flag value."""
+    from tripl_cli.timegrid import parse_duration
+
+    try:
+        parse_duration(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--for") from None
 
 
 @alert_app.command("test")
