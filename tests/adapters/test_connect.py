@@ -69,6 +69,21 @@ def test_snowflake_unreachable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     _assert_clean(error, "could not connect to target 'prod' (snowflake at 127.0.0.1): ")
 
 
+def test_snowflake_non_dbapi_error_is_a_connect_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import snowflake.connector
+
+    def refuse(**kwargs: Any) -> None:  # e.g. fakesnow's "database already attached"
+        raise RuntimeError(f"resource in use (password {kwargs['password']})")
+
+    monkeypatch.setattr(snowflake.connector, "connect", refuse)
+    config = {"type": "snowflake", "account": "acme", "user": "u", "password": SECRET}
+    error = _connect_error(config, tmp_path)
+    _assert_clean(error, "could not connect to target 'prod' (snowflake account acme): ")
+    assert "resource in use" in error.message
+
+
 def test_duckdb_missing_directory(tmp_path: Path) -> None:
     error = _connect_error({"type": "duckdb", "path": "no/such/dir/wh.duckdb"}, tmp_path)
     where = tmp_path / "no/such/dir/wh.duckdb"

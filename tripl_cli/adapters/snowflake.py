@@ -104,6 +104,6 @@ def connect(target_name: str, config: Mapping[str, Any], *, project_root: Path) 
     where = f"at {kwargs['host']}" if "host" in kwargs else f"account {kwargs.get('account', '?')}"
     try:
         conn = connector.connect(**kwargs)
-    except connector.Error as exc:
+    except Exception as exc:  # not only connector.Error: a bad key file, a TLS or fakesnow error
         raise connect_error(profile, where, exc) from exc
     return SnowflakeAdapter(profile, conn, connector)
