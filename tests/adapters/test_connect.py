@@ -153,6 +153,15 @@ def test_unknown_type_is_a_config_error(tmp_path: Path) -> None:
     assert info.value.hint is not None and "compile-only" in info.value.hint
 
 
+def test_a_list_where_one_value_belongs_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        connect("prod", {"type": "duckdb", "path": ["wh.duckdb"]}, project_root=tmp_path)
+    assert info.value.message == (
+        "target 'prod' (duckdb): 'path' must be a single value, got ['wh.duckdb']"
+    )
+    assert not list(tmp_path.iterdir()), "no file named after the list"
+
+
 def test_bad_integer_key_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         connect("prod", {"type": "postgres", "port": "fivefour"}, project_root=tmp_path)

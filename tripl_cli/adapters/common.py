@@ -46,6 +46,8 @@ class ProfileOutput:
         value = self.config.get(key)
         if value is None or value == "":
             return default
+        if isinstance(value, list | dict):  # `path: [wh.duckdb]` must not become a file name
+            raise self._bad_value(key, "a single value")
         return str(value)
 
     def required_str(self, key: str) -> str:
