@@ -13,6 +13,7 @@ from tripl_cli.compiler.manifest import build_manifest, fact_table_hash
 from tripl_cli.compiler.plan import compile_plan
 from tripl_cli.project import semantics
 from tripl_cli.project.loader import load_project_or_raise
+from tripl_cli.project.schema import ColumnType
 from tripl_cli.timegrid import Window
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "projects" / "full"
@@ -65,6 +66,21 @@ def test_fact_table_hash_ignores_descriptions() -> None:
     same = fact.model_copy(update={"description": "other", "owner": "x", "tags": []})
     changed = fact.model_copy(update={"timestamp_column": "updated_at"})
     assert fact_table_hash(same) == fact_table_hash(fact) != fact_table_hash(changed)
+    # Nor those of its columns and row filters; their types and definitions count.
+    assert fact.columns and fact.row_filters
+    described = fact.model_copy(
+        update={
+            "columns": [c.model_copy(update={"description": "d"}) for c in fact.columns],
+            "row_filters": [f.model_copy(update={"description": "d"}) for f in fact.row_filters],
+        }
+    )
+    assert fact_table_hash(described) == fact_table_hash(fact)
+    column = fact.columns[0]
+    retyped = ColumnType.STRING if column.type is not ColumnType.STRING else ColumnType.NUMBER
+    other_type = fact.model_copy(
+        update={"columns": [column.model_copy(update={"type": retyped}), *fact.columns[1:]]}
+    )
+    assert fact_table_hash(other_type) != fact_table_hash(fact)
 
 
 def test_compiled_paths() -> None:

@@ -58,7 +58,13 @@ def _location(project: Project, kind: ObjectKind, name: str) -> dict[str, Any]:
 def fact_table_hash(fact: FactTable) -> str:
     """A hash of what changes a fact table's rows (not its description, owner or tags)."""
     payload = fact.model_dump(
-        mode="json", include={"sql", "timestamp_column", "row_filters", "columns"}
+        mode="json",
+        include={
+            "sql": True,
+            "timestamp_column": True,
+            "row_filters": {"__all__": {"name", "sql", "conditions"}},
+            "columns": {"__all__": {"name", "type"}},
+        },
     )
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
