@@ -92,6 +92,8 @@ def test_data_exercises_the_edge_cases(
     assert {("country", "Other"), ("platform", "Other"), ("country", "us")} <= breakdowns
     assert ("platform", "") in {k[2] for k in expected if k[0] == "buyers"}  # NULL → ''
     assert ("country", "o'hare") in {k[2] for k in expected if k[0] == "revenue"}
+    exact = {k[2] for k in expected if k[0] == "orders_by_any_country"}
+    assert {("country", "us"), ("country", "US")} <= exact
     days = {k[1] for k in expected if k[0] == "orders"}
     assert len(days) == 7
     assert ("conversion", NO_SESSIONS_DAY, ("", "")) not in expected  # gap, not 0 or inf

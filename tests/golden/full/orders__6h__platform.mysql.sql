@@ -20,7 +20,7 @@ SELECT
     ),
     created_at
   ) AS bucket,
-  COALESCE(CAST(platform AS CHAR), '') AS breakdown_value,
+  COALESCE(CAST(platform AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin, '') AS breakdown_value,
   MAX(CASE WHEN platform IN ('ios', 'android') THEN amount END) AS a0,
   COUNT(CASE WHEN platform IN ('ios', 'android') THEN 1 END) AS a1
 FROM src

@@ -158,6 +158,16 @@ class MySQLRules(DialectRules):
         remainder = negate(floor_remainder(offset, interval))
         return call("TIMESTAMPADD", var("MICROSECOND"), remainder, ts.copy())
 
+    def coalesce_breakdown(self, col: exp.Expr) -> exp.Expression:
+        # CAST(… AS CHAR) takes the connection's collation, case- and accent-insensitive by
+        # default: 'us' and 'US' would be one group. Binary utf8mb4 groups, compares and
+        # orders by code point, as the other engines and the Python reference do.
+        utf8 = exp.DataType(this=exp.DataType.Type.CHARACTER_SET, kind=exp.Var(this="utf8mb4"))
+        binary = exp.Collate(
+            this=exp.Cast(this=col.copy(), to=utf8), expression=exp.Var(this="utf8mb4_bin")
+        )
+        return exp.Coalesce(this=binary, expressions=[string("")])
+
 
 class ClickHouseRules(DialectRules):
     name = "clickhouse"
