@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tripl_cli.errors import Issue
+from tripl_cli.errors import Issue, Severity
 from tripl_cli.project.rules.context import RuleContext, measures_of
-from tripl_cli.project.schema import CompositionMetric, FactMetric
+from tripl_cli.project.schema import CompositionMetric, FactMetric, MetricStatus
 from tripl_cli.project.schema_errors import did_you_mean
 
 
@@ -50,7 +50,10 @@ def _fact_metric(ctx: RuleContext, name: str, metric: FactMetric) -> Iterator[Is
 def _composition(ctx: RuleContext, name: str, metric: CompositionMetric) -> Iterator[Issue]:
     for key in ("numerator", "denominator"):
         part = getattr(metric, key)
-        if part is None or ctx.declared("metric", part):
+        if part is None:
+            continue
+        if ctx.declared("metric", part):
+            yield from _uncollected_part(ctx, name, metric, key, part)
             continue
         others = [m for m in ctx.project.metrics if m != name]
         message = f"composition '{name}' reads unknown metric '{part}'{did_you_mean(part, others)}"
@@ -58,3 +61,27 @@ def _composition(ctx: RuleContext, name: str, metric: CompositionMetric) -> Iter
     per = metric.per_distinct
     if per is not None and not ctx.declared("fact_table", per.fact_table):
         yield _unknown_table(ctx, name, per.fact_table, "per_distinct", "fact_table")
+
+
+def _uncollected_part(
+    ctx: RuleContext, name: str, metric: CompositionMetric, key: str, part: str
+) -> Iterator[Issue]:
+    """An active composition of a draft or archived metric gets no new values."""
+    read = ctx.project.metrics.get(part)
+    if read is None or metric.status is not MetricStatus.ACTIVE:
+        return
+    if read.status is MetricStatus.ACTIVE:
+        return
+    message = (
+        f"composition '{name}' reads {read.status.value} metric '{part}', which `tripl run` "
+        f"does not collect: '{name}' gets no new values"
+    )
+    yield ctx.issue(
+        "uncollected-part",
+        message,
+        "metric",
+        name,
+        key,
+        severity=Severity.WARNING,
+        hint=f"make '{part}' active, or make '{name}' {read.status.value} too",
+    )
