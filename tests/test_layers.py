@@ -14,6 +14,7 @@ LAYERS: dict[str, int] = {
     "types": 0,
     "timegrid": 0,
     "textfmt": 0,
+    "version": 0,
     "project": 1,
     "compiler": 2,
     "adapters": 3,

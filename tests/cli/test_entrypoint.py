@@ -54,6 +54,14 @@ def test_help_lists_commands_and_exits_zero(tmp_path: Path) -> None:
         assert command in result.stdout
 
 
+def test_version_prints_the_installed_version(tmp_path: Path) -> None:
+    from importlib import metadata
+
+    result = _tripl("--version", cwd=tmp_path)  # no project needed
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"tripl {metadata.version('tripl')}"
+
+
 def test_usage_error_exits_2(tmp_path: Path) -> None:
     result = _tripl("run", "--no-such-flag", cwd=tmp_path)
     assert result.returncode == 2

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from importlib import metadata
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -17,6 +16,7 @@ from tripl_cli.compiler.records import CompiledPlan, CompiledQuery
 from tripl_cli.project import semantics
 from tripl_cli.project.model import ObjectKind, Project
 from tripl_cli.project.schema import FactTable
+from tripl_cli.version import installed_version
 
 MANIFEST_VERSION = 1
 
@@ -138,20 +138,13 @@ def _variant(query: CompiledQuery) -> dict[str, Any]:
     return {"variant": {"shape": query.variant.shape, "path": sql, "probe_path": probe}}
 
 
-def _version() -> str:
-    try:
-        return metadata.version("tripl")
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
-
 def build_manifest(project: Project, plan: CompiledPlan) -> dict[str, Any]:
     """The manifest as a JSON-ready dict."""
     by_metric, by_fact = _query_ids(plan)
     return {
         "metadata": {
             "manifest_version": MANIFEST_VERSION,
-            "tripl_version": _version(),
+            "tripl_version": installed_version(),
             "project": project.name,
             "dialect": plan.dialect,
         },

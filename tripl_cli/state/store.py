@@ -6,7 +6,6 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 from types import TracebackType
 
@@ -35,20 +34,13 @@ from tripl_cli.state.records import (
 from tripl_cli.state.schema import SCHEMA_VERSION
 from tripl_cli.timegrid import Window
 from tripl_cli.types import TOTAL, Anomaly, MetricValue, SeriesPoint
+from tripl_cli.version import installed_version
 
 logger = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def installed_version() -> str:
-    """The installed tripl's version, recorded with runs and schema upgrades."""
-    try:
-        return importlib_metadata.version("tripl")
-    except importlib_metadata.PackageNotFoundError:
-        return "0+unknown"
 
 
 def open_store(
