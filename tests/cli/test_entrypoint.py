@@ -92,6 +92,22 @@ def test_invalid_project_exits_1_and_lists_every_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_json_logs_carry_the_final_error_too(tmp_path: Path) -> None:
+    import json
+
+    (tmp_path / "tripl_project.yml").write_text("name: shop\n")
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "metrics" / "m.yml").write_text(
+        "metrics:\n  - name: a\n    kind: fact\n    fact_table: nope\n    aggregation: count\n"
+    )
+    result = _tripl("--log-format", "json", "compile", cwd=tmp_path)
+    assert result.returncode == 1
+    lines = [json.loads(line) for line in result.stderr.splitlines()]  # every line is JSON
+    assert [d["level"] for d in lines] == ["error", "error"]
+    assert "unknown fact table 'nope'" in lines[0]["message"]
+    assert lines[1]["message"] == "project has 1 error; see `tripl validate`"
+
+
 def test_run_and_detect_on_the_repository_example(tmp_path: Path) -> None:
     """The root example project works from a clean copy: validate, compile, run, detect."""
     import shutil

@@ -94,3 +94,9 @@ def setup_logging(*, log_format: str, debug: bool, quiet: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+
+
+def json_logging() -> bool:
+    """Whether `--log-format json` is on: the CLI's final error lines are JSON too."""
+    handlers = logging.getLogger("tripl_cli").handlers
+    return any(isinstance(h.formatter, JsonFormatter) for h in handlers)

@@ -6,6 +6,7 @@ so `tripl --help` stays fast.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -162,7 +163,7 @@ def run() -> None:
 
 
 def _handle(exc: BaseException, *, debug: bool) -> int:
-    from tripl_cli.cli.logs import secret_filter
+    from tripl_cli.cli.logs import json_logging, secret_filter
     from tripl_cli.errors import ProjectInvalid, TriplError
 
     # Every message below may quote a value read through env_var(): scrub before printing.
@@ -176,6 +177,15 @@ def _handle(exc: BaseException, *, debug: bool) -> int:
     if isinstance(exc, typer.TyperException) and hasattr(exc, "show"):
         exc.show()  # usage errors: the command's usage line and what was wrong
         return int(getattr(exc, "exit_code", EXIT_USAGE))
+    if isinstance(exc, TriplError) and json_logging():
+        # One JSON line per problem, like every other line on stderr.
+        log = logging.getLogger("tripl_cli.cli")
+        invalid = isinstance(exc, ProjectInvalid)
+        for issue in exc.issues if invalid else ():
+            log.error("%s", issue.render())
+        tail = "; see `tripl validate`" if invalid else ""
+        log.error("%s%s", exc.render(), tail, exc_info=exc if debug else None)
+        return EXIT_ERROR
     if isinstance(exc, ProjectInvalid):
         for issue in exc.issues:
             console.err().print(_escape(scrub(issue.render())))
