@@ -44,6 +44,11 @@ def test_demo_end_to_end(tmp_path: Path, invoke: Invoke) -> None:
         assert name in done.stdout  # the catalog
     assert "by platform" in done.stdout  # the chart of the incident's metric
 
+    quiet = tripl("-q", "demo", "--dir", str(tmp_path / "quiet"), cwd=tmp_path)
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == ""  # --quiet: errors only, and there are none
+    assert "by platform" in quiet.stdout
+
     # What it left behind is a working project: every metric collected.
     listed = json.loads(invoke(where, "ls", "--format", "json").stdout)
     assert {r["collection"]["status"] for r in listed["metrics"]} == {"success"}

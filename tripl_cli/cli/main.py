@@ -180,10 +180,10 @@ def _handle(exc: BaseException, *, debug: bool) -> int:
     if isinstance(exc, TriplError) and json_logging():
         # One JSON line per problem, like every other line on stderr.
         log = logging.getLogger("tripl_cli.cli")
-        invalid = isinstance(exc, ProjectInvalid)
-        for issue in exc.issues if invalid else ():
+        issues = exc.issues if isinstance(exc, ProjectInvalid) else ()
+        for issue in issues:
             log.error("%s", issue.render())
-        tail = "; see `tripl validate`" if invalid else ""
+        tail = "; see `tripl validate`" if isinstance(exc, ProjectInvalid) else ""
         log.error("%s%s", exc.render(), tail, exc_info=exc if debug else None)
         return EXIT_ERROR
     if isinstance(exc, ProjectInvalid):

@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tripl_cli.cli import console
+from tripl_cli.cli.context import options
 
 if TYPE_CHECKING:
     from tripl_cli.api.demo_api import DemoResult
 
 
 def demo(
+    ctx: typer.Context,
     directory: Annotated[
         Path | None,
         typer.Option("--dir", help="Where to create it (default: a new temporary directory)."),
@@ -27,11 +29,17 @@ def demo(
     from tripl_cli.cli import series_view
     from tripl_cli.cli.commands.read_cmds import print_catalog
 
+    quiet = options(ctx).quiet  # the tour on stderr is narrative: --quiet keeps only errors
     err = console.err()
     where = directory if directory is not None else demo_api.new_demo_dir()
-    err.print(f"[bold]tripl demo[/]: creating a demo shop in [bold]{escape(str(where))}[/]")
+    if not quiet:
+        err.print(f"[bold]tripl demo[/]: creating a demo shop in [bold]{escape(str(where))}[/]")
     result = demo_api.make_demo(where)
-    _print_steps(result)
+    if quiet:
+        for failed in result.run.failed:
+            err.print(f"[red]error[/] {escape(failed.metric)}: {escape(failed.error or '')}")
+    else:
+        _print_steps(result)
     catalog = read_api.catalog(result.project)
     console.out().print()
     print_catalog(catalog)
@@ -43,7 +51,8 @@ def demo(
         last=42,  # six weeks: the weekly rhythm and the incident ten days ago
     )
     series_view.print_series(view, rows=7, breakdown=demo_api.INCIDENT_BREAKDOWN)
-    _print_next_steps(result.root)
+    if not quiet:
+        _print_next_steps(result.root)
     raise typer.Exit(1 if result.run.failed else 0)
 
 
