@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tripl_cli.cli.main import hoist_global_options
+from tripl_cli.cli.main import _takes_arguments, hoist_global_options, spread_selector_values
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,6 +52,25 @@ def test_help_lists_commands_and_exits_zero(tmp_path: Path) -> None:
     assert result.returncode == 0
     for command in ("init", "validate", "compile", "run", "detect", "backtest"):
         assert command in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["run", "-s", "a", "b", "--threads", "2"],
+         ["run", "-s", "a", "-s", "b", "--threads", "2"]),
+        (["ls", "--select", "tag:x", "a", "--exclude", "b", "c"],
+         ["ls", "--select", "tag:x", "--select", "a", "--exclude", "b", "--exclude", "c"]),
+        (["-t", "prod", "compile", "-s", "a", "b"],
+         ["-t", "prod", "compile", "-s", "a", "-s", "b"]),
+        (["show", "orders", "-s", "a", "b"], ["show", "orders", "-s", "a", "b"]),  # has arguments
+        (["run", "-s", "a", "--", "b"], ["run", "-s", "a", "--", "b"]),
+    ],
+)  # fmt: skip
+def test_space_separated_selectors_after_one_flag_are_a_union(
+    argv: list[str], expected: list[str]
+) -> None:
+    assert spread_selector_values(argv, _takes_arguments) == expected
 
 
 def test_version_prints_the_installed_version(tmp_path: Path) -> None:

@@ -146,12 +146,63 @@ def hoist_global_options(argv: list[str]) -> list[str]:
     return [*moved, *head, *kept] if moved else argv
 
 
+_SELECTOR_OPTIONS = ("-s", "--select", "--exclude")
+
+
+def spread_selector_values(argv: list[str], takes_arguments: Callable[[str], bool]) -> list[str]:
+    """`-s a b` (dbt's spelling of a union) → `-s a -s b`, for a command without positional
+    arguments, where a bare word after a selector's value can only be another selector."""
+    command_at = _command_index(argv)
+    if command_at is None or takes_arguments(argv[command_at]):
+        return argv
+    out, i = argv[: command_at + 1], command_at + 1
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            out += argv[i:]
+            break
+        out.append(arg)
+        i += 1
+        if arg in _SELECTOR_OPTIONS and i < len(argv):
+            out.append(argv[i])
+            i += 1
+            while i < len(argv) and not argv[i].startswith("-"):
+                out += [arg, argv[i]]
+                i += 1
+    return out
+
+
+def _command_index(argv: list[str]) -> int | None:
+    i = 0
+    while i < len(argv):
+        if argv[i] in _GLOBAL_WITH_VALUE:
+            i += 2
+        elif argv[i].startswith("-"):
+            i += 1
+        else:
+            return i
+    return None
+
+
+def _takes_arguments(name: str) -> bool:
+    from typer.core import TyperArgument, TyperGroup  # typer's own click, not the package
+
+    group = typer.main.get_command(app)
+    command = group.commands.get(name) if isinstance(group, TyperGroup) else None
+    if command is None or isinstance(command, TyperGroup):
+        return True  # unknown, or a group (`alert …`): leave the words alone
+    return any(isinstance(p, TyperArgument) for p in command.params)
+
+
 def run() -> None:
     """Console-script entry: user errors → message, exit 1; bugs → exit 1 (trace with --debug)."""
     debug = "--debug" in sys.argv
     try:
+        args = hoist_global_options(sys.argv[1:])
+        if any(a in _SELECTOR_OPTIONS for a in args):
+            args = spread_selector_values(args, _takes_arguments)
         # Without standalone mode click returns (not raises) a command's typer.Exit code.
-        code = app(args=hoist_global_options(sys.argv[1:]), standalone_mode=False)
+        code = app(args=args, standalone_mode=False)
     except SystemExit:
         raise
     except KeyboardInterrupt:
