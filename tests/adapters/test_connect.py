@@ -162,6 +162,34 @@ def test_a_list_where_one_value_belongs_is_a_config_error(tmp_path: Path) -> Non
     assert not list(tmp_path.iterdir()), "no file named after the list"
 
 
+def test_unknown_profile_keys_are_warned_about_by_name(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = {"type": "duckdb", "path": "wh.duckdb", "threads": 1, "thread": 2, "pth": "x"}
+    with caplog.at_level(logging.WARNING, logger="tripl_cli.adapters"):
+        connect("dev", config, project_root=tmp_path).close()
+    assert [r.getMessage() for r in caplog.records] == [
+        "target 'dev' (duckdb): unknown key 'pth' is ignored (did you mean 'path'?)",
+        "target 'dev' (duckdb): unknown key 'thread' is ignored (did you mean 'threads'?)",
+    ]
+
+
+@pytest.mark.parametrize("module", ["duckdb", "postgres", "mysql", "clickhouse", "snowflake",
+                                    "bigquery"])  # fmt: skip
+def test_every_key_an_adapter_reads_is_a_known_key(module: str) -> None:
+    import importlib
+    import re
+
+    from tripl_cli.adapters.registry import COMMON_KEYS
+
+    source = (Path(__file__).parents[2] / "tripl_cli" / "adapters" / f"{module}.py").read_text()
+    read = set(
+        re.findall(r"(?:get_str|get_int|get_bool|get_float|required_str)\(\s*\"(\w+)\"", source)
+    )
+    known = importlib.import_module(f"tripl_cli.adapters.{module}").PROFILE_KEYS | COMMON_KEYS
+    assert read <= known
+
+
 def test_bad_integer_key_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         connect("prod", {"type": "postgres", "port": "fivefour"}, project_root=tmp_path)

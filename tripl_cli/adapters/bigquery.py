@@ -30,6 +30,11 @@ from tripl_cli.errors import TriplError, WarehouseError
 
 log = logging.getLogger(__name__)
 
+#: The profile keys this type reads (others are reported as unknown at connect).
+PROFILE_KEYS = frozenset(
+    {"project", "dataset", "keyfile", "location", "maximum_bytes_billed", "job_timeout_seconds"}
+)
+
 
 def _error_reasons(exc: BaseException) -> set[str]:
     """The `reason` fields of a google.api_core error (e.g. `bytesBilledLimitExceeded`)."""

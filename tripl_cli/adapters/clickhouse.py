@@ -38,6 +38,22 @@ from tripl_cli.errors import TriplError
 
 log = logging.getLogger(__name__)
 
+#: The profile keys this type reads (others are reported as unknown at connect).
+PROFILE_KEYS = frozenset(
+    {
+        "host",
+        "port",
+        "user",
+        "username",
+        "password",
+        "database",
+        "secure",
+        "connect_timeout",
+        "path",
+        "embedded",
+    }
+)
+
 FORMAT = "JSONCompactEachRowWithNamesAndTypes"
 _TIMEOUT_MARKERS = ("TIMEOUT_EXCEEDED", "Code: 159.")
 _WRAPPER = re.compile(r"^(?:Nullable|LowCardinality)\((.*)\)$")

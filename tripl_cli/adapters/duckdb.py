@@ -20,6 +20,9 @@ from tripl_cli.adapters.dbapi import DbApiAdapter
 
 log = logging.getLogger(__name__)
 
+#: The profile keys this type reads (others are reported as unknown at connect).
+PROFILE_KEYS = frozenset({"path", "read_only"})
+
 MEMORY = ":memory:"
 
 

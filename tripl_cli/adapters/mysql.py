@@ -18,6 +18,11 @@ from tripl_cli.adapters.common import ProfileOutput, connect_error, import_drive
 from tripl_cli.adapters.dbapi import DbApiAdapter
 from tripl_cli.adapters.values import simplify_type
 
+#: The profile keys this type reads (others are reported as unknown at connect).
+PROFILE_KEYS = frozenset(
+    {"host", "port", "user", "password", "dbname", "database", "schema", "connect_timeout"}
+)
+
 # pymysql.constants.FIELD_TYPE codes → SQL type names (the driver only exposes the codes).
 _TYPE_NAMES = {
     0: "DECIMAL", 1: "TINYINT", 2: "SMALLINT", 3: "INT", 4: "FLOAT", 5: "DOUBLE", 6: "NULL",

@@ -17,6 +17,21 @@ from tripl_cli.adapters.base import Capabilities
 from tripl_cli.adapters.common import ProfileOutput, connect_error, import_driver
 from tripl_cli.adapters.dbapi import DbApiAdapter
 
+#: The profile keys this type reads (others are reported as unknown at connect).
+PROFILE_KEYS = frozenset(
+    {
+        "host",
+        "port",
+        "user",
+        "password",
+        "dbname",
+        "database",
+        "schema",
+        "sslmode",
+        "connect_timeout",
+    }
+)
+
 
 class PostgresAdapter(DbApiAdapter):
     type_name: ClassVar[str] = "postgres"

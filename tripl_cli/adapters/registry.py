@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from tripl_cli.adapters.base import Adapter
 from tripl_cli.errors import ConfigError
+from tripl_cli.project.schema_errors import did_you_mean
 
 if TYPE_CHECKING:  # mypy proves each adapter class satisfies the protocol; nothing at runtime
     from tripl_cli.adapters.bigquery import BigQueryAdapter
@@ -61,5 +62,25 @@ def connect(target_name: str, config: Mapping[str, Any], *, project_root: Path) 
             "(trino, databricks and redshift are compile-only: `tripl compile --dialect`)",
         )
     module = importlib.import_module(module_name)
+    _warn_unknown_keys(target_name, type_name, config, module.PROFILE_KEYS)
     log.debug("target %s: connecting (%s)", target_name, type_name)
     return cast(Adapter, module.connect(target_name, config, project_root=project_root))
+
+
+#: Keys every output may have: tripl's own, read outside the adapters.
+COMMON_KEYS = frozenset({"type", "threads", "state", "query_timeout_seconds"})
+
+
+def _warn_unknown_keys(
+    target_name: str, type_name: str, config: Mapping[str, Any], own: frozenset[str]
+) -> None:
+    """A typo (`thread: 4`, `query_timeout_secs`) would otherwise be ignored in silence."""
+    known = COMMON_KEYS | own
+    for key in sorted(str(k) for k in config if k not in known):
+        log.warning(
+            "target '%s' (%s): unknown key '%s' is ignored%s",
+            target_name,
+            type_name,
+            key,
+            did_you_mean(key, sorted(known)),
+        )

@@ -44,6 +44,8 @@ _CONNECT_KEYS = {
     "host": "host",
     "protocol": "protocol",
 }
+#: The profile keys this type reads (others are reported as unknown at connect).
+PROFILE_KEYS = frozenset({*_CONNECT_KEYS, "port", "login_timeout"})
 
 
 def fold_name(name: str) -> str:
