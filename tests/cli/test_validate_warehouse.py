@@ -47,3 +47,39 @@ def test_a_column_the_warehouse_does_not_return_is_an_error(tmp_path: Path) -> N
     assert code == 1
     assert [e["rule"] for e in doc["errors"]] == ["warehouse-column"]
     assert "price" in str(doc["errors"][0]["message"])
+
+
+TYPED = """\
+fact_tables:
+  - name: ev
+    timestamp_column: ts
+    sql: SELECT CAST('2026-01-01' AS VARCHAR) AS ts, 'x' AS label, 2 AS n
+    columns:
+      - {name: ts, type: timestamp}
+      - {name: n, type: number}
+      - {name: region, type: string}
+      - {name: label, type: number}
+"""
+
+
+def test_types_the_run_would_fail_on_are_errors_and_declarations_are_checked(
+    tmp_path: Path,
+) -> None:
+    root = _project(tmp_path / "typed", "label")  # sum of a text column
+    (root / "fact_tables" / "ev.yml").write_text(TYPED)
+    code, doc = _validate(root)
+    assert code == 1
+    errors = sorted((e["rule"], str(e["message"])) for e in doc["errors"])
+    assert [rule for rule, _ in errors] == ["warehouse-type", "warehouse-type"]
+    assert "column 'label' (sum in metric 's')" in errors[0][1]
+    assert "column 'ts' (timestamp_column)" in errors[1][1]
+    assert "string (VARCHAR)" in errors[1][1] and "a timestamp is needed" in errors[1][1]
+    warnings = {str(w["message"]): f"{w['path']}:{w['line']}" for w in doc["warnings"]}
+    ts = "column 'ts' of 'ev' is declared timestamp but the warehouse returns string (VARCHAR)"
+    region = "declared column 'region' is not returned by fact table 'ev' on target 'dev'"
+    label = "column 'label' of 'ev' is declared number but the warehouse returns string (VARCHAR)"
+    assert set(warnings) == {ts, region, label}
+    # Each warning points at its own entry of `columns:`, not the first.
+    assert warnings[ts] == "fact_tables/ev.yml:6"
+    assert warnings[region] == "fact_tables/ev.yml:8"
+    assert warnings[label] == "fact_tables/ev.yml:9"

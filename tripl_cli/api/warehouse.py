@@ -14,7 +14,7 @@ from tripl_cli.compiler.sources import windowed_query
 from tripl_cli.errors import Issue, Severity, TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.profiles import ResolvedTarget, find_profiles, resolve_target
-from tripl_cli.project.schema import FactMetric, FactTable
+from tripl_cli.project.schema import Aggregation, FactMetric, FactTable
 from tripl_cli.project.sqlcheck import check_query
 from tripl_cli.timegrid import Interval, Window, floor_to_bucket
 
@@ -123,44 +123,82 @@ def _referenced_columns(project: Project, fact: FactTable) -> dict[str, str]:
 def check_against_warehouse(
     project: Project, *, profiles_dir: Path | None, target: str | None
 ) -> list[Issue]:
-    """`tripl validate --warehouse`: every referenced column exists with a compatible type."""
+    """`tripl validate --warehouse`: every referenced column exists with a usable type."""
     resolved = target_of(project, profiles_dir=profiles_dir, target=target)
     adapter = connector(project, resolved)()
     issues: list[Issue] = []
     try:
         for fact in project.fact_tables.values():
-            location = project.location_of("fact_table", fact.name, "sql")
             try:
-                # Case-insensitive, as the project rules: engines fold unquoted names.
                 columns = fact_table_columns(adapter, fact, resolved.dialect)
-                live = {c.name.lower(): c for c in columns}
             except TriplError as exc:
+                location = project.location_of("fact_table", fact.name, "sql")
                 issues.append(Issue("warehouse-query", resolved.mask(exc.message), location))
                 continue
-            for column, where in _referenced_columns(project, fact).items():
-                if column.lower() not in live:
-                    issues.append(
-                        Issue(
-                            "warehouse-column",
-                            f"column '{column}' ({where}) is not returned by fact table "
-                            f"'{fact.name}' on target '{resolved.name}'",
-                            location,
-                            hint=f"it returns: {', '.join(sorted(c.name for c in columns))}",
-                        )
-                    )
-            for declared in fact.columns or []:
-                found = live.get(declared.name.lower())
-                if found is not None and found.type != declared.type.value:
-                    issues.append(
-                        Issue(
-                            "warehouse-type",
-                            f"column '{declared.name}' of '{fact.name}' is declared "
-                            f"{declared.type.value} but the warehouse returns {found.type} "
-                            f"({found.raw_type})",
-                            project.location_of("fact_table", fact.name, "columns"),
-                            severity=Severity.WARNING,
-                        )
-                    )
+            issues += _live_column_issues(project, fact, columns, resolved.name)
     finally:
         adapter.close()
     return issues
+
+
+def _live_column_issues(
+    project: Project, fact: FactTable, columns: list[ColumnInfo], target: str
+) -> list[Issue]:
+    # Case-insensitive, as the project rules: engines fold unquoted names.
+    live = {c.name.lower(): c for c in columns}
+    sql_at = project.location_of("fact_table", fact.name, "sql")
+    issues: list[Issue] = []
+    for column, where in _referenced_columns(project, fact).items():
+        if column.lower() not in live:
+            message = (
+                f"column '{column}' ({where}) is not returned by fact table '{fact.name}' "
+                f"on target '{target}'"
+            )
+            hint = f"it returns: {', '.join(sorted(c.name for c in columns))}"
+            issues.append(Issue("warehouse-column", message, sql_at, hint=hint))
+    for column, (needed, where) in _typed_uses(project, fact).items():
+        found = live.get(column.lower())
+        if found is not None and found.type not in needed:
+            message = (
+                f"column '{column}' ({where}) of fact table '{fact.name}' is {found.type} "
+                f"({found.raw_type}) on target '{target}', where a {' or '.join(needed)} is needed"
+            )
+            hint = "cast it in the fact table's SQL, e.g. CAST(col AS TIMESTAMP)"
+            issues.append(Issue("warehouse-type", message, sql_at, hint=hint))
+    for index, declared in enumerate(fact.columns or []):
+        at = project.location_of("fact_table", fact.name, "columns", index)
+        found = live.get(declared.name.lower())
+        if found is None:
+            message = (
+                f"declared column '{declared.name}' is not returned by fact table "
+                f"'{fact.name}' on target '{target}'"
+            )
+            issues.append(Issue("warehouse-column", message, at, severity=Severity.WARNING))
+        elif found.type != declared.type.value:
+            message = (
+                f"column '{declared.name}' of '{fact.name}' is declared {declared.type.value} "
+                f"but the warehouse returns {found.type} ({found.raw_type})"
+            )
+            issues.append(Issue("warehouse-type", message, at, severity=Severity.WARNING))
+    return issues
+
+
+#: Aggregations whose column must be a number (the others take any type).
+_NUMERIC_AGGREGATIONS = frozenset({Aggregation.SUM, Aggregation.AVG})
+
+
+def _typed_uses(project: Project, fact: FactTable) -> dict[str, tuple[tuple[str, ...], str]]:
+    """Column → (the live types it may have, what needs it): the timestamp column and the
+    columns summed or averaged."""
+    uses: dict[str, tuple[tuple[str, ...], str]] = {
+        fact.timestamp_column: (("timestamp",), "timestamp_column")
+    }
+    for metric in project.metrics.values():
+        if not isinstance(metric, FactMetric):
+            continue
+        for measure in metric.measures():
+            summed = measure.aggregation in _NUMERIC_AGGREGATIONS and measure.column
+            if measure.fact_table == fact.name and summed:
+                what = f"{measure.aggregation.value} in metric '{metric.name}'"
+                uses.setdefault(str(measure.column), (("number",), what))
+    return uses
