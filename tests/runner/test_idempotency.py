@@ -218,6 +218,17 @@ def test_resume_windows_follow_watermark_lookback_and_initial_buckets(wh: Wareho
     assert max(k[1] for k in got) == day(12)  # Jan 12 is complete at as_of Jan 13 07:00
 
 
+def test_an_end_before_the_resume_point_says_so(wh: Warehouse) -> None:
+    wh.api_run(day(12, 6))  # orders stored up to Jan 11; the next run resumes from Jan 9
+    early = wh.api_run(day(13, 7), select=["orders"], end=day(8))
+    (outcome,) = early.outcomes
+    assert outcome.status == "skipped" and outcome.window is None
+    assert outcome.note == (
+        "nothing to collect before --end 2026-01-08T00:00:00Z: the metric resumes after it "
+        "(add --start to recollect older buckets)"
+    )
+
+
 def test_full_refresh_recollects_initial_buckets(wh: Warehouse) -> None:
     backfill(wh.ws, "2026-01-01", "2026-01-12")
     wh.api_run(day(12, 6))

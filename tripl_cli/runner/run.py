@@ -34,7 +34,7 @@ from tripl_cli.runner.windows import (
     widen_to_shared_scans,
 )
 from tripl_cli.state.store import StateStore
-from tripl_cli.timegrid import Interval, Window
+from tripl_cli.timegrid import Interval, Window, iso_utc
 from tripl_cli.types import TOTAL, MetricValue
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,18 @@ class _Run:
         self._cover_inputs(names)
         for name in names:
             if name not in self.windows:
-                self.outcomes[name] = MetricOutcome(name, "skipped", note="nothing to collect yet")
+                self.outcomes[name] = MetricOutcome(name, "skipped", note=self._empty_note())
+
+    def _empty_note(self) -> str:
+        """Why a metric's window is empty: no complete new bucket yet, or an `--end` (without
+        `--start`) at or before where the metric resumes."""
+        request = self.request.window
+        if request.end is None or request.start is not None:
+            return "nothing to collect yet"
+        return (
+            f"nothing to collect before --end {iso_utc(request.end)}: the metric resumes "
+            "after it (add --start to recollect older buckets)"
+        )
 
     def _cover_inputs(self, names: Sequence[str]) -> None:
         """A ratio composition recomputes every bucket its inputs recompute in this run.
