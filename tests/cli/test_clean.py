@@ -21,6 +21,9 @@ def test_clean_removes_only_the_target_folder(fresh_demo: Path, invoke: Invoke) 
     assert done.exit_code == 0, done.output
     assert not (fresh_demo / "target").exists()
     assert (fresh_demo / "tripl_project.yml").is_file()
+    assert "removed " in done.stderr
+    again = invoke(fresh_demo, "clean")
+    assert again.exit_code == 0 and "nothing to remove at " in again.stderr
 
 
 def test_clean_refuses_a_target_path_that_is_the_project(fresh_demo: Path, invoke: Invoke) -> None:

@@ -135,6 +135,9 @@ def test_text_mode_names_the_culprit_on_stderr(ws: Workspace) -> None:
     assert "error broken:" in " ".join(result.stderr.split())
     assert "tripl_no_such_function" in result.stderr
     assert "2 failed" in result.stderr
+    quiet = ws.cli("-q", "run", "--start", "2026-01-10", "--end", "2026-01-12")
+    assert quiet.exit_code == 1
+    assert quiet.stderr.count("tripl_no_such_function") == 1  # errors only, each once
 
 
 def test_a_warehouse_failure_keeps_what_was_stored(ws: Workspace) -> None:

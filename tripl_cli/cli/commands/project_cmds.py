@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import shutil
 from enum import StrEnum
 from pathlib import Path
@@ -44,7 +45,8 @@ def init(
     console.err().print(f"created project in [bold]{directory}[/]")
     for path in getattr(result, "files", ()):
         console.err().print(f"  {path}")
-    console.err().print(f"next: cd {directory} && tripl validate && tripl compile")
+    cd = "" if directory.resolve() == Path.cwd() else f"cd {shlex.quote(str(directory))} && "
+    console.err().print(f"next: {cd}tripl validate && tripl compile")
 
 
 def validate(
@@ -133,10 +135,13 @@ def clean(ctx: typer.Context) -> None:
             f"tripl clean refuses to delete {target_dir}: it is a file, not tripl's output folder",
             hint=HINT,
         )
-    if target_dir.exists():
+    existed = target_dir.exists()
+    if existed:
         shutil.rmtree(target_dir)
     if not opts.quiet:
-        console.err().print(f"removed {target_dir}")
+        console.err().print(
+            f"removed {target_dir}" if existed else f"nothing to remove at {target_dir}"
+        )
 
 
 def register(app: typer.Typer) -> None:

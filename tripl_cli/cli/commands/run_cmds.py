@@ -160,10 +160,10 @@ def _print_summary(report: RunReport, *, quiet: bool) -> None:
                 f"{o.seconds:.2f}",
             )
         console.err().print(table)
-    for o in report.failed:
-        console.err().print(f"[red]error[/] {o.metric}: {escape(o.error or '')}")
-    if quiet:  # errors only: the failures above are all `--quiet` shows
+    if quiet:  # errors only: the run logged each failure as it happened
         return
+    for o in report.failed:  # a recap: the run's own error lines may have scrolled away
+        console.err().print(f"[red]error[/] {o.metric}: {escape(o.error or '')}")
     ok = sum(1 for o in report.outcomes if o.status == "success")
     console.err().print(
         f"run {report.run_id}: {ok} collected, {len(report.failed)} failed, "
