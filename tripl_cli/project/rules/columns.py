@@ -135,12 +135,14 @@ def _fact_table(ctx: RuleContext, name: str, table: FactTable) -> Iterator[Issue
 def _duplicates(
     ctx: RuleContext, name: str, names: list[str], key: str, word: str
 ) -> Iterator[Issue]:
-    seen: set[str] = set()
+    # Case-insensitive, like every column lookup here: engines fold unquoted names.
+    first_at: dict[str, int] = {}
     for index, item in enumerate(names):
-        if item in seen:
-            message = f"fact table '{name}' declares {word} '{item}' twice"
+        first = names[first_at.setdefault(item.lower(), index)]
+        if first_at[item.lower()] != index:
+            also = "" if first == item else f" (as '{first}' too)"
+            message = f"fact table '{name}' declares {word} '{item}' twice{also}"
             yield ctx.issue("duplicate-name", message, "fact_table", name, key, index, "name")
-        seen.add(item)
 
 
 def _measure(
