@@ -125,6 +125,19 @@ def test_unknown_target_and_profile_list_the_available_ones(
     )
 
 
+def test_a_default_target_naming_no_output_is_reported_at_its_target_line(
+    tmp_path: Path,
+) -> None:
+    root = project_at(tmp_path / "p3")
+    (root.root / "profiles.yml").write_text(
+        "shop:\n  target: dve\n  outputs:\n    dev: {type: duckdb}\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        resolve_target(root, env={})
+    assert info.value.render().startswith(f"{root.root / 'profiles.yml'}:2:11: ")
+    assert "target 'dve' not found (available: dev) (did you mean 'dev'?)" in info.value.message
+
+
 def test_unknown_type_and_bad_threads(tmp_path: Path) -> None:
     project = project_at(tmp_path)
     write_project(

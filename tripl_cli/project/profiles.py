@@ -152,9 +152,14 @@ def resolve_target(
         )
     outputs = _mapping(doc, profile.get("outputs"), (name, "outputs"), f"profile '{name}' outputs")
     outputs_node = profile_node.children.get("outputs", profile_node)
-    raw_output = _pick(
-        outputs, chosen, "target", outputs_node.location, "pass --target with one of them"
+    # A default `target:` that names no output is wrong where it is written; a --target
+    # is checked against the outputs.
+    where, fix = (
+        (outputs_node.location, "pass --target with one of them")
+        if target
+        else (target_node.location, f"fix `target:` of profile '{name}', or pass --target")
     )
+    raw_output = _pick(outputs, chosen, "target", where, fix)
     output_node = outputs_node.children.get(chosen, outputs_node)
     what = f"target '{chosen}'"
     raw = _mapping(doc, raw_output, (name, "outputs", chosen), what)
