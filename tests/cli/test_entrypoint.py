@@ -111,6 +111,18 @@ def test_invalid_project_exits_1_and_lists_every_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_driver_loggers_do_not_print_bare_lines(tmp_path: Path) -> None:
+    (tmp_path / "tripl_project.yml").write_text("name: shop\n")
+    (tmp_path / "profiles.yml").write_text(
+        "shop:\n  target: dev\n  outputs:\n    dev: {type: clickhouse, host: 127.0.0.1, port: 1}\n"
+    )
+    result = _tripl("debug", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "could not connect to target 'dev' (clickhouse at 127.0.0.1:1)" in result.stdout
+    # clickhouse-connect logs this on its own logger before raising what tripl reports.
+    assert "Unexpected Http Driver Exception" not in result.stdout + result.stderr
+
+
 def test_json_logs_carry_the_final_error_too(tmp_path: Path) -> None:
     import json
 

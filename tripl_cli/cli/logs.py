@@ -94,6 +94,12 @@ def setup_logging(*, log_format: str, debug: bool, quiet: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    # Drivers log on their own loggers (clickhouse-connect: "Unexpected Http Driver
+    # Exception" before raising what tripl reports anyway); with no handler anywhere,
+    # Python's last-resort one would print them bare. --debug lets them through.
+    others = logging.getLogger()
+    if not debug and not others.handlers:
+        others.addHandler(logging.NullHandler())
 
 
 def json_logging() -> bool:
