@@ -97,13 +97,20 @@ def test_unknown_target_and_invalid_project(invoke: Invoke, tmp_path: Path) -> N
     root = write_project(tmp_path / "p", fact_tables=FACT_YML)
     code, doc = checks(invoke, root, "--target", "prod")
     assert code == 1
-    assert [(c["name"], c["ok"]) for c in doc["checks"]] == [("project", True), ("profile", False)]
+    assert [(c["name"], c["ok"]) for c in doc["checks"]] == [
+        ("project", True), ("profile", False),
+        ("driver", None), ("warehouse", None), ("state", None),
+    ]  # fmt: skip
     assert "prod" in doc["checks"][1]["detail"]
+    assert doc["checks"][2]["detail"] == "skipped: no target"
 
     (root / "metrics" / "metrics.yml").write_text("metrics:\n  - name: x\n    kind: nope\n")
     code, doc = checks(invoke, root)
     assert code == 1 and doc["checks"][0]["name"] == "project" and not doc["checks"][0]["ok"]
     assert "metrics/metrics.yml" in doc["checks"][0]["detail"]
+    assert [c["name"] for c in doc["checks"] if c["ok"] is None] == [
+        "profile", "driver", "warehouse", "state"
+    ]  # fmt: skip
 
 
 def test_good_postgres_target(

@@ -187,6 +187,16 @@ def _fact_table_checks(
         yield Check(label, True, f"{len(columns)} columns: {', '.join(c.name for c in columns)}")
 
 
+#: The checks that need a target, and those that also need the project.
+_AFTER_PROFILE = ("driver", "warehouse", "state")
+_AFTER_PROJECT = ("profile", *_AFTER_PROFILE)
+
+
+def _skipped(names: tuple[str, ...], why: str) -> list[Check]:
+    """The later checks, shown as skipped (`-`) rather than left out."""
+    return [Check(name, None, f"skipped: {why}") for name in names]
+
+
 def run_checks(
     project_dir: Path | None,
     *,
@@ -198,11 +208,11 @@ def run_checks(
     """Every check in order. `loaded`: the project as the caller already loaded it."""
     checks, project = _project_checks(project_dir, cli_vars, loaded)
     if project is None:
-        return DebugReport(tuple(checks))
+        return DebugReport((*checks, *_skipped(_AFTER_PROJECT, "no usable project")))
     target_check, resolved = _target_check(project, profiles_dir, target)
     checks.append(target_check)
     if resolved is None:
-        return DebugReport(tuple(checks))
+        return DebugReport((*checks, *_skipped(_AFTER_PROFILE, "no target")))
     conn = _Connection()
     try:
         checks += _warehouse_checks(project, resolved, conn)
