@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -11,13 +12,28 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
+#: Width of output that is not a terminal (a pipe, a file, CI logs), unless $COLUMNS says:
+#: rich's default of 80 would cut table cells (`order_dr…`) that scripts grep for.
+PIPE_WIDTH = 250
+
+
 @cache
 def _consoles(no_color: bool) -> tuple[Console, Console]:
+    return _console(sys.stdout, no_color), _console(sys.stderr, no_color, stderr=True)
+
+
+def _console(stream: Any, no_color: bool, *, stderr: bool = False) -> Console:
     from rich.console import Console
 
-    return (
-        Console(no_color=no_color, highlight=False, soft_wrap=True),
-        Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True),
+    # No `file=`: rich writes to whatever sys.stdout/err is at print time (tests swap them).
+    piped = not (hasattr(stream, "isatty") and stream.isatty()) and "COLUMNS" not in os.environ
+    return Console(
+        stderr=stderr,
+        no_color=no_color,
+        color_system=None if no_color else "auto",  # --no-color: no bold or dim either
+        highlight=False,
+        soft_wrap=True,
+        width=PIPE_WIDTH if piped else None,
     )
 
 
