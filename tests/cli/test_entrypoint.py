@@ -94,12 +94,22 @@ def test_no_project_is_a_clear_error_without_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr + result.stdout
 
 
+def _metrics_project(root: Path, metrics_yml: str) -> None:
+    (root / "tripl_project.yml").write_text("name: shop\n")
+    (root / "metrics").mkdir()
+    (root / "metrics" / "m.yml").write_text(metrics_yml)
+
+
+BAD_FACT_TABLE = (
+    "metrics:\n  - name: a\n    kind: fact\n    fact_table: nope\n    aggregation: count\n"
+)
+
+
 def test_invalid_project_exits_1_and_lists_every_error(tmp_path: Path) -> None:
-    (tmp_path / "tripl_project.yml").write_text("name: shop\n")
-    (tmp_path / "metrics").mkdir()
-    (tmp_path / "metrics" / "m.yml").write_text(
-        "metrics:\n  - name: a\n    kind: fact\n    fact_table: nope\n    aggregation: count\n"
-        "  - name: b\n    kind: fact\n    fact_table: nope2\n    aggregation: summ\n"
+    _metrics_project(
+        tmp_path,
+        BAD_FACT_TABLE
+        + "  - name: b\n    kind: fact\n    fact_table: nope2\n    aggregation: summ\n",
     )
     result = _tripl("validate", cwd=tmp_path)
     assert result.returncode == 1
@@ -126,11 +136,7 @@ def test_driver_loggers_do_not_print_bare_lines(tmp_path: Path) -> None:
 def test_json_logs_carry_the_final_error_too(tmp_path: Path) -> None:
     import json
 
-    (tmp_path / "tripl_project.yml").write_text("name: shop\n")
-    (tmp_path / "metrics").mkdir()
-    (tmp_path / "metrics" / "m.yml").write_text(
-        "metrics:\n  - name: a\n    kind: fact\n    fact_table: nope\n    aggregation: count\n"
-    )
+    _metrics_project(tmp_path, BAD_FACT_TABLE)
     result = _tripl("--log-format", "json", "compile", cwd=tmp_path)
     assert result.returncode == 1
     lines = [json.loads(line) for line in result.stderr.splitlines()]  # every line is JSON
