@@ -42,3 +42,27 @@ def test_a_compile_for_another_dialect_or_selection_leaves_no_stale_sql(tmp_path
     assert _on_disk(root) == _listed(root)
     folders = [d for d in (root / "target" / "compiled").rglob("*") if d.is_dir()]
     assert all(any(d.iterdir()) for d in folders), "empty folders are removed too"
+
+
+def test_stale_sql_cleanup_never_follows_symlinks(tmp_path: Path) -> None:
+    root = tmp_path / "full"
+    shutil.copytree(FULL, root)
+    outside = tmp_path / "outside"
+    (outside / "sub").mkdir(parents=True)
+    (outside / "keep.sql").write_text("select 1")
+    (outside / "sub" / "keep.sql").write_text("select 2")
+    compiled = root / "target" / "compiled"
+    compiled.mkdir(parents=True)
+    (compiled / "linked").symlink_to(outside / "sub", target_is_directory=True)
+    (compiled / "file.sql").symlink_to(outside / "keep.sql")
+    (compiled / "empty").symlink_to(tmp_path / "no_such_dir", target_is_directory=True)
+    compile_project(open_project(root), dialect="duckdb", as_of=AS_OF)
+    assert (outside / "keep.sql").exists() and (outside / "sub" / "keep.sql").exists()
+    assert (compiled / "linked").is_symlink() and (compiled / "file.sql").is_symlink()
+
+    # A compiled folder that is itself a link elsewhere is left alone entirely.
+    shutil.rmtree(root / "target")
+    (root / "target").mkdir()
+    (root / "target" / "compiled").symlink_to(outside, target_is_directory=True)
+    compile_project(open_project(root), dialect="duckdb", as_of=AS_OF)
+    assert (outside / "keep.sql").exists() and (outside / "sub" / "keep.sql").exists()

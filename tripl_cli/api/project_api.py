@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -163,13 +164,18 @@ def _write_sql(out_dir: Path, queries: Sequence[Any]) -> list[Path]:
 
 def _remove_stale_sql(out_dir: Path, kept: set[Path]) -> None:
     """Remove SQL an earlier compile left (another dialect, selection or window), so the
-    folder holds what the manifest lists."""
-    for path in sorted(out_dir.rglob("*.sql"), reverse=True):
-        if path not in kept:
-            path.unlink()
-    for folder in sorted((d for d in out_dir.rglob("*") if d.is_dir()), reverse=True):
-        if not any(folder.iterdir()):
-            folder.rmdir()
+    folder holds what the manifest lists. Symlinks are never followed or removed: only
+    tripl's own files inside the folder go."""
+    if out_dir.is_symlink():
+        return
+    for folder, _, files in os.walk(out_dir, topdown=False):  # linked folders: not entered
+        here = Path(folder)
+        for name in files:
+            path = here / name
+            if path.suffix == ".sql" and path not in kept and not path.is_symlink():
+                path.unlink()
+        if here != out_dir and not any(here.iterdir()):
+            here.rmdir()
 
 
 def atomic_write(path: Path, text: str) -> None:
