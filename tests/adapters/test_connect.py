@@ -172,6 +172,10 @@ def test_unknown_profile_keys_are_warned_about_by_name(
         "target 'dev' (duckdb): unknown key 'pth' is ignored (did you mean 'path'?)",
         "target 'dev' (duckdb): unknown key 'thread' is ignored (did you mean 'threads'?)",
     ]
+    caplog.clear()  # a second connection (--threads) does not say it again
+    with caplog.at_level(logging.WARNING, logger="tripl_cli.adapters"):
+        connect("dev", config, project_root=tmp_path).close()
+    assert caplog.records == []
 
 
 @pytest.mark.parametrize("module", ["duckdb", "postgres", "mysql", "clickhouse", "snowflake",

@@ -182,6 +182,8 @@ def test_alert_commands_list_ack_and_mute(project: Project) -> None:
     assert tripl("alert", "mute", "ordrs").exit_code == 1
     bad = tripl("alert", "mute", "orders", "--for", "soon")  # a bad flag value: usage, exit 2
     assert bad.exit_code == 2 and "bad duration 'soon'" in bad.output
+    endless = tripl("alert", "mute", "orders", "--for", "100000000d")
+    assert endless.exit_code == 2 and "too long" in endless.output
 
 
 def test_ack_waits_for_the_run_lock_and_a_detect_in_flight_never_undoes_it(

@@ -67,6 +67,7 @@ def connect(target_name: str, config: Mapping[str, Any], *, project_root: Path) 
     return cast(Adapter, module.connect(target_name, config, project_root=project_root))
 
 
+_WARNED: set[tuple[str, str]] = set()
 #: Keys every output may have: tripl's own, read outside the adapters.
 COMMON_KEYS = frozenset({"type", "threads", "state", "query_timeout_seconds"})
 
@@ -77,6 +78,9 @@ def _warn_unknown_keys(
     """A typo (`thread: 4`, `query_timeout_secs`) would otherwise be ignored in silence."""
     known = COMMON_KEYS | own
     for key in sorted(str(k) for k in config if k not in known):
+        if (target_name, key) in _WARNED:  # once per process, not once per connection
+            continue
+        _WARNED.add((target_name, key))
         log.warning(
             "target '%s' (%s): unknown key '%s' is ignored%s",
             target_name,

@@ -27,10 +27,11 @@ def _console(stream: Any, no_color: bool, *, stderr: bool = False) -> Console:
 
     # No `file=`: rich writes to whatever sys.stdout/err is at print time (tests swap them).
     piped = not (hasattr(stream, "isatty") and stream.isatty()) and "COLUMNS" not in os.environ
+    plain = no_color or bool(os.environ.get("NO_COLOR"))  # https://no-color.org
     return Console(
         stderr=stderr,
-        no_color=no_color,
-        color_system=None if no_color else "auto",  # --no-color: no bold or dim either
+        no_color=plain,
+        color_system=None if plain else "auto",  # --no-color: no bold or dim either
         highlight=False,
         soft_wrap=True,
         width=PIPE_WIDTH if piped else None,
