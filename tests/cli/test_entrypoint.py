@@ -63,6 +63,7 @@ def test_help_lists_commands_and_exits_zero(tmp_path: Path) -> None:
          ["ls", "--select", "tag:x", "--select", "a", "--exclude", "b", "--exclude", "c"]),
         (["-t", "prod", "compile", "-s", "a", "b"],
          ["-t", "prod", "compile", "-s", "a", "-s", "b"]),
+        (["run", "--select=a", "b"], ["run", "--select=a", "--select", "b"]),
         (["show", "orders", "-s", "a", "b"], ["show", "orders", "-s", "a", "b"]),  # has arguments
         (["run", "-s", "a", "--", "b"], ["run", "-s", "a", "--", "b"]),
     ],

@@ -172,29 +172,29 @@ class Reference:
         series = [(None, None)] + [(c, metric.breakdown_limit) for c in metric.breakdowns]
         # One window, whatever the metric's `chunk`: chunks never split a bucket, and
         # breakdown values are ranked over the whole window (SPEC §5).
-        chunks = self._chunks(metric.name, interval)
-        for window in [Window(chunks[0].start, chunks[-1].end)]:
-            for breakdown, limit in series:
-                tables = [
-                    self._groups(m.fact_table, interval, window, breakdown, limit) for m in measures
-                ]
-                for (bucket, value), group in tables[-1].items():
-                    key = (
-                        metric.name,
-                        bucket,
-                        ("", "") if breakdown is None else (breakdown, value),
-                    )
-                    if len(measures) == 1:
-                        v = self._measure(measures[0], group, operand="value")
-                        if v is not None:
-                            out[key] = (v, None, None)
-                        continue
-                    den = self._measure(measures[1], group, operand="denominator")
-                    num = self._measure(
-                        measures[0], tables[0].get((bucket, value), []), operand="numerator"
-                    )
-                    if den and num is not None:
-                        out[key] = (num / den, num, den)
+        w = self.window_for(metric.name)
+        window = aligned_window(w.start, w.end, interval)
+        for breakdown, limit in series:
+            tables = [
+                self._groups(m.fact_table, interval, window, breakdown, limit) for m in measures
+            ]
+            for (bucket, value), group in tables[-1].items():
+                key = (
+                    metric.name,
+                    bucket,
+                    ("", "") if breakdown is None else (breakdown, value),
+                )
+                if len(measures) == 1:
+                    v = self._measure(measures[0], group, operand="value")
+                    if v is not None:
+                        out[key] = (v, None, None)
+                    continue
+                den = self._measure(measures[1], group, operand="denominator")
+                num = self._measure(
+                    measures[0], tables[0].get((bucket, value), []), operand="numerator"
+                )
+                if den and num is not None:
+                    out[key] = (num / den, num, den)
         return out
 
     def sql(self, metric: SqlMetric) -> dict[Key, Value]:

@@ -163,12 +163,15 @@ def spread_selector_values(argv: list[str], takes_arguments: Callable[[str], boo
             break
         out.append(arg)
         i += 1
-        if arg in _SELECTOR_OPTIONS and i < len(argv):
+        flag, joined, _ = arg.partition("=")
+        if flag not in _SELECTOR_OPTIONS or (not joined and i >= len(argv)):
+            continue
+        if not joined:  # `-s a`: the value is the next word
             out.append(argv[i])
             i += 1
-            while i < len(argv) and not argv[i].startswith("-"):
-                out += [arg, argv[i]]
-                i += 1
+        while i < len(argv) and not argv[i].startswith("-"):
+            out += [flag, argv[i]]
+            i += 1
     return out
 
 
@@ -199,7 +202,7 @@ def run() -> None:
     debug = "--debug" in sys.argv
     try:
         args = hoist_global_options(sys.argv[1:])
-        if any(a in _SELECTOR_OPTIONS for a in args):
+        if any(a.partition("=")[0] in _SELECTOR_OPTIONS for a in args):
             args = spread_selector_values(args, _takes_arguments)
         # Without standalone mode click returns (not raises) a command's typer.Exit code.
         code = app(args=args, standalone_mode=False)

@@ -251,7 +251,8 @@ def breakdown_query(
     window_filter = _in_window(ts, window, rules)
     # A chunk reads the fact table over the whole window (its `{{ start }}`/`{{ end }}` too)
     # for the ranking; its own rows are still cut to the chunk by `window_filter`.
-    source = _fact_source(fact, rank_window or window, rules)
+    ranked_over = rank_window or window
+    source = _fact_source(fact, ranked_over, rules)
     hoisted = _take_ctes(source)
     bucket = _bucket(fact, interval, rules)
     folding = shapes.breakdown
@@ -274,7 +275,6 @@ def breakdown_query(
             alias(value.copy(), BREAKDOWN_COLUMN),
             alias(rules.conditional(Aggregation.COUNT, None, None), ROW_COUNT),
         ]
-        ranked_over = rank_window or window
         rank_filter = _in_window(ts.copy(), ranked_over, rules)
         values = grouped_select(counted, SOURCE, rank_filter, 1, order=False)
         ranking = top_ctes(values, limit)

@@ -194,7 +194,14 @@ class _PlanBuilder:
             and self.shapes.distinct is DistinctStrategy.SEPARATE
         )
         key = ScanKey(
-            kind, fact.name, interval, window, breakdown, limit, apart, rank_window=rank_window
+            kind,
+            fact.name,
+            interval,
+            window,
+            breakdown,
+            limit,
+            distinct_part=apart,
+            rank_window=rank_window,
         )
         scan = self.scans.setdefault(key, _Scan())
         scan.use(metric)
