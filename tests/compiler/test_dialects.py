@@ -42,7 +42,7 @@ GOLDEN: dict[str, tuple[str, str, str, str, str]] = {
         "DATE_BIN(INTERVAL '7 DAY', ts, '1970-01-05 00:00:00+00')",
         "CAST('2026-01-02 03:04:05.000006' AS TIMESTAMP)",
         "SUM(amount) FILTER(WHERE status = 1)",
-        "COALESCE(CAST(country AS TEXT), '')",
+        "COALESCE(CAST(country AS TEXT) COLLATE \"C\", '')",
     ),
     "mysql": (
         "TIMESTAMPADD(MICROSECOND, -((TIMESTAMPDIFF(MICROSECOND,"

@@ -38,6 +38,7 @@ from .conformance import (
     session_rows,
     window_for,
 )
+from .projects import project_of
 from .reference import Key, Reference, Value
 
 ORDERS = order_rows()
@@ -233,3 +234,32 @@ def test_every_breakdown_shape_breaks_ties_at_the_cut_off_by_value(
     (query,) = [q for q in plan.queries if q.kind == "breakdown"]
     rows_out = duckdb.connect().execute(query.sql).fetchall()
     assert {value: n for _, value, n in rows_out} == {"b": 3, "": 2, "Other": 4}
+
+
+def test_postgres_ranks_and_groups_breakdown_values_by_code_point(
+    engine_factory: Callable[[str], Engine],
+) -> None:
+    """Under an ICU collation 'a' sorts before 'B'; by code point 'B' (66) comes first. The
+    other engines break the tie as the reference does: by code point."""
+    engine = engine_factory("postgres")
+    adapter = engine.connect()
+    table = "tripl_collation_check"
+    try:
+        adapter.execute(f"DROP TABLE IF EXISTS {table}")
+        adapter.execute(f'CREATE TABLE {table} (ts TIMESTAMP, v TEXT COLLATE "en-x-icu")')
+        adapter.execute(
+            f"INSERT INTO {table} VALUES ('2026-01-05 01:00', 'a'), ('2026-01-05 02:00', 'a'),"
+            " ('2026-01-05 03:00', 'B'), ('2026-01-05 04:00', 'B'), ('2026-01-05 05:00', 'c')"
+        )
+        fact = FactTable(name="t", sql=f"SELECT ts, v FROM {table}", timestamp_column="ts")
+        metric = {"name": "n", "kind": "fact", "fact_table": "t", "aggregation": "count",
+                  "breakdowns": ["v"], "breakdown_limit": 2}  # fmt: skip
+        project = project_of([fact], metric)
+        window = Window(datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 1, 6, tzinfo=UTC))
+        plan = compile_plan(project, ["n"], dialect="postgres", window_for=window)
+        results = {q.id: adapter.execute(q.sql) for q in plan.queries}
+        by_value = {v.breakdown[1]: v.value for v in assemble(plan, results) if v.breakdown[0]}
+        assert by_value == {"B": 2.0, "Other": 3.0}
+    finally:
+        adapter.execute(f"DROP TABLE IF EXISTS {table}")
+        adapter.close()

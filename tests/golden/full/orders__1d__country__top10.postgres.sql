@@ -34,7 +34,7 @@ FROM (
     FROM (
       SELECT
         DATE_BIN(INTERVAL '1 DAY', created_at, '1970-01-01 00:00:00+00') AS bucket,
-        COALESCE(CAST(country AS TEXT), '') AS tripl_value,
+        COALESCE(CAST(country AS TEXT) COLLATE "C", '') AS tripl_value,
         COUNT(*) AS tripl_rows,
         SUM(amount) FILTER(WHERE
           status = 'completed') AS tripl_sum_a0,

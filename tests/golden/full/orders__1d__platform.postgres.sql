@@ -31,7 +31,7 @@ FROM (
     FROM (
       SELECT
         DATE_BIN(INTERVAL '1 DAY', created_at, '1970-01-01 00:00:00+00') AS bucket,
-        COALESCE(CAST(platform AS TEXT), '') AS tripl_value,
+        COALESCE(CAST(platform AS TEXT) COLLATE "C", '') AS tripl_value,
         COUNT(*) AS tripl_rows,
         COUNT(*) FILTER(WHERE
           is_test = FALSE AND NOT (

@@ -24,7 +24,7 @@ SELECT
 FROM (
   SELECT
     DATE_BIN(INTERVAL '6 HOUR', created_at, '1970-01-01 00:00:00+00') AS bucket,
-    COALESCE(CAST(platform AS TEXT), '') AS breakdown_value,
+    COALESCE(CAST(platform AS TEXT) COLLATE "C", '') AS breakdown_value,
     CASE WHEN platform IN ('ios', 'android') THEN 1 ELSE 0 END AS tripl_mask,
     MAX(amount) AS tripl_p0,
     COUNT(*) AS tripl_p1

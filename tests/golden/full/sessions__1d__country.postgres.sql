@@ -41,7 +41,7 @@ FROM (
     FROM (
       SELECT
         DATE_BIN(INTERVAL '1 DAY', started_at, '1970-01-01 00:00:00+00') AS bucket,
-        COALESCE(CAST(country AS TEXT), '') AS tripl_value,
+        COALESCE(CAST(country AS TEXT) COLLATE "C", '') AS tripl_value,
         COUNT(*) AS tripl_rows,
         COUNT(*) FILTER(WHERE
           platform = 'web' OR platform IS NULL) AS tripl_count_a0

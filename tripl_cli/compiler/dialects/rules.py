@@ -117,6 +117,14 @@ class PostgresRules(DialectRules):
         width = exp.Interval(this=string(str(amount)), unit=var(unit))
         return call("DATE_BIN", width, ts.copy(), origin)
 
+    def coalesce_breakdown(self, col: exp.Expr) -> exp.Expression:
+        # The database's collation (en_US, or an ICU one that may even treat 'us' and 'US'
+        # as equal) would rank ties and group values unlike the other engines; "C" compares
+        # bytes, i.e. code points, and is the fastest to group by.
+        text = exp.Cast(this=col.copy(), to=exp.DataType.build(self.text_type))
+        code_points = exp.Collate(this=text, expression=exp.Identifier(this="C", quoted=True))
+        return exp.Coalesce(this=code_points, expressions=[string("")])
+
 
 class RedshiftRules(DialectRules):
     name = "redshift"
