@@ -93,6 +93,37 @@ def test_chunks_never_split_a_bucket_and_unaligned_windows_are_aligned() -> None
     assert len(windows) == 3 and windows[-1].end >= odd.end
 
 
+def test_chunked_breakdowns_rank_the_whole_window_once() -> None:
+    project = _project(_fact("orders_count", chunk="3d", breakdowns=["country"]))
+    rules = rules_for("postgres")
+    literal = lambda ts: rules.render(rules.timestamp_literal(ts))  # noqa: E731
+    whole_start, whole_end = literal(WINDOW.start), literal(WINDOW.end)
+    plan = compile_plan(project, ["orders_count"], dialect="postgres", window_for=WINDOW)
+    # Without the ranking's answer, each chunk ranks the whole window itself (correct alone).
+    (ranking,) = plan.rankings
+    assert ranking.query.kind == "ranking" and ranking.query.window == WINDOW
+    assert whole_start in ranking.query.sql and whole_end in ranking.query.sql
+    chunks = [q for q in plan.queries if q.kind == "breakdown"]
+    assert len(chunks) == 3 and all(whole_start in q.sql and whole_end in q.sql for q in chunks)
+
+    # With it, each chunk reads only its own window and folds by the values kept.
+    tops = {ranking.key: ("us", "de's")}
+    ranked = compile_plan(
+        project, ["orders_count"], dialect="postgres", window_for=WINDOW, tops=tops
+    )
+    assert ranked.rankings == ()
+    assert [q.id for q in ranked.queries] == [q.id for q in plan.queries]
+    for query in (q for q in ranked.queries if q.kind == "breakdown"):
+        assert "IN ('us', 'de''s')" in query.sql and "tripl_top" not in query.sql
+        if query.window.start != WINDOW.start:
+            assert whole_start not in query.sql  # neither read nor filtered beyond its chunk
+    # Nothing kept (no rows in the whole window): everything folds into Other.
+    empty = compile_plan(
+        project, ["orders_count"], dialect="postgres", window_for=WINDOW, tops={ranking.key: ()}
+    )
+    assert all("FALSE" in q.sql for q in empty.queries if q.kind == "breakdown")
+
+
 def test_breakdowns_one_query_per_column_and_limit() -> None:
     project = _project(
         _fact("a", breakdowns=["country", "platform"]),

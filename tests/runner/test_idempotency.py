@@ -18,6 +18,7 @@ import pytest
 from tests.compiler.reference import Key, Value
 from tests.support.engines import Engine, load_table
 from tripl_cli.api import run_api
+from tripl_cli.compiler.records import CompiledQuery
 from tripl_cli.runner.outcomes import RunReport
 from tripl_cli.timegrid import Window
 
@@ -227,6 +228,34 @@ def test_an_end_before_the_resume_point_says_so(wh: Warehouse) -> None:
         "nothing to collect before --end 2026-01-08T00:00:00Z: the metric resumes after it "
         "(add --start to recollect older buckets)"
     )
+
+
+def test_chunked_breakdowns_are_ranked_once_then_folded_per_chunk(wh: Warehouse) -> None:
+    sent: list[CompiledQuery] = []
+
+    class Events:
+        def planned(self, total_queries: int) -> None:
+            pass
+
+        def query_done(self, query: CompiledQuery, ok: bool) -> None:
+            sent.append(query)
+
+    report = run_api.run(
+        wh.ws.project(),
+        run_api.RunOptions(select=["hourly_open_orders"], start=day(5), end=day(12)),
+        profiles_dir=wh.ws.root,
+        events=Events(),
+    )
+    assert not report.failed
+    chunks = [q for q in sent if q.kind == "breakdown"]
+    assert len(chunks) == 4  # 7 days in chunks of 2
+    # Each chunk folds by the values the one ranking kept ('fr', not the last chunk's 'it').
+    assert all("IN ('us', 'de', 'o''hare', '', 'fr')" in q.sql for q in chunks)
+    assert not any("tripl_top" in q.sql for q in chunks)
+    window = Window(day(5), day(12))
+    want = {k: v for k, v in wh.expected(window).items() if k[0] == "hourly_open_orders"}
+    got = {k: v for k, v in wh.stored().items() if k[0] == "hourly_open_orders"}
+    assert not diff(got, want)
 
 
 def test_full_refresh_recollects_initial_buckets(wh: Warehouse) -> None:

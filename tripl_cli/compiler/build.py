@@ -30,6 +30,7 @@ from tripl_cli.compiler import bitmap
 from tripl_cli.compiler.aggregates import AggregateSet
 from tripl_cli.compiler.breakdowns import (
     ROW_COUNT,
+    TOP,
     fold,
     fold_groups,
     foldable,
@@ -47,7 +48,7 @@ from tripl_cli.compiler.preaggregate import (
     PreaggregateRules,
     split,
 )
-from tripl_cli.compiler.records import BREAKDOWN_COLUMN, BUCKET_COLUMN
+from tripl_cli.compiler.records import BREAKDOWN_COLUMN, BUCKET_COLUMN, OTHER_VALUE
 from tripl_cli.compiler.sources import windowed_query
 from tripl_cli.compiler.trees import alias, grouped_select, position
 from tripl_cli.project.schema import Aggregation, ColumnType, FactTable, SqlMetric
@@ -237,18 +238,22 @@ def breakdown_query(
     shapes: Shapes = DEFAULT_SHAPES,
     *,
     rank_window: Window | None = None,
+    kept: Sequence[str] | None = None,
 ) -> exp.Select:
     """Aggregates per (bucket, breakdown value): the top `limit - 1` values, the rest 'Other'.
 
     Values are ranked by their row count over the query's whole window (ties by value), or
     over `rank_window` (the whole window a chunk belongs to, which contains it), so that all
-    chunks fold the same values; `limit=None` keeps every value. NULL becomes ''.
+    chunks fold the same values — unless `kept` already names them (`breakdown_ranking`
+    run once for all chunks); `limit=None` keeps every value. NULL becomes ''.
     `shapes.breakdown` picks the shape of breakdowns.py (FOLD_/RANK_GROUPS only when every
     aggregate can be re-aggregated and the ranking reads the query's own rows).
     """
     value = rules.coalesce_breakdown(column(breakdown))
     ts = column(fact.timestamp_column)
     window_filter = _in_window(ts, window, rules)
+    if kept is not None and limit is not None:
+        return _folded_by(fact, interval, window, value, kept, aggregates, rules, shapes)
     # A chunk reads the fact table over the whole window (its `{{ start }}`/`{{ end }}` too)
     # for the ranking; its own rows are still cut to the chunk by `window_filter`.
     ranked_over = rank_window or window
@@ -283,6 +288,48 @@ def breakdown_query(
     ctes, select = _grouped(keys, window_filter, aggregates, rules, shapes)
     # `src` first: the ranking CTEs read it; the preaggregated parts read both.
     return _prepend_ctes(_with(select, [(SOURCE, source), *ranking, *ctes]), hoisted)
+
+
+def _folded_by(
+    fact: FactTable,
+    interval: Interval,
+    window: Window,
+    value: exp.Expression,
+    kept: Sequence[str],
+    aggregates: AggregateSet,
+    rules: BuildRules,
+    shapes: Shapes,
+) -> exp.Select:
+    """A chunk of a ranked breakdown: only its own rows, folded by the values kept."""
+    source = _fact_source(fact, window, rules)
+    hoisted = _take_ctes(source)
+    kept_here = exp.In(this=value.copy(), expressions=[exp.Literal.string(v) for v in kept])
+    folded = exp.Case(
+        ifs=[exp.If(this=kept_here if kept else exp.false(), true=value)],
+        default=exp.Literal.string(OTHER_VALUE),
+    )
+    keys = [(BUCKET_COLUMN, _bucket(fact, interval, rules)), (BREAKDOWN_COLUMN, folded)]
+    where = _in_window(column(fact.timestamp_column), window, rules)
+    ctes, select = _grouped(keys, where, aggregates, rules, shapes)
+    return _prepend_ctes(_with(select, [(SOURCE, source), *ctes]), hoisted)
+
+
+def breakdown_ranking(
+    fact: FactTable, window: Window, breakdown: str, limit: int, rules: BuildRules
+) -> exp.Select:
+    """The `limit - 1` values a breakdown keeps over `window` (one `breakdown_value` column),
+    ranked as `breakdown_query` ranks them."""
+    value = rules.coalesce_breakdown(column(breakdown))
+    source = _fact_source(fact, window, rules)
+    hoisted = _take_ctes(source)
+    where = _in_window(column(fact.timestamp_column), window, rules)
+    counted = [
+        alias(value, BREAKDOWN_COLUMN),
+        alias(rules.conditional(Aggregation.COUNT, None, None), ROW_COUNT),
+    ]
+    ranking = top_ctes(grouped_select(counted, SOURCE, where, 1, order=False), limit)
+    select = grouped_select([exp.column(BREAKDOWN_COLUMN)], TOP)
+    return _prepend_ctes(_with(select, [(SOURCE, source), *ranking]), hoisted)
 
 
 def sql_metric_query(

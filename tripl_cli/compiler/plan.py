@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -26,6 +26,7 @@ from tripl_cli.compiler.build import (
     aggregate_query,
     bitmap_probe_query,
     breakdown_query,
+    breakdown_ranking,
     sql_metric_query,
 )
 from tripl_cli.compiler.dialects import DistinctStrategy, Shapes, rules_for
@@ -38,6 +39,7 @@ from tripl_cli.compiler.records import (
     MetricOutput,
     QueryKind,
     QueryVariant,
+    Ranking,
 )
 from tripl_cli.errors import TriplError
 from tripl_cli.project.model import Project
@@ -88,6 +90,22 @@ class ScanKey:
         return base
 
 
+@dataclass(frozen=True)
+class _RankKey:
+    """One ranking of a breakdown column over a whole (chunked) window."""
+
+    fact_table: str
+    window: Window
+    breakdown: str
+    limit: int
+
+    @staticmethod
+    def of(key: ScanKey) -> _RankKey | None:
+        if key.rank_window is None or key.breakdown is None or key.limit is None:
+            return None
+        return _RankKey(key.source, key.rank_window, key.breakdown, key.limit)
+
+
 @dataclass
 class _Scan:
     aggregates: AggregateSet = field(default_factory=AggregateSet)
@@ -123,8 +141,11 @@ class _PlanBuilder:
         shapes: Shapes,
         *,
         adaptive: bool,
+        tops: Mapping[Hashable, Sequence[str]],
     ) -> None:
         self.project = project
+        #: Values chunked breakdowns keep, from the plan's `rankings` run beforehand.
+        self.tops = tops
         self.rules = rules
         self.shapes = shapes
         #: Whether `shapes` is the dialect's own choice, which may carry probed variants.
@@ -270,7 +291,34 @@ class _PlanBuilder:
             outputs=outputs,
             distincts=distincts,
             compositions=tuple(self.compositions),
+            rankings=self._rankings(),
         )
+
+    def _rankings(self) -> tuple[Ranking, ...]:
+        """One ranking query per chunked breakdown whose kept values are not known yet."""
+        scans: dict[_RankKey, ScanKey] = {}
+        for scan in self.scans:
+            key = _RankKey.of(scan)
+            if key is not None and key not in self.tops:
+                scans.setdefault(key, scan)
+        return tuple(self._ranking(key, scan) for key, scan in scans.items())
+
+    def _ranking(self, key: _RankKey, scan: ScanKey) -> Ranking:
+        fact = self.project.fact_tables[key.fact_table]
+        tree = breakdown_ranking(fact, key.window, key.breakdown, key.limit, self.rules)
+        start, end = (f"{t:%Y%m%dT%H%M}" for t in (key.window.start, key.window.end))
+        query = CompiledQuery(
+            id=f"{key.fact_table}__{key.breakdown}__top{key.limit}__{start}_{end}",
+            kind="ranking",
+            fact_table=key.fact_table,
+            interval=scan.interval,
+            window=key.window,
+            breakdown=key.breakdown,
+            dialect=self.rules.name,
+            sql=self._render(scan, tree),
+            metrics=(),
+        )
+        return Ranking(key, query)
 
     def _bases(self) -> dict[ScanKey, str]:
         limits: dict[tuple[str, Interval, str | None], set[int | None]] = {}
@@ -350,6 +398,7 @@ class _PlanBuilder:
                 self.rules,
                 self.shapes,
                 rank_window=key.rank_window,
+                kept=self.tops.get(_RankKey.of(key)),
             )
         shapes = self.shapes
         # A SEPARATE distinct part needs nothing here: build.py keeps SEPARATE's distinct
@@ -421,8 +470,12 @@ def compile_plan(
     dialect: str,
     window_for: WindowSpec,
     shapes: Shapes | None = None,
+    tops: Mapping[Hashable, Sequence[str]] | None = None,
 ) -> CompiledPlan:
     """Compile `metrics` (in order) for `dialect`.
+
+    `tops` holds what the plan's `rankings` returned: the chunks of those breakdowns then
+    fold by the values kept; without it each chunk ranks the whole window itself.
 
     `window_for` is one window for all, or gives each metric's window by name (compositions
     included: a `per_distinct` one needs its distinct counts over its own window). Windows
@@ -432,7 +485,12 @@ def compile_plan(
     """
     rules = rules_for(dialect)
     builder = _PlanBuilder(
-        project, rules, window_for, shapes or rules.shapes(), adaptive=shapes is None
+        project,
+        rules,
+        window_for,
+        shapes or rules.shapes(),
+        adaptive=shapes is None,
+        tops=tops or {},
     )
     for name in metrics:
         builder.add(name)

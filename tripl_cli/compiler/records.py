@@ -7,14 +7,14 @@ operand of one metric; a `MetricOutput` says how one metric is read back from on
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
 from tripl_cli.project.schema import Aggregation
 from tripl_cli.timegrid import Interval, Window
 
-QueryKind = Literal["aggregate", "breakdown", "sql_metric", "distinct"]
+QueryKind = Literal["aggregate", "breakdown", "sql_metric", "distinct", "ranking"]
 
 #: Output column names every compiled query uses.
 BUCKET_COLUMN = "bucket"
@@ -107,6 +107,19 @@ class DistinctOutput:
 
 
 @dataclass(frozen=True)
+class Ranking:
+    """The values a chunked breakdown keeps, ranked once over the whole window.
+
+    `query` returns them (one `breakdown_value` column); the runner passes them back to
+    `compile_plan(tops={key: values})`, whose chunk queries then fold by that list instead
+    of each reading the whole window to rank it again. `key` is opaque to the runner.
+    """
+
+    key: Hashable
+    query: CompiledQuery
+
+
+@dataclass(frozen=True)
 class CompiledPlan:
     """Every query of one run (or one compile) and how to read each metric back."""
 
@@ -116,6 +129,8 @@ class CompiledPlan:
     distincts: tuple[DistinctOutput, ...] = ()
     #: Compositions the runner computes in Python after the metrics they read.
     compositions: tuple[str, ...] = ()
+    #: Chunked breakdowns whose chunks still rank the whole window themselves (`Ranking`).
+    rankings: tuple[Ranking, ...] = ()
 
     def query(self, query_id: str) -> CompiledQuery:
         for query in self.queries:

@@ -11,7 +11,7 @@ import dataclasses
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -92,6 +92,7 @@ class _Run:
         self.windows: dict[str, Window] = {}
         #: Metrics whose SQL cannot be built for this dialect: failed alone, others go on.
         self.compile_errors: dict[str, str] = {}
+        self.compiled: list[str] = []  # the metrics the plan holds (for a recompile)
         self.mask: Callable[[str], str] = mask or (lambda text: text)
 
     # -- planning ------------------------------------------------------------------------
@@ -159,7 +160,9 @@ class _Run:
     def compile(self, names: Sequence[str]) -> CompiledPlan:
         """One plan for all; if a metric cannot be compiled, the others still are."""
         try:
-            return self._compile(names)
+            plan = self._compile(names)
+            self.compiled = list(names)
+            return plan
         except TriplError:
             compilable: list[str] = []
             for name in names:
@@ -168,12 +171,36 @@ class _Run:
                     compilable.append(name)
                 except TriplError as exc:
                     self.compile_errors[name] = exc.message
+            self.compiled = compilable
             return self._compile(compilable)
 
-    def _compile(self, names: Sequence[str]) -> CompiledPlan:
+    def _compile(
+        self, names: Sequence[str], tops: Mapping[Hashable, Sequence[str]] | None = None
+    ) -> CompiledPlan:
         return compile_plan(
-            self.project, names, dialect=self.dialect, window_for=self.windows.__getitem__
+            self.project,
+            names,
+            dialect=self.dialect,
+            window_for=self.windows.__getitem__,
+            tops=tops,
         )
+
+    def ranked(self, plan: CompiledPlan, executor: Executor) -> CompiledPlan:
+        """Chunked breakdowns: rank each whole window once, then fold every chunk by the
+        values kept — instead of every chunk reading the whole window to rank it again.
+        A ranking that fails leaves its chunks ranking for themselves (same values)."""
+        if not plan.rankings:
+            return plan
+        outcomes = executor.run_all([r.query for r in plan.rankings])
+        tops: dict[Hashable, tuple[str, ...]] = {}
+        for ranking, outcome in zip(plan.rankings, outcomes, strict=True):
+            if outcome.result is None:
+                log.warning(
+                    "%s: %s; its chunks rank for themselves", ranking.query.id, outcome.error
+                )
+                continue
+            tops[ranking.key] = tuple(str(row[0]) for row in outcome.result.rows)
+        return self._compile(self.compiled, tops) if tops else plan
 
     # -- collecting ----------------------------------------------------------------------
 
@@ -418,7 +445,7 @@ def _execute(run: _Run, plan: CompiledPlan, names: Sequence[str], connect: Adapt
             run.fail(name, error, time.perf_counter())
         executor = Executor(connect, threads=request.threads, timeout_s=request.query_timeout_s)
         try:
-            run.collect(plan, executor)
+            run.collect(run.ranked(plan, executor), executor)
         finally:
             executor.close()
         run.compose_all(names)
