@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
+import yaml
 from typer.testing import CliRunner
 
+from tests.support.engines import Engine
 from tripl_cli.cli.main import app
 
 FACT = """\
@@ -83,3 +86,25 @@ def test_types_the_run_would_fail_on_are_errors_and_declarations_are_checked(
     assert warnings[ts] == "fact_tables/ev.yml:6"
     assert warnings[region] == "fact_tables/ev.yml:8"
     assert warnings[label] == "fact_tables/ev.yml:9"
+
+
+def test_on_mysql_a_type_it_converts_is_a_warning(
+    tmp_path: Path, engine_factory: Callable[[str], Engine]
+) -> None:
+    """MySQL sums text ('12abc' as 12) and bools, and reads text as DATETIME: `tripl run`
+    works there, so the mismatch is worth a warning, not a failed validation."""
+    engine = engine_factory("mysql")
+    root = _project(tmp_path / "my", "label")
+    (root / "fact_tables" / "ev.yml").write_text(
+        "fact_tables:\n  - name: ev\n    timestamp_column: ts\n"
+        "    sql: SELECT CAST('2026-01-01' AS DATETIME) AS ts, 'x' AS label\n"
+    )
+    outputs = {"dev": engine.profile_output}
+    (root / "profiles.yml").write_text(
+        yaml.safe_dump({"wv": {"target": "dev", "outputs": outputs}})
+    )
+    code, doc = _validate(root)
+    assert code == 0 and doc["errors"] == []
+    (warning,) = doc["warnings"]
+    assert warning["rule"] == "warehouse-type" and "sum in metric 's'" in str(warning["message"])
+    assert "CAST(col AS DOUBLE PRECISION)" in str(warning["hint"])

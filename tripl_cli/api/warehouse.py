@@ -135,15 +135,22 @@ def check_against_warehouse(
                 location = project.location_of("fact_table", fact.name, "sql")
                 issues.append(Issue("warehouse-query", resolved.mask(exc.message), location))
                 continue
-            issues += _live_column_issues(project, fact, columns, resolved.name)
+            issues += _live_column_issues(project, fact, columns, resolved)
     finally:
         adapter.close()
     return issues
 
 
+#: Engines that convert a text or bool column where a number or timestamp is needed (MySQL
+#: sums '12abc' as 12): a type mismatch there is a warning, elsewhere the run would fail.
+_COERCING = frozenset({"mysql"})
+_CASTS = {"timestamp": "CAST(col AS TIMESTAMP)", "number": "CAST(col AS DOUBLE PRECISION)"}
+
+
 def _live_column_issues(
-    project: Project, fact: FactTable, columns: list[ColumnInfo], target: str
+    project: Project, fact: FactTable, columns: list[ColumnInfo], resolved: ResolvedTarget
 ) -> list[Issue]:
+    target = resolved.name
     # Case-insensitive, as the project rules: engines fold unquoted names.
     live = {c.name.lower(): c for c in columns}
     sql_at = project.location_of("fact_table", fact.name, "sql")
@@ -156,15 +163,17 @@ def _live_column_issues(
             )
             hint = f"it returns: {', '.join(sorted(c.name for c in columns))}"
             issues.append(Issue("warehouse-column", message, sql_at, hint=hint))
+    lenient = resolved.dialect in _COERCING
     for column, (needed, where) in _typed_uses(project, fact).items():
         found = live.get(column.lower())
-        if found is not None and found.type not in needed:
+        if found is not None and found.type != needed:
             message = (
                 f"column '{column}' ({where}) of fact table '{fact.name}' is {found.type} "
-                f"({found.raw_type}) on target '{target}', where a {' or '.join(needed)} is needed"
+                f"({found.raw_type}) on target '{target}', where a {needed} is needed"
             )
-            hint = "cast it in the fact table's SQL, e.g. CAST(col AS TIMESTAMP)"
-            issues.append(Issue("warehouse-type", message, sql_at, hint=hint))
+            hint = f"cast it in the fact table's SQL, e.g. {_CASTS[needed]}"
+            severity = Severity.WARNING if lenient else Severity.ERROR
+            issues.append(Issue("warehouse-type", message, sql_at, severity, hint))
     for index, declared in enumerate(fact.columns or []):
         at = project.location_of("fact_table", fact.name, "columns", index)
         found = live.get(declared.name.lower())
@@ -187,12 +196,10 @@ def _live_column_issues(
 _NUMERIC_AGGREGATIONS = frozenset({Aggregation.SUM, Aggregation.AVG})
 
 
-def _typed_uses(project: Project, fact: FactTable) -> dict[str, tuple[tuple[str, ...], str]]:
-    """Column → (the live types it may have, what needs it): the timestamp column and the
+def _typed_uses(project: Project, fact: FactTable) -> dict[str, tuple[str, str]]:
+    """Column → (the live type it needs, what needs it): the timestamp column and the
     columns summed or averaged."""
-    uses: dict[str, tuple[tuple[str, ...], str]] = {
-        fact.timestamp_column: (("timestamp",), "timestamp_column")
-    }
+    uses: dict[str, tuple[str, str]] = {fact.timestamp_column: ("timestamp", "timestamp_column")}
     for metric in project.metrics.values():
         if not isinstance(metric, FactMetric):
             continue
@@ -200,5 +207,5 @@ def _typed_uses(project: Project, fact: FactTable) -> dict[str, tuple[tuple[str,
             summed = measure.aggregation in _NUMERIC_AGGREGATIONS and measure.column
             if measure.fact_table == fact.name and summed:
                 what = f"{measure.aggregation.value} in metric '{metric.name}'"
-                uses.setdefault(str(measure.column), (("number",), what))
+                uses.setdefault(str(measure.column), ("number", what))
     return uses
