@@ -145,6 +145,13 @@ def test_json_logs_carry_the_final_error_too(tmp_path: Path) -> None:
     assert "unknown fact table 'nope'" in lines[0]["message"]
     assert lines[1]["message"] == "project has 1 error; see `tripl validate`"
 
+    (tmp_path / "metrics" / "m.yml").write_text("metrics: []\n")
+    shown = _tripl("--log-format", "json", "show", "nope", cwd=tmp_path)
+    assert shown.returncode == 1
+    (line,) = [json.loads(text) for text in shown.stderr.splitlines()]
+    assert line["message"] == "unknown metric 'nope'"
+    assert line["hint"] == "`tripl ls` lists every metric"  # a field, not part of the message
+
 
 def test_run_and_detect_on_the_repository_example(tmp_path: Path) -> None:
     """The root example project works from a clean copy: validate, compile, run, detect."""

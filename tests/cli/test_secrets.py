@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -84,6 +85,12 @@ def test_secret_filter_scrubs_messages_arguments_and_exception_text() -> None:
         assert "login failed for ****" in text and "RuntimeError" in text
         assert "abc" not in secret_filter.secrets
     assert secret_filter.scrub("x hunter22 y") == "x **** y"
+    # A hint travels beside the message (`--log-format json`): scrubbed as well.
+    hinted = _record("could not connect")
+    hinted.hint = "check the password hunter22"
+    assert secret_filter.filter(hinted)
+    doc = json.loads(JsonFormatter().format(hinted))
+    assert doc["hint"] == "check the password ****"
 
 
 def test_loading_registers_project_and_target_env_values(

@@ -32,6 +32,9 @@ class SecretFilter(logging.Filter):
         if not self.secrets:
             return True
         record.msg, record.args = self.scrub(record.getMessage()), None
+        hint = getattr(record, "hint", None)
+        if isinstance(hint, str):
+            record.hint = self.scrub(hint)
         if record.exc_info:
             # Formatters reuse `exc_text` when set; the exception itself may hold the secret.
             record.exc_text = self.scrub(_FORMATTER.formatException(record.exc_info))
@@ -60,6 +63,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        hint = getattr(record, "hint", None)
+        if hint:
+            doc["hint"] = hint
         exception = _exception_text(self, record)
         if exception:
             doc["exception"] = exception

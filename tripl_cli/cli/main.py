@@ -231,15 +231,8 @@ def _handle(exc: BaseException, *, debug: bool) -> int:
     if isinstance(exc, typer.TyperException) and hasattr(exc, "show"):
         exc.show()  # usage errors: the command's usage line and what was wrong
         return int(getattr(exc, "exit_code", EXIT_USAGE))
-    if isinstance(exc, TriplError) and json_logging():
-        # One JSON line per problem, like every other line on stderr.
-        log = logging.getLogger("tripl_cli.cli")
-        issues = exc.issues if isinstance(exc, ProjectInvalid) else ()
-        for issue in issues:
-            log.error("%s", issue.render())
-        tail = "; see `tripl validate`" if isinstance(exc, ProjectInvalid) else ""
-        log.error("%s%s", exc.render(), tail, exc_info=exc if debug else None)
-        return EXIT_ERROR
+    if json_logging():
+        return _log_json(exc, debug=debug)
     if isinstance(exc, ProjectInvalid):
         for issue in exc.issues:
             console.err().print(_escape(scrub(issue.render())))
@@ -259,6 +252,27 @@ def _handle(exc: BaseException, *, debug: bool) -> int:
             f"[bold red]internal error:[/] {what}\n"
             "  this is a bug in tripl; rerun with --debug for the traceback and report it"
         )
+    return EXIT_ERROR
+
+
+def _log_json(exc: BaseException, *, debug: bool) -> int:
+    """`--log-format json`: one JSON line per problem, like every other line on stderr
+    (secrets are scrubbed by the handler's filter); a hint is a field of its own."""
+    from tripl_cli.errors import ProjectInvalid, TriplError
+
+    log = logging.getLogger("tripl_cli.cli")
+    trace = exc if debug else None
+    if not isinstance(exc, TriplError):
+        what = f"internal error: {type(exc).__name__}: {exc}"
+        hint = "this is a bug in tripl; rerun with --debug for the traceback and report it"
+        log.error("%s", what, exc_info=trace, extra={"hint": hint})
+        return EXIT_ERROR
+    for issue in exc.issues if isinstance(exc, ProjectInvalid) else ():
+        log.error("%s", issue.render())
+    message = f"{exc.location}: {exc.message}" if exc.location else exc.message
+    if isinstance(exc, ProjectInvalid):
+        message += "; see `tripl validate`"
+    log.error("%s", message, exc_info=trace, extra={"hint": exc.hint})
     return EXIT_ERROR
 
 
