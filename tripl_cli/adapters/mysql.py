@@ -110,7 +110,12 @@ def connect(target_name: str, config: Mapping[str, Any], *, project_root: Path) 
             connect_timeout=profile.get_int("connect_timeout", 10),
             autocommit=True,
             charset="utf8mb4",
-            init_command="SET time_zone = '+00:00'",
+            # sqlglot escapes a backslash in a literal as \\ (MySQL's default): a server
+            # running NO_BACKSLASH_ESCAPES would read that as two backslashes.
+            init_command=(
+                "SET time_zone = '+00:00', "
+                "sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '')"
+            ),
         )
         mariadb = "mariadb" in conn.get_server_info().lower()
     except pymysql.Error as exc:

@@ -70,7 +70,9 @@ def connect(target_name: str, config: Mapping[str, Any], *, project_root: Path) 
         "sslmode": profile.get_str("sslmode"),
         "connect_timeout": profile.get_int("connect_timeout", 10),
         "application_name": "tripl",
-        "options": "-c TimeZone=UTC",
+        # Standard strings: the literals tripl renders (condition values, a breakdown's
+        # kept values) double their quotes and leave backslashes alone, as sqlglot writes.
+        "options": "-c TimeZone=UTC -c standard_conforming_strings=on",
     }
     try:
         conn = psycopg.connect(
