@@ -122,6 +122,11 @@ def test_chunked_breakdowns_rank_the_whole_window_once() -> None:
         project, ["orders_count"], dialect="postgres", window_for=WINDOW, tops={ranking.key: ()}
     )
     assert all("FALSE" in q.sql for q in empty.queries if q.kind == "breakdown")
+    # `breakdown_limit: 1` keeps nothing: no ranking to run at all.
+    one = _project(_fact("orders_count", chunk="3d", breakdowns=["country"], breakdown_limit=1))
+    alone = compile_plan(one, ["orders_count"], dialect="postgres", window_for=WINDOW)
+    assert alone.rankings == ()
+    assert all("FALSE" in q.sql for q in alone.queries if q.kind == "breakdown")
 
 
 def test_breakdowns_one_query_per_column_and_limit() -> None:

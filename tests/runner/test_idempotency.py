@@ -8,7 +8,7 @@ All on DuckDB (the run logic is engine-independent; test_conformance covers the 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,8 +17,10 @@ import pytest
 
 from tests.compiler.reference import Key, Value
 from tests.support.engines import Engine, load_table
+from tripl_cli.adapters import QueryTimeout
 from tripl_cli.api import run_api
 from tripl_cli.compiler.records import CompiledQuery
+from tripl_cli.runner.execute import Executor, QueryOutcome
 from tripl_cli.runner.outcomes import RunReport
 from tripl_cli.timegrid import Window
 
@@ -250,12 +252,36 @@ def test_chunked_breakdowns_are_ranked_once_then_folded_per_chunk(wh: Warehouse)
     chunks = [q for q in sent if q.kind == "breakdown"]
     assert len(chunks) == 4  # 7 days in chunks of 2
     # Each chunk folds by the values the one ranking kept ('fr', not the last chunk's 'it').
-    assert all("IN ('us', 'de', 'o''hare', '', 'fr')" in q.sql for q in chunks)
+    assert all("IN ('', 'de', 'fr', 'o''hare', 'us')" in q.sql for q in chunks)
     assert not any("tripl_top" in q.sql for q in chunks)
     window = Window(day(5), day(12))
     want = {k: v for k, v in wh.expected(window).items() if k[0] == "hourly_open_orders"}
     got = {k: v for k, v in wh.stored().items() if k[0] == "hourly_open_orders"}
     assert not diff(got, want)
+
+
+def test_a_failed_ranking_fails_only_the_metrics_that_need_it(
+    wh: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[CompiledQuery] = []
+    real = Executor.run_all
+
+    def run_all(self: Executor, queries: Sequence[CompiledQuery], *a: Any) -> list[QueryOutcome]:
+        sent.extend(queries)
+        if all(q.kind == "ranking" for q in queries):  # as if it timed out
+            return [QueryOutcome(q, None, QueryTimeout("ranking too slow"), 8.0) for q in queries]
+        return real(self, queries, *a)
+
+    monkeypatch.setattr(Executor, "run_all", run_all)
+    report = wh.api_run(day(13), select=["hourly_open_orders", "orders"], start=day(5))
+    by_metric = {o.metric: o for o in report.outcomes}
+    assert by_metric["orders"].status == "success"
+    assert by_metric["hourly_open_orders"].status == "error"
+    assert by_metric["hourly_open_orders"].error == (
+        "ranking its breakdown values failed: ranking too slow"
+    )
+    # Nothing else was sent for it: no self-ranking chunks, no one-by-one retry.
+    assert [q.kind for q in sent if "hourly_open_orders" in q.metrics] == ["ranking"]
 
 
 def test_full_refresh_recollects_initial_buckets(wh: Warehouse) -> None:

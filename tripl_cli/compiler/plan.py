@@ -105,6 +105,10 @@ class _RankKey:
             return None
         return _RankKey(key.source, key.rank_window, key.breakdown, key.limit)
 
+    def kept(self, tops: Mapping[Hashable, Sequence[str]]) -> Sequence[str] | None:
+        """The values its chunks keep, if known (`breakdown_limit: 1` keeps none)."""
+        return () if self.limit == 1 else tops.get(self)
+
 
 @dataclass
 class _Scan:
@@ -297,13 +301,15 @@ class _PlanBuilder:
     def _rankings(self) -> tuple[Ranking, ...]:
         """One ranking query per chunked breakdown whose kept values are not known yet."""
         scans: dict[_RankKey, ScanKey] = {}
-        for scan in self.scans:
-            key = _RankKey.of(scan)
-            if key is not None and key not in self.tops:
-                scans.setdefault(key, scan)
-        return tuple(self._ranking(key, scan) for key, scan in scans.items())
+        users: dict[_RankKey, dict[str, None]] = {}
+        for scan_key, scan in self.scans.items():
+            key = _RankKey.of(scan_key)
+            if key is not None and key.kept(self.tops) is None:
+                scans.setdefault(key, scan_key)
+                users.setdefault(key, {}).update(dict.fromkeys(scan.metrics))
+        return tuple(self._ranking(key, scan, tuple(users[key])) for key, scan in scans.items())
 
-    def _ranking(self, key: _RankKey, scan: ScanKey) -> Ranking:
+    def _ranking(self, key: _RankKey, scan: ScanKey, metrics: tuple[str, ...]) -> Ranking:
         fact = self.project.fact_tables[key.fact_table]
         tree = breakdown_ranking(fact, key.window, key.breakdown, key.limit, self.rules)
         start, end = (f"{t:%Y%m%dT%H%M}" for t in (key.window.start, key.window.end))
@@ -316,7 +322,7 @@ class _PlanBuilder:
             breakdown=key.breakdown,
             dialect=self.rules.name,
             sql=self._render(scan, tree),
-            metrics=(),
+            metrics=metrics,  # the metrics whose chunks fold by what it returns
         )
         return Ranking(key, query)
 
@@ -398,7 +404,7 @@ class _PlanBuilder:
                 self.rules,
                 self.shapes,
                 rank_window=key.rank_window,
-                kept=self.tops.get(_RankKey.of(key)),
+                kept=rank.kept(self.tops) if (rank := _RankKey.of(key)) else None,
             )
         shapes = self.shapes
         # A SEPARATE distinct part needs nothing here: build.py keeps SEPARATE's distinct
@@ -506,6 +512,9 @@ def compile_single(
     dialect: str,
     window_for: WindowSpec,
     shapes: Shapes | None = None,
+    tops: Mapping[Hashable, Sequence[str]] | None = None,
 ) -> CompiledPlan:
     """One metric alone: the runner's fallback when a combined query fails (SPEC §5)."""
-    return compile_plan(project, [metric], dialect=dialect, window_for=window_for, shapes=shapes)
+    return compile_plan(
+        project, [metric], dialect=dialect, window_for=window_for, shapes=shapes, tops=tops
+    )

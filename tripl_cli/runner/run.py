@@ -93,6 +93,8 @@ class _Run:
         #: Metrics whose SQL cannot be built for this dialect: failed alone, others go on.
         self.compile_errors: dict[str, str] = {}
         self.compiled: list[str] = []  # the metrics the plan holds (for a recompile)
+        #: What this run's rankings kept, per chunked breakdown (`compile_plan(tops=…)`).
+        self.tops: dict[Hashable, tuple[str, ...]] = {}
         self.mask: Callable[[str], str] = mask or (lambda text: text)
 
     # -- planning ------------------------------------------------------------------------
@@ -177,6 +179,8 @@ class _Run:
     def _compile(
         self, names: Sequence[str], tops: Mapping[Hashable, Sequence[str]] | None = None
     ) -> CompiledPlan:
+        # The same names and windows give the same query ids, so a recompile with `tops`
+        # only changes the SQL of the chunked breakdowns.
         return compile_plan(
             self.project,
             names,
@@ -188,19 +192,25 @@ class _Run:
     def ranked(self, plan: CompiledPlan, executor: Executor) -> CompiledPlan:
         """Chunked breakdowns: rank each whole window once, then fold every chunk by the
         values kept — instead of every chunk reading the whole window to rank it again.
-        A ranking that fails leaves its chunks ranking for themselves (same values)."""
+
+        A ranking that fails fails the metrics that need it: the self-ranking form would only
+        repeat its work (and its timeout) once per chunk.
+        """
         if not plan.rankings:
             return plan
         outcomes = executor.run_all([r.query for r in plan.rankings])
-        tops: dict[Hashable, tuple[str, ...]] = {}
+        failed: dict[str, str] = {}
         for ranking, outcome in zip(plan.rankings, outcomes, strict=True):
             if outcome.result is None:
-                log.warning(
-                    "%s: %s; its chunks rank for themselves", ranking.query.id, outcome.error
-                )
+                error = f"ranking its breakdown values failed: {_describe(outcome.error)}"
+                failed.update((name, error) for name in ranking.query.metrics)
                 continue
-            tops[ranking.key] = tuple(str(row[0]) for row in outcome.result.rows)
-        return self._compile(self.compiled, tops) if tops else plan
+            kept = [row[0] for row in outcome.result.rows]
+            assert all(isinstance(v, str) for v in kept), "breakdown values are text"
+            self.tops[ranking.key] = tuple(sorted(kept))  # stable SQL, whatever the row order
+        for name, error in failed.items():
+            self.fail(name, error, time.perf_counter())
+        return self._compile([n for n in self.compiled if n not in failed], self.tops)
 
     # -- collecting ----------------------------------------------------------------------
 
@@ -235,7 +245,11 @@ class _Run:
         started = time.perf_counter() - spent
         if shared:
             single = compile_single(
-                self.project, name, dialect=self.dialect, window_for=self.windows.__getitem__
+                self.project,
+                name,
+                dialect=self.dialect,
+                window_for=self.windows.__getitem__,
+                tops=self.tops,
             )
             outcomes = executor.run_all(single.queries)
             if all(o.error is None for o in outcomes):
