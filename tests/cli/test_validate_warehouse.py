@@ -97,7 +97,7 @@ def test_on_mysql_a_type_it_converts_is_a_warning(
     root = _project(tmp_path / "my", "label")
     (root / "fact_tables" / "ev.yml").write_text(
         "fact_tables:\n  - name: ev\n    timestamp_column: ts\n"
-        "    sql: SELECT CAST('2026-01-01' AS DATETIME) AS ts, 'x' AS label\n"
+        "    sql: SELECT CAST('2026-01-01' AS DATETIME) AS ts, 'x' AS label, 5 AS epoch\n"
     )
     outputs = {"dev": engine.profile_output}
     (root / "profiles.yml").write_text(
@@ -108,3 +108,12 @@ def test_on_mysql_a_type_it_converts_is_a_warning(
     (warning,) = doc["warnings"]
     assert warning["rule"] == "warehouse-type" and "sum in metric 's'" in str(warning["message"])
     assert "CAST(col AS DOUBLE PRECISION)" in str(warning["hint"])
+    # What MySQL does not convert stays an error: a number as the timestamp column.
+    fact = (root / "fact_tables" / "ev.yml").read_text()
+    (root / "fact_tables" / "ev.yml").write_text(
+        fact.replace("timestamp_column: ts", "timestamp_column: epoch")
+    )
+    code, doc = _validate(root)
+    assert code == 1
+    assert [e["rule"] for e in doc["errors"]] == ["warehouse-type"]
+    assert "column 'epoch' (timestamp_column)" in str(doc["errors"][0]["message"])

@@ -141,9 +141,9 @@ def check_against_warehouse(
     return issues
 
 
-#: Engines that convert a text or bool column where a number or timestamp is needed (MySQL
-#: sums '12abc' as 12): a type mismatch there is a warning, elsewhere the run would fail.
-_COERCING = frozenset({"mysql"})
+#: What MySQL converts silently (it sums '12abc' as 12 and a bool as 0/1, reads a text as a
+#: DATETIME): (needed, live) pairs that are a warning there, where other engines would fail.
+_MYSQL_CONVERTS = frozenset({("number", "string"), ("number", "bool"), ("timestamp", "string")})
 _CASTS = {"timestamp": "CAST(col AS TIMESTAMP)", "number": "CAST(col AS DOUBLE PRECISION)"}
 
 
@@ -163,7 +163,7 @@ def _live_column_issues(
             )
             hint = f"it returns: {', '.join(sorted(c.name for c in columns))}"
             issues.append(Issue("warehouse-column", message, sql_at, hint=hint))
-    lenient = resolved.dialect in _COERCING
+    converts = _MYSQL_CONVERTS if resolved.dialect == "mysql" else frozenset()
     for column, (needed, where) in _typed_uses(project, fact).items():
         found = live.get(column.lower())
         if found is not None and found.type != needed:
@@ -172,6 +172,7 @@ def _live_column_issues(
                 f"({found.raw_type}) on target '{target}', where a {needed} is needed"
             )
             hint = f"cast it in the fact table's SQL, e.g. {_CASTS[needed]}"
+            lenient = (needed, found.type) in converts
             severity = Severity.WARNING if lenient else Severity.ERROR
             issues.append(Issue("warehouse-type", message, sql_at, severity, hint))
     for index, declared in enumerate(fact.columns or []):
