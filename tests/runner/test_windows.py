@@ -77,3 +77,35 @@ def test_shared_scans_get_one_window_and_cross_table_ratios_join_groups() -> Non
     merged = widen_to_shared_scans(windows, [["a", "b", "ratio"], ["c", "ratio"], ["idle"]])
     assert merged["a"] == merged["b"] == merged["c"] == merged["ratio"] == Window(d(1), d(10))
     assert "idle" not in merged
+
+
+def test_ranked_breakdown_sql_is_swapped_in_only_for_the_very_same_queries() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tests.compiler.projects import project_of
+    from tripl_cli.compiler.plan import compile_plan
+    from tripl_cli.project.schema import FactTable
+    from tripl_cli.runner.run import _with_sql_of
+    from tripl_cli.timegrid import Window
+
+    fact = FactTable(name="o", sql="SELECT * FROM o", timestamp_column="ts")
+    chunked = {"name": "a", "kind": "fact", "fact_table": "o", "aggregation": "count",
+               "breakdowns": ["country"], "chunk": "2d"}  # fmt: skip
+    other = {**chunked, "name": "b", "breakdown_limit": 3, "chunk": None}
+    start = datetime(2026, 1, 5, tzinfo=UTC)
+    window = Window(start, start + timedelta(days=6))
+    both = project_of([fact], chunked, other)
+    plan = compile_plan(both, ["a", "b"], dialect="duckdb", window_for=window)
+    (ranking,) = plan.rankings
+    tops = {ranking.key: ("de", "us")}
+    part = compile_plan(both, ["a"], dialect="duckdb", window_for=window, tops=tops)
+    # With `b` (another limit on the same column) the ids carry `__top10`; alone they don't.
+    assert _with_sql_of(plan, part) is None
+    alone = project_of([fact], chunked)
+    first = compile_plan(alone, ["a"], dialect="duckdb", window_for=window)
+    swapped = _with_sql_of(first, compile_plan(alone, ["a"], dialect="duckdb",
+                                                window_for=window, tops=tops))  # fmt: skip
+    assert swapped is not None and swapped.rankings == ()
+    assert [q.id for q in swapped.queries] == [q.id for q in first.queries]
+    chunks = [q for q in swapped.queries if q.kind == "breakdown"]
+    assert len(chunks) == 3 and all("IN ('de', 'us')" in q.sql for q in chunks)

@@ -210,7 +210,14 @@ class _Run:
             self.tops[ranking.key] = tuple(sorted(kept))  # stable SQL, whatever the row order
         for name, error in failed.items():
             self.fail(name, error, time.perf_counter())
-        return self._compile([n for n in self.compiled if n not in failed], self.tops)
+        if failed:
+            return self._compile([n for n in self.compiled if n not in failed], self.tops)
+        # Only the ranked metrics are compiled again (a whole recompile of a big project
+        # would double its compile time), and their breakdown queries' SQL swapped in.
+        ranked = {name for r in plan.rankings for name in r.query.metrics}
+        again = self._compile([n for n in self.compiled if n in ranked], self.tops)
+        swapped = _with_sql_of(plan, again)
+        return swapped if swapped is not None else self._compile(self.compiled, self.tops)
 
     # -- collecting ----------------------------------------------------------------------
 
@@ -363,6 +370,24 @@ def _assemble_isolated(
 def spent_on(outcomes: Sequence[QueryOutcome], metric: str) -> float:
     """Seconds of the queries that computed `metric` (a shared query counts in full)."""
     return sum(o.seconds for o in outcomes if metric in o.query.metrics)
+
+
+def _with_sql_of(plan: CompiledPlan, part: CompiledPlan) -> CompiledPlan | None:
+    """`plan` with the SQL of `part`'s breakdown queries (compiled from a subset of its
+    metrics), or None unless each is the same query — id, window, metrics — in `plan`."""
+    queries = {q.id: q for q in plan.queries}
+    for query in part.queries:
+        if query.kind != "breakdown":
+            continue
+        same = queries.get(query.id)
+        if same is None or (same.kind, same.window, same.metrics) != (
+            query.kind,
+            query.window,
+            query.metrics,
+        ):
+            return None
+        queries[query.id] = dataclasses.replace(same, sql=query.sql)
+    return dataclasses.replace(plan, queries=tuple(queries.values()), rankings=())
 
 
 def _describe(error: BaseException | None) -> str:
