@@ -78,6 +78,26 @@ def top_ctes(values: exp.Select, limit: int) -> list[tuple[str, exp.Query]]:
     return [(VALUES, values), (TOP, top)]
 
 
+def ranking_ctes(
+    source: str, value: exp.Expression, where: exp.Expression, limit: int, rules: AggregateRules
+) -> list[tuple[str, exp.Query]]:
+    """`tripl_values` (rows per value of `source` where `where` holds) and `tripl_top`."""
+    counted = [
+        alias(value, BREAKDOWN_COLUMN),
+        alias(rules.conditional(Aggregation.COUNT, None, None), ROW_COUNT),
+    ]
+    return top_ctes(grouped_select(counted, source, where, 1, order=False), limit)
+
+
+def fold_by(value: exp.Expression, kept: Sequence[str]) -> exp.Expression:
+    """`CASE WHEN value IN ('us', …) THEN value ELSE 'Other'`: values ranked beforehand."""
+    listed = [exp.Literal.string(v) for v in kept]
+    held = exp.In(this=value.copy(), expressions=listed) if kept else exp.false()
+    return exp.Case(
+        ifs=[exp.If(this=held, true=value.copy())], default=exp.Literal.string(OTHER_VALUE)
+    )
+
+
 def fold(value: exp.Expression) -> exp.Expression:
     """`CASE WHEN value IN (SELECT breakdown_value FROM tripl_top) THEN value ELSE 'Other'`."""
     top = exp.Subquery(this=grouped_select([exp.column(BREAKDOWN_COLUMN)], TOP))

@@ -29,12 +29,12 @@ from sqlglot import exp
 from tripl_cli.compiler import bitmap
 from tripl_cli.compiler.aggregates import AggregateSet
 from tripl_cli.compiler.breakdowns import (
-    ROW_COUNT,
     TOP,
     fold,
+    fold_by,
     fold_groups,
     foldable,
-    top_ctes,
+    ranking_ctes,
 )
 from tripl_cli.compiler.cube import cube_select, cube_terms
 from tripl_cli.compiler.dialects import (
@@ -48,7 +48,7 @@ from tripl_cli.compiler.preaggregate import (
     PreaggregateRules,
     split,
 )
-from tripl_cli.compiler.records import BREAKDOWN_COLUMN, BUCKET_COLUMN, OTHER_VALUE
+from tripl_cli.compiler.records import BREAKDOWN_COLUMN, BUCKET_COLUMN
 from tripl_cli.compiler.sources import windowed_query
 from tripl_cli.compiler.trees import alias, grouped_select, position
 from tripl_cli.project.schema import Aggregation, ColumnType, FactTable, SqlMetric
@@ -252,19 +252,16 @@ def breakdown_query(
     value = rules.coalesce_breakdown(column(breakdown))
     ts = column(fact.timestamp_column)
     window_filter = _in_window(ts, window, rules)
-    if kept is not None and limit is not None:
-        return _folded_by(fact, interval, window, value, kept, aggregates, rules, shapes)
-    # A chunk reads the fact table over the whole window (its `{{ start }}`/`{{ end }}` too)
-    # for the ranking; its own rows are still cut to the chunk by `window_filter`.
-    ranked_over = rank_window or window
+    # A chunk that ranks for itself reads the fact table over the whole window (its
+    # `{{ start }}`/`{{ end }}` too); its own rows are still cut to the chunk by `window_filter`.
+    ranked_over = rank_window if rank_window is not None and kept is None else window
     source = _fact_source(fact, ranked_over, rules)
     hoisted = _take_ctes(source)
     bucket = _bucket(fact, interval, rules)
     folding = shapes.breakdown
-    own_ranking = rank_window is None
     if (
         limit is not None
-        and own_ranking
+        and rank_window is None
         and folding is not BreakdownStrategy.FOLD_ROWS
         and foldable(aggregates)
     ):
@@ -275,43 +272,16 @@ def breakdown_query(
         return _prepend_ctes(_with(select, [(SOURCE, source), *ctes]), hoisted)
     folded: exp.Expression = value
     ranking: list[tuple[str, exp.Query]] = []
-    if limit is not None:
-        counted = [
-            alias(value.copy(), BREAKDOWN_COLUMN),
-            alias(rules.conditional(Aggregation.COUNT, None, None), ROW_COUNT),
-        ]
+    if limit is not None and kept is not None:
+        folded = fold_by(value, kept)
+    elif limit is not None:
         rank_filter = _in_window(ts.copy(), ranked_over, rules)
-        values = grouped_select(counted, SOURCE, rank_filter, 1, order=False)
-        ranking = top_ctes(values, limit)
+        ranking = ranking_ctes(SOURCE, value.copy(), rank_filter, limit, rules)
         folded = fold(value)
     keys = [(BUCKET_COLUMN, bucket), (BREAKDOWN_COLUMN, folded)]
     ctes, select = _grouped(keys, window_filter, aggregates, rules, shapes)
     # `src` first: the ranking CTEs read it; the preaggregated parts read both.
     return _prepend_ctes(_with(select, [(SOURCE, source), *ranking, *ctes]), hoisted)
-
-
-def _folded_by(
-    fact: FactTable,
-    interval: Interval,
-    window: Window,
-    value: exp.Expression,
-    kept: Sequence[str],
-    aggregates: AggregateSet,
-    rules: BuildRules,
-    shapes: Shapes,
-) -> exp.Select:
-    """A chunk of a ranked breakdown: only its own rows, folded by the values kept."""
-    source = _fact_source(fact, window, rules)
-    hoisted = _take_ctes(source)
-    kept_here = exp.In(this=value.copy(), expressions=[exp.Literal.string(v) for v in kept])
-    folded = exp.Case(
-        ifs=[exp.If(this=kept_here if kept else exp.false(), true=value)],
-        default=exp.Literal.string(OTHER_VALUE),
-    )
-    keys = [(BUCKET_COLUMN, _bucket(fact, interval, rules)), (BREAKDOWN_COLUMN, folded)]
-    where = _in_window(column(fact.timestamp_column), window, rules)
-    ctes, select = _grouped(keys, where, aggregates, rules, shapes)
-    return _prepend_ctes(_with(select, [(SOURCE, source), *ctes]), hoisted)
 
 
 def breakdown_ranking(
@@ -323,11 +293,7 @@ def breakdown_ranking(
     source = _fact_source(fact, window, rules)
     hoisted = _take_ctes(source)
     where = _in_window(column(fact.timestamp_column), window, rules)
-    counted = [
-        alias(value, BREAKDOWN_COLUMN),
-        alias(rules.conditional(Aggregation.COUNT, None, None), ROW_COUNT),
-    ]
-    ranking = top_ctes(grouped_select(counted, SOURCE, where, 1, order=False), limit)
+    ranking = ranking_ctes(SOURCE, value, where, limit, rules)
     select = grouped_select([exp.column(BREAKDOWN_COLUMN)], TOP)
     return _prepend_ctes(_with(select, [(SOURCE, source), *ranking]), hoisted)
 
