@@ -82,6 +82,14 @@ def test_version_prints_the_installed_version(tmp_path: Path) -> None:
     assert result.stdout.strip() == f"tripl {metadata.version('tripl')}"
 
 
+def test_init_suggests_a_cd_only_into_another_folder(tmp_path: Path) -> None:
+    here = _tripl("init", ".", cwd=tmp_path)
+    assert here.returncode == 0, here.stderr
+    assert "next: tripl validate && tripl compile" in here.stderr
+    elsewhere = _tripl("init", "my shop", cwd=tmp_path)
+    assert "next: cd 'my shop' && tripl validate" in elsewhere.stderr
+
+
 def test_usage_error_exits_2(tmp_path: Path) -> None:
     result = _tripl("run", "--no-such-flag", cwd=tmp_path)
     assert result.returncode == 2
