@@ -148,6 +148,14 @@ def ack(
     return found
 
 
+def mute_end(duration: str, now: datetime | None = None) -> datetime:
+    """When a mute of `duration` from `now` ends; ValueError for a bad or endless duration."""
+    try:
+        return as_utc(now or datetime.now(UTC)) + parse_duration(duration)
+    except OverflowError:  # `100000000d`: past the calendar's end
+        raise ValueError(f"{duration!r} is too long") from None
+
+
 def mute(
     project: Project,
     metric: str,
@@ -163,10 +171,9 @@ def mute(
     when the mute ends."""
     metric_or_error(project, metric)
     try:
-        length = parse_duration(duration)
+        until = mute_end(duration, now)
     except ValueError as exc:
         raise ConfigError(f"--for: {exc}", hint="write it like 30m, 24h, 7d or 2w") from None
-    until = as_utc(now or datetime.now(UTC)) + length
     with _writing_state(
         project, profiles_dir=profiles_dir, target=target, lock_timeout_s=lock_timeout_s
     ) as store:

@@ -121,7 +121,7 @@ def print_catalog(catalog: Catalog) -> None:
     from tripl_cli.textfmt import fmt_number
 
     out = console.out()
-    # Narrow terminals (and pipes, 80 columns) get a shorter trend rather than cut names.
+    # Narrow terminals get a shorter trend rather than cut names (pipes are wide: console.py).
     points = 20 if out.width >= 100 else 10
     table = Table(box=None, pad_edge=False, show_edge=False, padding=(0, 1, 0, 0))
     for column in ("metric", "kind", "every", "value", "last bucket", "latest", "status"):
