@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import typer
 
-from tripl_cli.cli.main import _takes_arguments, hoist_global_options, spread_selector_values
+from tripl_cli.cli.main import (
+    _takes_arguments,
+    app,
+    hoist_global_options,
+    spread_selector_values,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,7 +78,8 @@ def test_help_lists_commands_and_exits_zero(tmp_path: Path) -> None:
 def test_space_separated_selectors_after_one_flag_are_a_union(
     argv: list[str], expected: list[str]
 ) -> None:
-    assert spread_selector_values(argv, _takes_arguments) == expected
+    group = typer.main.get_command(app)
+    assert spread_selector_values(argv, functools.partial(_takes_arguments, group)) == expected
 
 
 def test_version_prints_the_installed_version(tmp_path: Path) -> None:

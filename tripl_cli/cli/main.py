@@ -6,6 +6,7 @@ so `tripl --help` stays fast.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from collections.abc import Callable
@@ -117,15 +118,9 @@ _GLOBAL_FLAGS = ("--debug", "--quiet", "-q", "--no-color")
 
 def hoist_global_options(argv: list[str]) -> list[str]:
     """Move global options written after the command name in front of it, for click."""
-    command_at = next((i for i, a in enumerate(argv) if not a.startswith("-")), None)
+    command_at = _command_index(argv)
     if command_at is None:
         return argv
-    # A value right after a global option before the command is that option's value.
-    while command_at > 0 and argv[command_at - 1] in _GLOBAL_WITH_VALUE:
-        nxt = next((i for i, a in enumerate(argv[command_at + 1 :]) if not a.startswith("-")), None)
-        if nxt is None:
-            return argv
-        command_at += nxt + 1
     head, rest, moved = argv[: command_at + 1], argv[command_at + 1 :], []
     kept: list[str] = []
     i = 0
@@ -176,6 +171,8 @@ def spread_selector_values(argv: list[str], takes_arguments: Callable[[str], boo
 
 
 def _command_index(argv: list[str]) -> int | None:
+    """Where the command name is: the first word that is neither an option nor the value of
+    a global option before it."""
     i = 0
     while i < len(argv):
         if argv[i] in _GLOBAL_WITH_VALUE:
@@ -187,10 +184,10 @@ def _command_index(argv: list[str]) -> int | None:
     return None
 
 
-def _takes_arguments(name: str) -> bool:
+def _takes_arguments(group: Any, name: str) -> bool:
+    """Whether `group`'s command `name` has positional arguments (a group counts as yes)."""
     from typer.core import TyperArgument, TyperGroup  # typer's own click, not the package
 
-    group = typer.main.get_command(app)
     command = group.commands.get(name) if isinstance(group, TyperGroup) else None
     if command is None or isinstance(command, TyperGroup):
         return True  # unknown, or a group (`alert …`): leave the words alone
@@ -201,11 +198,12 @@ def run() -> None:
     """Console-script entry: user errors → message, exit 1; bugs → exit 1 (trace with --debug)."""
     debug = "--debug" in sys.argv
     try:
+        command = typer.main.get_command(app)  # built once: the selectors look into it too
         args = hoist_global_options(sys.argv[1:])
         if any(a.partition("=")[0] in _SELECTOR_OPTIONS for a in args):
-            args = spread_selector_values(args, _takes_arguments)
+            args = spread_selector_values(args, functools.partial(_takes_arguments, command))
         # Without standalone mode click returns (not raises) a command's typer.Exit code.
-        code = app(args=args, standalone_mode=False)
+        code = command.main(args=args, standalone_mode=False)
     except SystemExit:
         raise
     except KeyboardInterrupt:
