@@ -122,6 +122,24 @@ def test_chunked_breakdowns_rank_the_whole_window_once() -> None:
         project, ["orders_count"], dialect="postgres", window_for=WINDOW, tops={ranking.key: ()}
     )
     assert all("FALSE" in q.sql for q in empty.queries if q.kind == "breakdown")
+    # Unchunked too, `breakdown_limit: 1` folds everything without a ranking CTE.
+    flat = _project(_fact("all_other", breakdowns=["country"], breakdown_limit=1))
+    (query,) = [
+        q
+        for q in compile_plan(flat, ["all_other"], dialect="postgres", window_for=WINDOW).queries
+        if q.kind == "breakdown"
+    ]
+    assert "tripl_top" not in query.sql and "FALSE" in query.sql
+    # A chunk and the same window's own breakdown (same column and limit) get two ids.
+    first_chunk = Window(START, START + timedelta(days=3))
+    both = _project(
+        _fact("orders_count", chunk="3d", breakdowns=["country"]),
+        _fact("plain", breakdowns=["country"]),
+    )
+    windows = {"orders_count": WINDOW, "plain": first_chunk}
+    mixed = compile_plan(both, list(windows), dialect="postgres", window_for=windows.__getitem__)
+    ids = [q.id for q in mixed.queries if q.kind == "breakdown"]
+    assert len(ids) == len(set(ids)) == 4
     # `breakdown_limit: 1` keeps nothing: no ranking to run at all.
     one = _project(_fact("orders_count", chunk="3d", breakdowns=["country"], breakdown_limit=1))
     alone = compile_plan(one, ["orders_count"], dialect="postgres", window_for=WINDOW)

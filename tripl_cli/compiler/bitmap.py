@@ -39,7 +39,7 @@ from typing import Protocol
 from sqlglot import exp
 
 from tripl_cli.compiler.aggregates import Aggregate, AggregateRules
-from tripl_cli.compiler.dialects.base import call, width_micros
+from tripl_cli.compiler.dialects.base import call, cast, width_micros
 from tripl_cli.compiler.filters import column, has_value, node
 from tripl_cli.compiler.records import BUCKET_COLUMN
 from tripl_cli.compiler.trees import alias, grouped_select
@@ -107,7 +107,7 @@ def bucket_slots(
 
 def _typed(value: exp.Expr, rules: BitmapRules) -> exp.Expression:
     assert rules.bitmap_type is not None
-    return exp.Cast(this=value, to=exp.DataType.build(rules.bitmap_type, dialect=rules.name))
+    return cast(value, rules.bitmap_type, rules.name)
 
 
 def _origin(slots: BucketSlots) -> exp.Expression:

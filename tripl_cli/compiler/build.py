@@ -249,6 +249,8 @@ def breakdown_query(
     `shapes.breakdown` picks the shape of breakdowns.py (FOLD_/RANK_GROUPS only when every
     aggregate can be re-aggregated and the ranking reads the query's own rows).
     """
+    if limit == 1:  # everything folds into 'Other': nothing to rank
+        kept = ()
     value = rules.coalesce_breakdown(column(breakdown))
     ts = column(fact.timestamp_column)
     window_filter = _in_window(ts, window, rules)
@@ -261,6 +263,7 @@ def breakdown_query(
     folding = shapes.breakdown
     if (
         limit is not None
+        and kept is None
         and rank_window is None
         and folding is not BreakdownStrategy.FOLD_ROWS
         and foldable(aggregates)

@@ -105,10 +105,6 @@ class _RankKey:
             return None
         return _RankKey(key.source, key.rank_window, key.breakdown, key.limit)
 
-    def kept(self, tops: Mapping[Hashable, Sequence[str]]) -> Sequence[str] | None:
-        """The values its chunks keep, if known (`breakdown_limit: 1` keeps none)."""
-        return () if self.limit == 1 else tops.get(self)
-
 
 @dataclass
 class _Scan:
@@ -304,7 +300,7 @@ class _PlanBuilder:
         users: dict[_RankKey, dict[str, None]] = {}
         for scan_key, scan in self.scans.items():
             key = _RankKey.of(scan_key)
-            if key is not None and key.kept(self.tops) is None:
+            if key is not None and key.limit > 1 and key not in self.tops:  # 1 keeps none
                 scans.setdefault(key, scan_key)
                 users.setdefault(key, {}).update(dict.fromkeys(scan.metrics))
         return tuple(self._ranking(key, scan, tuple(users[key])) for key, scan in scans.items())
@@ -404,7 +400,7 @@ class _PlanBuilder:
                 self.rules,
                 self.shapes,
                 rank_window=key.rank_window,
-                kept=rank.kept(self.tops) if (rank := _RankKey.of(key)) else None,
+                kept=self.tops.get(_RankKey.of(key)),
             )
         shapes = self.shapes
         # A SEPARATE distinct part needs nothing here: build.py keeps SEPARATE's distinct
@@ -452,7 +448,8 @@ def _unique_ids(bases: dict[ScanKey, str]) -> dict[ScanKey, str]:
     taken = Counter(ids.values())
     for key, query_id in ids.items():
         if taken[query_id] > 1 and key.kind == "breakdown":
-            ids[key] = f"{query_id}__breakdown"
+            # A chunk of a longer window beside the same window's own breakdown: `__ranked`.
+            ids[key] = f"{query_id}__{'ranked' if key.rank_window else 'breakdown'}"
     # Still possible: breakdown columns named `count_distinct` and `count_distinct__breakdown`.
     if len(set(ids.values())) != len(ids):
         clash = next(i for i, n in Counter(ids.values()).items() if n > 1)

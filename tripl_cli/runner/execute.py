@@ -43,32 +43,29 @@ def execute_query(
     variant = query.variant
     if variant is None:
         return adapter.execute(query.sql, timeout_s=timeout_s)
+    probe = _attempt(
+        adapter, variant.probe_sql, timeout_s, f"query {query.id}: its {variant.shape} probe"
+    )
+    taken = probe is not None and probe_takes(probe)
+    log.debug("query %s: %s form %s", query.id, variant.shape, "taken" if taken else "not taken")
+    if taken:
+        result = _attempt(
+            adapter, variant.sql, timeout_s, f"query {query.id}: its {variant.shape} form"
+        )
+        if result is not None:
+            return result
+    return adapter.execute(query.sql, timeout_s=timeout_s)
+
+
+def _attempt(adapter: Adapter, sql: str, timeout_s: float | None, what: str) -> QueryResult | None:
+    """`sql`'s result, or None (with a warning) if it failed; a timeout still ends the query."""
     try:
-        taken = probe_takes(adapter.execute(variant.probe_sql, timeout_s=timeout_s))
+        return adapter.execute(sql, timeout_s=timeout_s)
     except QueryTimeout:
         raise
     except Exception as exc:
-        log.warning(
-            "query %s: its %s probe failed, so it runs its standard form: %s",
-            query.id,
-            variant.shape,
-            exc,
-        )
-        taken = False
-    log.debug("query %s: %s form %s", query.id, variant.shape, "taken" if taken else "not taken")
-    if taken:
-        try:
-            return adapter.execute(variant.sql, timeout_s=timeout_s)
-        except QueryTimeout:
-            raise
-        except Exception as exc:
-            log.warning(
-                "query %s: its %s form failed, so it runs its standard form: %s",
-                query.id,
-                variant.shape,
-                exc,
-            )
-    return adapter.execute(query.sql, timeout_s=timeout_s)
+        log.warning("%s failed, so it runs its standard form: %s", what, exc)
+        return None
 
 
 def probe_takes(result: QueryResult) -> bool:
