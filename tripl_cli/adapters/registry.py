@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from tripl_cli.adapters.base import Adapter
 from tripl_cli.errors import ConfigError
+from tripl_cli.project.schema import ProfileTarget
 from tripl_cli.project.schema_errors import did_you_mean
 
 if TYPE_CHECKING:  # mypy proves each adapter class satisfies the protocol; nothing at runtime
@@ -68,8 +69,8 @@ def connect(target_name: str, config: Mapping[str, Any], *, project_root: Path) 
 
 
 _WARNED: set[tuple[str, str]] = set()
-#: Keys every output may have: tripl's own, read outside the adapters.
-COMMON_KEYS = frozenset({"type", "threads", "state", "query_timeout_seconds"})
+#: Keys every output may have: tripl's own (`ProfileTarget`), and every adapter's timeout.
+COMMON_KEYS = frozenset({*ProfileTarget.model_fields, "query_timeout_seconds"})
 
 
 def _warn_unknown_keys(

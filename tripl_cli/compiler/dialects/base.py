@@ -363,8 +363,13 @@ class DialectRules:
     # --------------------------------------------------------------- breakdowns
     def coalesce_breakdown(self, col: exp.Expr) -> exp.Expression:
         """The breakdown value as text, NULL → '' (SPEC §5)."""
-        as_text = cast(col.copy(), self.text_type, self.name)
-        return exp.Coalesce(this=as_text, expressions=[string("")])
+        return exp.Coalesce(this=self.breakdown_text(col), expressions=[string("")])
+
+    def breakdown_text(self, col: exp.Expr) -> exp.Expression:
+        """The column as text that compares, groups and orders by code point, as every
+        engine here and the Python reference do (a dialect whose collation would not adds
+        its own)."""
+        return cast(col.copy(), self.text_type, self.name)
 
     # ---------------------------------------------------------------- rendering
     def render(self, tree: exp.Expr) -> str:

@@ -117,13 +117,12 @@ class PostgresRules(DialectRules):
         width = exp.Interval(this=string(str(amount)), unit=var(unit))
         return call("DATE_BIN", width, ts.copy(), origin)
 
-    def coalesce_breakdown(self, col: exp.Expr) -> exp.Expression:
+    def breakdown_text(self, col: exp.Expr) -> exp.Expression:
         # The database's collation (en_US, or an ICU one that may even treat 'us' and 'US'
         # as equal) would rank ties and group values unlike the other engines; "C" compares
         # bytes, i.e. code points, and is the fastest to group by.
-        text = exp.Cast(this=col.copy(), to=exp.DataType.build(self.text_type))
-        code_points = exp.Collate(this=text, expression=exp.Identifier(this="C", quoted=True))
-        return exp.Coalesce(this=code_points, expressions=[string("")])
+        code_points = exp.Identifier(this="C", quoted=True)
+        return exp.Collate(this=super().breakdown_text(col), expression=code_points)
 
 
 class RedshiftRules(DialectRules):
@@ -148,7 +147,6 @@ class MySQLRules(DialectRules):
     name = "mysql"
     # MariaDB rejects FILTER (WHERE …), which sqlglot emits for MySQL.
     use_filter_clause = False
-    text_type = "CHAR"
     # AVG(int or DECIMAL) is a DECIMAL with 4 more decimals: 19/6 would be 3.1667.
     average_type = "DOUBLE"
     # CAST(… AS DATETIME) would drop the microseconds; MySQL has no zoned literal type.
@@ -166,15 +164,13 @@ class MySQLRules(DialectRules):
         remainder = negate(floor_remainder(offset, interval))
         return call("TIMESTAMPADD", var("MICROSECOND"), remainder, ts.copy())
 
-    def coalesce_breakdown(self, col: exp.Expr) -> exp.Expression:
+    def breakdown_text(self, col: exp.Expr) -> exp.Expression:
         # CAST(… AS CHAR) takes the connection's collation, case- and accent-insensitive by
         # default: 'us' and 'US' would be one group. Binary utf8mb4 groups, compares and
-        # orders by code point, as the other engines and the Python reference do.
+        # orders by code point. (`text_type` cannot say CHARACTER SET: DataType.build drops it.)
         utf8 = exp.DataType(this=exp.DataType.Type.CHARACTER_SET, kind=exp.Var(this="utf8mb4"))
-        binary = exp.Collate(
-            this=exp.Cast(this=col.copy(), to=utf8), expression=exp.Var(this="utf8mb4_bin")
-        )
-        return exp.Coalesce(this=binary, expressions=[string("")])
+        text = exp.Cast(this=col.copy(), to=utf8)
+        return exp.Collate(this=text, expression=exp.Var(this="utf8mb4_bin"))
 
 
 class ClickHouseRules(DialectRules):
