@@ -14,7 +14,7 @@ from tripl_cli.compiler.sources import windowed_query
 from tripl_cli.errors import Issue, Severity, TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.profiles import ResolvedTarget, find_profiles, resolve_target
-from tripl_cli.project.schema import Aggregation, FactMetric, FactTable
+from tripl_cli.project.schema import NUMERIC_AGGREGATIONS, FactMetric, FactTable
 from tripl_cli.project.sqlcheck import check_query
 from tripl_cli.timegrid import Interval, Window, floor_to_bucket
 
@@ -99,9 +99,15 @@ def fact_table_columns(adapter: Adapter, fact: FactTable, dialect: str) -> list[
     return adapter.columns(fact_table_sql(fact, dialect, recent_window()))
 
 
-def _referenced_columns(project: Project, fact: FactTable) -> dict[str, str]:
-    """Column → what references it (for a precise message)."""
+#: Column → the live type it needs and what needs it.
+TypedUses = dict[str, tuple[str, str]]
+
+
+def _referenced_columns(project: Project, fact: FactTable) -> tuple[dict[str, str], TypedUses]:
+    """Column → what references it (for a precise message); and the columns that need a
+    type: the timestamp column, and the columns summed or averaged."""
     refs: dict[str, str] = {fact.timestamp_column: "timestamp_column"}
+    typed: TypedUses = {fact.timestamp_column: ("timestamp", "timestamp_column")}
     for column in fact.identifier_columns:
         refs.setdefault(column, "identifier_columns")
     for metric in project.metrics.values():
@@ -112,12 +118,15 @@ def _referenced_columns(project: Project, fact: FactTable) -> dict[str, str]:
                 continue
             if measure.column:
                 refs.setdefault(measure.column, f"metric '{metric.name}'")
+                if measure.aggregation in NUMERIC_AGGREGATIONS:
+                    what = f"{measure.aggregation.value} in metric '{metric.name}'"
+                    typed.setdefault(measure.column, ("number", what))
             for cond in measure.conditions:
                 refs.setdefault(cond.column, f"metric '{metric.name}' conditions")
         if any(m.fact_table == fact.name for m in metric.measures()):
             for column in metric.breakdowns:
                 refs.setdefault(column, f"metric '{metric.name}' breakdowns")
-    return refs
+    return refs, typed
 
 
 def check_against_warehouse(
@@ -155,7 +164,8 @@ def _live_column_issues(
     live = {c.name.lower(): c for c in columns}
     sql_at = project.location_of("fact_table", fact.name, "sql")
     issues: list[Issue] = []
-    for column, where in _referenced_columns(project, fact).items():
+    refs, typed = _referenced_columns(project, fact)
+    for column, where in refs.items():
         if column.lower() not in live:
             message = (
                 f"column '{column}' ({where}) is not returned by fact table '{fact.name}' "
@@ -164,7 +174,7 @@ def _live_column_issues(
             hint = f"it returns: {', '.join(sorted(c.name for c in columns))}"
             issues.append(Issue("warehouse-column", message, sql_at, hint=hint))
     converts = _MYSQL_CONVERTS if resolved.dialect == "mysql" else frozenset()
-    for column, (needed, where) in _typed_uses(project, fact).items():
+    for column, (needed, where) in typed.items():
         found = live.get(column.lower())
         if found is not None and found.type != needed:
             message = (
@@ -191,22 +201,3 @@ def _live_column_issues(
             )
             issues.append(Issue("warehouse-type", message, at, severity=Severity.WARNING))
     return issues
-
-
-#: Aggregations whose column must be a number (the others take any type).
-_NUMERIC_AGGREGATIONS = frozenset({Aggregation.SUM, Aggregation.AVG})
-
-
-def _typed_uses(project: Project, fact: FactTable) -> dict[str, tuple[str, str]]:
-    """Column → (the live type it needs, what needs it): the timestamp column and the
-    columns summed or averaged."""
-    uses: dict[str, tuple[str, str]] = {fact.timestamp_column: ("timestamp", "timestamp_column")}
-    for metric in project.metrics.values():
-        if not isinstance(metric, FactMetric):
-            continue
-        for measure in metric.measures():
-            summed = measure.aggregation in _NUMERIC_AGGREGATIONS and measure.column
-            if measure.fact_table == fact.name and summed:
-                what = f"{measure.aggregation.value} in metric '{metric.name}'"
-                uses.setdefault(str(measure.column), ("number", what))
-    return uses

@@ -138,6 +138,10 @@ class Aggregation(StrEnum):
     COUNT_DISTINCT = "count_distinct"
 
 
+#: Aggregations whose column must be a number (the others take any type).
+NUMERIC_AGGREGATIONS = frozenset({Aggregation.SUM, Aggregation.AVG})
+
+
 class MetricStatus(StrEnum):
     ACTIVE = "active"
     DRAFT = "draft"  # compiled, not collected

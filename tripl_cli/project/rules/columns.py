@@ -9,6 +9,7 @@ from tripl_cli.project.model import ObjectKind
 from tripl_cli.project.rules.conditions import condition_problem
 from tripl_cli.project.rules.context import KnownColumns, Path, RuleContext, measures_of
 from tripl_cli.project.schema import (
+    NUMERIC_AGGREGATIONS,
     Aggregation,
     ColumnType,
     CompositionMetric,
@@ -19,8 +20,6 @@ from tripl_cli.project.schema import (
 )
 from tripl_cli.project.schema_errors import did_you_mean
 from tripl_cli.project.sqlcheck import check_fragment, has_template_leftovers, referenced_columns
-
-_NUMERIC_AGGREGATIONS = frozenset({Aggregation.SUM, Aggregation.AVG})
 
 
 def check(ctx: RuleContext) -> Iterator[Issue]:
@@ -159,7 +158,7 @@ def _measure(
         return
     ctype = _types(table).get(measure.column.lower())
     agg = measure.aggregation
-    if agg in _NUMERIC_AGGREGATIONS and ctype is not None and ctype is not ColumnType.NUMBER:
+    if agg in NUMERIC_AGGREGATIONS and ctype is not None and ctype is not ColumnType.NUMBER:
         message = (
             f"metric '{name}': aggregation '{agg.value}' needs a number column; "
             f"'{measure.column}' is declared as {ctype.value}"
