@@ -139,7 +139,7 @@ def _warehouse_checks(
         adapter = connector(project, resolved)()
     except DriverMissing as exc:
         yield _failed("driver", exc)
-        yield Check("warehouse", None, "skipped: no driver")
+        yield from _skipped(("warehouse",), "no driver")
         return
     except TriplError as exc:
         yield Check("driver", True, f"{resolved.type} driver importable")
@@ -177,7 +177,7 @@ def _fact_table_checks(
     for name, fact in project.fact_tables.items():
         label = f"fact_table:{name}"
         if adapter is None:
-            yield Check(label, None, "skipped: warehouse not reachable")
+            yield from _skipped((label,), "warehouse not reachable")
             continue
         try:
             columns = fact_table_columns(adapter, fact, resolved.dialect)

@@ -214,6 +214,10 @@ def run() -> None:
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
+_SEE_VALIDATE = "; see `tripl validate`"
+_BUG_HINT = "this is a bug in tripl; rerun with --debug for the traceback and report it"
+
+
 def _handle(exc: BaseException, *, debug: bool) -> int:
     from tripl_cli.cli.logs import json_logging, secret_filter
     from tripl_cli.errors import ProjectInvalid, TriplError
@@ -235,7 +239,7 @@ def _handle(exc: BaseException, *, debug: bool) -> int:
         for issue in exc.issues:
             console.err().print(_escape(scrub(issue.render())))
         message = _escape(scrub(exc.render()))
-        console.err().print(f"[bold red]error:[/] {message}; see `tripl validate`")
+        console.err().print(f"[bold red]error:[/] {message}{_SEE_VALIDATE}")
         return EXIT_ERROR
     if isinstance(exc, TriplError):
         if debug:
@@ -246,10 +250,7 @@ def _handle(exc: BaseException, *, debug: bool) -> int:
         _print_traceback(exc, scrub)
     else:
         what = _escape(scrub(f"{type(exc).__name__}: {exc}"))
-        console.err().print(
-            f"[bold red]internal error:[/] {what}\n"
-            "  this is a bug in tripl; rerun with --debug for the traceback and report it"
-        )
+        console.err().print(f"[bold red]internal error:[/] {what}\n  {_BUG_HINT}")
     return EXIT_ERROR
 
 
@@ -262,14 +263,15 @@ def _log_json(exc: BaseException, *, debug: bool) -> int:
     trace = exc if debug else None
     if not isinstance(exc, TriplError):
         what = f"internal error: {type(exc).__name__}: {exc}"
-        hint = "this is a bug in tripl; rerun with --debug for the traceback and report it"
-        log.error("%s", what, exc_info=trace, extra={"hint": hint})
+        log.error("%s", what, exc_info=trace, extra={"hint": _BUG_HINT})
         return EXIT_ERROR
     for issue in exc.issues if isinstance(exc, ProjectInvalid) else ():
-        log.error("%s", issue.render())
+        # `Issue.render()` without its hint, which is a field here.
+        where = f"{issue.location}: {issue.severity.value}[{issue.rule}]"
+        log.error("%s: %s", where, issue.message, extra={"hint": issue.hint})
     message = f"{exc.location}: {exc.message}" if exc.location else exc.message
     if isinstance(exc, ProjectInvalid):
-        message += "; see `tripl validate`"
+        message += _SEE_VALIDATE
     log.error("%s", message, exc_info=trace, extra={"hint": exc.hint})
     return EXIT_ERROR
 
