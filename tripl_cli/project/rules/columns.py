@@ -135,11 +135,13 @@ def _duplicates(
     ctx: RuleContext, name: str, names: list[str], key: str, word: str
 ) -> Iterator[Issue]:
     # Case-insensitive, like every column lookup here: engines fold unquoted names.
-    first_at: dict[str, int] = {}
+    first: dict[str, str] = {}  # lower-cased name → its first spelling
     for index, item in enumerate(names):
-        first = names[first_at.setdefault(item.lower(), index)]
-        if first_at[item.lower()] != index:
-            also = "" if first == item else f" (as '{first}' too)"
+        seen = first.get(item.lower())
+        if seen is None:
+            first[item.lower()] = item
+        else:
+            also = "" if seen == item else f" (as '{seen}' too)"
             message = f"fact table '{name}' declares {word} '{item}' twice{also}"
             yield ctx.issue("duplicate-name", message, "fact_table", name, key, index, "name")
 
