@@ -234,10 +234,11 @@ def test_an_end_before_the_resume_point_says_so(wh: Warehouse) -> None:
 
 def test_chunked_breakdowns_are_ranked_once_then_folded_per_chunk(wh: Warehouse) -> None:
     sent: list[CompiledQuery] = []
+    totals: list[int] = []
 
     class Events:
         def planned(self, total_queries: int) -> None:
-            pass
+            totals.append(total_queries)
 
         def query_done(self, query: CompiledQuery, ok: bool) -> None:
             sent.append(query)
@@ -254,6 +255,11 @@ def test_chunked_breakdowns_are_ranked_once_then_folded_per_chunk(wh: Warehouse)
     # Each chunk folds by the values the one ranking kept ('fr', not the last chunk's 'it').
     assert all("IN ('', 'de', 'fr', 'o''hare', 'us')" in q.sql for q in chunks)
     assert not any("tripl_top" in q.sql for q in chunks)
+    # The progress bar's total counts the ranking, and the report lists what was sent.
+    assert totals == [len(sent)] and sent[0].kind == "ranking"
+    listed = report.as_json()["queries"]
+    assert [(q["id"], q["kind"]) for q in listed] == [(q.id, q.kind) for q in sent]
+    assert all(q["status"] == "success" and q["duration_s"] >= 0 for q in listed)
     window = Window(day(5), day(12))
     want = {k: v for k, v in wh.expected(window).items() if k[0] == "hourly_open_orders"}
     got = {k: v for k, v in wh.stored().items() if k[0] == "hourly_open_orders"}
@@ -282,6 +288,9 @@ def test_a_failed_ranking_fails_only_the_metrics_that_need_it(
     )
     # Nothing else was sent for it: no self-ranking chunks, no one-by-one retry.
     assert [q.kind for q in sent if "hourly_open_orders" in q.metrics] == ["ranking"]
+    assert by_metric["hourly_open_orders"].seconds >= 8.0  # its ranking's time
+    listed = [q for q in report.as_json()["queries"] if q["kind"] == "ranking"]
+    assert [q["status"] for q in listed] == ["error"] and listed[0]["duration_s"] == 8.0
 
 
 def test_full_refresh_recollects_initial_buckets(wh: Warehouse) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from tripl_cli.compiler.records import QueryVariant
+from tripl_cli.compiler.records import CompiledQuery, QueryVariant
+from tripl_cli.runner.execute import QueryOutcome
 from tripl_cli.timegrid import Window, iso_utc
 
 MetricRunStatus = Literal["success", "error", "skipped"]
@@ -47,6 +49,16 @@ class PlannedQuery:
     sql: str
     #: The form run instead where its probe answers true (compiler/bitmap.py).
     variant: QueryVariant | None = None
+    #: How the query went, once sent (None in a dry run).
+    ok: bool | None = None
+    seconds: float | None = None
+
+    @classmethod
+    def of(cls, query: CompiledQuery, sent: QueryOutcome | None = None) -> PlannedQuery:
+        planned = cls(query.id, query.kind, query.metrics, query.window, query.sql, query.variant)
+        if sent is None:
+            return planned
+        return dataclasses.replace(planned, ok=sent.error is None, seconds=sent.seconds)
 
 
 def run_status(outcomes: Sequence[MetricOutcome]) -> str:
@@ -94,6 +106,9 @@ class RunReport:
             "metrics": list(query.metrics),
             "window": {"start": iso_utc(query.window.start), "end": iso_utc(query.window.end)},
         }
+        if query.ok is not None and query.seconds is not None:
+            doc["status"] = "success" if query.ok else "error"
+            doc["duration_s"] = round(query.seconds, 4)
         if self.dry_run:  # what would run is the point of a dry run; run_results stay small
             doc["sql"] = query.sql
             if query.variant is not None:

@@ -43,7 +43,9 @@ log = logging.getLogger(__name__)
 class RunEvents(Protocol):
     """Progress callbacks (the CLI draws a progress bar from them)."""
 
-    def planned(self, total_queries: int) -> None: ...
+    def planned(self, total_queries: int) -> None:
+        """How many queries the run sends; called again if a ranking changes the count."""
+
     def query_done(self, query: CompiledQuery, ok: bool) -> None: ...
 
 
@@ -96,6 +98,8 @@ class _Run:
         #: What this run's rankings kept, per chunked breakdown (`compile_plan(tops=…)`).
         self.tops: dict[Hashable, tuple[str, ...]] = {}
         self.mask: Callable[[str], str] = mask or (lambda text: text)
+        #: Every query sent, in order: rankings, the plan's queries, per-metric retries.
+        self.sent: list[QueryOutcome] = []
 
     # -- planning ------------------------------------------------------------------------
 
@@ -198,7 +202,7 @@ class _Run:
         """
         if not plan.rankings:
             return plan
-        outcomes = executor.run_all([r.query for r in plan.rankings])
+        outcomes = self.send(executor, [r.query for r in plan.rankings], progress=True)
         failed: dict[str, str] = {}
         for ranking, outcome in zip(plan.rankings, outcomes, strict=True):
             if outcome.result is None:
@@ -209,9 +213,11 @@ class _Run:
             assert all(isinstance(v, str) for v in kept), "breakdown values are text"
             self.tops[ranking.key] = tuple(sorted(kept))  # stable SQL, whatever the row order
         for name, error in failed.items():
-            self.fail(name, error, time.perf_counter())
+            self.fail(name, error, time.perf_counter() - spent_on(self.sent, name))
         if failed:
-            return self._compile([n for n in self.compiled if n not in failed], self.tops)
+            folded = self._compile([n for n in self.compiled if n not in failed], self.tops)
+            self.announce(len(plan.rankings) + len(folded.queries))
+            return folded
         # Only the ranked metrics are compiled again (a whole recompile of a big project
         # would double its compile time), and their breakdown queries' SQL swapped in.
         ranked = {name for r in plan.rankings for name in r.query.metrics}
@@ -219,18 +225,32 @@ class _Run:
         swapped = _with_sql_of(plan, again)
         return swapped if swapped is not None else self._compile(self.compiled, self.tops)
 
+    # -- sending -------------------------------------------------------------------------
+
+    def announce(self, total_queries: int) -> None:
+        if self.events is not None:
+            self.events.planned(total_queries)
+
+    def send(
+        self, executor: Executor, queries: Sequence[CompiledQuery], *, progress: bool = False
+    ) -> list[QueryOutcome]:
+        """Run `queries`, keep their outcomes for the report; `progress` moves the bar (the
+        per-metric retries of a failed query are not in its total, so they leave it be)."""
+        done = self.events.query_done if progress and self.events is not None else None
+        outcomes = executor.run_all(queries, done)
+        self.sent.extend(outcomes)
+        return outcomes
+
     # -- collecting ----------------------------------------------------------------------
 
     def collect(self, plan: CompiledPlan, executor: Executor) -> None:
-        if self.events is not None:
-            self.events.planned(len(plan.queries))
-        done = self.events.query_done if self.events is not None else None
-        outcomes = executor.run_all(plan.queries, done)
+        outcomes = self.send(executor, plan.queries, progress=True)
         results = {o.query.id: o.result for o in outcomes if o.result is not None}
         errors = _errors_by_metric(outcomes)
         good = [m for m in plan.metrics() if m not in errors and m not in plan.compositions]
-        # A metric's duration: the queries that computed it (shared ones in full) + its write.
-        spent = {name: spent_on(outcomes, name) for name in plan.metrics()}
+        # A metric's duration: the queries that computed it (shared ones in full, its
+        # breakdowns' ranking too) + its write.
+        spent = {name: spent_on(self.sent, name) for name in plan.metrics()}
         values, unreadable = _assemble_isolated(plan, results, good)
         for name, error in unreadable.items():
             good.remove(name)
@@ -258,7 +278,7 @@ class _Run:
                 window_for=self.windows.__getitem__,
                 tops=self.tops,
             )
-            outcomes = executor.run_all(single.queries)
+            outcomes = self.send(executor, single.queries)
             if all(o.error is None for o in outcomes):
                 results = {o.query.id: o.result for o in outcomes if o.result is not None}
                 try:
@@ -453,9 +473,10 @@ def run_project(
         with store.run_lock(run_id, timeout_s=request.lock_timeout_s):
             plan = _plan(run, active)
             _execute(run, plan, [m for m in active if m in run.windows], connect)
-    planned = tuple(
-        PlannedQuery(q.id, q.kind, q.metrics, q.window, q.sql, q.variant) for q in plan.queries
-    )
+    if request.dry_run:
+        planned = tuple(PlannedQuery.of(q) for q in plan.queries)
+    else:
+        planned = tuple(PlannedQuery.of(o.query, o) for o in run.sent)
     return RunReport(
         run_id,
         started_at,
@@ -484,6 +505,7 @@ def _execute(run: _Run, plan: CompiledPlan, names: Sequence[str], connect: Adapt
             run.fail(name, error, time.perf_counter())
         executor = Executor(connect, threads=request.threads, timeout_s=request.query_timeout_s)
         try:
+            run.announce(len(plan.rankings) + len(plan.queries))
             run.collect(run.ranked(plan, executor), executor)
         finally:
             executor.close()

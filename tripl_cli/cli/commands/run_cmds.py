@@ -48,7 +48,10 @@ class _ProgressEvents:
         self.task: TaskID | None = None
 
     def planned(self, total_queries: int) -> None:
-        self.task = self.progress.add_task("collecting", total=total_queries)
+        if self.task is None:
+            self.task = self.progress.add_task("collecting", total=total_queries)
+        else:  # a ranking changed how many queries follow
+            self.progress.update(self.task, total=total_queries)
 
     def query_done(self, query: CompiledQuery, ok: bool) -> None:
         if self.task is not None:
