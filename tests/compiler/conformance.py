@@ -103,6 +103,11 @@ _METRICS: list[dict[str, Any]] = [
      "breakdowns": ["country", "platform"], "breakdown_limit": 3},
     {"name": "orders_15m", "kind": "fact", "fact_table": "orders", "aggregation": "count",
      "interval": "15m"},
+    # Breakdowns by a bool and by a number (quarters: '12', '12.25'; ties ranked by text).
+    {"name": "orders_by_flag", "kind": "fact", "fact_table": "orders", "aggregation": "count",
+     "breakdowns": ["flagged"], "breakdown_limit": None},
+    {"name": "orders_by_amount", "kind": "fact", "fact_table": "orders", "aggregation": "count",
+     "breakdowns": ["amount"], "breakdown_limit": 4},
     {"name": "revenue", "kind": "fact", "fact_table": "orders", "aggregation": "sum",
      "column": "amount", "filters": ["completed"], "interval": "1h", "breakdowns": ["country"],
      "breakdown_limit": 3},
@@ -209,6 +214,8 @@ def build_project(orders: str, sessions: str) -> Project:
         FactTable.model_validate({
             "name": "orders", "timestamp_column": "ts",
             "sql": f"SELECT * FROM {orders} WHERE ts < {{{{ end }}}}",
+            # Declared types: their breakdown values are spelled alike on every engine.
+            "columns": [{"name": "flagged", "type": "bool"}, {"name": "amount", "type": "number"}],
             "row_filters": [
                 {"name": "completed", "sql": "status = 'completed'"},
                 {"name": "pending", "sql": "status = 'pending'"},

@@ -17,6 +17,7 @@ from typing import Any
 from tripl_cli.project.model import Project
 from tripl_cli.project.schema import (
     Aggregation,
+    ColumnType,
     CompositionMetric,
     Condition,
     FactMetric,
@@ -91,6 +92,16 @@ def aggregate(agg: Aggregation, column: str | None, rows: list[Row]) -> float | 
     return float(min(values) if agg is Aggregation.MIN else max(values))
 
 
+def spelled(value: Any, column_type: ColumnType | None) -> str:
+    """A breakdown value as docs/compiler.md says every engine spells it."""
+    if column_type is ColumnType.BOOL:
+        return "true" if value else "false"
+    if column_type is ColumnType.NUMBER:
+        number = float(value)
+        return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
+    return str(value)
+
+
 class Reference:
     def __init__(
         self,
@@ -136,9 +147,13 @@ class Reference:
     ) -> dict[tuple[datetime, str], list[Row]]:
         """Rows of the window grouped by (bucket, folded breakdown value)."""
         rows = [r for r in self.rows[table] if window.contains(r[self._ts(table)])]
+        fact = self.project.fact_tables[table]
+        declared = {c.name: c.type for c in fact.columns or ()}
 
         def raw(r: Row) -> str:
-            return "" if breakdown is None or r[breakdown] is None else str(r[breakdown])
+            if breakdown is None or r[breakdown] is None:
+                return ""
+            return spelled(r[breakdown], declared.get(breakdown))
 
         keep: set[str] | None = None
         if breakdown is not None and limit is not None:

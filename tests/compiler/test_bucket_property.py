@@ -28,7 +28,7 @@ from sqlglot import exp
 
 from tests.support.engines import POSTGRES, Engine, load_table, unavailable
 from tripl_cli.compiler.dialects import TimestampType, rules_for
-from tripl_cli.project.schema import Aggregation
+from tripl_cli.project.schema import Aggregation, ColumnType
 from tripl_cli.timegrid import EPOCH, Interval, floor_to_bucket
 
 LOW_1970 = datetime(1970, 1, 1, tzinfo=UTC)
@@ -320,6 +320,40 @@ def test_breakdown_value_is_text_and_null_is_empty(engine: Engine) -> None:
         exp.alias_(rules.coalesce_breakdown(null_int), "empty"),
     ).from_(table)
     assert target.query(rules.render(select)) == [("7", "")]
+
+
+def test_typed_breakdown_values_are_spelled_alike_on_every_engine(engine: Engine) -> None:
+    """A declared bool, number or timestamp column's values read the same everywhere: no
+    '1' for true (MySQL), no '20.0' (DuckDB), no '.000000' (MySQL, ClickHouse)."""
+    target = _harness_target(engine, LOW_1900)
+    rules = rules_for(target.dialect)
+    at = datetime(2026, 1, 5, 6, 7, 8, tzinfo=UTC)
+    rows = [
+        (1, 20.0, True, at, 3),
+        (2, 0.1, False, at.replace(microsecond=123456), -4),
+        (3, 1 / 3, None, at.replace(microsecond=120000), 2**40),
+        (4, -7.0, True, datetime(1999, 12, 31, tzinfo=UTC), 0),
+        (5, 2.5, False, datetime(1950, 6, 1, 23, 59, 59, 999999, tzinfo=UTC), None),
+        (6, None, True, None, 1),
+    ]
+    columns = [("id", "int"), ("f", "number"), ("b", "bool"), ("ts", "timestamp"), ("i", "int")]
+    table = load_table(engine, "typed_breakdown", columns, rows)
+    declared = {
+        "f": ColumnType.NUMBER, "b": ColumnType.BOOL, "ts": ColumnType.TIMESTAMP,
+        "i": ColumnType.NUMBER,
+    }  # fmt: skip
+    values = [
+        exp.alias_(rules.coalesce_breakdown(exp.column(c), t), c) for c, t in declared.items()
+    ]
+    sql = rules.render(exp.select(exp.column("id"), *values).from_(table).order_by("id"))
+    assert [tuple(r[1:]) for r in target.query(sql)] == [
+        ("20", "true", "2026-01-05 06:07:08", "3"),
+        ("0.1", "false", "2026-01-05 06:07:08.123456", "-4"),
+        ("0.3333333333333333", "", "2026-01-05 06:07:08.12", "1099511627776"),
+        ("-7", "true", "1999-12-31 00:00:00", "0"),
+        ("2.5", "false", "1950-06-01 23:59:59.999999", ""),
+        ("", "true", "", "1"),
+    ], sql
 
 
 def _plain(value: Any) -> Any:

@@ -73,7 +73,9 @@ class BuildRules(PreaggregateRules, Protocol):
 
     def timestamp_literal(self, ts: datetime) -> exp.Expression: ...
 
-    def coalesce_breakdown(self, col: exp.Expression) -> exp.Expression: ...
+    def coalesce_breakdown(
+        self, col: exp.Expression, column_type: ColumnType | None = None
+    ) -> exp.Expression: ...
 
     def render(self, tree: exp.Expression) -> str: ...
 
@@ -251,7 +253,7 @@ def breakdown_query(
     """
     if limit == 1:  # everything folds into 'Other': nothing to rank
         kept = ()
-    value = rules.coalesce_breakdown(column(breakdown))
+    value = rules.coalesce_breakdown(column(breakdown), _column_type(fact, breakdown))
     ts = column(fact.timestamp_column)
     window_filter = _in_window(ts, window, rules)
     # A chunk that ranks for itself reads the fact table over the whole window (its
@@ -292,7 +294,7 @@ def breakdown_ranking(
 ) -> exp.Select:
     """The `limit - 1` values a breakdown keeps over `window` (one `breakdown_value` column),
     ranked as `breakdown_query` ranks them."""
-    value = rules.coalesce_breakdown(column(breakdown))
+    value = rules.coalesce_breakdown(column(breakdown), _column_type(fact, breakdown))
     source = _fact_source(fact, window, rules)
     hoisted = _take_ctes(source)
     where = _in_window(column(fact.timestamp_column), window, rules)

@@ -361,9 +361,58 @@ class DialectRules:
         return cast(value, self.average_type, self.name)
 
     # --------------------------------------------------------------- breakdowns
-    def coalesce_breakdown(self, col: exp.Expr) -> exp.Expression:
-        """The breakdown value as text, NULL → '' (SPEC §5)."""
-        return exp.Coalesce(this=self.breakdown_text(col), expressions=[string("")])
+    def coalesce_breakdown(
+        self, col: exp.Expr, column_type: ColumnType | None = None
+    ) -> exp.Expression:
+        """The breakdown value as text, NULL → '' (SPEC §5), spelled alike on every engine
+        where the column's declared type allows (`spelled`)."""
+        return exp.Coalesce(this=self.spelled(col, column_type), expressions=[string("")])
+
+    def spelled(self, col: exp.Expr, column_type: ColumnType | None) -> exp.Expression:
+        """`col` as text. Engines spell a boolean, float or timestamp differently ('1',
+        '20.0', '…:08.000000'); a declared `bool` is 'true'/'false', a whole `number` its
+        integer digits, any other number its DOUBLE's text, and a `timestamp` has no
+        trailing zeros in its fraction (`timestamp_text`)."""
+        if column_type is ColumnType.BOOL:
+            return self.breakdown_text(
+                exp.Case(
+                    ifs=[
+                        exp.If(this=col.copy(), true=string("true")),
+                        exp.If(this=exp.Not(this=col.copy()), true=string("false")),
+                    ]
+                )
+            )
+        if column_type is ColumnType.NUMBER:
+            whole = exp.and_(
+                exp.EQ(this=col.copy(), expression=exp.Floor(this=col.copy())),
+                exp.LT(this=exp.Abs(this=col.copy()), expression=exp.Literal.number("1e15")),
+            )
+            return self.breakdown_text(
+                exp.Case(
+                    ifs=[exp.If(this=whole, true=self.number_text(col, "BIGINT"))],
+                    default=self.number_text(col, "DOUBLE"),
+                )
+            )
+        text = self.breakdown_text(col)
+        return self.timestamp_text(text) if column_type is ColumnType.TIMESTAMP else text
+
+    def number_text(self, col: exp.Expr, type_sql: str) -> exp.Expression:
+        """`col` cast to the number type `type_sql`, as text."""
+        return cast(cast(col.copy(), type_sql, self.name), self.text_type, self.name)
+
+    def timestamp_text(self, text: exp.Expression) -> exp.Expression:
+        """A timestamp's text without its fraction's trailing zeros ('…:08', '…:08.12'),
+        as DuckDB and PostgreSQL write it; engines that always write six digits trim them."""
+        return text
+
+    @staticmethod
+    def trimmed_fraction(text: exp.Expression) -> exp.Expression:
+        """`text` without a fraction's trailing zeros, and without its '.' if nothing is
+        left; text with no '.' (a date, a timestamp without a fraction) is kept whole."""
+        zeros = exp.Trim(this=text.copy(), expression=string("0"), position="TRAILING")
+        dot = exp.Trim(this=zeros, expression=string("."), position="TRAILING")
+        has_fraction = exp.Like(this=text.copy(), expression=string("%.%"))
+        return exp.Case(ifs=[exp.If(this=has_fraction, true=dot)], default=text)
 
     def breakdown_text(self, col: exp.Expr) -> exp.Expression:
         """The column as text that compares, groups and orders by code point, as every

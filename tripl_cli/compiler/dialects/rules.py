@@ -33,7 +33,7 @@ from tripl_cli.compiler.dialects.base import (
     utc_text,
     var,
 )
-from tripl_cli.project.schema import Aggregation
+from tripl_cli.project.schema import Aggregation, ColumnType
 from tripl_cli.timegrid import Interval
 
 
@@ -172,6 +172,9 @@ class MySQLRules(DialectRules):
         text = exp.Cast(this=col.copy(), to=utf8)
         return exp.Collate(this=text, expression=exp.Var(this="utf8mb4_bin"))
 
+    def timestamp_text(self, text: exp.Expression) -> exp.Expression:
+        return self.trimmed_fraction(text)  # DATETIME(6) is always written with 6 digits
+
 
 class ClickHouseRules(DialectRules):
     name = "clickhouse"
@@ -210,9 +213,23 @@ class ClickHouseRules(DialectRules):
         # sqlglot would render CAST(… AS Nullable(DateTime)): no zone, no microseconds.
         return call("toDateTime64", string(utc_text(ts)), num(6), string("UTC"))
 
-    def coalesce_breakdown(self, col: exp.Expr) -> exp.Expression:
+    def coalesce_breakdown(
+        self, col: exp.Expr, column_type: ColumnType | None = None
+    ) -> exp.Expression:
+        return call("ifNull", self.spelled(col, column_type), string(""))
+
+    def breakdown_text(self, col: exp.Expr) -> exp.Expression:
         # CAST(NULL AS String) raises (String is not Nullable); toString keeps Nullable.
-        return call("ifNull", call("toString", col.copy()), string(""))
+        return call("toString", col.copy())
+
+    def number_text(self, col: exp.Expr, type_sql: str) -> exp.Expression:
+        # `if`/`multiIf` may compute both branches for every row: CAST would raise on a
+        # NULL, inf or NaN that the other branch takes; accurateCastOrNull gives NULL.
+        target = string(exp.DataType.build(type_sql, dialect=self.name).sql(self.name))
+        return call("toString", call("accurateCastOrNull", col.copy(), target))
+
+    def timestamp_text(self, text: exp.Expression) -> exp.Expression:
+        return self.trimmed_fraction(text)  # DateTime64(6) is always written with 6 digits
 
     def conditional(
         self,
