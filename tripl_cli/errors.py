@@ -7,18 +7,41 @@ only with `--debug`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from urllib.parse import quote, quote_plus
 
 SECRET_MASK = "****"
 
 
+#: Where a URL parser cuts a value: a password with an unencoded '@' is shown in pieces.
+_URL_DELIMITERS = re.compile(r"[@:/?#\[\]]")
+#: Shorter pieces of a secret are too common to mask inside words ('x' in "exist").
+_MIN_INNER = 4
+
+
+def secret_forms(secret: str) -> set[str]:
+    """What of `secret` may reach a message: itself, URL-encoded, and the pieces a URL
+    parser makes of it (of at least `_MIN_INNER` characters) — unless it is a URL itself,
+    whose pieces (scheme, host) are no secret."""
+    forms = {secret, quote(secret, safe=""), quote_plus(secret)}
+    if "://" not in secret:
+        forms.update(p for p in _URL_DELIMITERS.split(secret) if len(p) >= _MIN_INNER)
+    return forms
+
+
 def mask_secrets(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret replaced by `****`, longest first (a secret containing
-    another is masked whole)."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, SECRET_MASK)
+    """`text` with every secret (`secret_forms`) replaced by `****`, longest first (a
+    secret containing another is masked whole); a secret shorter than `_MIN_INNER` is
+    masked only where it stands alone, not inside a word."""
+    forms = {form for s in secrets if s for form in secret_forms(s)}
+    for form in sorted(forms, key=len, reverse=True):
+        if len(form) >= _MIN_INNER:
+            text = text.replace(form, SECRET_MASK)
+        else:
+            text = re.sub(rf"(?<!\w){re.escape(form)}(?!\w)", SECRET_MASK, text)
     return text
 
 

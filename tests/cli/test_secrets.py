@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tripl_cli.cli.logs import JsonFormatter, SecretFilter, TextFormatter
+from tripl_cli.errors import mask_secrets
 
 ENTRY = "from tripl_cli.cli.main import run; run()"
 PASSWORD = "pw-Xq7-s3cret"
@@ -62,6 +63,26 @@ def test_env_var_values_of_the_target_are_scrubbed_from_errors_and_tracebacks(
         )
         assert DB_NAME not in done.stderr + done.stdout
     assert "Traceback (most recent call last)" in done.stderr  # the --debug run
+
+
+def test_a_password_a_url_parser_cuts_at_its_at_sign_is_masked_whole(
+    fresh_demo: Path, tmp_path: Path
+) -> None:
+    # An unencoded '@' in the password: the parser takes 'p' for the password and the rest
+    # for the host, so the URL's own password mask would leave 'ssw0rd-Q9' in the message.
+    _with_state(fresh_demo, "postgresql://bob:{{ env_var('TRIPL_TEST_PW') }}@127.0.0.1:1/t")
+    env = {"TRIPL_TEST_PW": "p@ssw0rd-Q9"}
+    done = tripl("run", "--project-dir", str(fresh_demo), cwd=tmp_path, env=env)
+    assert done.returncode == 1 and "cannot open the state database" in done.stderr
+    results = (fresh_demo / "target" / "run_results.json").read_text()
+    assert "ssw0rd" not in done.stderr + done.stdout + results
+
+
+def test_masking_short_secrets_spares_words_and_url_forms_are_masked() -> None:
+    text = 'database "nosuchdbxyz" does not exist for x at x%2By and a+b%2Fc'
+    assert mask_secrets(text, ["x", "x+y", "a b/c"]) == (
+        'database "nosuchdbxyz" does not exist for **** at **** and ****'
+    )
 
 
 def _record(message: str, *, exc: BaseException | None = None) -> logging.LogRecord:
