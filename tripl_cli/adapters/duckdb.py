@@ -55,19 +55,49 @@ class DuckDBAdapter(DbApiAdapter):
         return cursor
 
     def _run(self, cursor: Any, sql: str, timeout_s: float | None) -> None:
-        if timeout_s is None:
-            cursor.execute(sql)
-            return
-        timer = threading.Timer(timeout_s, cursor.interrupt)
-        timer.daemon = True
-        timer.start()
+        timer = threading.Timer(timeout_s, cursor.interrupt) if timeout_s is not None else None
+        if timer is not None:
+            timer.daemon = True
+            timer.start()
         try:
-            cursor.execute(sql)
+            if threading.current_thread() is threading.main_thread():
+                _interruptible(cursor, sql)
+            else:  # a pool worker: Ctrl-C reaches the main thread, which waits on the pool
+                cursor.execute(sql)
         finally:
-            timer.cancel()
+            if timer is not None:
+                timer.cancel()
 
     def _is_timeout(self, exc: BaseException) -> bool:
         return isinstance(exc, self._driver.InterruptException)
+
+
+def _interruptible(cursor: Any, sql: str) -> None:
+    """Run the query in a worker thread while the main thread waits, so Ctrl-C ends it.
+
+    DuckDB polls for Ctrl-C itself only now and then (it missed it on most tries here, and
+    then reported the query as failed, not interrupted); a wait in Python is interrupted at
+    once: the query is interrupted too and KeyboardInterrupt goes on up.
+    """
+    failed: list[BaseException] = []
+
+    def execute() -> None:
+        try:
+            cursor.execute(sql)
+        except BaseException as exc:  # handed to the main thread
+            failed.append(exc)
+
+    worker = threading.Thread(target=execute, name="tripl-duckdb-query", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.1)
+    except KeyboardInterrupt:
+        cursor.interrupt()
+        worker.join()
+        raise
+    if failed:
+        raise failed[0]
 
 
 def connect(target_name: str, config: Mapping[str, Any], *, project_root: Path) -> DuckDBAdapter:

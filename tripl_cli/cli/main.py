@@ -28,6 +28,7 @@ app = typer.Typer(
 )
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_ANOMALY = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 
 
 def _parse_vars(text: str | None) -> dict[str, Any]:
@@ -208,9 +209,11 @@ def run() -> None:
         raise
     except KeyboardInterrupt:
         console.err().print("interrupted")
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except BaseException as exc:
         sys.exit(_handle(exc, debug=debug))
+    if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C inside a command into Exit(130)
+        console.err().print("interrupted")
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 

@@ -37,8 +37,8 @@ def execute_query(
 
     The variant is an optimisation only: a failing probe leaves the query's own SQL, and a
     failing variant is retried as the query's own SQL (a bug in one form must not cost a
-    metric). A timeout (DuckDB also reports Ctrl-C as one) is never retried: it ends the
-    query, so one query takes at most the probe's and one form's statement timeouts.
+    metric). A timeout is never retried: it ends the query, so one query takes at most the
+    probe's and one form's statement timeouts (Ctrl-C ends the whole run).
     """
     variant = query.variant
     if variant is None:

@@ -1,0 +1,60 @@
+"""Ctrl-C stops `tripl run`: exit 130, nothing recorded as a failed metric (DuckDB turns
+SIGINT into a "Query interrupted" error of the query it was running)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ENTRY = "from tripl_cli.cli.main import run; run()"
+SLOW = """\
+fact_tables:
+  - name: slow
+    sql: >-
+      SELECT TIMESTAMP '2026-01-01' + to_seconds(i % 86400) AS ts, i AS v
+      FROM range(100000000000) t(i)
+    timestamp_column: ts
+metrics:
+  - {name: slow_count, kind: fact, fact_table: slow, aggregation: count}
+"""
+
+
+def tripl(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", ENTRY, *args],
+        cwd=cwd,
+        env={**os.environ, "NO_COLOR": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A shell may start background jobs with SIGINT ignored; Python then never raises
+        # KeyboardInterrupt. The default disposition makes it install its own handler.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
+def test_ctrl_c_stops_the_run_and_records_no_failure(fresh_demo: Path) -> None:
+    (fresh_demo / "metrics" / "slow.yml").write_text(SLOW)
+    run = tripl("run", "-s", "slow_count", "--start", "2026-01-01", "--end", "2026-01-02",
+                cwd=fresh_demo)  # fmt: skip
+    time.sleep(4)  # start-up, then well inside the query (a full scan takes minutes)
+    assert run.poll() is None, run.communicate()
+    run.send_signal(signal.SIGINT)
+    try:
+        _, err = run.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        run.kill()
+        raise AssertionError("Ctrl-C did not stop `tripl run` within 60 s") from None
+    assert run.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    listed = subprocess.run(
+        [sys.executable, "-c", ENTRY, "ls", "--format", "json"],
+        cwd=fresh_demo, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    (slow,) = [m for m in json.loads(listed.stdout)["metrics"] if m["metric"] == "slow_count"]
+    assert slow["collection"] == {"status": None, "error": None}, slow  # no failure recorded
