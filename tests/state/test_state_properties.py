@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,7 +34,9 @@ def value_sets(draw: st.DrawFn) -> list[MetricValue]:
 
 def _expected(values: list[MetricValue]) -> tuple[list[SeriesPoint], dict[str, list[SeriesPoint]]]:
     def point(v: MetricValue) -> SeriesPoint:
-        as_float = [None if n is None else float(n) for n in (v.value, v.numerator, v.denominator)]
+        numbers = (v.value, v.numerator, v.denominator)
+        # ±inf is a gap, as NaN is (never drawn: NaN != NaN would fail the comparison).
+        as_float = [None if n is None or math.isinf(n) else float(n) for n in numbers]
         return SeriesPoint(v.bucket, *as_float)
 
     totals = sorted((point(v) for v in values if not v.breakdown[0]), key=lambda p: p.bucket)

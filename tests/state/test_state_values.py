@@ -63,6 +63,19 @@ def test_nan_is_stored_as_a_gap(store: StateStore) -> None:
     assert store.read_series("m") == [SeriesPoint(hour(0), None, None, 0.0)]
 
 
+def test_infinity_is_stored_as_a_gap_with_a_warning(
+    store: StateStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A SQL metric dividing by zero: JSON output could not spell the value (`Infinity`).
+    values = [MetricValue("m", hour(h), v) for h, v in enumerate([math.inf, -math.inf, 2.0])]
+    store.replace_window("m", hours(0, 3), values, definition_hash="h", run_id="r")
+    assert [p.value for p in store.read_series("m")] == [None, None, 2.0]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [
+        "m: an infinite value (bucket 2026-01-01 00:00:00+00:00) is stored as a gap"
+    ]
+
+
 def test_same_window_twice_is_byte_for_byte_equal(store: StateStore) -> None:
     values = value_set("m", range(48), base=0.1, keys=["US", "FR", "Other"])
     store.replace_window("m", hours(0, 48), values, definition_hash="h", run_id="run-1")

@@ -6,6 +6,7 @@ Functions take a `Connection` already inside a transaction; `StateStore` owns tr
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -25,8 +26,9 @@ BATCH_ROWS = 20_000
 
 
 def _clean(number: float | None) -> float | None:
-    # NaN is not a value (SQLite would store NULL, PostgreSQL NaN): make it a gap everywhere.
-    return None if number is None or number != number else float(number)
+    # NaN is not a value (SQLite would store NULL, PostgreSQL NaN), nor is ±inf (a division
+    # by zero in a SQL metric; JSON has no word for it): a gap everywhere.
+    return None if number is None or not math.isfinite(number) else float(number)
 
 
 def _present_columns(values: Sequence[MetricValue], *, include_total: bool) -> set[str]:
@@ -91,6 +93,7 @@ def _insert_values(
     bind_ts = bulk.timestamp_binder(conn.dialect)
     totals = _Batcher(conn, metric_values, _TOTAL_COLUMNS)
     parts = _Batcher(conn, breakdown_values, _BREAKDOWN_COLUMNS)
+    warned = False  # about an infinite value, once per write
     for v in values:
         if v.metric != metric:
             raise ValueError(f"value of metric {v.metric!r} passed to a write of {metric!r}")
@@ -101,6 +104,9 @@ def _insert_values(
                 f"[{window.start.isoformat()}, {window.end.isoformat()})"
             )
         numbers = (_clean(v.value), _clean(v.numerator), _clean(v.denominator))
+        if not warned and v.value is not None and math.isinf(v.value):
+            warned = True
+            logger.warning("%s: an infinite value (bucket %s) is stored as a gap", metric, ts)
         column, key = v.breakdown
         if column:
             parts.add((metric, column, bind_ts(ts), key, *numbers, run_id))
