@@ -24,6 +24,23 @@ def _check(predicate: Callable[[Any], bool], wanted: str) -> Callable[[Any], str
     return lambda value: None if predicate(value) else wanted
 
 
+def _settling(value: Any) -> bool:
+    """`settling: 3h` (a duration) or a number of minutes, as detect/settings.py reads it."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value >= 0
+    if not isinstance(value, str):
+        return False
+    if value.strip() in ("0", "0m"):
+        return True
+    try:
+        parse_duration(value)
+    except ValueError:
+        return False
+    return True
+
+
 #: Every detection key (SPEC §7) and how to check its value; None means fine.
 DETECTION_KEYS: dict[str, Callable[[Any], str | None]] = {
     "enabled": _check(lambda v: isinstance(v, bool), "true or false"),
@@ -41,6 +58,7 @@ DETECTION_KEYS: dict[str, Callable[[Any], str | None]] = {
     "settling_minutes": _check(
         lambda v: isinstance(v, int) and _number(v) and v >= 0, "an integer >= 0"
     ),
+    "settling": _check(_settling, "a duration like 120m or 3h, or a number of minutes"),
     "breakdowns": _check(
         lambda v: (
             isinstance(v, bool) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
@@ -64,6 +82,10 @@ def check_detection(settings: Mapping[str, Any], what: str, node: NodeLocation) 
         if wanted is not None:
             message = f"detection '{key}' in {what} must be {wanted}, got {describe(value)}"
             yield Issue("bad-detection", message, node.find("detection", str(key)))
+    if "settling" in settings and "settling_minutes" in settings:
+        message = f"detection in {what} sets both 'settling' and 'settling_minutes'"
+        hint = "keep one of them"
+        yield Issue("bad-detection", message, node.key("detection", "settling"), hint=hint)
 
 
 def _duration(
