@@ -40,6 +40,18 @@ def test_changed_definition_and_full_refresh_start_over() -> None:
     assert _window(kept, refresh).start == datetime(2026, 2, 8, tzinfo=UTC)
 
 
+def test_a_changed_definition_recollects_initial_buckets_whatever_the_window_asked() -> None:
+    changed = MetricHistory(watermark=datetime(2026, 3, 8, tzinfo=UTC), hash_changed=True)
+    bounded = WindowRequest(
+        as_of=AS_OF, start=datetime(2026, 3, 1, tzinfo=UTC), end=datetime(2026, 3, 3, tzinfo=UTC)
+    )
+    assert _window(changed, bounded) == Window(
+        datetime(2026, 2, 8, tzinfo=UTC), datetime(2026, 3, 10, tzinfo=UTC)
+    )
+    older = WindowRequest(as_of=AS_OF, start=datetime(2026, 1, 1, tzinfo=UTC))
+    assert _window(changed, older).start == datetime(2026, 1, 1, tzinfo=UTC)
+
+
 def test_explicit_start_end_are_aligned_and_never_pass_the_current_bucket() -> None:
     request = WindowRequest(
         as_of=AS_OF,

@@ -49,6 +49,11 @@ def metric_window(
         start = end - interval.delta * initial_buckets
     else:
         start = floor_to_bucket(history.watermark, interval) - interval.delta * lookback
+    if history.hash_changed:
+        # Its history is dropped: recollect what a first run would, as well as the window
+        # asked for — a bounded backfill alone would leave every other bucket missing.
+        start = min(start, current - interval.delta * initial_buckets)
+        end = current
     return Window(min(start, end), end)
 
 
