@@ -68,6 +68,18 @@ def test_user_errors_exit_1_with_one_clear_message(demo: Demo, tmp_path: Path) -
     assert done.returncode == 1 and "unknown fact table 'nope'" in done.stderr
 
 
+def test_a_file_where_target_should_be_is_a_user_error_before_anything_runs(
+    fresh_demo: Path, tmp_path: Path
+) -> None:
+    (fresh_demo / "target").write_text("not a directory")
+    for command in (("run",), ("compile",), ("report", "--out", str(fresh_demo / "target"))):
+        done = tripl(*command, "--project-dir", str(fresh_demo), cwd=tmp_path)
+        assert done.returncode == 1, done.stderr
+        assert "error: cannot create the directory" in done.stderr, done.stderr
+        assert "internal error" not in done.stderr
+    assert not (fresh_demo / ".tripl").exists()  # the run stored nothing before failing
+
+
 def test_never_collected_exits_1(fresh_demo: Path, tmp_path: Path) -> None:
     done = tripl("show", "revenue", "--project-dir", str(fresh_demo), cwd=tmp_path)
     assert done.returncode == 1

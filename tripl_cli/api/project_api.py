@@ -179,7 +179,24 @@ def _remove_stale_sql(out_dir: Path, kept: set[Path]) -> None:
 
 
 def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_dir(path.parent)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise TriplError(
+            f"cannot write {path}: {exc.strerror or exc}",
+            hint="check that its folder is a directory you may write to",
+        ) from None
+
+
+def make_dir(path: Path) -> None:
+    """`path` as a directory (made if missing), or a clear error (e.g. a file in its way)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TriplError(
+            f"cannot create the directory {path}: {exc.strerror or exc}",
+            hint="move the file in its way, or choose another path",
+        ) from None

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tripl_cli.api.project_api import atomic_write, select_for_command
+from tripl_cli.api.project_api import atomic_write, make_dir, select_for_command
 from tripl_cli.api.warehouse import connector, target_of
 from tripl_cli.errors import TriplError
 from tripl_cli.project.model import Project
@@ -85,6 +85,8 @@ def run(
     )
     run_id = new_run_id(now)
     started_at = datetime.now(UTC)
+    if not options.dry_run:  # before any value is stored: run_results.json must be writable
+        make_dir(project.target_dir)
     try:
         store = open_target_state(project, resolved)
         try:
