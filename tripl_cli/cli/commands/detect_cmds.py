@@ -141,7 +141,7 @@ def _alert(
         console.err().print(
             f"alerts: {outcome.opened} incident(s) opened, {outcome.resolved} resolved; "
             f"{outcome.sent} sent, {outcome.retried} to retry, {outcome.held} held, "
-            f"{outcome.permanent_failures} failed"
+            f"{outcome.permanent_failures} failed permanently"
         )
     for reason in outcome.errors:
         console.err().print(f"[red]alert delivery failed:[/] {escape(reason)}")
