@@ -153,7 +153,9 @@ def test_tripl_detect_exits_1_on_a_permanent_failure_and_never_shows_secrets(
     assert tripl("run").exit_code == 0
     assert tripl("compile").exit_code == 0
     # CI=true: detection scores but sends nothing unless --alerts is given.
-    assert tripl("detect").exit_code == 0
+    ci = tripl("detect")
+    assert ci.exit_code == 0
+    assert "alerts: not sent, since CI=true (pass --alerts to send them)" in ci.output
     assert not (root / SINK).exists() and receiver.received == []
 
     failed = tripl("detect", "--alerts")

@@ -123,7 +123,11 @@ def _alert(
     """
     import os
 
-    if no_alerts or (os.environ.get("CI", "").lower() == "true" and not force):
+    if no_alerts:
+        return False
+    if os.environ.get("CI", "").lower() == "true" and not force:
+        if project.alert_rules and not options(ctx).quiet:  # scheduled CI jobs set CI too
+            console.err().print("alerts: not sent, since CI=true (pass --alerts to send them)")
         return False
     from rich.markup import escape
 
