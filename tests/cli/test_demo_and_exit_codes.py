@@ -80,6 +80,16 @@ def test_a_file_where_target_should_be_is_a_user_error_before_anything_runs(
     assert not (fresh_demo / ".tripl").exists()  # the run stored nothing before failing
 
 
+def test_text_mode_says_why_a_metric_was_skipped(fresh_demo: Path, tmp_path: Path) -> None:
+    where = ("--project-dir", str(fresh_demo))
+    first = tripl("run", "-s", "orders", "--start", "2026-03-01", "--end", "2026-03-15", *where,
+                  cwd=tmp_path)  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    early = tripl("run", "-s", "orders", "--end", "2026-03-05", *where, cwd=tmp_path)
+    assert early.returncode == 0
+    assert "skipped orders: nothing to collect before --end 2026-03-05T00:00:00Z" in early.stderr
+
+
 def test_never_collected_exits_1(fresh_demo: Path, tmp_path: Path) -> None:
     done = tripl("show", "revenue", "--project-dir", str(fresh_demo), cwd=tmp_path)
     assert done.returncode == 1

@@ -165,6 +165,9 @@ def _print_summary(report: RunReport, *, quiet: bool) -> None:
         console.err().print(table)
     if quiet:  # errors only: the run logged each failure as it happened
         return
+    for o in report.outcomes:  # why a metric was skipped, or what else happened to it
+        if o.note and o.status != "error":
+            console.err().print(f"[dim]{o.status}[/] {o.metric}: {escape(o.note)}")
     for o in report.failed:  # a recap: the run's own error lines may have scrolled away
         console.err().print(f"[red]error[/] {o.metric}: {escape(o.error or '')}")
     ok = sum(1 for o in report.outcomes if o.status == "success")
