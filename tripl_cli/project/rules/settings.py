@@ -111,10 +111,22 @@ def _timezone(ctx: RuleContext, name: str, zone: str) -> Iterator[Issue]:
         yield ctx.issue("unknown-timezone", message, "alert_rule", name, "quiet_hours", "timezone")
 
 
+def _atoms(text: str) -> list[str]:
+    """The atoms of a selector: its space-separated terms, split at their commas."""
+    return [atom for term in text.split() for atom in term.split(",")]
+
+
 def _selectors(ctx: RuleContext, name: str, select: str, exclude: str | None) -> Iterator[Issue]:
     for key, text in (("select", select), ("exclude", exclude)):
         if text is None:
             continue
+        if any(atom.partition(":")[0].lstrip("+") == "state" for atom in _atoms(text)):
+            message = (
+                f"alert rule '{name}': bad `{key}`: `state:` selectors compare with an older "
+                "manifest, which an alert rule never has; select by name, tag, fact_table, …"
+            )
+            yield ctx.issue("bad-selector", message, "alert_rule", name, key)
+            return
         try:
             parse_selector(text)
         except TriplError as exc:
