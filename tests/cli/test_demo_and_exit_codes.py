@@ -90,6 +90,17 @@ def test_text_mode_says_why_a_metric_was_skipped(fresh_demo: Path, tmp_path: Pat
     assert "skipped orders: nothing to collect before --end 2026-03-05T00:00:00Z" in early.stderr
 
 
+def test_show_of_a_draft_metric_says_run_skips_it(fresh_demo: Path, tmp_path: Path) -> None:
+    yml = fresh_demo / "metrics" / "commerce.yml"
+    yml.write_text(
+        yml.read_text().replace("  - name: orders\n", "  - name: orders\n    status: draft\n", 1)
+    )
+    done = tripl("show", "orders", "--project-dir", str(fresh_demo), cwd=tmp_path)
+    assert done.returncode == 1
+    assert "its status is draft, so `tripl run` does not collect it" in done.stderr
+    assert "set `status: active`" in done.stderr and "tripl run -s" not in done.stderr
+
+
 def test_never_collected_exits_1(fresh_demo: Path, tmp_path: Path) -> None:
     done = tripl("show", "revenue", "--project-dir", str(fresh_demo), cwd=tmp_path)
     assert done.returncode == 1

@@ -21,6 +21,7 @@ from tripl_cli.errors import TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.profiles import ResolvedTarget
 from tripl_cli.project.schema import AnyMetric
+from tripl_cli.project.schema import MetricStatus as Lifecycle
 from tripl_cli.project.schema_errors import did_you_mean
 from tripl_cli.project.semantics import value_kind
 from tripl_cli.state.engine import resolve_url
@@ -147,7 +148,15 @@ def _views(
     return tuple(PointView(p.bucket, p.value, anomalies.get((series, p.bucket))) for p in points)
 
 
-def _never_collected(metric: str, target: str, status: MetricStatus | None) -> TriplError:
+def _never_collected(
+    metric: str, target: str, status: MetricStatus | None, *, inactive: str | None = None
+) -> TriplError:
+    if inactive is not None:  # `tripl run -s` would only skip it
+        return TriplError(
+            f"no values stored for '{metric}' on target '{target}': its status is {inactive}, "
+            "so `tripl run` does not collect it",
+            hint="set `status: active` in its YAML to collect it",
+        )
     hint = f"run `tripl run -s {metric}`"
     if status is not None and status.last_status == "error":
         return TriplError(
@@ -199,14 +208,15 @@ def read_metric(
     resolved = target_of(project, profiles_dir=profiles_dir, target=target)
     interval = project.interval_of(metric)
     with reading_state(project, profiles_dir=profiles_dir, target=target) as store:
+        inactive = None if metric.status is Lifecycle.ACTIVE else metric.status.value
         if store is None:
-            raise _never_collected(name, resolved.name, None)
+            raise _never_collected(name, resolved.name, None, inactive=inactive)
         status = store.metric_status(name)
         newest = status.watermark if status is not None else None
         start = None if last is None or newest is None else _first_of(last, newest, interval)
         total = store.read_series(name, start=start)
         if not total and newest is None:
-            raise _never_collected(name, resolved.name, status)
+            raise _never_collected(name, resolved.name, status, inactive=inactive)
         known = tuple(dict.fromkeys([*metric.breakdowns, *store.breakdown_columns(name)]))
         columns = _breakdown_columns(metric, known, breakdown, all_breakdowns)
         anomalies = _strongest(store.read_anomalies(name, start=start))
