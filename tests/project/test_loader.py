@@ -108,6 +108,12 @@ def test_find_project_root_without_project_is_a_clear_error(tmp_path: Path) -> N
     assert "tripl_project.yml" in info.value.message and info.value.hint
 
 
+def test_a_project_dir_that_does_not_exist_says_so(tmp_path: Path) -> None:
+    with pytest.raises(TriplError) as info:
+        find_project_root(tmp_path / "nowhere")
+    assert info.value.message == f"{tmp_path / 'nowhere'} does not exist"
+
+
 def test_load_project_or_raise_carries_every_issue(tmp_path: Path) -> None:
     write_project(
         tmp_path,

@@ -49,6 +49,21 @@ def test_profiles_dir_flag_is_exclusive(tmp_path: Path) -> None:
     assert "no profiles.yml found" in info.value.message
 
 
+def test_an_env_profiles_dir_without_profiles_yml_is_warned_about_then_passed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    project = project_at(tmp_path / "proj")
+    write_project(project.root, {"profiles.yml": profile("root.duckdb")})
+    env = {"HOME": str(tmp_path), "TRIPL_PROFILES_DIR": str(tmp_path / "typo")}
+    for _ in range(2):
+        assert resolve_target(project, env=env).config["path"] == "root.duckdb"
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    typo = tmp_path / "typo"
+    assert warned == [
+        f"$TRIPL_PROFILES_DIR is {typo}, which holds no profiles.yml; looking further"
+    ]
+
+
 PROFILES = """\
 shop:
   target: "{{ env_var('TRIPL_TARGET', 'dev') }}"

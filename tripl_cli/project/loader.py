@@ -66,6 +66,11 @@ class LoadResult:
 def find_project_root(start: Path) -> Path:
     """The nearest directory at or above `start` holding tripl_project.yml."""
     here = start.resolve()
+    if not here.exists():
+        raise TriplError(
+            f"{start} does not exist",
+            hint="pass --project-dir the folder that holds tripl_project.yml",
+        )
     for directory in (here, *here.parents):
         if any((directory / name).is_file() for name in _PROJECT_FILES):
             return directory

@@ -81,11 +81,27 @@ def profiles_candidates(
     return out
 
 
+_WARNED_DIRS: set[Path] = set()
+
+
+def _warn_empty_profiles_dir(directory: Path) -> None:
+    """$TRIPL_PROFILES_DIR set but holding no profiles.yml: likely a typo, so say so (once
+    per process) before falling back to the next place."""
+    if directory not in _WARNED_DIRS:
+        _WARNED_DIRS.add(directory)
+        logger.warning(
+            "$%s is %s, which holds no %s; looking further", PROFILES_DIR_ENV, directory,
+            PROFILES_FILE,
+        )  # fmt: skip
+
+
 def find_profiles(project: Project, profiles_dir: Path | None, env: Mapping[str, str]) -> Path:
     candidates = profiles_candidates(project, profiles_dir, env)
     for path in candidates:
         if path.is_file():
             return path
+        if profiles_dir is None and path.parent == Path(env.get(PROFILES_DIR_ENV) or "\0"):
+            _warn_empty_profiles_dir(path.parent)
     looked = ", ".join(str(p) for p in candidates)
     hint = "create profiles.yml in the project root, or pass --profiles-dir"
     if profiles_dir is not None:
