@@ -101,6 +101,16 @@ def test_show_of_a_draft_metric_says_run_skips_it(fresh_demo: Path, tmp_path: Pa
     assert "set `status: active`" in done.stderr and "tripl run -s" not in done.stderr
 
 
+def test_validate_checks_a_target_named_on_the_command_line(
+    fresh_demo: Path, tmp_path: Path
+) -> None:
+    where = ("--project-dir", str(fresh_demo))
+    assert tripl("validate", *where, cwd=tmp_path).returncode == 0  # no -t: profiles unread
+    assert tripl("validate", "-t", "dev", *where, cwd=tmp_path).returncode == 0
+    unknown = tripl("validate", "-t", "nope", *where, cwd=tmp_path)
+    assert unknown.returncode == 1 and "target 'nope' not found" in unknown.stderr
+
+
 def test_never_collected_exits_1(fresh_demo: Path, tmp_path: Path) -> None:
     done = tripl("show", "revenue", "--project-dir", str(fresh_demo), cwd=tmp_path)
     assert done.returncode == 1

@@ -72,6 +72,12 @@ def validate(
         )
         result = dataclasses.replace(result, issues=(*result.issues, *live))
     render_issues(result, format_.value, quiet=opts.quiet)
+    if opts.target is not None and result.project is not None and not warehouse:
+        from tripl_cli.api.warehouse import target_of
+
+        # A target named on the command line is checked too (profiles.yml only, offline):
+        # `validate -t prod` passing while `compile -t prod` fails would mislead.
+        target_of(result.project, profiles_dir=opts.profiles_dir, target=opts.target)
     raise typer.Exit(1 if result.errors else 0)
 
 
