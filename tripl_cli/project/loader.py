@@ -29,7 +29,12 @@ from tripl_cli.project.model import ObjectKind, Project
 from tripl_cli.project.objects import Collected, add_object, validate_object
 from tripl_cli.project.rules import RuleContext, run_rules
 from tripl_cli.project.schema import TOP_LEVEL_KINDS, ProjectConfig
-from tripl_cli.project.schema_errors import ErrorContext, did_you_mean, issues_from_validation
+from tripl_cli.project.schema_errors import (
+    ErrorContext,
+    describe,
+    did_you_mean,
+    issues_from_validation,
+)
 from tripl_cli.project.templating import TemplateRenderer
 from tripl_cli.project.yaml_source import YamlDocument, read_yaml
 
@@ -236,7 +241,7 @@ def _read_list(
     if items is None:
         return []
     if not isinstance(items, list):
-        message = f"`{key}:` must be a list, got a {type(items).__name__}"
+        message = f"`{key}:` must be a list, got {describe(items)}"
         return [Issue("wrong-type", message, list_node.location)]
     kind = cast(ObjectKind, TOP_LEVEL_KINDS[key])
     issues: list[Issue] = []

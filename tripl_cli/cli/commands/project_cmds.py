@@ -118,7 +118,8 @@ def compile_(
             echo_sql(header, query)
     if not opts.quiet:
         console.err().print(
-            f"compiled {len(result.metrics)} metrics into {len(result.queries)} queries "
+            f"compiled {_count(len(result.metrics), 'metric')} into "
+            f"{_count(len(result.queries), 'query', 'queries')} "
             f"for [bold]{result.dialect}[/] → {project.target_dir / 'compiled'}"
         )
 
@@ -155,3 +156,7 @@ def register(app: typer.Typer) -> None:
     app.command()(validate)
     app.command("compile")(compile_)
     app.command()(clean)
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
