@@ -13,7 +13,7 @@ from tripl_cli.project.locations import NodeLocation
 from tripl_cli.project.rules.context import RuleContext
 from tripl_cli.project.schema_errors import describe, did_you_mean
 from tripl_cli.project.selection import parse_selector, select_metrics
-from tripl_cli.timegrid import parse_duration
+from tripl_cli.timegrid import Interval, parse_duration
 
 
 def _number(value: Any) -> bool:
@@ -97,6 +97,23 @@ def _duration(
         yield ctx.issue("bad-duration", f"{what}: `{key}`: {exc}", kind, name, key)
 
 
+def _short_chunk(ctx: RuleContext, name: str, chunk: str, interval: Interval) -> Iterator[Issue]:
+    """A chunk shorter than one bucket still covers a whole bucket per query: say so."""
+    try:
+        duration = parse_duration(chunk)
+    except ValueError:
+        return  # `_duration` reports it
+    if duration < interval.delta:
+        message = (
+            f"metric '{name}': `chunk: {chunk}` is shorter than its interval "
+            f"({interval.value}); each query covers one whole bucket"
+        )
+        hint = f"use a chunk of at least {interval.value}, e.g. 7 buckets"
+        yield ctx.issue(
+            "short-chunk", message, "metric", name, "chunk", severity=Severity.WARNING, hint=hint
+        )
+
+
 @cache
 def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
@@ -147,6 +164,7 @@ def check(ctx: RuleContext) -> Iterator[Issue]:
         what = f"metric '{name}'"
         if metric.chunk is not None:
             yield from _duration(ctx, "metric", name, "chunk", metric.chunk, what)
+            yield from _short_chunk(ctx, name, metric.chunk, project.interval_of(metric))
         if metric.detection:
             source = project.source_of("metric", name)
             if source is not None:
