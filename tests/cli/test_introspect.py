@@ -83,6 +83,7 @@ def test_write_adds_columns_and_keeps_the_rest(invoke: Invoke, tmp_path: Path) -
     path = root / "fact_tables" / "events.yml"
     result = invoke(root, "introspect", "events", "--write")
     assert result.exit_code == 0, result.output
+    assert "added `identifier_columns: [event_id, user_id, session_key]`" in result.output
     written = path.read_text()
     anchor = "    timestamp_column: ts   # when it happened\n"
     assert written == EVENTS_YML.replace(anchor, anchor + INSERTED, 1)

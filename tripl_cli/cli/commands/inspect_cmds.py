@@ -78,6 +78,8 @@ def introspect(
     format_: Annotated[InspectFormat, typer.Option("--format")] = InspectFormat.TEXT,
 ) -> None:
     """Columns, simplified types, identifier candidates and sample rows of a fact table."""
+    from rich.markup import escape
+
     from tripl_cli.api import introspect_api
     from tripl_cli.cli import loading
     from tripl_cli.errors import ProjectInvalid
@@ -110,7 +112,8 @@ def introspect(
         console.err().print(f"{verb} `columns:` ({len(found.columns)}) of {fact_table} in {where}")
         if result.identifiers_added:
             names = ", ".join(result.identifiers_added)
-            console.err().print(f"added `identifier_columns: [{names}]`")
+            # escaped: rich would take `[user_id]` for a style tag and print nothing of it
+            console.err().print(escape(f"added `identifier_columns: [{names}]`"))
 
 
 def _cell(value: Any, limit: int = 24) -> str:
