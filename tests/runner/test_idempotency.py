@@ -158,6 +158,26 @@ def test_rows_deleted_upstream_disappear_after_the_next_run(wh: Warehouse) -> No
     assert not problems, "\n".join(problems[:20])
 
 
+def test_a_changed_metric_that_fails_keeps_its_history_until_it_is_collected(
+    wh: Warehouse,
+) -> None:
+    backfill(wh.ws, "2026-01-01", "2026-01-12")
+    with wh.ws.store() as store:
+        kept = store.read_series("revenue")
+        old_hash = store.metric_status("revenue").definition_hash  # type: ignore[union-attr]
+    wh.ws.edit_yaml("metrics/facts.yml", "revenue", where="CAST('x' AS INTEGER) > 0")
+    failed = {o.metric: o for o in wh.api_run(day(12, 6)).outcomes}["revenue"]
+    assert failed.status == "error"
+    with wh.ws.store() as store:  # nothing dropped, and the change is still pending
+        assert store.read_series("revenue") == kept
+        assert store.metric_status("revenue").definition_hash == old_hash  # type: ignore[union-attr]
+    wh.ws.edit_yaml("metrics/facts.yml", "revenue", where="amount >= 100")
+    mended = {o.metric: o for o in wh.api_run(day(12, 6)).outcomes}["revenue"]
+    assert mended.status == "success" and mended.note and "definition changed" in mended.note
+    with wh.ws.store() as store:
+        assert {p.bucket for p in store.read_series("revenue")} == {day(d) for d in range(5, 12)}
+
+
 def test_a_changed_definition_drops_history_and_recollects(wh: Warehouse) -> None:
     backfill(wh.ws, "2026-01-01", "2026-01-12")  # 11 days of history
     with wh.ws.store() as store:

@@ -301,6 +301,7 @@ class _Run:
             run_id=self.run_id,
             breakdown_columns=metric.breakdowns,
             status="success",  # in the same transaction: values and status never disagree
+            reset=name in self.changed,  # dropped only as the new values are stored
         )
         buckets = sum(1 for v in values if v.breakdown == TOTAL)
         note = (
@@ -318,7 +319,9 @@ class _Run:
             status="error",
             run_id=self.run_id,
             error=error,
-            definition_hash=self.hashes[name],
+            # A changed metric keeps its old hash (and history) until it is collected: the
+            # next run still sees the change and recollects then.
+            definition_hash=None if name in self.changed else self.hashes[name],
         )
         self.outcomes[name] = MetricOutcome(
             name, "error", self.windows.get(name), 0, time.perf_counter() - started, error
@@ -498,9 +501,6 @@ def _execute(run: _Run, plan: CompiledPlan, names: Sequence[str], connect: Adapt
     store.start_run(run.run_id, command="run")
     status = "error"
     try:
-        for name in sorted(run.changed):
-            dropped = store.reset_metric(name, run.hashes[name])
-            log.warning("%s: definition changed; dropped %d stored values", name, dropped)
         for name, error in run.compile_errors.items():
             run.fail(name, error, time.perf_counter())
         executor = Executor(connect, threads=request.threads, timeout_s=request.query_timeout_s)

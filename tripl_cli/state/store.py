@@ -184,6 +184,7 @@ class StateStore:
         breakdown_columns: Sequence[str] = (),
         include_total: bool = True,
         status: str | None = None,
+        reset: bool = False,
     ) -> int:
         """Atomically make `values_` the metric's stored values in `[window.start, window.end)`.
 
@@ -191,8 +192,14 @@ class StateStore:
         rows of `breakdown_columns` plus every column present in `values_`, then bulk-inserts
         `values_`, moves the watermark and, given a `status`, records the metric's collection
         status (as `record_status`), all in ONE transaction. Returns rows written.
+
+        `reset` (the definition changed) first drops the metric's whole history, in the same
+        transaction: history is only lost together with its replacement being stored.
         """
         with self._write() as conn:
+            if reset:
+                dropped = values.reset_metric(conn, metric, definition_hash, now=self.clock())
+                logger.warning("%s: definition changed; dropped %d stored values", metric, dropped)
             written = values.replace_window(
                 conn,
                 metric,
