@@ -55,6 +55,7 @@ def _plan(*outputs: MetricOutput, distincts: tuple[DistinctOutput, ...] = ()) ->
         (Aggregation.COUNT_DISTINCT, 2, 0, 0.0),
         (Aggregation.AVG, 2, None, None),  # avg of only NULLs: gap
         (Aggregation.AVG, 2, float("nan"), None),  # ClickHouse avgIf: NaN is no value
+        (Aggregation.SUM, 2, float("nan"), None),  # a NaN in the data: a gap, never 0
         (Aggregation.AVG, 2, 1.5, 1.5),
         (Aggregation.MAX, None, 7, None),  # NULL match count is no match
     ],
@@ -108,6 +109,16 @@ def test_ratio_gaps_on_zero_or_missing_denominator() -> None:
     }
     # B0: no matching orders → 0 / 4 = 0 (additive numerator); B1: den 0 → gap; b2: no den.
     assert assemble(plan, results) == [MetricValue("conv", B0, 0.0, numerator=0.0, denominator=4.0)]
+
+
+def test_ratio_with_a_nan_numerator_is_a_gap_not_zero() -> None:
+    num = MeasureRef("t", "a0", Aggregation.SUM, matches="a1")
+    den = MeasureRef("t", "a2", Aggregation.COUNT)
+    plan = _plan(MetricOutput("r", num, den))
+    nan = float("nan")
+    results = {"t": Result(("bucket", "a0", "a1", "a2"), ((B0, nan, 2, 2), (B1, None, 0, 2)))}
+    # B0: the sum is NaN → gap; B1: no matching rows → additive 0 / 2.
+    assert assemble(plan, results) == [MetricValue("r", B1, 0.0, numerator=0.0, denominator=2.0)]
 
 
 def test_ratio_with_avg_numerator_without_rows_is_gap() -> None:

@@ -3,7 +3,8 @@
 Rules (docs/compiler.md):
 - A filtered operand whose match count is 0 (or NULL) in a bucket has no value there.
 - With matching rows, an all-NULL measure gives 0 for count / count_distinct / sum and no
-  value for avg / min / max (NaN, which ClickHouse's `avgIf` returns, is no value too).
+  value for avg / min / max. NaN is no value, never 0: ClickHouse's `avgIf` of no rows, or a
+  sum over a NaN in the data.
 - A ratio has no value where its denominator has none or is 0; a numerator with no matching
   rows counts as 0 when additive (count, count_distinct, sum), else the bucket has no value.
 - An SQL metric's NULL value is no value; several rows in one bucket were summed (warned).
@@ -70,16 +71,20 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(number) else number
 
 
+def _matched(ref: MeasureRef, row: Row | None) -> bool:
+    """Whether the operand's rows matched in this bucket (it has a row, and rows counted)."""
+    return row is not None and (ref.matches is None or bool(_number(row[ref.matches])))
+
+
 def read_measure(ref: MeasureRef, row: Row | None) -> float | None:
-    """One operand's value in one row, or None for a gap (see the module rules)."""
-    if row is None:
+    """One operand's value in one row, or None for a gap (see the module rules). Only a NULL
+    aggregate of matching rows is an additive 0; a NaN (e.g. a sum over a NaN) stays a gap."""
+    if row is None or not _matched(ref, row):
         return None
-    if ref.matches is not None and not _number(row[ref.matches]):
-        return None
-    value = _number(row[ref.value])
-    if value is None and ref.aggregation is not None and ref.additive:
+    raw = row[ref.value]
+    if raw is None and ref.aggregation is not None and ref.additive:
         return 0.0
-    return value
+    return _number(raw)
 
 
 def _breakdown(output: MetricOutput, key: RowKey) -> tuple[str, str]:
@@ -113,8 +118,9 @@ def _ratio(
         den = read_measure(output.denominator, den_row)
         if not den:  # no denominator, or 0: a gap, never 0 or infinity
             continue
-        num = read_measure(output.value, num_rows.get(key))
-        if num is None and output.value.additive:
+        num_row = num_rows.get(key)
+        num = read_measure(output.value, num_row)
+        if not _matched(output.value, num_row) and output.value.additive:
             num = 0.0  # no matching numerator rows: nothing counted or summed
         if num is None:
             continue
