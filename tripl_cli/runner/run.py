@@ -145,7 +145,7 @@ class _Run:
         )
 
     def _cover_inputs(self, names: Sequence[str]) -> None:
-        """A ratio composition recomputes every bucket its inputs recompute in this run.
+        """A composition recomputes every bucket its inputs recompute in this run.
 
         Its own resume window may be narrower than theirs (an input widened to a shared scan
         recollects older buckets): without this, those buckets would keep a ratio of values
@@ -153,13 +153,9 @@ class _Run:
         """
         for name in names:
             metric = self.project.metrics[name]
-            if not isinstance(metric, CompositionMetric) or metric.denominator is None:
+            if not isinstance(metric, CompositionMetric):
                 continue
-            spans = [
-                self.windows[m]
-                for m in (name, metric.numerator, metric.denominator)
-                if m in self.windows
-            ]
+            spans = [self.windows[m] for m in (name, *metric.parts) if m in self.windows]
             if spans:
                 self.windows[name] = Window(min(w.start for w in spans), max(w.end for w in spans))
 
