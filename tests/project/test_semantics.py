@@ -99,6 +99,17 @@ def test_hash_ignores_presentation_and_follows_definitions(tmp_path: Path) -> No
     edit(root, "metrics/commerce.yml", "filters: [mobile]", "filters: [phones]")
     assert hashes(root) == before
 
+    # Reformatting SQL keeps the definition: keyword case, line breaks, comments.
+    edit(root, "fact_tables/orders.yml", "      FROM orders\n", "      from   orders  -- all\n")
+    edit(root, "fact_tables/orders.yml", "sql: status = 'completed'", "sql: status   =  'completed'")
+    assert hashes(root) == before
+    # ... but not a literal's case or spacing, or an identifier's case.
+    edit(root, "fact_tables/orders.yml", "status   =  'completed'", "status = 'Completed'")
+    assert hashes(root)["revenue"] != before["revenue"]
+    edit(root, "fact_tables/orders.yml", "status = 'Completed'", "status = 'completed'")
+    edit(root, "fact_tables/orders.yml", "      from   orders  -- all\n", "      FROM orders\n")
+    assert hashes(root) == before
+
     # Changing the fact table's SQL changes every metric on it, and compositions over them.
     edit(root, "fact_tables/orders.yml", "FROM orders", "FROM raw.orders")
     after = hashes(root)

@@ -20,6 +20,7 @@ from tests.support.engines import Engine, load_table
 from tripl_cli.adapters import QueryTimeout
 from tripl_cli.api import run_api
 from tripl_cli.compiler.records import CompiledQuery
+from tripl_cli.project.semantics import definition_hash, known_hashes
 from tripl_cli.runner.execute import Executor, QueryOutcome
 from tripl_cli.runner.outcomes import RunReport
 from tripl_cli.timegrid import Window
@@ -156,6 +157,21 @@ def test_rows_deleted_upstream_disappear_after_the_next_run(wh: Warehouse) -> No
     assert not any(key in after for key in gone)
     problems = diff(after, wh.expected())
     assert not problems, "\n".join(problems[:20])
+
+
+def test_a_hash_stored_by_an_older_tripl_is_relabelled_not_a_change(wh: Warehouse) -> None:
+    backfill(wh.ws, "2026-01-01", "2026-01-12")
+    project = wh.ws.project()
+    current = definition_hash(project, project.metrics["revenue"])
+    (legacy,) = known_hashes(project, project.metrics["revenue"]) - {current}  # raw-SQL hash
+    with wh.ws.store() as store:
+        store.relabel_hash("revenue", current, legacy)  # as tripl before SQL normalizing left it
+        kept = store.read_series("revenue")
+    revenue = {o.metric: o for o in wh.api_run(day(12, 6)).outcomes}["revenue"]
+    assert revenue.status == "success" and revenue.note is None  # no "definition changed"
+    with wh.ws.store() as store:
+        assert store.metric_status("revenue").definition_hash == current  # type: ignore[union-attr]
+        assert store.read_series("revenue")[0] == kept[0]  # Jan 1: history kept
 
 
 def test_a_changed_metric_that_fails_keeps_its_history_until_it_is_collected(

@@ -7,10 +7,13 @@ it. Row filters enter by definition, not by name, so renaming a filter changes n
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable
 from typing import Any
+
+from sqlglot.tokens import Tokenizer
 
 from tripl_cli.errors import TriplError
 from tripl_cli.project.model import Project
@@ -57,13 +60,42 @@ def _conditions(conditions: Iterable[Condition]) -> list[Any]:
     return sorted(items, key=lambda c: json.dumps(c, sort_keys=True))  # AND is commutative
 
 
-def _table(table: FactTable | None, name: str) -> dict[str, Any]:
+#: Token types whose text is a value or a name, kept as written (the rest are keywords and
+#: punctuation, whose case does not matter).
+_AS_WRITTEN = frozenset({"VAR", "IDENTIFIER", "STRING", "NUMBER", "NATIONAL_STRING"})
+
+
+@functools.lru_cache(maxsize=4096)
+def normalized_sql(text: str) -> str:
+    """SQL as its tokens: whitespace, comments and keyword case do not change a definition
+    (SPEC §4's normalized hash), so reformatting a query keeps its history."""
+    try:
+        tokens = Tokenizer().tokenize(text)
+    except Exception:  # not SQL sqlglot can read (templating, an engine's own syntax)
+        return " ".join(text.split())
+    return " ".join(
+        f"{t.token_type.name}:{t.text if t.token_type.name in _AS_WRITTEN else t.text.upper()}"
+        for t in tokens
+    )
+
+
+class _Sql:
+    """How SQL text enters the hash: normalized, or (`raw`) as the first tripl hashed it."""
+
+    def __init__(self, raw: bool) -> None:
+        self.raw = raw
+
+    def __call__(self, text: str | None) -> str | None:
+        return text if self.raw or text is None else normalized_sql(text)
+
+
+def _table(table: FactTable | None, name: str, sql: _Sql) -> dict[str, Any]:
     if table is None:
         return {"missing": name}
-    return {"sql": table.sql, "timestamp_column": table.timestamp_column}
+    return {"sql": sql(table.sql), "timestamp_column": table.timestamp_column}
 
 
-def _measure(project: Project, measure: Measure) -> dict[str, Any]:
+def _measure(project: Project, measure: Measure, sql: _Sql) -> dict[str, Any]:
     table = project.fact_tables.get(measure.fact_table)
     filters: list[Any] = []
     for name in measure.filters:
@@ -71,58 +103,70 @@ def _measure(project: Project, measure: Measure) -> dict[str, Any]:
         if found is None:
             filters.append({"missing": name})
         else:
-            filters.append({"sql": found.sql, "conditions": _conditions(found.conditions or [])})
+            filters.append(
+                {"sql": sql(found.sql), "conditions": _conditions(found.conditions or [])}
+            )
     return {
-        "table": _table(table, measure.fact_table),
+        "table": _table(table, measure.fact_table, sql),
         "aggregation": measure.aggregation.value,
         "column": measure.column,
         "filters": sorted(filters, key=lambda f: json.dumps(f, sort_keys=True)),
-        "where": measure.where,
+        "where": sql(measure.where),
         "conditions": _conditions(measure.conditions),
     }
 
 
-def _definition(project: Project, metric: AnyMetric, seen: frozenset[str]) -> dict[str, Any]:
+def _definition(
+    project: Project, metric: AnyMetric, seen: frozenset[str], sql: _Sql
+) -> dict[str, Any]:
     base: dict[str, Any] = {"v": HASH_VERSION, "kind": metric.kind}
     base["interval"] = project.interval_of(metric).value
     if isinstance(metric, FactMetric):
-        base["measures"] = [_measure(project, m) for m in metric.measures()]
+        base["measures"] = [_measure(project, m, sql) for m in metric.measures()]
         base["ratio"] = metric.is_ratio
         base["breakdowns"] = list(metric.breakdowns)
         base["breakdown_limit"] = metric.breakdown_limit
     elif isinstance(metric, SqlMetric):
-        base["sql"] = metric.sql
+        base["sql"] = sql(metric.sql)
         base["columns"] = [metric.time_column, metric.value_column]
     else:
         base["parts"] = {
-            key: _part_hash(project, part, seen)
+            key: _part_hash(project, part, seen, sql)
             for key, part in (("numerator", metric.numerator), ("denominator", metric.denominator))
             if part is not None
         }
         if metric.per_distinct is not None:
             table = project.fact_tables.get(metric.per_distinct.fact_table)
             base["per_distinct"] = {
-                "table": _table(table, metric.per_distinct.fact_table),
+                "table": _table(table, metric.per_distinct.fact_table, sql),
                 "column": metric.per_distinct.column,
             }
     return base
 
 
-def _part_hash(project: Project, name: str, seen: frozenset[str]) -> str:
+def _part_hash(project: Project, name: str, seen: frozenset[str], sql: _Sql) -> str:
     part = project.metrics.get(name)
     if part is None or name in seen:  # unknown or cyclic: validation reports it
         return f"unresolved:{name}"
-    return _hash(project, part, seen | {name})
+    return _hash(project, part, seen | {name}, sql)
 
 
-def _hash(project: Project, metric: AnyMetric, seen: frozenset[str]) -> str:
-    canonical = json.dumps(_definition(project, metric, seen), sort_keys=True, default=str)
+def _hash(project: Project, metric: AnyMetric, seen: frozenset[str], sql: _Sql) -> str:
+    canonical = json.dumps(_definition(project, metric, seen, sql), sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def definition_hash(project: Project, metric: AnyMetric) -> str:
-    """sha256 of a canonical JSON of only what changes the metric's values."""
-    return _hash(project, metric, frozenset({metric.name}))
+    """sha256 of a canonical JSON of only what changes the metric's values (its SQL as
+    tokens: `normalized_sql`)."""
+    return _hash(project, metric, frozenset({metric.name}), _Sql(raw=False))
+
+
+def known_hashes(project: Project, metric: AnyMetric) -> frozenset[str]:
+    """Every hash this very definition may be stored under: `definition_hash`, and the one
+    tripl wrote before it normalized SQL (raw text) — so upgrading drops no history."""
+    legacy = _hash(project, metric, frozenset({metric.name}), _Sql(raw=True))
+    return frozenset({definition_hash(project, metric), legacy})
 
 
 def metrics_in_dependency_order(project: Project, names: Iterable[str]) -> list[str]:

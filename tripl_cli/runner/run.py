@@ -23,7 +23,11 @@ from tripl_cli.compiler.records import CompiledPlan, CompiledQuery
 from tripl_cli.errors import TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.schema import CompositionMetric, FactMetric, MetricStatus
-from tripl_cli.project.semantics import definition_hash, metrics_in_dependency_order
+from tripl_cli.project.semantics import (
+    definition_hash,
+    known_hashes,
+    metrics_in_dependency_order,
+)
 from tripl_cli.runner.compose import compose
 from tripl_cli.runner.execute import AdapterFactory, Executor, QueryOutcome
 from tripl_cli.runner.outcomes import MetricOutcome, PlannedQuery, RunReport, run_status
@@ -91,6 +95,8 @@ class _Run:
         self.outcomes: dict[str, MetricOutcome] = {}
         self.hashes: dict[str, str] = {}
         self.changed: set[str] = set()
+        #: Unchanged metrics whose stored hash is an older hashing of the same definition.
+        self.relabel: dict[str, str] = {}
         self.windows: dict[str, Window] = {}
         #: Metrics whose SQL cannot be built for this dialect: failed alone, others go on.
         self.compile_errors: dict[str, str] = {}
@@ -111,11 +117,12 @@ class _Run:
             metric = self.project.metrics[name]
             self.hashes[name] = definition_hash(self.project, metric)
             stored = statuses.get(name)
-            changed = bool(
-                stored and stored.definition_hash and stored.definition_hash != self.hashes[name]
-            )
+            previous = stored.definition_hash if stored else None
+            changed = bool(previous and previous not in known_hashes(self.project, metric))
             if changed:
                 self.changed.add(name)
+            elif previous and previous != self.hashes[name]:
+                self.relabel[name] = previous  # the same definition, hashed the older way
             history = MetricHistory(
                 watermark=None if changed or stored is None else stored.watermark,
                 hash_changed=changed,
@@ -497,6 +504,8 @@ def _execute(run: _Run, plan: CompiledPlan, names: Sequence[str], connect: Adapt
     store.start_run(run.run_id, command="run")
     status = "error"
     try:
+        for name, previous in run.relabel.items():
+            store.relabel_hash(name, previous, run.hashes[name])
         for name, error in run.compile_errors.items():
             run.fail(name, error, time.perf_counter())
         executor = Executor(connect, threads=request.threads, timeout_s=request.query_timeout_s)

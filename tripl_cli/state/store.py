@@ -215,6 +215,12 @@ class StateStore:
         logger.debug("%s: stored %d values in %s..%s", metric, written, window.start, window.end)
         return written
 
+    def relabel_hash(self, metric: str, old: str, new: str) -> None:
+        """Store `new` as the hash of a definition stored under `old` (the same definition,
+        hashed the way an older tripl did): nothing else changes."""
+        with self._write() as conn:
+            values.relabel_hash(conn, metric, old, new)
+
     def reset_metric(self, metric: str, new_hash: str) -> int:
         """The definition changed: drop the metric's history; returns the rows dropped."""
         with self._write() as conn:

@@ -218,6 +218,14 @@ def _move_watermark(
     upsert(conn, metric_status, row, keys=["metric"])
 
 
+def relabel_hash(conn: sa.Connection, metric: str, old: str, new: str) -> None:
+    conn.execute(
+        sa.update(metric_status)
+        .where(metric_status.c.metric == metric, metric_status.c.definition_hash == old)
+        .values(definition_hash=new)
+    )
+
+
 def reset_metric(conn: sa.Connection, metric: str, new_hash: str, *, now: datetime) -> int:
     """Drop a metric's stored history (values, breakdowns, anomalies); returns rows dropped."""
     dropped = 0
