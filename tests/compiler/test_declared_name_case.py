@@ -1,0 +1,84 @@
+"""Column names from the YAML keep their case on PostgreSQL, which folds unquoted names to
+lower case: `createdAt` (an ORM's usual column) must be quoted to be found, while a name in
+the user's own SQL stays as written."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import TypeAdapter
+
+from tests.support.engines import POSTGRES, Engine
+from tripl_cli.adapters import connect
+from tripl_cli.compiler.assemble import assemble
+from tripl_cli.compiler.plan import compile_plan
+from tripl_cli.project.model import Project, ProjectConfig
+from tripl_cli.project.schema import FactTable, Metric
+from tripl_cli.runner.execute import execute_query
+from tripl_cli.timegrid import Window
+
+SCHEMA = "tripl_case_test"
+WINDOW = Window(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 3, tzinfo=UTC))
+
+
+def _project() -> Project:
+    fact = FactTable.model_validate({
+        "name": "orders", "timestamp_column": "createdAt",
+        "sql": f'SELECT * FROM {SCHEMA}."Orders" WHERE "Amount" > 0',  # the user's own quoting
+    })  # fmt: skip
+    adapter: TypeAdapter[Metric] = TypeAdapter(Metric)
+    metrics = [
+        {"name": "revenue", "kind": "fact", "fact_table": "orders", "aggregation": "sum",
+         "column": "Amount", "breakdowns": ["shipCountry"], "breakdown_limit": None,
+         "conditions": [{"column": "shipCountry", "operator": "ne", "value": "fr"}]},
+    ]  # fmt: skip
+    return Project(
+        root=Path(),
+        config=ProjectConfig(name="case"),
+        fact_tables={"orders": fact},
+        metrics={m["name"]: adapter.validate_python(m) for m in metrics},
+    )
+
+
+def test_postgres_finds_declared_columns_with_capitals(
+    tmp_path: Path, engine_factory: Callable[[str], Engine]
+) -> None:
+    engine_factory("postgres")  # reachable, or fail/skip as every engine test does
+    admin = connect("admin", {"type": "postgres", **POSTGRES}, project_root=tmp_path)
+    try:
+        admin.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+        admin.execute(f"CREATE SCHEMA {SCHEMA}")
+        admin.execute(
+            f'CREATE TABLE {SCHEMA}."Orders" ("createdAt" timestamp, "Amount" float8,'
+            ' "shipCountry" text)'
+        )
+        admin.execute(
+            f"INSERT INTO {SCHEMA}.\"Orders\" VALUES ('2026-01-01 05:00', 10, 'us'),"
+            " ('2026-01-01 06:00', 5, 'fr'), ('2026-01-02 07:00', 2.5, 'de')"
+        )
+        plan = compile_plan(
+            _project(), ["revenue"], dialect="postgres", window_for=lambda _: WINDOW
+        )
+        results = {q.id: execute_query(admin, q, timeout_s=None) for q in plan.queries}
+        got = {(v.bucket.day, v.breakdown): v.value for v in assemble(plan, results)}
+        assert got == {
+            (1, ("", "")): 10.0,
+            (2, ("", "")): 2.5,
+            (1, ("shipCountry", "us")): 10.0,
+            (2, ("shipCountry", "de")): 2.5,
+        }
+        assert '"shipCountry"' in plan.queries[0].sql + plan.queries[-1].sql
+    finally:
+        admin.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+        admin.close()
+
+
+def test_other_dialects_leave_the_names_unquoted() -> None:
+    # Snowflake folds unquoted names to upper case: `createdAt` finds CREATEDAT, as in the
+    # user's own SQL; the user's quoting inside `sql:` is kept as written.
+    plan = compile_plan(_project(), ["revenue"], dialect="snowflake", window_for=lambda _: WINDOW)
+    sql = plan.queries[0].sql
+    assert "THEN Amount END" in sql and "DATE_PART(EPOCH_MICROSECOND, createdAt)" in sql
+    assert '"Amount" > 0' in sql
