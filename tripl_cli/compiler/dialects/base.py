@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import ClassVar
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel
 
 from tripl_cli.project.schema import Aggregation, ColumnType
@@ -220,6 +221,8 @@ class DialectRules:
     use_filter_clause: ClassVar[bool] = True
     #: The text type breakdown values are cast to (in this dialect's spelling).
     text_type: ClassVar[str] = "TEXT"
+    #: sqlglot's dialect with tripl's corrections, where its SQL would not run (None: `name`).
+    generator_dialect: ClassVar[type[Dialect] | None] = None
     #: The engine folds unquoted names to lower case (PostgreSQL): a column named in YAML
     #: with capitals (`createdAt`) is then quoted, or it would not be found.
     folds_to_lower: ClassVar[bool] = False
@@ -433,7 +436,10 @@ class DialectRules:
         if self.folds_to_lower:
             _quote_declared_capitals(tree)
         return tree.sql(
-            dialect=self.name, pretty=True, unsupported_level=ErrorLevel.RAISE, copy=False
+            dialect=self.generator_dialect or self.name,
+            pretty=True,
+            unsupported_level=ErrorLevel.RAISE,
+            copy=False,
         )
 
     def __repr__(self) -> str:

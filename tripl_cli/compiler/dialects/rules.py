@@ -11,9 +11,13 @@ no column type; where an engine needs different functions per type, `TimestampTy
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import ClassVar
 
 from sqlglot import exp
+from sqlglot.dialects.mysql import MySQL
+from sqlglot.generators.mysql import MySQLGenerator
 
 from tripl_cli.compiler.dialects.base import (
     INTERVAL_PARTS,
@@ -143,10 +147,25 @@ class RedshiftRules(DialectRules):
         return call("DATEADD", var("MICROSECOND"), negate(floor_remainder(offset, interval)), ts)
 
 
+class _MySQLAndMariaDB(MySQL):
+    """sqlglot's MySQL, writing what MariaDB runs too."""
+
+    class Generator(MySQLGenerator):
+        # sqlglot writes `a REGEXP b` / `RLIKE` as REGEXP_LIKE(a, b), which MariaDB lacks;
+        # the operator means the same on both. With match flags it has to stay a function.
+        TRANSFORMS: ClassVar[dict[type[exp.Expr], Callable[..., str]]] = {
+            **MySQLGenerator.TRANSFORMS,
+            exp.RegexpLike: lambda self, e: (
+                self.function_fallback_sql(e) if e.args.get("flag") else self.binary(e, "REGEXP")
+            ),
+        }
+
+
 class MySQLRules(DialectRules):
     """MySQL and MariaDB."""
 
     name = "mysql"
+    generator_dialect = _MySQLAndMariaDB
     # MariaDB rejects FILTER (WHERE …), which sqlglot emits for MySQL.
     use_filter_clause = False
     # AVG(int or DECIMAL) is a DECIMAL with 4 more decimals: 19/6 would be 3.1667.

@@ -1,6 +1,6 @@
-"""Column names from the YAML keep their case on PostgreSQL, which folds unquoted names to
-lower case: `createdAt` (an ORM's usual column) must be quoted to be found, while a name in
-the user's own SQL stays as written."""
+"""SQL tripl writes that an engine would misread: column names from the YAML keep their case
+on PostgreSQL (which folds unquoted names to lower case), and a regular-expression match runs
+on MariaDB."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import sqlglot
 from pydantic import TypeAdapter
 
-from tests.support.engines import POSTGRES, Engine
+from tests.support.engines import POSTGRES, Engine, load_table
 from tripl_cli.adapters import connect
 from tripl_cli.compiler.assemble import assemble
+from tripl_cli.compiler.dialects import rules_for
 from tripl_cli.compiler.plan import compile_plan
 from tripl_cli.project.model import Project, ProjectConfig
 from tripl_cli.project.schema import FactTable, Metric
@@ -82,3 +84,16 @@ def test_other_dialects_leave_the_names_unquoted() -> None:
     sql = plan.queries[0].sql
     assert "THEN Amount END" in sql and "DATE_PART(EPOCH_MICROSECOND, createdAt)" in sql
     assert '"Amount" > 0' in sql
+
+
+def test_regexp_runs_on_mariadb(engine_factory: Callable[[str], Engine]) -> None:
+    # sqlglot writes `v REGEXP '^a'` as REGEXP_LIKE(v, '^a'), which MariaDB does not have.
+    engine = engine_factory("mysql")
+    table = load_table(engine, "regexp_words", [("v", "string")], [("apple",), ("pear",)])
+    rules = rules_for("mysql")
+    tree = sqlglot.parse_one(
+        f"SELECT v FROM {table} WHERE v REGEXP '^a' OR v RLIKE 'x$'", read="mysql"
+    )
+    sql = rules.render(tree)
+    assert "REGEXP_LIKE" not in sql
+    assert engine.adapter.execute(sql).rows == (("apple",),)
