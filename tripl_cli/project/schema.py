@@ -27,6 +27,10 @@ class StrictModel(BaseModel):
 
 
 # --------------------------------------------------------------------------- fact tables
+#: The most buckets `lookback` / `initial_buckets` may span (see `Defaults`).
+MAX_BUCKETS = 100_000
+
+
 class ColumnType(StrEnum):
     NUMBER = "number"
     STRING = "string"
@@ -354,8 +358,9 @@ class AlertRule(StrictModel):
 # --------------------------------------------------------------------------- project file
 class Defaults(StrictModel):
     interval: Interval = Interval.D1
-    lookback: Annotated[int, Field(ge=0)] = 2
-    initial_buckets: Annotated[int, Field(ge=1)] = 30
+    # At most 100,000 buckets: weekly ones reach ~1,900 years back, inside what dates hold.
+    lookback: Annotated[int, Field(ge=0, le=MAX_BUCKETS)] = 2
+    initial_buckets: Annotated[int, Field(ge=1, le=MAX_BUCKETS)] = 30
 
 
 class ProjectConfig(StrictModel):
