@@ -78,6 +78,7 @@ def test_dml_in_a_cte_is_rejected_in_every_dialect(dialect: str) -> None:
 
 SAFE_FRAGMENTS = [
     "status = 'completed'",
+    "TRUNCATE(amount, 0) = 4",  # MySQL's rounding function, not TRUNCATE TABLE
     "amount > 0 AND country IN ('US', 'DE')",
     "lower(country) LIKE 'u%' OR country IS NULL",
     "is_test",
@@ -91,6 +92,7 @@ UNSAFE_FRAGMENTS = [
     ("1=1) UNION SELECT password FROM users WHERE (1=1", "unsafe-filter", "found UNION"),
     ("EXISTS (WITH x AS (SELECT 1) SELECT * FROM x)", "unsafe-filter", "found"),
     ("delete", "unsafe-filter", "found DELETE"),
+    ("a = 1 OR TRUNCATE TABLE t", "unsafe-filter", "found TRUNCATE"),
     ("42", "unsafe-filter", "not a boolean"),
     ("'text'", "unsafe-filter", "not a boolean"),
     ("amount + 1", "unsafe-filter", "not a boolean"),

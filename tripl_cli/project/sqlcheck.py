@@ -335,10 +335,13 @@ def _forbidden_word(sql: str, dialect: str | None) -> str | None:
         tokens = sqlglot.tokenize(sql, read=dialect or None)
     except TokenError:
         return None  # the parse below reports it
-    for token in tokens:
+    for token, after in zip(tokens, [*tokens[1:], None], strict=True):
         word = token.text.upper()
-        if token.token_type not in _QUOTED_TOKENS and word in _FORBIDDEN_WORDS:
-            return word
+        if token.token_type in _QUOTED_TOKENS or word not in _FORBIDDEN_WORDS:
+            continue
+        if word == "TRUNCATE" and after is not None and after.token_type == TokenType.L_PAREN:
+            continue  # MySQL's TRUNCATE(x, d) rounds toward zero; TRUNCATE TABLE has no "("
+        return word
     return None
 
 
