@@ -167,7 +167,8 @@ def _never_collected(
     if status is not None and status.last_status == "success":
         return TriplError(
             f"no values stored for '{metric}' on target '{target}': its last collection "
-            "found no rows in the window it read",
+            "succeeded but gave no value in the window it read (no row there matched its "
+            "filters, or every value was NULL or NaN)",
             hint=f"check the fact table's data, or backfill with `tripl run -s {metric} --start …`",
         )
     return TriplError(f"no values stored yet for '{metric}' on target '{target}'", hint=hint)
