@@ -101,7 +101,8 @@ def test_hash_ignores_presentation_and_follows_definitions(tmp_path: Path) -> No
 
     # Reformatting SQL keeps the definition: keyword case, line breaks, comments.
     edit(root, "fact_tables/orders.yml", "      FROM orders\n", "      from   orders  -- all\n")
-    edit(root, "fact_tables/orders.yml", "sql: status = 'completed'", "sql: status   =  'completed'")
+    filter_sql = "sql: status = 'completed'"
+    edit(root, "fact_tables/orders.yml", filter_sql, "sql: status   =  'completed'")
     assert hashes(root) == before
     # ... but not a literal's case or spacing, or an identifier's case.
     edit(root, "fact_tables/orders.yml", "status   =  'completed'", "status = 'Completed'")

@@ -80,8 +80,9 @@ def excess_scale(residuals: FloatArray, floor_sq: FloatArray, scale: FloatArray)
     keep = scale > _MIN_SCALE * float(np.max(scale, initial=0.0))
     if not np.any(keep):
         return 0.0
-    r = residuals[keep] / scale[keep]
-    floor_units = np.sqrt(floor_sq[keep]) / scale[keep]
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # `ok` drops those
+        r = residuals[keep] / scale[keep]
+        floor_units = np.sqrt(floor_sq[keep]) / scale[keep]
     ok = np.isfinite(r) & np.isfinite(floor_units)
     if not np.any(ok):
         return 0.0
