@@ -205,3 +205,14 @@ def test_var_in_profiles_sees_the_cli_vars_over_the_project_vars(tmp_path: Path)
     alone = load_project(tmp_path, env={})
     assert alone.project is not None
     assert resolve_target(alone.project, env={}).config["path"] == "project.duckdb"
+
+
+def test_one_profile_problem_is_one_located_line(tmp_path: Path) -> None:
+    project = project_at(tmp_path)
+    dup = "shop:\n  target: a\n  outputs:\n    a: {type: duckdb}\n    a: {type: duckdb}\n"
+    write_project(tmp_path, {"profiles.yml": dup})
+    with pytest.raises(ConfigError) as info:
+        resolve_target(project, env={})
+    text = info.value.render()
+    assert text.count("profiles.yml:5:5") == 1 and "duplicate key 'a'" in text
+    assert "\n" not in text.split("hint:")[0].strip()

@@ -110,9 +110,12 @@ def find_profiles(project: Project, profiles_dir: Path | None, env: Mapping[str,
 
 
 def _fail(issues: list[Issue], what: str, secrets: frozenset[str] = frozenset()) -> ConfigError:
-    lines = "\n".join(f"  {mask_secrets(issue.render(), secrets)}" for issue in issues)
     first = issues[0]
-    return ConfigError(f"{what}:\n{lines}", location=first.location, hint=first.hint)
+    if len(issues) == 1:  # one line, located once (not "path: … path: …")
+        message = mask_secrets(first.message, secrets)
+        return ConfigError(f"{what}: {message}", location=first.location, hint=first.hint)
+    lines = "\n".join(f"  {mask_secrets(issue.render(), secrets)}" for issue in issues)
+    return ConfigError(f"{what}:\n{lines}", hint=first.hint)  # each line has its place
 
 
 def _mapping(doc: YamlDocument, value: Any, path: tuple[str, ...], what: str) -> dict[str, Any]:
