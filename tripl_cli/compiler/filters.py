@@ -16,7 +16,6 @@ from functools import lru_cache
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from tripl_cli.compiler.dialects.base import DECLARED_NAME
 from tripl_cli.errors import TriplError
 from tripl_cli.project.schema import Condition, FactTable, Measure, Operator, Scalar
 
@@ -155,9 +154,7 @@ def column(name: str) -> exp.Column:
     Other names stay unquoted so engines that fold case (Snowflake upper-cases) resolve
     them the same way the user's own SQL does; a quoted reserved name is kept as written.
     """
-    ref = exp.column(name, quoted=True if name.lower() in RESERVED_WORDS else None)
-    ref.this.meta[DECLARED_NAME] = True  # PostgreSQL quotes it if it has capitals
-    return ref
+    return exp.column(name, quoted=True if name.lower() in RESERVED_WORDS else None)
 
 
 def literal(value: Scalar) -> exp.Expression:

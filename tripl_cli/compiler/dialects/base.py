@@ -223,9 +223,6 @@ class DialectRules:
     text_type: ClassVar[str] = "TEXT"
     #: sqlglot's dialect with tripl's corrections, where its SQL would not run (None: `name`).
     generator_dialect: ClassVar[type[Dialect] | None] = None
-    #: The engine folds unquoted names to lower case (PostgreSQL): a column named in YAML
-    #: with capitals (`createdAt`) is then quoted, or it would not be found.
-    folds_to_lower: ClassVar[bool] = False
     #: Where the engine's own average (a DECIMAL division) would round, averages are taken
     #: over this type instead (MySQL/MariaDB keep 4 decimals: `div_precision_increment`).
     average_type: ClassVar[str | None] = None
@@ -433,8 +430,6 @@ class DialectRules:
         The tree is consumed: dialect transforms may rewrite it in place (`copy=False` saves
         ~30% of compile time on 1,000 metrics), so callers build a fresh tree per render.
         """
-        if self.folds_to_lower:
-            _quote_declared_capitals(tree)
         return tree.sql(
             dialect=self.generator_dialect or self.name,
             pretty=True,
@@ -451,19 +446,6 @@ _PLAIN: dict[Aggregation, type[exp.Expression]] = {
     Aggregation.MIN: exp.Min,
     Aggregation.MAX: exp.Max,
 }
-
-
-#: Marks a column name from the project's YAML (`column:`, breakdowns, conditions,
-#: `timestamp_column`), as opposed to a name inside the user's own SQL, which stays as
-#: written: the engine reads it as the user's other queries do.
-DECLARED_NAME = "tripl_declared_name"
-
-
-def _quote_declared_capitals(tree: exp.Expr) -> None:
-    for ident in tree.find_all(exp.Identifier):
-        name = ident.name
-        if ident.meta.get(DECLARED_NAME) and not ident.quoted and name != name.lower():
-            ident.set("quoted", True)
 
 
 def bit_sum(conditions: Sequence[exp.Expr]) -> exp.Expression:

@@ -99,7 +99,6 @@ class DuckDBRules(DialectRules):
 
 class PostgresRules(DialectRules):
     name = "postgres"
-    folds_to_lower = True
     # SQL shapes: the fastest in `python bench/collect.py`'s shape table (bench/
     # collect_RESULTS.md; reasons in docs/dialects.md). Folding every row costs a second
     # scan and an external sort (the planner expects one group per row of a bucket
@@ -132,7 +131,6 @@ class PostgresRules(DialectRules):
 
 class RedshiftRules(DialectRules):
     name = "redshift"
-    folds_to_lower = True
     # Redshift has no FILTER clause (sqlglot still emits one for it).
     use_filter_clause = False
     text_type = "VARCHAR"
