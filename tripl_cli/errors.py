@@ -16,16 +16,17 @@ from urllib.parse import quote, quote_plus
 SECRET_MASK = "****"
 
 
-#: Where a URL parser cuts a value: a password with an unencoded '@' is shown in pieces.
-_URL_DELIMITERS = re.compile(r"[@:/?#\[\]]")
+#: Where a URL parser cuts a password with an unencoded '@' (taking the rest for the host).
+_URL_DELIMITERS = re.compile(r"@")
 #: Shorter pieces of a secret are too common to mask inside words ('x' in "exist").
 _MIN_INNER = 4
 
 
 def secret_forms(secret: str) -> set[str]:
     """What of `secret` may reach a message: itself, URL-encoded, and the pieces a URL
-    parser makes of it (of at least `_MIN_INNER` characters) — unless it is a URL itself,
-    whose pieces (scheme, host) are no secret."""
+    parser makes of it at an '@' (of at least `_MIN_INNER` characters) — unless it is a URL
+    itself, whose pieces (scheme, host) are no secret. Paths are not cut: their pieces are
+    ordinary words."""
     forms = {secret, quote(secret, safe=""), quote_plus(secret)}
     if "://" not in secret:
         forms.update(p for p in _URL_DELIMITERS.split(secret) if len(p) >= _MIN_INNER)

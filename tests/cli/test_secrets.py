@@ -83,6 +83,10 @@ def test_masking_short_secrets_spares_words_and_url_forms_are_masked() -> None:
     assert mask_secrets(text, ["x", "x+y", "a b/c"]) == (
         'database "nosuchdbxyz" does not exist for **** at **** and ****'
     )
+    # A path secret is masked whole; its folders are not masked inside other words.
+    text = "cannot open the state database /data/warehouse.duckdb"
+    assert mask_secrets(text, ["/data/warehouse.duckdb"]) == "cannot open the state database ****"
+    assert mask_secrets("the database is down", ["/data/x.db"]) == "the database is down"
 
 
 def _record(message: str, *, exc: BaseException | None = None) -> logging.LogRecord:
