@@ -116,8 +116,11 @@ def test_ratio_with_a_nan_numerator_is_a_gap_not_zero() -> None:
     den = MeasureRef("t", "a2", Aggregation.COUNT)
     plan = _plan(MetricOutput("r", num, den))
     nan = float("nan")
-    results = {"t": Result(("bucket", "a0", "a1", "a2"), ((B0, nan, 2, 2), (B1, None, 0, 2)))}
-    # B0: the sum is NaN → gap; B1: no matching rows → additive 0 / 2.
+    inf = float("inf")
+    b2 = B1 + timedelta(days=1)
+    rows = ((B0, nan, 2, 2), (B1, None, 0, 2), (b2, 3.0, 1, inf))
+    results = {"t": Result(("bucket", "a0", "a1", "a2"), rows)}
+    # B0: the sum is NaN → gap; B1: no matching rows → additive 0 / 2; b2: den inf → gap.
     assert assemble(plan, results) == [MetricValue("r", B1, 0.0, numerator=0.0, denominator=2.0)]
 
 

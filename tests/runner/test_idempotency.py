@@ -8,7 +8,9 @@ All on DuckDB (the run logic is engine-independent; test_conformance covers the 
 from __future__ import annotations
 
 import itertools
+import sqlite3
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -172,6 +174,11 @@ def test_a_hash_stored_by_an_older_tripl_is_relabelled_not_a_change(wh: Warehous
     with wh.ws.store() as store:
         assert store.metric_status("revenue").definition_hash == current  # type: ignore[union-attr]
         assert store.read_series("revenue")[0] == kept[0]  # Jan 1: history kept
+    with closing(sqlite3.connect(wh.ws.state_path)) as conn:  # every stored row agrees
+        hashes = conn.execute(
+            "SELECT DISTINCT definition_hash FROM tripl_metric_values WHERE metric = 'revenue'"
+        ).fetchall()
+    assert hashes == [(current,)]
 
 
 def test_a_changed_metric_that_fails_keeps_its_history_until_it_is_collected(

@@ -3,8 +3,8 @@
 Rules (docs/compiler.md):
 - A filtered operand whose match count is 0 (or NULL) in a bucket has no value there.
 - With matching rows, an all-NULL measure gives 0 for count / count_distinct / sum and no
-  value for avg / min / max. NaN is no value, never 0: ClickHouse's `avgIf` of no rows, or a
-  sum over a NaN in the data.
+  value for avg / min / max. NaN and ±inf are no value, never 0: ClickHouse's `avgIf` of no
+  rows, a sum over a NaN in the data, an infinite denominator.
 - A ratio has no value where its denominator has none or is 0; a numerator with no matching
   rows counts as 0 when additive (count, count_distinct, sum), else the bucket has no value.
 - An SQL metric's NULL value is no value; several rows in one bucket were summed (warned).
@@ -68,7 +68,7 @@ def _number(value: Any) -> float | None:
     if value is None:
         return None
     number = float(value)
-    return None if math.isnan(number) else number
+    return number if math.isfinite(number) else None  # NaN and ±inf are no value
 
 
 def _matched(ref: MeasureRef, row: Row | None) -> bool:

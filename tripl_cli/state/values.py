@@ -219,11 +219,13 @@ def _move_watermark(
 
 
 def relabel_hash(conn: sa.Connection, metric: str, old: str, new: str) -> None:
-    conn.execute(
-        sa.update(metric_status)
-        .where(metric_status.c.metric == metric, metric_status.c.definition_hash == old)
-        .values(definition_hash=new)
-    )
+    """The same definition under its newer hash: the status and every stored row agree."""
+    for table in (metric_status, metric_values):
+        conn.execute(
+            sa.update(table)
+            .where(table.c.metric == metric, table.c.definition_hash == old)
+            .values(definition_hash=new)
+        )
 
 
 def reset_metric(conn: sa.Connection, metric: str, new_hash: str, *, now: datetime) -> int:
@@ -281,7 +283,8 @@ def read_series(
         .where(*where)
         .order_by(t.c.bucket)
     )
-    return [SeriesPoint(*row) for row in conn.execute(query)]
+    # _clean: an older tripl stored ±inf, which no reader (JSON above all) can spell.
+    return [SeriesPoint(b, _clean(v), _clean(n), _clean(d)) for b, v, n, d in conn.execute(query)]
 
 
 def read_breakdowns(
@@ -302,7 +305,8 @@ def read_breakdowns(
     )
     out: dict[str, list[SeriesPoint]] = {}
     for key, bucket, value, numerator, denominator in conn.execute(query):
-        out.setdefault(key, []).append(SeriesPoint(bucket, value, numerator, denominator))
+        point = SeriesPoint(bucket, _clean(value), _clean(numerator), _clean(denominator))
+        out.setdefault(key, []).append(point)
     # Sorted here, not by the database: collations differ between backends.
     return dict(sorted(out.items()))
 
