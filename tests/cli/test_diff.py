@@ -16,7 +16,8 @@ from tests.cli.reference import WINDOW_END, daily, iso
 from tripl_cli.api import diff_api
 from tripl_cli.api.project_api import compile_project, open_project
 from tripl_cli.api.run_api import open_state
-from tripl_cli.project.selection import read_state_manifest
+from tripl_cli.project.selection import read_state_manifest, select_metrics
+from tripl_cli.project.semantics import definition_hash, known_hashes
 
 LAST = 5
 NEWEST = WINDOW_END - timedelta(days=1)  # the demo run's watermark (daily metrics)
@@ -220,3 +221,20 @@ def test_api_compare_manifests_is_pure(demo_copy: Path) -> None:
     (change,) = diff_api.compare_manifests(old, current)
     assert (change.name, change.change) == ("orders", "modified")
     assert [(f.field, f.old, f.new) for f in change.fields] == [("interval", "1h", "1d")]
+
+
+def test_a_manifest_from_an_older_tripl_shows_no_modification(
+    invoke: Invoke, fresh_demo: Path
+) -> None:
+    # Its hashes are the raw-SQL ones tripl computed before it normalized SQL.
+    old = snapshot(fresh_demo)
+    project = open_project(fresh_demo)
+    manifest = json.loads((old / "manifest.json").read_text())
+    for name, entry in manifest["metrics"].items():
+        metric = project.metrics[name]
+        current = definition_hash(project, metric)
+        (legacy,) = known_hashes(project, metric) - {current} or {current}
+        entry["definition_hash"] = legacy
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    assert diff_json(invoke, fresh_demo, "--state", str(old))["changes"] == []
+    assert select_metrics(project, ["state:modified"], state_manifest=manifest) == []

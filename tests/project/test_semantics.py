@@ -13,6 +13,7 @@ from tripl_cli.project.model import Project
 from tripl_cli.project.semantics import (
     definition_hash,
     dependencies,
+    known_hashes,
     metrics_in_dependency_order,
     value_kind,
 )
@@ -104,7 +105,7 @@ def test_hash_ignores_presentation_and_follows_definitions(tmp_path: Path) -> No
     filter_sql = "sql: status = 'completed'"
     edit(root, "fact_tables/orders.yml", filter_sql, "sql: status   =  'completed'")
     assert hashes(root) == before
-    # ... but not a literal's case or spacing, or an identifier's case.
+    # ... but a literal's case does.
     edit(root, "fact_tables/orders.yml", "status   =  'completed'", "status = 'Completed'")
     assert hashes(root)["revenue"] != before["revenue"]
     edit(root, "fact_tables/orders.yml", "status = 'Completed'", "status = 'completed'")
@@ -162,3 +163,30 @@ def test_cycles_raise_in_dependency_order(tmp_path: Path) -> None:
     assert definition_hash(project, project.metrics["a"]) != definition_hash(
         project, project.metrics["b"]
     )
+
+
+#: (today's hash, the raw-SQL hash of tripl before it normalized SQL — computed by that
+#: release's own code, 461accf) for the `full` fixture project. A change here drops users'
+#: history on upgrade: only change it together with a migration.
+PINNED = {
+    "orders_count": (
+        "1c1506c584e5cfe19590b1f9148792fc8d969d3f01ebcf825053dc5716128dad",
+        "8395931608ded41257e2d8d0baf9c32eb4cc615459cb62ddaa21d8f9c6282071",
+    ),
+    "revenue": (
+        "6dd30a66995f7b46710c2e25e903c44808a41308c99a6fd7cf63cec7980118d0",
+        "06ea4a676dd435159a755dfe616923ab4d6117ffb1b78b32264774092f281f79",
+    ),
+    "purchase_conversion": (
+        "a832e672af2fa1a4d739e5a854ffeb7c03bbcbd9aafe681d7defa8a97c55b2f4",
+        "62a8c963b6e00c831335fe17a50982dd939315832fea5687d5871e9c9da09b4d",
+    ),
+}
+
+
+def test_definition_hashes_are_pinned() -> None:
+    project = load(FULL)
+    for name, (current, legacy) in PINNED.items():
+        metric = project.metrics[name]
+        assert definition_hash(project, metric) == current, name
+        assert known_hashes(project, metric) == {current, legacy}, name

@@ -169,6 +169,20 @@ def compare_manifests(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Ch
     return _with_causes(changes, new)
 
 
+def with_current_hashes(manifest: Mapping[str, Any], project: Project) -> Mapping[str, Any]:
+    """`manifest` with each metric hash that an older tripl computed for the very definition
+    the project has now (`known_hashes`) replaced by today's: it is not a modification."""
+    from tripl_cli.project.semantics import definition_hash, known_hashes
+
+    entries = dict(_entries(manifest, "metric"))
+    for name, entry in entries.items():
+        metric = project.metrics.get(name)
+        stored = entry.get("definition_hash")
+        if metric is not None and stored in known_hashes(project, metric):
+            entries[name] = {**entry, "definition_hash": definition_hash(project, metric)}
+    return {**manifest, "metrics": entries}
+
+
 # --------------------------------------------------------------------------- the command
 def diff(
     project: Project,
@@ -190,7 +204,8 @@ def diff(
     if last < 1:
         raise TriplError(f"--last must be at least 1, not {last}")
     dialect = str((old_manifest.get("metadata") or {}).get("dialect") or "duckdb")
-    changes = compare_manifests(old_manifest, current_manifest(project, dialect))
+    old = with_current_hashes(old_manifest, project)
+    changes = compare_manifests(old, current_manifest(project, dialect))
     modified = [c.name for c in changes if c.object_type == "metric" and c.change == "modified"]
     compared: tuple[ValueComparison, ...] = ()
     notes: list[str] = []

@@ -10,9 +10,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
+from sqlglot.tokenizer_core import TokenType
 from sqlglot.tokens import Tokenizer
 
 from tripl_cli.errors import TriplError
@@ -60,21 +62,24 @@ def _conditions(conditions: Iterable[Condition]) -> list[Any]:
     return sorted(items, key=lambda c: json.dumps(c, sort_keys=True))  # AND is commutative
 
 
-#: Token types whose text is a value or a name, kept as written (the rest are keywords and
-#: punctuation, whose case does not matter).
-_AS_WRITTEN = frozenset({"VAR", "IDENTIFIER", "STRING", "NUMBER", "NATIONAL_STRING"})
+#: Tokens whose text is kept exactly, marked by their quotes: string literals and quoted
+#: names. Every other token is upper-cased — keywords and unquoted names alike, which keeps
+#: the hash independent of which words a sqlglot release counts as keywords.
+_QUOTED: Mapping[TokenType, str] = MappingProxyType(
+    {TokenType.STRING: "'", TokenType.NATIONAL_STRING: "'", TokenType.IDENTIFIER: '"'}
+)
 
 
 @functools.lru_cache(maxsize=4096)
 def normalized_sql(text: str) -> str:
-    """SQL as its tokens: whitespace, comments and keyword case do not change a definition
-    (SPEC §4's normalized hash), so reformatting a query keeps its history."""
+    """SQL as its tokens: whitespace, comments and the case of keywords and unquoted names do
+    not change a definition (SPEC §4's normalized hash), so reformatting keeps the history."""
     try:
         tokens = Tokenizer().tokenize(text)
     except Exception:  # not SQL sqlglot can read (templating, an engine's own syntax)
         return " ".join(text.split())
     return " ".join(
-        f"{t.token_type.name}:{t.text if t.token_type.name in _AS_WRITTEN else t.text.upper()}"
+        f"{quote}{t.text}{quote}" if (quote := _QUOTED.get(t.token_type)) else t.text.upper()
         for t in tokens
     )
 
