@@ -108,7 +108,13 @@ def test_validate_checks_a_target_named_on_the_command_line(
     assert tripl("validate", *where, cwd=tmp_path).returncode == 0  # no -t: profiles unread
     assert tripl("validate", "-t", "dev", *where, cwd=tmp_path).returncode == 0
     unknown = tripl("validate", "-t", "nope", *where, cwd=tmp_path)
-    assert unknown.returncode == 1 and "target 'nope' not found" in unknown.stderr
+    assert unknown.returncode == 1 and "error[bad-target]: target 'nope' not found" in (
+        unknown.stdout + unknown.stderr
+    )
+    doc = json.loads(
+        tripl("validate", "-t", "nope", "--format", "json", *where, cwd=tmp_path).stdout
+    )
+    assert doc["valid"] is False and [i["rule"] for i in doc["issues"]] == ["bad-target"]
 
 
 def test_never_collected_exits_1(fresh_demo: Path, tmp_path: Path) -> None:

@@ -6,13 +6,17 @@ import shlex
 import shutil
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tripl_cli.cli import console
 from tripl_cli.cli.commands.state_opt import StateOpt, state_manifest
 from tripl_cli.cli.context import options
+
+if TYPE_CHECKING:
+    from tripl_cli.errors import Issue
+    from tripl_cli.project.model import Project
 
 SelectOpt = Annotated[
     list[str] | None, typer.Option("--select", "-s", help="Selector(s); space-separated = union.")
@@ -71,14 +75,28 @@ def validate(
             result.project, profiles_dir=opts.profiles_dir, target=opts.target
         )
         result = dataclasses.replace(result, issues=(*result.issues, *live))
-    render_issues(result, format_.value, quiet=opts.quiet)
     if opts.target is not None and result.project is not None and not warehouse:
-        from tripl_cli.api.warehouse import target_of
+        import dataclasses
 
         # A target named on the command line is checked too (profiles.yml only, offline):
         # `validate -t prod` passing while `compile -t prod` fails would mislead.
-        target_of(result.project, profiles_dir=opts.profiles_dir, target=opts.target)
+        bad_target = _target_issue(result.project, opts.profiles_dir, opts.target)
+        if bad_target is not None:
+            result = dataclasses.replace(result, issues=(*result.issues, bad_target))
+    render_issues(result, format_.value, quiet=opts.quiet)
     raise typer.Exit(1 if result.errors else 0)
+
+
+def _target_issue(project: Project, profiles_dir: Path | None, target: str) -> Issue | None:
+    from tripl_cli.api.warehouse import target_of
+    from tripl_cli.errors import Issue, SourceLocation, TriplError
+
+    try:
+        target_of(project, profiles_dir=profiles_dir, target=target)
+    except TriplError as exc:
+        where = exc.location or SourceLocation("profiles.yml")
+        return Issue("bad-target", exc.message, where, hint=exc.hint)
+    return None
 
 
 def compile_(
