@@ -11,16 +11,21 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 ENTRY = "from tripl_cli.cli.main import run; run()"
-SLOW = """\
+_SLOW_SQL = (
+    "SELECT TIMESTAMP '2026-01-01' + to_seconds(i % 86400) AS ts, i AS v"
+    " FROM range(100000000000) t(i)"
+)
+# Two fact tables, so `--threads 2` runs both queries in pool workers at once.
+SLOW = f"""\
 fact_tables:
-  - name: slow
-    sql: >-
-      SELECT TIMESTAMP '2026-01-01' + to_seconds(i % 86400) AS ts, i AS v
-      FROM range(100000000000) t(i)
-    timestamp_column: ts
+  - {{name: slow, timestamp_column: ts, sql: "{_SLOW_SQL}"}}
+  - {{name: slow_again, timestamp_column: ts, sql: "{_SLOW_SQL}"}}
 metrics:
-  - {name: slow_count, kind: fact, fact_table: slow, aggregation: count}
+  - {{name: slow_count, kind: fact, fact_table: slow, aggregation: count}}
+  - {{name: slow_too, kind: fact, fact_table: slow_again, aggregation: count}}
 """
 
 
@@ -38,10 +43,12 @@ def tripl(*args: str, cwd: Path) -> subprocess.Popen[str]:
     )
 
 
-def test_ctrl_c_stops_the_run_and_records_no_failure(fresh_demo: Path) -> None:
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_ctrl_c_stops_the_run_and_records_no_failure(fresh_demo: Path, threads: str) -> None:
+    # Two slow queries (a second fact table): with 2 threads both run in pool workers.
     (fresh_demo / "metrics" / "slow.yml").write_text(SLOW)
-    run = tripl("run", "-s", "slow_count", "--start", "2026-01-01", "--end", "2026-01-02",
-                cwd=fresh_demo)  # fmt: skip
+    run = tripl("run", "-s", "slow_count", "slow_too", "--threads", threads,
+                "--start", "2026-01-01", "--end", "2026-01-02", cwd=fresh_demo)  # fmt: skip
     time.sleep(4)  # start-up, then well inside the query (a full scan takes minutes)
     assert run.poll() is None, run.communicate()
     run.send_signal(signal.SIGINT)
@@ -56,5 +63,6 @@ def test_ctrl_c_stops_the_run_and_records_no_failure(fresh_demo: Path) -> None:
         [sys.executable, "-c", ENTRY, "ls", "--format", "json"],
         cwd=fresh_demo, capture_output=True, text=True, check=True,
     )  # fmt: skip
-    (slow,) = [m for m in json.loads(listed.stdout)["metrics"] if m["metric"] == "slow_count"]
-    assert slow["collection"] == {"status": None, "error": None}, slow  # no failure recorded
+    slow = [m for m in json.loads(listed.stdout)["metrics"] if m["metric"].startswith("slow")]
+    assert len(slow) == 2
+    assert all(m["collection"] == {"status": None, "error": None} for m in slow), slow

@@ -43,6 +43,15 @@ class DuckDBAdapter(DbApiAdapter):
     def __init__(self, profile: ProfileOutput, conn: Any, driver: Any) -> None:
         super().__init__(profile, conn)
         self._driver = driver
+        self._running: set[Any] = set()  # cursors executing now, for `interrupt`
+        self._guard = threading.Lock()
+
+    def interrupt(self) -> None:
+        """Stop the queries running on this connection (Ctrl-C while a pool thread waits)."""
+        with self._guard:
+            running = list(self._running)
+        for cursor in running:
+            cursor.interrupt()
 
     def _cursor(self) -> Any:
         # Settings are per cursor in DuckDB: each query gets its own cursor in UTC so that
@@ -59,14 +68,18 @@ class DuckDBAdapter(DbApiAdapter):
         if timer is not None:
             timer.daemon = True
             timer.start()
+        with self._guard:
+            self._running.add(cursor)
         try:
             if threading.current_thread() is threading.main_thread():
                 _interruptible(cursor, sql)
-            else:  # a pool worker: Ctrl-C reaches the main thread, which waits on the pool
+            else:  # a pool worker: Ctrl-C reaches the main thread, which calls `interrupt`
                 cursor.execute(sql)
         finally:
             if timer is not None:
                 timer.cancel()
+            with self._guard:
+                self._running.discard(cursor)
 
     def _is_timeout(self, exc: BaseException) -> bool:
         return isinstance(exc, self._driver.InterruptException)

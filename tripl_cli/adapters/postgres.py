@@ -9,6 +9,7 @@ queries) with `TimeZone=UTC`; timeouts use the server's own `statement_timeout`.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -37,6 +38,11 @@ class PostgresAdapter(DbApiAdapter):
     type_name: ClassVar[str] = "postgres"
     dialect: ClassVar[str] = "postgres"
     capabilities: ClassVar[Capabilities] = Capabilities(statement_timeout=True)
+
+    def interrupt(self) -> None:
+        """Cancel the running query (Ctrl-C while a pool thread waits on it)."""
+        with contextlib.suppress(Exception):  # nothing running, or the server is gone
+            getattr(self._conn, "cancel_safe", self._conn.cancel)()  # psycopg < 3.2: cancel
 
     def __init__(self, profile: ProfileOutput, conn: Any, driver: Any) -> None:
         super().__init__(profile, conn)

@@ -126,7 +126,24 @@ class Executor:
         # call (e.g. each per-metric fallback) would open new connections every time.
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="tripl-query")
-        return list(self._pool.map(one, queries))
+        try:
+            return list(self._pool.map(one, queries))
+        except KeyboardInterrupt:
+            self._interrupt()
+            raise
+
+    def _interrupt(self) -> None:
+        """Ctrl-C while the pool works: stop the queries running in it, drop the queued ones
+        (else closing would wait for every query to finish on its own)."""
+        with self._guard:
+            opened = list(self._opened)
+        for adapter in opened:
+            stop = getattr(adapter, "interrupt", None)  # DuckDB and PostgreSQL have one
+            if stop is not None:
+                stop()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     def close(self) -> None:
         if self._pool is not None:
