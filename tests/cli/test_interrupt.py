@@ -1,5 +1,6 @@
-"""Ctrl-C stops `tripl run`: exit 130, nothing recorded as a failed metric (DuckDB turns
-SIGINT into a "Query interrupted" error of the query it was running)."""
+"""Ctrl-C stops `tripl run`: exit 130, nothing recorded as a failed metric — with one thread
+(DuckDB would turn SIGINT into a "Query interrupted" error of the query it was running) and
+with two (the pool's running queries are interrupted, not waited for)."""
 
 from __future__ import annotations
 

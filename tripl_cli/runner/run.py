@@ -118,7 +118,11 @@ class _Run:
             self.hashes[name] = definition_hash(self.project, metric)
             stored = statuses.get(name)
             previous = stored.definition_hash if stored else None
-            changed = bool(previous and previous not in known_hashes(self.project, metric))
+            changed = bool(
+                previous
+                and previous != self.hashes[name]
+                and previous not in known_hashes(self.project, metric)
+            )
             if changed:
                 self.changed.add(name)
             elif previous and previous != self.hashes[name]:

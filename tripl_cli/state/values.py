@@ -146,7 +146,7 @@ def replace_window(
     if previous is not None and previous != definition_hash:
         raise ValueError(
             f"{metric}: stored history has definition hash {previous}, this write has "
-            f"{definition_hash}; call reset_metric() first"
+            f"{definition_hash}; write with reset=True (or call reset_metric() first)"
         )
     in_window = sa.and_(
         metric_values.c.metric == metric,
