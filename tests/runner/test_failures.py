@@ -106,6 +106,12 @@ def test_a_failing_metric_fails_alone(ws: Workspace) -> None:
     ok = {m for m, r in results.items() if r["status"] == "success"}
     assert ok == set(active_metrics(ws.project())) - {"broken", "broken_share"}
     assert ws.results_by_metric()["broken"]["error"] == results["broken"]["error"]
+    # The failed combined scan, then its metrics' one-by-one retries, all listed as sent.
+    failed = [q for q in report["queries"] if q["status"] == "error"]
+    assert any(not q.get("retry") and len(q["metrics"]) > 1 for q in failed)
+    retries = [q for q in report["queries"] if q.get("retry")]
+    assert retries and all(len(q["metrics"]) == 1 for q in retries)
+    assert [q["metrics"] for q in retries if q["status"] == "error"] == [["broken"]]
 
     # The metrics that shared the failed scan were collected, and correctly.
     project = ws.project()

@@ -52,13 +52,18 @@ class PlannedQuery:
     #: How the query went, once sent (None in a dry run).
     ok: bool | None = None
     seconds: float | None = None
+    retry: bool = False  # a one-metric retry of a failed query (whose id it may share)
 
     @classmethod
-    def of(cls, query: CompiledQuery, sent: QueryOutcome | None = None) -> PlannedQuery:
+    def of(
+        cls, query: CompiledQuery, sent: QueryOutcome | None = None, *, retry: bool = False
+    ) -> PlannedQuery:
         planned = cls(query.id, query.kind, query.metrics, query.window, query.sql, query.variant)
         if sent is None:
             return planned
-        return dataclasses.replace(planned, ok=sent.error is None, seconds=sent.seconds)
+        return dataclasses.replace(
+            planned, ok=sent.error is None, seconds=sent.seconds, retry=retry
+        )
 
 
 def run_status(outcomes: Sequence[MetricOutcome]) -> str:
@@ -109,6 +114,8 @@ class RunReport:
         if query.ok is not None and query.seconds is not None:
             doc["status"] = "success" if query.ok else "error"
             doc["duration_s"] = round(query.seconds, 4)
+            if query.retry:
+                doc["retry"] = True
         if self.dry_run:  # what would run is the point of a dry run; run_results stay small
             doc["sql"] = query.sql
             if query.variant is not None:

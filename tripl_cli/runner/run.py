@@ -106,6 +106,7 @@ class _Run:
         self.mask: Callable[[str], str] = mask or (lambda text: text)
         #: Every query sent, in order: rankings, the plan's queries, per-metric retries.
         self.sent: list[QueryOutcome] = []
+        self.retries: list[bool] = []  # per `sent`: a one-metric retry of a failed query
 
     # -- planning ------------------------------------------------------------------------
 
@@ -246,6 +247,7 @@ class _Run:
         done = self.events.query_done if progress and self.events is not None else None
         outcomes = executor.run_all(queries, done)
         self.sent.extend(outcomes)
+        self.retries.extend([not progress] * len(outcomes))
         return outcomes
 
     # -- collecting ----------------------------------------------------------------------
@@ -486,7 +488,9 @@ def run_project(
     if request.dry_run:
         planned = tuple(PlannedQuery.of(q) for q in plan.queries)
     else:
-        planned = tuple(PlannedQuery.of(o.query, o) for o in run.sent)
+        planned = tuple(
+            PlannedQuery.of(o.query, o, retry=r) for o, r in zip(run.sent, run.retries, strict=True)
+        )
     return RunReport(
         run_id,
         started_at,
