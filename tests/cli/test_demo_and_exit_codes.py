@@ -114,7 +114,8 @@ def test_validate_checks_a_target_named_on_the_command_line(
     doc = json.loads(
         tripl("validate", "-t", "nope", "--format", "json", *where, cwd=tmp_path).stdout
     )
-    assert doc["valid"] is False and [i["rule"] for i in doc["issues"]] == ["bad-target"]
+    assert doc["valid"] is False and [i["rule"] for i in doc["errors"]] == ["bad-target"]
+    assert doc["errors"][0]["path"] == "profiles.yml"
 
 
 def test_never_collected_exits_1(fresh_demo: Path, tmp_path: Path) -> None:

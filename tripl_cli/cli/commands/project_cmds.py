@@ -88,6 +88,8 @@ def validate(
 
 
 def _target_issue(project: Project, profiles_dir: Path | None, target: str) -> Issue | None:
+    import dataclasses
+
     from tripl_cli.api.warehouse import target_of
     from tripl_cli.errors import Issue, SourceLocation, TriplError
 
@@ -95,6 +97,9 @@ def _target_issue(project: Project, profiles_dir: Path | None, target: str) -> I
         target_of(project, profiles_dir=profiles_dir, target=target)
     except TriplError as exc:
         where = exc.location or SourceLocation("profiles.yml")
+        path = Path(where.path)
+        if path.is_absolute() and path.is_relative_to(project.root):  # as the other issues
+            where = dataclasses.replace(where, path=path.relative_to(project.root).as_posix())
         return Issue("bad-target", exc.message, where, hint=exc.hint)
     return None
 
