@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.support.engines import (
     ENGINES,
+    POSTGRES,
     Engine,
     EngineSession,
     EngineUnavailable,
     unavailable,
 )
+from tripl_cli.adapters import Adapter, connect
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -49,6 +52,17 @@ def engine_factory(engine_session: EngineSession) -> Callable[[str], Engine]:
             unavailable(str(exc))
 
     return get
+
+
+@pytest.fixture
+def postgres_admin(tmp_path: Path, engine_factory: Callable[[str], Engine]) -> Iterator[Adapter]:
+    """An adapter on the test PostgreSQL for setting up roles, schemas and tables."""
+    engine_factory("postgres")  # reachable, or fail/skip as every engine test does
+    admin = connect("admin", {"type": "postgres", **POSTGRES}, project_root=tmp_path)
+    try:
+        yield admin
+    finally:
+        admin.close()
 
 
 @pytest.fixture(params=[pytest.param(n, id=n, marks=pytest.mark.engine(n)) for n in ENGINES])

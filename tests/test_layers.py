@@ -15,6 +15,7 @@ LAYERS: dict[str, int] = {
     "timegrid": 0,
     "textfmt": 0,
     "version": 0,
+    "files": 0,
     "project": 1,
     "compiler": 2,
     "adapters": 3,

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlglot import exp
 
 from tests.support.engines import MYSQL, POSTGRES, Engine
-from tripl_cli.adapters import connect
+from tripl_cli.adapters import Adapter, connect
 
 TRICKY = "o'hare\\' OR 1=1 --"
 
@@ -27,11 +27,8 @@ def _round_trip(dialect: str, config: dict[str, object], tmp_path: Path) -> obje
         adapter.close()
 
 
-def test_postgres_pins_standard_strings(
-    tmp_path: Path, engine_factory: Callable[[str], Engine]
-) -> None:
-    engine_factory("postgres")  # reachable, or fail/skip as every engine test does
-    admin = connect("admin", {"type": "postgres", **POSTGRES}, project_root=tmp_path)
+def test_postgres_pins_standard_strings(tmp_path: Path, postgres_admin: Adapter) -> None:
+    admin = postgres_admin
     try:
         admin.execute("DROP ROLE IF EXISTS tripl_old_strings")
         admin.execute("CREATE ROLE tripl_old_strings LOGIN")
@@ -40,7 +37,6 @@ def test_postgres_pins_standard_strings(
         assert _round_trip("postgres", config, tmp_path) == TRICKY
     finally:
         admin.execute("DROP ROLE IF EXISTS tripl_old_strings")
-        admin.close()
 
 
 def test_mysql_reads_backslashes_as_sqlglot_writes_them(

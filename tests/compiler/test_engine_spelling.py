@@ -11,8 +11,8 @@ from pathlib import Path
 import sqlglot
 from pydantic import TypeAdapter
 
-from tests.support.engines import POSTGRES, Engine, load_table
-from tripl_cli.adapters import connect
+from tests.support.engines import Engine, load_table
+from tripl_cli.adapters import Adapter
 from tripl_cli.compiler.assemble import assemble
 from tripl_cli.compiler.dialects import rules_for
 from tripl_cli.compiler.plan import compile_plan
@@ -47,10 +47,9 @@ def _project() -> Project:
 
 
 def test_postgres_folds_declared_names_as_it_folds_the_users_aliases(
-    tmp_path: Path, engine_factory: Callable[[str], Engine]
+    postgres_admin: Adapter,
 ) -> None:
-    engine_factory("postgres")  # reachable, or fail/skip as every engine test does
-    admin = connect("admin", {"type": "postgres", **POSTGRES}, project_root=tmp_path)
+    admin = postgres_admin
     try:
         admin.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
         admin.execute(f"CREATE SCHEMA {SCHEMA}")
@@ -75,7 +74,6 @@ def test_postgres_folds_declared_names_as_it_folds_the_users_aliases(
         }
     finally:
         admin.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        admin.close()
 
 
 def test_regexp_runs_on_mariadb(engine_factory: Callable[[str], Engine]) -> None:

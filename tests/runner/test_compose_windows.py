@@ -10,6 +10,8 @@ from tripl_cli.api.project_api import open_project
 from tripl_cli.api.run_api import RunOptions, run
 from tripl_cli.timegrid import Window
 
+from .test_isolation import project_files
+
 AS_OF = datetime(2026, 1, 10, 12, tzinfo=UTC)
 
 
@@ -27,25 +29,20 @@ def _windows(root: Path) -> dict[str, Window | None]:
 
 
 def test_a_per_distinct_composition_follows_its_numerators_wider_window(tmp_path: Path) -> None:
-    root = tmp_path / "p"
-    (root / "fact_tables").mkdir(parents=True)
-    (root / "metrics").mkdir()
-    (root / "tripl_project.yml").write_text("name: pd\ndefaults: {lookback: 1}\n")
-    (root / "profiles.yml").write_text(
-        "pd:\n  target: dev\n  outputs:\n    dev: {type: duckdb, path: wh.duckdb}\n"
-    )
-    (root / "fact_tables" / "f.yml").write_text(
-        "fact_tables:\n"
+    profile = "pd:\n  target: dev\n  outputs:\n    dev: {type: duckdb, path: wh.duckdb}\n"
+    facts = (
         f'  - {{name: t, timestamp_column: ts, sql: "SELECT * FROM ({_rows("v")}) AS r"}}\n'
         f'  - {{name: u, timestamp_column: ts, sql: "SELECT * FROM ({_rows("uid")}) AS r"}}\n'
     )
-    metrics = root / "metrics" / "m.yml"
-    metrics.write_text(
+    first = (
         "metrics:\n"
         "  - {name: n, kind: fact, fact_table: t, aggregation: count}\n"
         "  - {name: pd, kind: composition, numerator: n,"
         " per_distinct: {fact_table: u, column: uid}}\n"
     )
+    config = "name: pd\ndefaults: {lookback: 1}\n"
+    root = project_files(tmp_path / "p", profile, first, facts, config)
+    metrics = root / "metrics" / "m.yml"
     _windows(root)  # both stored up to Jan 9: the next run resumes from Jan 8
     # A new metric on t collects its initial buckets and widens t's scan: n recollects them.
     metrics.write_text(

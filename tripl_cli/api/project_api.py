@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tripl_cli.errors import ConfigError, Issue, ProjectInvalid, TriplError
+from tripl_cli.files import make_dir
 from tripl_cli.project.loader import LoadResult, find_project_root, load_project
 from tripl_cli.project.model import Project
 from tripl_cli.timegrid import Window, floor_to_bucket
@@ -188,15 +189,4 @@ def atomic_write(path: Path, text: str) -> None:
         raise TriplError(
             f"cannot write {path}: {exc.strerror or exc}",
             hint="check that its folder is a directory you may write to",
-        ) from None
-
-
-def make_dir(path: Path) -> None:
-    """`path` as a directory (made if missing), or a clear error (e.g. a file in its way)."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise TriplError(
-            f"cannot create the directory {path}: {exc.strerror or exc}",
-            hint="move the file in its way, or choose another path",
         ) from None

@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tripl_cli.api.project_api import atomic_write, make_dir, select_for_command
+from tripl_cli.api.project_api import atomic_write, select_for_command
 from tripl_cli.api.warehouse import connector, target_of
 from tripl_cli.errors import TriplError
+from tripl_cli.files import make_dir
 from tripl_cli.project.model import Project
 from tripl_cli.project.profiles import ResolvedTarget
 from tripl_cli.runner.outcomes import RunReport

@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 
 from tripl_cli.errors import StateError
+from tripl_cli.files import make_dir
 
 logger = logging.getLogger(__name__)
 
@@ -95,14 +96,12 @@ def create_state_engine(url: URL) -> sa.Engine:
 
 
 def _sqlite_engine(url: URL) -> sa.Engine:
-    directory = Path(url.database or "").parent
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StateError(
-            f"cannot create the state directory {directory}: {exc.strerror}",
-            hint="check the permissions of the project directory, or set the target's `state:`",
-        ) from None
+    make_dir(
+        Path(url.database or "").parent,
+        what="the state directory",
+        hint="check the permissions of the project directory, or set the target's `state:`",
+        error=StateError,
+    )
     engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
