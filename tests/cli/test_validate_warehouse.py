@@ -117,3 +117,29 @@ def test_on_mysql_a_type_it_converts_is_a_warning(
     assert code == 1
     assert [e["rule"] for e in doc["errors"]] == ["warehouse-type"]
     assert "column 'epoch' (timestamp_column)" in str(doc["errors"][0]["message"])
+
+
+def test_on_postgres_a_capitalised_column_needs_an_alias(
+    tmp_path: Path, engine_factory: Callable[[str], Engine]
+) -> None:
+    """PostgreSQL folds the unquoted name tripl writes: `Amount` or `amount` finds no column
+    `"Amount"` — a run would fail, so validate does, whatever case the YAML uses."""
+    engine = engine_factory("postgres")
+    outputs = {"dev": engine.profile_output}
+    for column in ("amount", "Amount"):
+        root = _project(tmp_path / column, column)
+        (root / "profiles.yml").write_text(
+            yaml.safe_dump({"wv": {"target": "dev", "outputs": outputs}})
+        )
+        code, doc = _validate(root)
+        assert code == 1, doc
+        (error,) = doc["errors"]
+        assert error["rule"] == "warehouse-column"
+        assert 'is "Amount" in fact table' in str(error["message"])
+        assert "reads as amount" in str(error["message"])
+        assert error["hint"] == 'alias it in the fact table\'s SQL: "Amount" AS amount'
+    # Aliased, it passes.
+    fact = (root / "fact_tables" / "ev.yml").read_text()
+    (root / "fact_tables" / "ev.yml").write_text(fact.replace('AS "Amount"', "AS amount"))
+    code, doc = _validate(root)
+    assert code == 0 and doc["errors"] == [], doc
