@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, datetime, timedelta
-
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.detect.series import WEEKLY_HOURS, backtest, bucket, detect, hourly_shape, points
 from tripl_cli.detect import DetectionSettings
-from tripl_cli.detect.grid import build_grid
 from tripl_cli.timegrid import Interval
-from tripl_cli.types import SeriesPoint, ValueKind
+from tripl_cli.types import ValueKind
 
 INTERVALS = st.sampled_from([Interval.D1, Interval.H1, Interval.H6])
 KINDS = st.sampled_from([ValueKind.COUNT, ValueKind.FRACTIONAL])
@@ -75,16 +71,3 @@ def test_dropped_buckets_never_shift_the_seasonal_phase(dropped: set[int], level
     assert result.bands
     for band in result.bands:
         assert np.isclose(band.expected, truth[index[band.bucket]], rtol=1e-6)
-
-
-def test_infinite_stored_values_are_gaps_on_the_grid() -> None:
-    # tripl stored ±inf before it made them gaps: the grid reads them as none, as NaN.
-    start = datetime(2026, 1, 5, tzinfo=UTC)
-    stored = [
-        SeriesPoint(start + timedelta(days=i), v, None, d)
-        for i, (v, d) in enumerate([(1.0, 2.0), (math.inf, math.inf), (3.0, 4.0)])
-    ]
-    grid = build_grid(stored, Interval.D1, ValueKind.FRACTIONAL)
-    assert grid is not None
-    assert np.isnan(grid.values[1]) and grid.values[[0, 2]].tolist() == [1.0, 3.0]
-    assert grid.denominators is not None and np.isnan(grid.denominators[1])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
 import sqlite3
 from datetime import UTC, datetime
@@ -351,3 +352,34 @@ def test_upgrade_from_v3_keeps_status_and_collected_until_reads_unknown(
         "m", hours(0, 5), value_set("m", [4], base=1), definition_hash="h", run_id="r2"
     )
     assert store.metric_status("m").collected_until == hour(5)  # type: ignore[union-attr]
+
+
+def test_upgrade_from_v4_makes_stored_infinities_gaps(
+    state_url: str, make_store: OpenStore, tmp_path: Path
+) -> None:
+    """tripl before v5 stored ±inf (a SQL metric dividing by zero), which JSON cannot spell."""
+    engine = _fabricate(state_url, 4, tmp_path)
+    with engine.begin() as conn:
+        b = timestamp_binder(conn.dialect)
+        insert = sa.text(
+            "INSERT INTO tripl_metric_values (metric, bucket, value, numerator, denominator,"
+            " definition_hash, run_id) VALUES ('m', :b, :v, :n, :d, 'h', 'r')"
+        )
+        conn.execute(insert, {"b": b(hour(0)), "v": math.inf, "n": 1.0, "d": 0.0})
+        conn.execute(insert, {"b": b(hour(1)), "v": 2.0, "n": -math.inf, "d": 3.0})
+        conn.execute(
+            sa.text(
+                "INSERT INTO tripl_breakdown_values (metric, breakdown_column, bucket,"
+                " breakdown_value, value, run_id) VALUES ('m', 'c', :b, 'x', :v, 'r')"
+            ),
+            {"b": b(hour(0)), "v": -math.inf},
+        )
+    engine.dispose()
+
+    store = make_store()
+    assert store.schema_version() == SCHEMA_VERSION
+    assert store.read_series("m") == [
+        SeriesPoint(hour(0), None, 1.0, 0.0),
+        SeriesPoint(hour(1), 2.0, None, 3.0),
+    ]
+    assert store.read_breakdowns("m", "c") == {"x": [SeriesPoint(hour(0), None)]}

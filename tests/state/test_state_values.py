@@ -6,7 +6,6 @@ import math
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-import sqlalchemy as sa
 
 from tests.state.state_testlib import T0, OpenStore, hour, hours, raw_rows, value_set
 from tripl_cli.state import RunStatus, StateStore
@@ -75,11 +74,6 @@ def test_infinity_is_stored_as_a_gap_with_a_warning(
     assert warnings == [
         "m: an infinite value (bucket 2026-01-01 00:00:00+00:00) is stored as a gap"
     ]
-    # What an older tripl stored reads back as a gap too.
-    with store.engine.begin() as conn:
-        update = "UPDATE tripl_metric_values SET value = :inf WHERE value = 2.0"
-        conn.execute(sa.text(update), {"inf": math.inf})
-    assert [p.value for p in store.read_series("m")] == [None, None, None]
 
 
 def test_same_window_twice_is_byte_for_byte_equal(store: StateStore) -> None:

@@ -6,7 +6,6 @@ phase of a bucket depends on its time only: a missing bucket never shifts the ph
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -130,10 +129,9 @@ def build_grid(
     dens = np.full(size, np.nan)
     has_den = False
     for index, point in by_index.items():
-        # ±inf (stored by tripl before it made them gaps) is no value either, like NaN.
         if point.value is not None:
-            values[index - first] = float(point.value) if math.isfinite(point.value) else np.nan
-        if point.denominator is not None and math.isfinite(point.denominator):
+            values[index - first] = float(point.value)
+        if point.denominator is not None:
             dens[index - first] = float(point.denominator)
             has_den = True
     return GridSeries(interval, value_kind, first, values, dens if has_den else None)

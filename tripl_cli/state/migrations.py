@@ -211,11 +211,24 @@ def _v4_collected_until(conn: sa.Connection) -> None:
     )
 
 
+def _v5_finite_values(conn: sa.Connection) -> None:
+    """v5: no ±inf among stored numbers. tripl before v5 stored an infinite value (a SQL
+    metric dividing by zero) as it came; since then it is a gap, NULL, as NaN always was."""
+    infinite = {"pos": float("inf"), "neg": float("-inf")}
+    for table in ("tripl_metric_values", "tripl_breakdown_values"):
+        for column in ("value", "numerator", "denominator"):
+            conn.execute(
+                sa.text(f"UPDATE {table} SET {column} = NULL WHERE {column} IN (:pos, :neg)"),
+                infinite,
+            )
+
+
 MIGRATIONS: list[Callable[[sa.Connection], None]] = [
     _v1_collection,
     _v2_detection_and_alerts,
     _v3_incident_state,
     _v4_collected_until,
+    _v5_finite_values,
 ]
 if len(MIGRATIONS) != SCHEMA_VERSION:  # pragma: no cover - a bug caught at import
     raise RuntimeError("state schema: exactly one migration per schema version")

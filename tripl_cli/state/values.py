@@ -283,8 +283,7 @@ def read_series(
         .where(*where)
         .order_by(t.c.bucket)
     )
-    # _clean: an older tripl stored ±inf, which no reader (JSON above all) can spell.
-    return [SeriesPoint(b, _clean(v), _clean(n), _clean(d)) for b, v, n, d in conn.execute(query)]
+    return [SeriesPoint(*row) for row in conn.execute(query)]
 
 
 def read_breakdowns(
@@ -305,8 +304,7 @@ def read_breakdowns(
     )
     out: dict[str, list[SeriesPoint]] = {}
     for key, bucket, value, numerator, denominator in conn.execute(query):
-        point = SeriesPoint(bucket, _clean(value), _clean(numerator), _clean(denominator))
-        out.setdefault(key, []).append(point)
+        out.setdefault(key, []).append(SeriesPoint(bucket, value, numerator, denominator))
     # Sorted here, not by the database: collations differ between backends.
     return dict(sorted(out.items()))
 
