@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tripl_cli.adapters import Adapter, ColumnInfo, connect
 from tripl_cli.compiler.dialects import rules_for
-from tripl_cli.compiler.filters import RESERVED_WORDS
+from tripl_cli.compiler.filters import written_unquoted
 from tripl_cli.compiler.sources import windowed_query
 from tripl_cli.errors import Issue, Severity, TriplError
 from tripl_cli.project.model import Project
@@ -152,19 +151,6 @@ def check_against_warehouse(
     return issues
 
 
-#: Engines that fold unquoted names (tripl writes a plain YAML column name unquoted).
-_FOLDS: dict[str, Callable[[str], str]] = {
-    "postgres": str.lower,
-    "redshift": str.lower,
-    "snowflake": str.upper,
-}
-_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _written_unquoted(name: str) -> bool:
-    return bool(_PLAIN_NAME.fullmatch(name)) and name.lower() not in RESERVED_WORDS
-
-
 #: What MySQL converts silently (it sums '12abc' as 12 and a bool as 0/1, reads a text as a
 #: DATETIME): (needed, live) pairs that are a warning there, where other engines would fail.
 _MYSQL_CONVERTS = frozenset({("number", "string"), ("number", "bool"), ("timestamp", "string")})
@@ -180,7 +166,7 @@ def _live_column_issues(
     sql_at = project.location_of("fact_table", fact.name, "sql")
     issues: list[Issue] = []
     refs, typed = _referenced_columns(project, fact)
-    fold = _FOLDS.get(resolved.dialect)
+    rules = rules_for(resolved.dialect)
     for column, where in refs.items():
         found = live.get(column.lower())
         if found is None:
@@ -190,14 +176,17 @@ def _live_column_issues(
             )
             hint = f"it returns: {', '.join(sorted(c.name for c in columns))}"
             issues.append(Issue("warehouse-column", message, sql_at, hint=hint))
-        elif fold is not None and _written_unquoted(column) and fold(column) != found.name:
+        elif (
+            rules.unquoted_case and written_unquoted(column) and rules.folded(column) != found.name
+        ):
             # Matching case-insensitively is not enough where the engine folds unquoted names.
             message = (
                 f"column '{column}' ({where}) is \"{found.name}\" in fact table "
                 f"'{fact.name}' on target '{target}', but tripl writes it unquoted, which "
-                f"{resolved.dialect} reads as {fold(column)}"
+                f"{resolved.dialect} reads as {rules.folded(column)}"
             )
-            hint = f'alias it in the fact table\'s SQL: "{found.name}" AS {fold(found.name)}'
+            alias = rules.folded(found.name)
+            hint = f'alias it in the fact table\'s SQL: "{found.name}" AS {alias}'
             issues.append(Issue("warehouse-column", message, sql_at, hint=hint))
     converts = _MYSQL_CONVERTS if resolved.dialect == "mysql" else frozenset()
     for column, (needed, where) in typed.items():

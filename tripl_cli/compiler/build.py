@@ -84,6 +84,11 @@ def _column_type(fact: FactTable, name: str) -> ColumnType | None:
     return next((c.type for c in fact.columns or () if c.name == name), None)
 
 
+def _breakdown_value(fact: FactTable, breakdown: str, rules: BuildRules) -> exp.Expression:
+    """The breakdown column as the text every query of it groups, ranks and folds by."""
+    return rules.coalesce_breakdown(column(breakdown), _column_type(fact, breakdown))
+
+
 def _in_window(ts: exp.Expression, window: Window, rules: BuildRules) -> exp.Expression:
     lower = exp.GTE(this=ts.copy(), expression=rules.timestamp_literal(window.start))
     upper = exp.LT(this=ts.copy(), expression=rules.timestamp_literal(window.end))
@@ -253,7 +258,7 @@ def breakdown_query(
     """
     if limit == 1:  # everything folds into 'Other': nothing to rank
         kept = ()
-    value = rules.coalesce_breakdown(column(breakdown), _column_type(fact, breakdown))
+    value = _breakdown_value(fact, breakdown, rules)
     ts = column(fact.timestamp_column)
     window_filter = _in_window(ts, window, rules)
     # A chunk that ranks for itself reads the fact table over the whole window (its
@@ -294,7 +299,7 @@ def breakdown_ranking(
 ) -> exp.Select:
     """The `limit - 1` values a breakdown keeps over `window` (one `breakdown_value` column),
     ranked as `breakdown_query` ranks them."""
-    value = rules.coalesce_breakdown(column(breakdown), _column_type(fact, breakdown))
+    value = _breakdown_value(fact, breakdown, rules)
     source = _fact_source(fact, window, rules)
     hoisted = _take_ctes(source)
     where = _in_window(column(fact.timestamp_column), window, rules)

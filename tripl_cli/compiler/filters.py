@@ -9,6 +9,7 @@ Conditions follow SQL's three-valued logic: a NULL column matches only `is_null`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -146,6 +147,14 @@ RESERVED_WORDS = frozenset(
 def has_value(name: str) -> exp.Expression:
     """`NOT <column> IS NULL`: the rows a distinct count of the column counts."""
     return exp.Not(this=exp.Is(this=column(name), expression=exp.Null()))
+
+
+def written_unquoted(name: str) -> bool:
+    """Whether `column(name)` is written without quotes (the engine may fold its case)."""
+    return bool(_PLAIN_NAME.fullmatch(name)) and name.lower() not in RESERVED_WORDS
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def column(name: str) -> exp.Column:

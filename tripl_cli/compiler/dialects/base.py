@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
@@ -221,6 +221,8 @@ class DialectRules:
     use_filter_clause: ClassVar[bool] = True
     #: The text type breakdown values are cast to (in this dialect's spelling).
     text_type: ClassVar[str] = "TEXT"
+    #: How the engine reads an unquoted name, where it folds its case (PostgreSQL: lower).
+    unquoted_case: ClassVar[Literal["lower", "upper"] | None] = None
     #: sqlglot's dialect with tripl's corrections, where its SQL would not run (None: `name`).
     generator_dialect: ClassVar[type[Dialect] | None] = None
     #: Where the engine's own average (a DECIMAL division) would round, averages are taken
@@ -422,6 +424,12 @@ class DialectRules:
         engine here and the Python reference do (a dialect whose collation would not adds
         its own)."""
         return cast(col.copy(), self.text_type, self.name)
+
+    def folded(self, name: str) -> str:
+        """`name` as the engine reads it written unquoted (see `unquoted_case`)."""
+        if self.unquoted_case == "lower":
+            return name.lower()
+        return name.upper() if self.unquoted_case == "upper" else name
 
     # ---------------------------------------------------------------- rendering
     def render(self, tree: exp.Expr) -> str:

@@ -99,6 +99,7 @@ class DuckDBRules(DialectRules):
 
 class PostgresRules(DialectRules):
     name = "postgres"
+    unquoted_case = "lower"
     # SQL shapes: the fastest in `python bench/collect.py`'s shape table (bench/
     # collect_RESULTS.md; reasons in docs/dialects.md). Folding every row costs a second
     # scan and an external sort (the planner expects one group per row of a bucket
@@ -131,6 +132,7 @@ class PostgresRules(DialectRules):
 
 class RedshiftRules(DialectRules):
     name = "redshift"
+    unquoted_case = "lower"
     # Redshift has no FILTER clause (sqlglot still emits one for it).
     use_filter_clause = False
     text_type = "VARCHAR"
@@ -275,6 +277,7 @@ class ClickHouseRules(DialectRules):
 
 class SnowflakeRules(DialectRules):
     name = "snowflake"
+    unquoted_case = "upper"
     use_filter_clause = False  # Snowflake has no FILTER clause
     text_type = "VARCHAR"
     naive_literal_type = "TIMESTAMP_NTZ"
