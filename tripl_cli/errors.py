@@ -16,8 +16,6 @@ from urllib.parse import quote, quote_plus
 SECRET_MASK = "****"
 
 
-#: Where a URL parser cuts a password with an unencoded '@' (taking the rest for the host).
-_URL_DELIMITERS = re.compile(r"@")
 #: Shorter pieces of a secret are too common to mask inside words ('x' in "exist").
 _MIN_INNER = 4
 
@@ -29,7 +27,8 @@ def secret_forms(secret: str) -> set[str]:
     ordinary words."""
     forms = {secret, quote(secret, safe=""), quote_plus(secret)}
     if "://" not in secret:
-        forms.update(p for p in _URL_DELIMITERS.split(secret) if len(p) >= _MIN_INNER)
+        # A URL parser cuts a password with an unencoded '@' there (the rest is the "host").
+        forms.update(p for p in secret.split("@") if len(p) >= _MIN_INNER)
     return forms
 
 

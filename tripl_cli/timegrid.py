@@ -71,6 +71,20 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=amount * _DURATION_UNIT_SECONDS[match.group(2)])
 
 
+def parse_minutes(raw: object, what: str) -> int:
+    """`2h` (a duration) or a plain number of minutes, as `what` (detection's `settling`)
+    is written; ValueError if it is neither."""
+    if isinstance(raw, bool):
+        raise ValueError(f"{what} must be a duration like 120m, not {raw!r}")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str):
+        if raw.strip() in ("0", "0m"):
+            return 0
+        return int(parse_duration(raw).total_seconds() // 60)
+    raise ValueError(f"{what} must be a duration like 120m, not {raw!r}")
+
+
 def as_utc(ts: datetime) -> datetime:
     """A timezone-aware UTC datetime; naive values are taken as UTC."""
     if ts.tzinfo is None:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
-from tripl_cli.timegrid import parse_duration
+from tripl_cli.timegrid import parse_minutes
 from tripl_cli.types import Direction
 
 DirectionSetting = Literal["up", "down", "both"]
@@ -81,7 +81,7 @@ def _coerce(key: str, raw: Any) -> tuple[str, Any]:
             raise ValueError(f"detection.sensitivity must be low, medium or high, not {raw!r}")
         return "sigma", SENSITIVITY_SIGMA[raw]
     if key == "settling":
-        return "settling_minutes", _settling_minutes(raw)
+        return "settling_minutes", parse_minutes(raw, "detection.settling")
     if key in _BOOL_KEYS:
         if not isinstance(raw, bool):
             raise ValueError(f"detection.{key} must be true or false, not {raw!r}")
@@ -99,20 +99,6 @@ def _coerce(key: str, raw: Any) -> tuple[str, Any]:
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         raise ValueError(f"detection.{key} must be a number, not {raw!r}")
     return key, float(raw)
-
-
-def _settling_minutes(raw: Any) -> int:
-    """`settling: 2h` (a duration) or a plain number of minutes."""
-    if isinstance(raw, bool):
-        raise ValueError(f"detection.settling must be a duration like 120m, not {raw!r}")
-    if isinstance(raw, int):
-        return raw
-    if isinstance(raw, str):
-        if raw.strip() in ("0", "0m"):
-            return 0
-        seconds = parse_duration(raw).total_seconds()
-        return int(seconds // 60)
-    raise ValueError(f"detection.settling must be a duration like 120m, not {raw!r}")
 
 
 def _validate(s: DetectionSettings) -> list[str]:

@@ -13,7 +13,7 @@ from tripl_cli.project.locations import NodeLocation
 from tripl_cli.project.rules.context import RuleContext
 from tripl_cli.project.schema_errors import describe, did_you_mean
 from tripl_cli.project.selection import parse_selector, select_metrics
-from tripl_cli.timegrid import Interval, parse_duration
+from tripl_cli.timegrid import Interval, parse_duration, parse_minutes
 
 
 def _number(value: Any) -> bool:
@@ -25,20 +25,11 @@ def _check(predicate: Callable[[Any], bool], wanted: str) -> Callable[[Any], str
 
 
 def _settling(value: Any) -> bool:
-    """`settling: 3h` (a duration) or a number of minutes, as detect/settings.py reads it."""
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return value >= 0
-    if not isinstance(value, str):
-        return False
-    if value.strip() in ("0", "0m"):
-        return True
+    """`settling: 3h` or a number of minutes (`parse_minutes`, as the detector reads it)."""
     try:
-        parse_duration(value)
+        return parse_minutes(value, "settling") >= 0
     except ValueError:
         return False
-    return True
 
 
 #: Every detection key (SPEC §7) and how to check its value; None means fine.
@@ -128,27 +119,22 @@ def _timezone(ctx: RuleContext, name: str, zone: str) -> Iterator[Issue]:
         yield ctx.issue("unknown-timezone", message, "alert_rule", name, "quiet_hours", "timezone")
 
 
-def _atoms(text: str) -> list[str]:
-    """The atoms of a selector: its space-separated terms, split at their commas."""
-    return [atom for term in text.split() for atom in term.split(",")]
-
-
 def _selectors(ctx: RuleContext, name: str, select: str, exclude: str | None) -> Iterator[Issue]:
     for key, text in (("select", select), ("exclude", exclude)):
         if text is None:
             continue
-        if any(atom.partition(":")[0].lstrip("+") == "state" for atom in _atoms(text)):
+        try:
+            terms = parse_selector(text, state=True)  # `state:` is refused below, by name
+        except TriplError as exc:
+            hint = f"; {exc.hint}" if exc.hint else ""
+            message = f"alert rule '{name}': bad `{key}`: {exc.message}{hint}"
+            yield ctx.issue("bad-selector", message, "alert_rule", name, key)
+            return
+        if any(atom.method == "state" for term in terms for atom in term):
             message = (
                 f"alert rule '{name}': bad `{key}`: `state:` selectors compare with an older "
                 "manifest, which an alert rule never has; select by name, tag, fact_table, …"
             )
-            yield ctx.issue("bad-selector", message, "alert_rule", name, key)
-            return
-        try:
-            parse_selector(text)
-        except TriplError as exc:
-            hint = f"; {exc.hint}" if exc.hint else ""
-            message = f"alert rule '{name}': bad `{key}`: {exc.message}{hint}"
             yield ctx.issue("bad-selector", message, "alert_rule", name, key)
             return
     if not select_metrics(ctx.project, [select], [exclude] if exclude else []):
