@@ -39,15 +39,15 @@ class PostgresAdapter(DbApiAdapter):
     dialect: ClassVar[str] = "postgres"
     capabilities: ClassVar[Capabilities] = Capabilities(statement_timeout=True)
 
-    def interrupt(self) -> None:
-        """Cancel the running query (Ctrl-C while a pool thread waits on it)."""
-        with contextlib.suppress(Exception):  # nothing running, or the server is gone
-            getattr(self._conn, "cancel_safe", self._conn.cancel)()  # psycopg < 3.2: cancel
-
     def __init__(self, profile: ProfileOutput, conn: Any, driver: Any) -> None:
         super().__init__(profile, conn)
         self._driver = driver
         self._timeout_ms = 0  # the session's current statement_timeout (0 = none)
+
+    def interrupt(self) -> None:
+        """Cancel the running query (Ctrl-C while a pool thread waits on it)."""
+        with contextlib.suppress(Exception):  # nothing running, or the server is gone
+            getattr(self._conn, "cancel_safe", self._conn.cancel)()  # psycopg < 3.2: cancel
 
     def _apply_timeout(self, cursor: Any, timeout_s: float | None) -> None:
         wanted = max(1, round(timeout_s * 1000)) if timeout_s is not None else 0

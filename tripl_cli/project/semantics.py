@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -84,14 +84,17 @@ def normalized_sql(text: str) -> str:
     )
 
 
-class _Sql:
-    """How SQL text enters the hash: normalized, or (`raw`) as the first tripl hashed it."""
+#: How SQL text enters the hash: as tokens (`_as_tokens`), or as written (`_as_written`,
+#: how tripl hashed it before it normalized SQL).
+_Sql = Callable[[str | None], str | None]
 
-    def __init__(self, raw: bool) -> None:
-        self.raw = raw
 
-    def __call__(self, text: str | None) -> str | None:
-        return text if self.raw or text is None else normalized_sql(text)
+def _as_tokens(text: str | None) -> str | None:
+    return None if text is None else normalized_sql(text)
+
+
+def _as_written(text: str | None) -> str | None:
+    return text
 
 
 def _table(table: FactTable | None, name: str, sql: _Sql) -> dict[str, Any]:
@@ -164,13 +167,13 @@ def _hash(project: Project, metric: AnyMetric, seen: frozenset[str], sql: _Sql) 
 def definition_hash(project: Project, metric: AnyMetric) -> str:
     """sha256 of a canonical JSON of only what changes the metric's values (its SQL as
     tokens: `normalized_sql`)."""
-    return _hash(project, metric, frozenset({metric.name}), _Sql(raw=False))
+    return _hash(project, metric, frozenset({metric.name}), _as_tokens)
 
 
 def known_hashes(project: Project, metric: AnyMetric) -> frozenset[str]:
     """Every hash this very definition may be stored under: `definition_hash`, and the one
     tripl wrote before it normalized SQL (raw text) — so upgrading drops no history."""
-    legacy = _hash(project, metric, frozenset({metric.name}), _Sql(raw=True))
+    legacy = _hash(project, metric, frozenset({metric.name}), _as_written)
     return frozenset({definition_hash(project, metric), legacy})
 
 
