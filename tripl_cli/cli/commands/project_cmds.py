@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 import shutil
 from enum import StrEnum
@@ -67,8 +68,6 @@ def validate(
     opts = options(ctx)
     result = loading.load(opts)
     if warehouse and result.project is not None and not result.errors:
-        import dataclasses
-
         from tripl_cli.api.warehouse import check_against_warehouse
 
         live = check_against_warehouse(
@@ -76,8 +75,6 @@ def validate(
         )
         result = dataclasses.replace(result, issues=(*result.issues, *live))
     if opts.target is not None and result.project is not None and not warehouse:
-        import dataclasses
-
         # A target named on the command line is checked too (profiles.yml only, offline):
         # `validate -t prod` passing while `compile -t prod` fails would mislead.
         bad_target = _target_issue(result.project, opts.profiles_dir, opts.target)
@@ -88,8 +85,6 @@ def validate(
 
 
 def _target_issue(project: Project, profiles_dir: Path | None, target: str) -> Issue | None:
-    import dataclasses
-
     from tripl_cli.api.warehouse import target_of
     from tripl_cli.errors import Issue, SourceLocation, TriplError
 
