@@ -191,6 +191,7 @@ def test_every_key_an_adapter_reads_is_a_known_key(module: str) -> None:
         re.findall(r"(?:get_str|get_int|get_bool|get_float|required_str)\(\s*\"(\w+)\"", source)
     )
     known = importlib.import_module(f"tripl_cli.adapters.{module}").PROFILE_KEYS | COMMON_KEYS
+    assert read, f"no profile key read found in {module}.py: the pattern needs updating"
     assert read <= known
 
 

@@ -37,7 +37,7 @@ SLOW_QUERY = {
     "mysql": "SELECT SLEEP(30)",  # MariaDB's max_statement_time interrupts SLEEP with an error
     "clickhouse": "SELECT count() FROM numbers(1000000000000)",
 }
-# Queries that fail while running, after their first rows are out.
+# Queries that fail while running (on chdb after its first rows are out, one per block).
 FAILS_MIDWAY = {
     "duckdb": "SELECT CAST(v AS INTEGER) AS x FROM (VALUES ('1'), ('2'), ('x')) AS t(v)",
     "postgres": "SELECT CAST(v AS INTEGER) AS x FROM (VALUES ('1'), ('2'), ('x')) AS t(v)",

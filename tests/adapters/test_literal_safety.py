@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from tests.support.engines import MYSQL, POSTGRES, Engine
+from tests.support.engines import POSTGRES, Engine
 from tripl_cli.adapters import Adapter, connect
 
 TRICKY = "o'hare\\' OR 1=1 --"
@@ -42,12 +42,12 @@ def test_postgres_pins_standard_strings(tmp_path: Path, postgres_admin: Adapter)
 def test_mysql_reads_backslashes_as_sqlglot_writes_them(
     tmp_path: Path, engine_factory: Callable[[str], Engine]
 ) -> None:
-    engine_factory("mysql")
-    admin = connect("admin", {"type": "mysql", **MYSQL}, project_root=tmp_path)
+    engine = engine_factory("mysql")
+    admin = engine.connect("admin")
     (before,) = admin.execute("SELECT @@GLOBAL.sql_mode").rows[0]
     try:
         admin.execute("SET GLOBAL sql_mode = CONCAT(@@GLOBAL.sql_mode, ',NO_BACKSLASH_ESCAPES')")
-        assert _round_trip("mysql", {"type": "mysql", **MYSQL}, tmp_path) == TRICKY
+        assert _round_trip("mysql", engine.profile_output, tmp_path) == TRICKY
     finally:
         admin.execute(f"SET GLOBAL sql_mode = '{before}'")
         admin.close()

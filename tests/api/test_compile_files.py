@@ -7,9 +7,9 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.project.helpers import FULL
 from tripl_cli.api.project_api import compile_project, open_project
 
-FULL = Path(__file__).resolve().parents[1] / "fixtures" / "projects" / "full"
 AS_OF = datetime(2026, 1, 12, tzinfo=UTC)
 
 
@@ -59,8 +59,10 @@ def test_stale_sql_cleanup_never_follows_symlinks(tmp_path: Path) -> None:
     compile_project(open_project(root), dialect="duckdb", as_of=AS_OF)
     assert (outside / "keep.sql").exists() and (outside / "sub" / "keep.sql").exists()
     assert (compiled / "linked").is_symlink() and (compiled / "file.sql").is_symlink()
+    assert (compiled / "empty").is_symlink()  # a dangling link is not removed either
 
-    # A compiled folder that is itself a link elsewhere is left alone entirely.
+    # A compiled folder that is itself a link elsewhere is never cleaned (its SQL is still
+    # written through it).
     shutil.rmtree(root / "target")
     (root / "target").mkdir()
     (root / "target" / "compiled").symlink_to(outside, target_is_directory=True)

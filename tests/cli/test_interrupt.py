@@ -4,9 +4,11 @@ with two (the pool's running queries are interrupted, not waited for)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -50,14 +52,18 @@ def test_ctrl_c_stops_the_run_and_records_no_failure(fresh_demo: Path, threads: 
     (fresh_demo / "metrics" / "slow.yml").write_text(SLOW)
     run = tripl("run", "-s", "slow_count", "slow_too", "--threads", threads,
                 "--start", "2026-01-01", "--end", "2026-01-02", cwd=fresh_demo)  # fmt: skip
-    time.sleep(4)  # start-up, then well inside the query (a full scan takes minutes)
+    _wait_for_the_run_record(fresh_demo / ".tripl" / "dev.db", run)
+    time.sleep(1)  # past compiling: inside the queries (a full scan takes minutes)
     assert run.poll() is None, run.communicate()
     run.send_signal(signal.SIGINT)
+    signalled = time.monotonic()
     try:
         _, err = run.communicate(timeout=60)
     except subprocess.TimeoutExpired:
         run.kill()
         raise AssertionError("Ctrl-C did not stop `tripl run` within 60 s") from None
+    # Stopped, not waited out: the queries it interrupted run for minutes.
+    assert time.monotonic() - signalled < 15
     assert run.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     listed = subprocess.run(
@@ -67,3 +73,19 @@ def test_ctrl_c_stops_the_run_and_records_no_failure(fresh_demo: Path, threads: 
     slow = [m for m in json.loads(listed.stdout)["metrics"] if m["metric"].startswith("slow")]
     assert len(slow) == 2
     assert all(m["collection"] == {"status": None, "error": None} for m in slow), slow
+
+
+def _wait_for_the_run_record(state: Path, run: subprocess.Popen[str]) -> None:
+    """Until the run has recorded its start (it then holds the lock and sends its queries)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and run.poll() is None:
+        if state.exists():
+            # No tables yet (sqlite3.Error) is "not yet" too.
+            with (
+                contextlib.closing(sqlite3.connect(state)) as conn,
+                contextlib.suppress(sqlite3.Error),
+            ):
+                if conn.execute("SELECT count(*) FROM tripl_runs").fetchone()[0]:
+                    return
+        time.sleep(0.1)
+    raise AssertionError(f"the run never started: {run.communicate()}")

@@ -121,7 +121,7 @@ def test_csv_total_and_breakdown(invoke: Invoke, demo: Demo) -> None:
     assert rows == [["bucket", "value"], *[[b, repr(v)] for b, v in expected]]
 
     # A --last longer than history (or than the calendar) shows everything stored.
-    for last in ("90", "100000000"):
+    for last in ("91", "100000000"):
         result = invoke(demo.root, "show", "orders", "--format", "csv", "--last", last)
         assert result.exit_code == 0, result.output
         assert len(result.stdout.splitlines()) == 91

@@ -20,12 +20,14 @@ fact_tables:
 """
 
 
-def _project(root: Path, column: str) -> Path:
+def _project(root: Path, column: str, output: dict[str, object] | None = None) -> Path:
+    """A project summing `column` of fact table `ev`, on `output` (an in-memory DuckDB)."""
     (root / "fact_tables").mkdir(parents=True)
     (root / "metrics").mkdir()
     (root / "tripl_project.yml").write_text("name: wv\n")
+    outputs = {"dev": output or {"type": "duckdb", "path": ":memory:"}}
     (root / "profiles.yml").write_text(
-        "wv:\n  target: dev\n  outputs:\n    dev: {type: duckdb, path: ':memory:'}\n"
+        yaml.safe_dump({"wv": {"target": "dev", "outputs": outputs}})
     )
     (root / "fact_tables" / "ev.yml").write_text(FACT)
     metric = f"{{name: s, kind: fact, fact_table: ev, aggregation: sum, column: {column}}}"
@@ -94,14 +96,10 @@ def test_on_mysql_a_type_it_converts_is_a_warning(
     """MySQL sums text ('12abc' as 12) and bools, and reads text as DATETIME: `tripl run`
     works there, so the mismatch is worth a warning, not a failed validation."""
     engine = engine_factory("mysql")
-    root = _project(tmp_path / "my", "label")
+    root = _project(tmp_path / "my", "label", engine.profile_output)
     (root / "fact_tables" / "ev.yml").write_text(
         "fact_tables:\n  - name: ev\n    timestamp_column: ts\n"
         "    sql: SELECT CAST('2026-01-01' AS DATETIME) AS ts, 'x' AS label, 5 AS epoch\n"
-    )
-    outputs = {"dev": engine.profile_output}
-    (root / "profiles.yml").write_text(
-        yaml.safe_dump({"wv": {"target": "dev", "outputs": outputs}})
     )
     code, doc = _validate(root)
     assert code == 0 and doc["errors"] == []
@@ -125,12 +123,8 @@ def test_on_postgres_a_capitalised_column_needs_an_alias(
     """PostgreSQL folds the unquoted name tripl writes: `Amount` or `amount` finds no column
     `"Amount"` — a run would fail, so validate does, whatever case the YAML uses."""
     engine = engine_factory("postgres")
-    outputs = {"dev": engine.profile_output}
     for column in ("amount", "Amount"):
-        root = _project(tmp_path / column, column)
-        (root / "profiles.yml").write_text(
-            yaml.safe_dump({"wv": {"target": "dev", "outputs": outputs}})
-        )
+        root = _project(tmp_path / column, column, engine.profile_output)
         code, doc = _validate(root)
         assert code == 1, doc
         (error,) = doc["errors"]

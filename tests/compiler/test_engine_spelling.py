@@ -6,18 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import sqlglot
-from pydantic import TypeAdapter
 
+from tests.compiler.projects import project_of
 from tests.support.engines import Engine, load_table
 from tripl_cli.adapters import Adapter
 from tripl_cli.compiler.assemble import assemble
 from tripl_cli.compiler.dialects import rules_for
 from tripl_cli.compiler.plan import compile_plan
-from tripl_cli.project.model import Project, ProjectConfig
-from tripl_cli.project.schema import FactTable, Metric
+from tripl_cli.project.model import Project
+from tripl_cli.project.schema import FactTable
 from tripl_cli.runner.execute import execute_query
 from tripl_cli.timegrid import Window
 
@@ -32,18 +31,12 @@ def _project() -> Project:
         "sql": f'SELECT "createdAt" AS createdAt, "Amount" AS Amount, "shipCountry" AS'
         f' shipCountry FROM {SCHEMA}."Orders" WHERE "Amount" > 0',
     })  # fmt: skip
-    adapter: TypeAdapter[Metric] = TypeAdapter(Metric)
-    metrics = [
-        {"name": "revenue", "kind": "fact", "fact_table": "orders", "aggregation": "sum",
-         "column": "Amount", "breakdowns": ["shipCountry"], "breakdown_limit": None,
-         "conditions": [{"column": "shipCountry", "operator": "ne", "value": "fr"}]},
-    ]  # fmt: skip
-    return Project(
-        root=Path(),
-        config=ProjectConfig(name="case"),
-        fact_tables={"orders": fact},
-        metrics={m["name"]: adapter.validate_python(m) for m in metrics},
-    )
+    revenue = {
+        "name": "revenue", "kind": "fact", "fact_table": "orders", "aggregation": "sum",
+        "column": "Amount", "breakdowns": ["shipCountry"], "breakdown_limit": None,
+        "conditions": [{"column": "shipCountry", "operator": "ne", "value": "fr"}],
+    }  # fmt: skip
+    return project_of([fact], revenue)
 
 
 def test_postgres_folds_declared_names_as_it_folds_the_users_aliases(

@@ -11,6 +11,7 @@ import sqlglot
 from tests.compiler.projects import project_of
 from tripl_cli.compiler.dialects import DIALECTS, rules_for
 from tripl_cli.compiler.plan import compile_plan, compile_single
+from tripl_cli.compiler.records import CompiledPlan, CompiledQuery
 from tripl_cli.errors import TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.schema import FactTable
@@ -93,6 +94,10 @@ def test_chunks_never_split_a_bucket_and_unaligned_windows_are_aligned() -> None
     assert len(windows) == 3 and windows[-1].end >= odd.end
 
 
+def _breakdowns(plan: CompiledPlan) -> list[CompiledQuery]:
+    return [q for q in plan.queries if q.kind == "breakdown"]
+
+
 def test_chunked_breakdowns_rank_the_whole_window_once() -> None:
     project = _project(_fact("orders_count", chunk="3d", breakdowns=["country"]))
     rules = rules_for("postgres")
@@ -103,7 +108,7 @@ def test_chunked_breakdowns_rank_the_whole_window_once() -> None:
     (ranking,) = plan.rankings
     assert ranking.query.kind == "ranking" and ranking.query.window == WINDOW
     assert whole_start in ranking.query.sql and whole_end in ranking.query.sql
-    chunks = [q for q in plan.queries if q.kind == "breakdown"]
+    chunks = _breakdowns(plan)
     assert len(chunks) == 3 and all(whole_start in q.sql and whole_end in q.sql for q in chunks)
 
     # With it, each chunk reads only its own window and folds by the values kept.
@@ -113,24 +118,38 @@ def test_chunked_breakdowns_rank_the_whole_window_once() -> None:
     )
     assert ranked.rankings == ()
     assert [q.id for q in ranked.queries] == [q.id for q in plan.queries]
-    for query in (q for q in ranked.queries if q.kind == "breakdown"):
+    folded = _breakdowns(ranked)
+    assert len(folded) == 3
+    for query in folded:
         assert "IN ('us', 'de''s')" in query.sql and "tripl_top" not in query.sql
-        if query.window.start != WINDOW.start:
-            assert whole_start not in query.sql  # neither read nor filtered beyond its chunk
-    # Nothing kept (no rows in the whole window): everything folds into Other.
+        # Neither read nor filtered beyond its chunk.
+        assert (whole_start in query.sql) == (query.window.start == WINDOW.start)
+        assert (whole_end in query.sql) == (query.window.end == WINDOW.end)
+
+
+def test_a_ranking_that_kept_nothing_folds_every_chunk_into_other() -> None:
+    project = _project(_fact("orders_count", chunk="3d", breakdowns=["country"]))
+    plan = compile_plan(project, ["orders_count"], dialect="postgres", window_for=WINDOW)
+    (ranking,) = plan.rankings
     empty = compile_plan(
         project, ["orders_count"], dialect="postgres", window_for=WINDOW, tops={ranking.key: ()}
     )
-    assert all("FALSE" in q.sql for q in empty.queries if q.kind == "breakdown")
-    # Unchunked too, `breakdown_limit: 1` folds everything without a ranking CTE.
+    chunks = _breakdowns(empty)
+    assert len(chunks) == 3 and all("FALSE" in q.sql for q in chunks)
+
+
+def test_breakdown_limit_one_folds_everything_without_a_ranking() -> None:
     flat = _project(_fact("all_other", breakdowns=["country"], breakdown_limit=1))
-    (query,) = [
-        q
-        for q in compile_plan(flat, ["all_other"], dialect="postgres", window_for=WINDOW).queries
-        if q.kind == "breakdown"
-    ]
+    plan = compile_plan(flat, ["all_other"], dialect="postgres", window_for=WINDOW)
+    (query,) = _breakdowns(plan)
     assert "tripl_top" not in query.sql and "FALSE" in query.sql
-    # A chunk and the same window's own breakdown (same column and limit) get two ids.
+    one = _project(_fact("orders_count", chunk="3d", breakdowns=["country"], breakdown_limit=1))
+    alone = compile_plan(one, ["orders_count"], dialect="postgres", window_for=WINDOW)
+    chunks = _breakdowns(alone)
+    assert alone.rankings == () and len(chunks) == 3 and all("FALSE" in q.sql for q in chunks)
+
+
+def test_a_chunk_and_the_same_windows_own_breakdown_get_two_ids() -> None:
     first_chunk = Window(START, START + timedelta(days=3))
     both = _project(
         _fact("orders_count", chunk="3d", breakdowns=["country"]),
@@ -138,13 +157,8 @@ def test_chunked_breakdowns_rank_the_whole_window_once() -> None:
     )
     windows = {"orders_count": WINDOW, "plain": first_chunk}
     mixed = compile_plan(both, list(windows), dialect="postgres", window_for=windows.__getitem__)
-    ids = [q.id for q in mixed.queries if q.kind == "breakdown"]
+    ids = [q.id for q in _breakdowns(mixed)]
     assert len(ids) == len(set(ids)) == 4
-    # `breakdown_limit: 1` keeps nothing: no ranking to run at all.
-    one = _project(_fact("orders_count", chunk="3d", breakdowns=["country"], breakdown_limit=1))
-    alone = compile_plan(one, ["orders_count"], dialect="postgres", window_for=WINDOW)
-    assert alone.rankings == ()
-    assert all("FALSE" in q.sql for q in alone.queries if q.kind == "breakdown")
 
 
 def test_breakdowns_one_query_per_column_and_limit() -> None:

@@ -148,3 +148,15 @@ def value_rows(state_path: Path) -> dict[str, list[tuple[Any, ...]]]:
             rows = [tuple(repr(v) for v in row) for row in rows]
             out[f"{table}({kept})"] = rows
     return out
+
+
+def project_files(root: Path, *, profile: str, facts: str, metrics: str, config: str) -> Path:
+    """A small project on disk: tripl_project.yml (`config`), profiles.yml, one file of fact
+    tables (`facts`: the entries under `fact_tables:`) and one of metrics."""
+    (root / "fact_tables").mkdir(parents=True)
+    (root / "metrics").mkdir()
+    (root / "tripl_project.yml").write_text(config)
+    (root / "profiles.yml").write_text(profile)
+    (root / "fact_tables" / "f.yml").write_text("fact_tables:\n" + facts)
+    (root / "metrics" / "m.yml").write_text(metrics)
+    return root

@@ -6,11 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.runner.harness import project_files
 from tripl_cli.api.project_api import open_project
 from tripl_cli.api.run_api import RunOptions, run
 from tripl_cli.timegrid import Window
-
-from .test_isolation import project_files
 
 AS_OF = datetime(2026, 1, 10, 12, tzinfo=UTC)
 
@@ -41,7 +40,7 @@ def test_a_per_distinct_composition_follows_its_numerators_wider_window(tmp_path
         " per_distinct: {fact_table: u, column: uid}}\n"
     )
     config = "name: pd\ndefaults: {lookback: 1}\n"
-    root = project_files(tmp_path / "p", profile, first, facts, config)
+    root = project_files(tmp_path / "p", profile=profile, facts=facts, metrics=first, config=config)
     metrics = root / "metrics" / "m.yml"
     _windows(root)  # both stored up to Jan 9: the next run resumes from Jan 8
     # A new metric on t collects its initial buckets and widens t's scan: n recollects them.

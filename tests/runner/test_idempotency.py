@@ -166,19 +166,31 @@ def test_a_hash_stored_by_an_older_tripl_is_relabelled_not_a_change(wh: Warehous
     project = wh.ws.project()
     current = definition_hash(project, project.metrics["revenue"])
     (legacy,) = known_hashes(project, project.metrics["revenue"]) - {current}  # raw-SQL hash
+    assert _stored_hashes(wh, "revenue") == {current}
+    with closing(sqlite3.connect(wh.ws.state_path)) as conn, conn:  # as an older tripl left it
+        for table in ("tripl_metric_status", "tripl_metric_values"):
+            conn.execute(
+                f"UPDATE {table} SET definition_hash = ? WHERE metric = 'revenue'", (legacy,)
+            )
+    assert _stored_hashes(wh, "revenue") == {legacy}
     with wh.ws.store() as store:
-        store.relabel_hash("revenue", current, legacy)  # as tripl before SQL normalizing left it
         kept = store.read_series("revenue")
     revenue = {o.metric: o for o in wh.api_run(day(12, 6)).outcomes}["revenue"]
     assert revenue.status == "success" and revenue.note is None  # no "definition changed"
     with wh.ws.store() as store:
-        assert store.metric_status("revenue").definition_hash == current  # type: ignore[union-attr]
         assert store.read_series("revenue")[0] == kept[0]  # Jan 1: history kept
-    with closing(sqlite3.connect(wh.ws.state_path)) as conn:  # every stored row agrees
-        hashes = conn.execute(
-            "SELECT DISTINCT definition_hash FROM tripl_metric_values WHERE metric = 'revenue'"
+    assert _stored_hashes(wh, "revenue") == {current}  # the status and every row relabelled
+
+
+def _stored_hashes(wh: Warehouse, metric: str) -> set[str]:
+    """The definition hashes of `metric`'s status and stored rows, read straight from SQLite."""
+    with closing(sqlite3.connect(wh.ws.state_path)) as conn:
+        rows = conn.execute(
+            "SELECT definition_hash FROM tripl_metric_status WHERE metric = ? UNION "
+            "SELECT definition_hash FROM tripl_metric_values WHERE metric = ?",
+            (metric, metric),
         ).fetchall()
-    assert hashes == [(current,)]
+    return {h for (h,) in rows}
 
 
 def test_a_changed_metric_that_fails_keeps_its_history_until_it_is_collected(

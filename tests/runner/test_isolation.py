@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.runner.harness import project_files
 from tripl_cli.api.project_api import open_project
 from tripl_cli.api.run_api import RunOptions, run
 from tripl_cli.runner.execute import Executor
@@ -22,21 +23,15 @@ ROWS_SQL = " UNION ALL ".join(
 )
 
 
-def project_files(
-    root: Path, profile: str, metrics: str, fact: str | None = None, config: str = "name: iso\n"
-) -> Path:
-    """A project of one fact table (`fact`: its YAML entries; default `events` over ROWS_SQL)."""
-    (root / "fact_tables").mkdir(parents=True)
-    (root / "metrics").mkdir()
-    (root / "tripl_project.yml").write_text(config)
-    (root / "profiles.yml").write_text(profile)
-    fact = fact or (
-        "  - name: events\n    timestamp_column: created_at\n"
-        f'    sql: "SELECT * FROM ({ROWS_SQL}) AS r"\n'
-    )
-    (root / "fact_tables" / "f.yml").write_text("fact_tables:\n" + fact)
-    (root / "metrics" / "m.yml").write_text(metrics)
-    return root
+EVENTS = (
+    "  - name: events\n    timestamp_column: created_at\n"
+    f'    sql: "SELECT * FROM ({ROWS_SQL}) AS r"\n'
+)
+
+
+def _project(root: Path, profile: str, metrics: str, fact: str = EVENTS) -> Path:
+    """A project of one fact table (`fact`: its YAML entry; default `events` over ROWS_SQL)."""
+    return project_files(root, profile=profile, facts=fact, metrics=metrics, config="name: iso\n")
 
 
 GOOD = """\
@@ -58,7 +53,7 @@ def test_max_over_a_timestamp_fails_alone(tmp_path: Path) -> None:
         "  - {name: last_event_at, kind: fact, fact_table: events, aggregation: max,"
         " column: created_at}\n"
     )
-    root = project_files(tmp_path / "p", profile, metrics)
+    root = _project(tmp_path / "p", profile, metrics)
     statuses = _statuses(root)
     assert statuses == {
         "events_count": "success",
@@ -88,7 +83,7 @@ def test_sql_metric_the_dialect_cannot_render_fails_alone(tmp_path: Path) -> Non
         "  - name: hourly_sql\n    kind: sql\n    interval: 1h\n"
         "    sql: SELECT date_trunc('hour', created_at) AS bucket, 1 AS value FROM t\n"
     )
-    root = project_files(tmp_path / "p", _require_mariadb(), metrics)
+    root = _project(tmp_path / "p", _require_mariadb(), metrics)
     statuses = _statuses(root)
     assert statuses == {"events_count": "success", "amount_sum": "success", "hourly_sql": "error"}
 
@@ -106,7 +101,7 @@ def test_a_composition_that_cannot_compile_stays_failed(tmp_path: Path) -> None:
         "  - {name: per_amount, kind: composition, numerator: events_count,"
         " per_distinct: {fact_table: hourly, column: amount}}\n"
     )
-    root = project_files(tmp_path / "p", _require_mariadb(), metrics, fact)
+    root = _project(tmp_path / "p", _require_mariadb(), metrics, fact)
     report = run(open_project(root), RunOptions(as_of=AS_OF, **WINDOW))
     outcome = next(o for o in report.outcomes if o.metric == "per_amount")
     assert outcome.status == "error" and "cannot render" in (outcome.error or "")
@@ -232,7 +227,7 @@ def test_a_failing_distinct_count_query_fails_only_its_metric_on_postgres(tmp_pa
         "  - name: ev\n    timestamp_column: ts\n    sql: |\n"
         f"      SELECT * FROM (VALUES {rows}) AS t (ts, doc, n)\n"
     )
-    root = project_files(tmp_path / "p", profile, metrics, fact)
+    root = _project(tmp_path / "p", profile, metrics, fact)
     window = {"start": datetime(2026, 1, 1, tzinfo=UTC), "end": datetime(2026, 1, 3, tzinfo=UTC)}
     report = run(open_project(root), RunOptions(as_of=AS_OF, **window))
     statuses = {o.metric: o.status for o in report.outcomes}

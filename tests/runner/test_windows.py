@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from tripl_cli.runner.windows import (
     MetricHistory,
@@ -92,13 +92,10 @@ def test_shared_scans_get_one_window_and_cross_table_ratios_join_groups() -> Non
 
 
 def test_ranked_breakdown_sql_is_swapped_in_only_for_the_very_same_queries() -> None:
-    from datetime import UTC, datetime, timedelta
-
     from tests.compiler.projects import project_of
     from tripl_cli.compiler.plan import compile_plan
     from tripl_cli.project.schema import FactTable
     from tripl_cli.runner.run import _with_sql_of
-    from tripl_cli.timegrid import Window
 
     fact = FactTable(name="o", sql="SELECT * FROM o", timestamp_column="ts")
     chunked = {"name": "a", "kind": "fact", "fact_table": "o", "aggregation": "count",
