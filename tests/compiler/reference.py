@@ -110,12 +110,15 @@ class Reference:
         fragments: Mapping[str, Predicate],  # SQL fragment text -> its Python meaning
         sql_metrics: Mapping[str, Callable[[Window], Iterable[tuple[datetime, Any]]]],
         window_for: Callable[[str], Window],
+        rank_window: Window | None = None,
     ) -> None:
         self.project = project
         self.rows = rows
         self.fragments = fragments
         self.sql_metrics = sql_metrics
         self.window_for = window_for
+        #: What breakdowns rank over, when not each metric's own window (a resumed run).
+        self.rank_window = rank_window
 
     def _predicate(self, table: str, measure: Measure) -> Predicate:
         fact = self.project.fact_tables[table]
@@ -146,7 +149,11 @@ class Reference:
         limit: int | None,
     ) -> dict[tuple[datetime, str], list[Row]]:
         """Rows of the window grouped by (bucket, folded breakdown value)."""
-        rows = [r for r in self.rows[table] if window.contains(r[self._ts(table)])]
+        ts = self._ts(table)
+        rows = [r for r in self.rows[table] if window.contains(r[ts])]
+        ranked_rows = rows
+        if self.rank_window is not None:
+            ranked_rows = [r for r in self.rows[table] if self.rank_window.contains(r[ts])]
         fact = self.project.fact_tables[table]
         declared = {c.name: c.type for c in fact.columns or ()}
 
@@ -157,13 +164,13 @@ class Reference:
 
         keep: set[str] | None = None
         if breakdown is not None and limit is not None:
-            counts = Counter(raw(r) for r in rows)
+            counts = Counter(raw(r) for r in ranked_rows)
             ranked = sorted(counts, key=lambda v: (-counts[v], v))
             keep = set(ranked[: limit - 1])
         groups: dict[tuple[datetime, str], list[Row]] = defaultdict(list)
         for r in rows:
             value = raw(r) if keep is None or raw(r) in keep else OTHER
-            groups[(floor_to_bucket(r[self._ts(table)], interval), value)].append(r)
+            groups[(floor_to_bucket(r[ts], interval), value)].append(r)
         return groups
 
     def _ts(self, table: str) -> str:

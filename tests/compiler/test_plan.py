@@ -127,6 +127,40 @@ def test_chunked_breakdowns_rank_the_whole_window_once() -> None:
         assert (whole_end in query.sql) == (query.window.end == WINDOW.end)
 
 
+def test_a_resumed_window_ranks_over_initial_buckets_in_a_ranking_of_its_own() -> None:
+    project = _project(_fact("orders_count", breakdowns=["country"]))  # initial_buckets 30
+    span = Window(WINDOW.end - timedelta(days=30), WINDOW.end)
+    rules = rules_for("postgres")
+    plan = compile_plan(
+        project, ["orders_count"], dialect="postgres", window_for=WINDOW, rank_history=True
+    )
+    (ranking,) = plan.rankings
+    assert ranking.query.window == span
+    assert rules.render(rules.timestamp_literal(span.start)) in ranking.query.sql
+    (query,) = _breakdowns(plan)
+    assert query.window == WINDOW
+    tops = {ranking.key: ("us",)}
+    ranked = compile_plan(
+        project,
+        ["orders_count"],
+        dialect="postgres",
+        window_for=WINDOW,
+        rank_history=True,
+        tops=tops,
+    )
+    (folded,) = _breakdowns(ranked)
+    assert folded.id == query.id and "IN ('us')" in folded.sql and "tripl_top" not in folded.sql
+    assert rules.render(rules.timestamp_literal(span.start)) not in folded.sql
+    # A window as long as initial_buckets already is the span: ranked in the one query.
+    month = compile_plan(
+        project, ["orders_count"], dialect="postgres", window_for=span, rank_history=True
+    )
+    assert month.rankings == () and "tripl_rank" in _breakdowns(month)[0].sql
+    # Without rank_history (a window chosen with --start), the window ranks itself.
+    alone = compile_plan(project, ["orders_count"], dialect="postgres", window_for=WINDOW)
+    assert alone.rankings == ()
+
+
 def test_a_ranking_that_kept_nothing_folds_every_chunk_into_other() -> None:
     project = _project(_fact("orders_count", chunk="3d", breakdowns=["country"]))
     plan = compile_plan(project, ["orders_count"], dialect="postgres", window_for=WINDOW)

@@ -129,14 +129,17 @@ def expected_values(
     window: Window = WINDOW,
     *,
     metrics: Iterable[str] | None = None,
+    rank_window: Window | None = None,
 ) -> dict[Key, Value]:
-    """The stored values of `metrics` (default: all active) after a backfill of `window`."""
+    """The stored values of `metrics` (default: all active) after a backfill of `window`
+    (breakdowns ranked over `rank_window` instead, as a resumed run ranks)."""
     ref = Reference(
         project,
         {"orders": orders, "sessions": sessions},
         FRAGMENTS,
         {"refunds": _refunds(orders)},
         lambda name: metric_window(project, name, window.start, window.end),
+        rank_window,
     )
     active = [n for n, m in project.metrics.items() if m.status is MetricStatus.ACTIVE]
     if metrics is not None:

@@ -80,12 +80,15 @@ class Warehouse:
         self.load()
         return before - len(self.orders)
 
-    def expected(self, window: Window = WINDOW) -> dict[Key, Value]:
+    def expected(
+        self, window: Window = WINDOW, rank_window: Window | None = None
+    ) -> dict[Key, Value]:
         return expected_values(
             self.ws.project(),
             as_dicts(self.orders, ORDER_COLUMNS),
             as_dicts(SESSIONS, SESSION_COLUMNS),
             window,
+            rank_window=rank_window,
         )
 
     def stored(self) -> dict[Key, Stored]:
@@ -265,10 +268,10 @@ def test_resume_windows_follow_watermark_lookback_and_initial_buckets(wh: Wareho
     assert w["hourly_open_orders"] == Window(day(12, 3), day(13, 7))
     assert w["avg_mobile_amount"] == Window(day(11, 12), day(13, 6))
     assert w["weekly_buyers"] == Window(day(5) - timedelta(weeks=2), monday)
-    # Buckets before the resume window keep the first run's values (top-N of its window);
-    # the resume window holds the new run's.
+    # Buckets before the resume window keep the first run's values; the resume window holds
+    # the new run's, its breakdowns ranked over the last initial_buckets days (Jan 6–12).
     old = {k: v for k, v in wh.expected(Window(day(5), day(12))).items() if k[1] < day(9)}
-    new = wh.expected(Window(day(9), day(13)))
+    new = wh.expected(Window(day(9), day(13)), rank_window=Window(day(6), day(13)))
     want = {k: v for k, v in (old | new).items() if k[0] in DAILY}
     got = {k: v for k, v in wh.stored().items() if k[0] in DAILY}
     problems = diff(got, want)

@@ -250,9 +250,9 @@ def breakdown_query(
     """Aggregates per (bucket, breakdown value): the top `limit - 1` values, the rest 'Other'.
 
     Values are ranked by their row count over the query's whole window (ties by value), or
-    over `rank_window` (the whole window a chunk belongs to, which contains it), so that all
-    chunks fold the same values — unless `kept` already names them (`breakdown_ranking`
-    run once for all chunks); `limit=None` keeps every value. NULL becomes ''.
+    over `rank_window`, which contains it (the whole window a chunk belongs to, so that all
+    chunks fold the same values; a resumed run's `initial_buckets`) — unless `kept` already
+    names them (`breakdown_ranking`, run once); `limit=None` keeps every value. NULL becomes ''.
     `shapes.breakdown` picks the shape of breakdowns.py (FOLD_/RANK_GROUPS only when every
     aggregate can be re-aggregated and the ranking reads the query's own rows).
     """

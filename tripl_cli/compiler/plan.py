@@ -71,8 +71,9 @@ class ScanKey:
     limit: int | None = None  # breakdown_limit (None: keep every value)
     #: The SEPARATE distinct shape's own query for the count_distinct aggregates.
     distinct_part: bool = False
-    #: A breakdown of one chunk of a longer window: its values are ranked over that whole
-    #: window (SPEC §5), so every chunk folds the same values into 'Other'.
+    #: What the breakdown's values are ranked over when it is not the query's own window:
+    #: the whole window a chunk belongs to (SPEC §5), so every chunk folds the same values
+    #: into 'Other', reaching back `initial_buckets` (`_PlanBuilder._rank_window`).
     rank_window: Window | None = None
 
     def base_id(self, limit_variants: int) -> str:
@@ -92,7 +93,7 @@ class ScanKey:
 
 @dataclass(frozen=True)
 class _RankKey:
-    """One ranking of a breakdown column over a whole (chunked) window."""
+    """One ranking of a breakdown column over a window longer than its queries' own."""
 
     fact_table: str
     window: Window
@@ -142,9 +143,12 @@ class _PlanBuilder:
         *,
         adaptive: bool,
         tops: Mapping[Hashable, Sequence[str]],
+        rank_history: bool,
     ) -> None:
         self.project = project
-        #: Values chunked breakdowns keep, from the plan's `rankings` run beforehand.
+        #: Whether breakdowns rank over at least `initial_buckets` (`_rank_window`).
+        self.rank_history = rank_history
+        #: Values ranked breakdowns keep, from the plan's `rankings` run beforehand.
         self.tops = tops
         self.rules = rules
         self.shapes = shapes
@@ -184,18 +188,36 @@ class _PlanBuilder:
                 hint="remove `breakdowns` or use one fact table for numerator and denominator",
             )
         chunks = self._chunks(metric, interval)
-        whole = Window(chunks[0].start, chunks[-1].end) if len(chunks) > 1 else None
+        rank_window = self._rank_window(Window(chunks[0].start, chunks[-1].end), interval)
         for window in chunks:
             series: list[tuple[str | None, int | None]] = [(None, None)]
             series += [(col, metric.breakdown_limit) for col in metric.breakdowns]
             for breakdown, limit in series:
-                ranked = whole if breakdown is not None and limit is not None else None
+                ranked = (
+                    rank_window
+                    if breakdown is not None and limit is not None and rank_window != window
+                    else None
+                )
                 refs = [
                     self._measure(metric.name, m, interval, window, breakdown, limit, ranked)
                     for m in measures
                 ]
                 denominator = refs[1] if len(refs) > 1 else None
                 self.outputs.append(_PendingOutput(metric.name, refs[0], denominator, breakdown))
+
+    def _rank_window(self, whole: Window, interval: Interval) -> Window:
+        """What a breakdown ranks its values over: the whole window (all its chunks) — with
+        `rank_history`, reaching back at least `initial_buckets` buckets from its end.
+
+        A resumed run collects only its last few buckets; ranked over those alone, a value
+        near the cutoff would be a series in one run and folded into 'Other' in the next
+        (and its count series read as an outage). Over the span a first run ranks, the kept
+        values change only as that span slides (docs/compiler.md, "Breakdowns").
+        """
+        if not self.rank_history:
+            return whole
+        span = interval.delta * self.project.config.defaults.initial_buckets
+        return Window(min(whole.start, whole.end - span), whole.end)
 
     def _measure(
         self,
@@ -295,7 +317,7 @@ class _PlanBuilder:
         )
 
     def _rankings(self) -> tuple[Ranking, ...]:
-        """One ranking query per chunked breakdown whose kept values are not known yet."""
+        """One ranking query per ranked breakdown whose kept values are not known yet."""
         scans: dict[_RankKey, ScanKey] = {}
         users: dict[_RankKey, dict[str, None]] = {}
         for scan_key, scan in self.scans.items():
@@ -474,11 +496,15 @@ def compile_plan(
     window_for: WindowSpec,
     shapes: Shapes | None = None,
     tops: Mapping[Hashable, Sequence[str]] | None = None,
+    rank_history: bool = False,
 ) -> CompiledPlan:
     """Compile `metrics` (in order) for `dialect`.
 
     `tops` holds what the plan's `rankings` returned: the chunks of those breakdowns then
     fold by the values kept; without it each chunk ranks the whole window itself.
+    `rank_history`: breakdowns rank over at least the last `initial_buckets` buckets of
+    their window's end, not just the window (a resumed run's few buckets); such a ranking
+    is one of the plan's `rankings`, as a chunked window's is.
 
     `window_for` is one window for all, or gives each metric's window by name (compositions
     included: a `per_distinct` one needs its distinct counts over its own window). Windows
@@ -494,6 +520,7 @@ def compile_plan(
         shapes or rules.shapes(),
         adaptive=shapes is None,
         tops=tops or {},
+        rank_history=rank_history,
     )
     for name in metrics:
         builder.add(name)
@@ -510,8 +537,15 @@ def compile_single(
     window_for: WindowSpec,
     shapes: Shapes | None = None,
     tops: Mapping[Hashable, Sequence[str]] | None = None,
+    rank_history: bool = False,
 ) -> CompiledPlan:
     """One metric alone: the runner's fallback when a combined query fails (SPEC §5)."""
     return compile_plan(
-        project, [metric], dialect=dialect, window_for=window_for, shapes=shapes, tops=tops
+        project,
+        [metric],
+        dialect=dialect,
+        window_for=window_for,
+        shapes=shapes,
+        tops=tops,
+        rank_history=rank_history,
     )

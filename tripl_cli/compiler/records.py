@@ -108,11 +108,12 @@ class DistinctOutput:
 
 @dataclass(frozen=True)
 class Ranking:
-    """The values a chunked breakdown keeps, ranked once over the whole window.
+    """The values a breakdown keeps, ranked once over a window longer than its query's: the
+    whole window of a chunked one, or a resumed run's `initial_buckets` (compile_plan).
 
     `query` returns them (one `breakdown_value` column); the runner passes them back to
-    `compile_plan(tops={key: values})`, whose chunk queries then fold by that list instead
-    of each reading the whole window to rank it again. `key` is opaque to the runner.
+    `compile_plan(tops={key: values})`, whose breakdown queries then fold by that list
+    instead of each reading the longer window to rank it again. `key` is opaque to the runner.
     """
 
     key: Hashable

@@ -101,7 +101,7 @@ class _Run:
         #: Metrics whose SQL cannot be built for this dialect: failed alone, others go on.
         self.compile_errors: dict[str, str] = {}
         self.compiled: list[str] = []  # the metrics the plan holds (for a recompile)
-        #: What this run's rankings kept, per chunked breakdown (`compile_plan(tops=…)`).
+        #: What this run's rankings kept, per ranked breakdown (`compile_plan(tops=…)`).
         self.tops: dict[Hashable, tuple[str, ...]] = {}
         self.mask: Callable[[str], str] = mask or (lambda text: text)
         #: Every query sent, in order: rankings, the plan's queries, per-metric retries.
@@ -192,18 +192,26 @@ class _Run:
         self, names: Sequence[str], tops: Mapping[Hashable, Sequence[str]] | None = None
     ) -> CompiledPlan:
         # The same names and windows give the same query ids, so a recompile with `tops`
-        # only changes the SQL of the chunked breakdowns.
+        # only changes the SQL of the ranked breakdowns.
         return compile_plan(
             self.project,
             names,
             dialect=self.dialect,
             window_for=self.windows.__getitem__,
             tops=tops,
+            rank_history=self.rank_history,
         )
 
+    @property
+    def rank_history(self) -> bool:
+        """Breakdowns of a resumed window rank over `initial_buckets` (compile_plan); a
+        window the user chose with `--start` ranks over itself, as SPEC §5 says."""
+        return self.request.window.start is None
+
     def ranked(self, plan: CompiledPlan, executor: Executor) -> CompiledPlan:
-        """Chunked breakdowns: rank each whole window once, then fold every chunk by the
-        values kept — instead of every chunk reading the whole window to rank it again.
+        """Breakdowns ranked over more than their query's window (chunked ones, a resumed
+        run's): rank once, then fold by the values kept — instead of every query reading
+        the whole ranking window to rank it again.
 
         A ranking that fails fails the metrics that need it: the self-ranking form would only
         repeat its work (and its timeout) once per chunk.
@@ -286,6 +294,7 @@ class _Run:
                 dialect=self.dialect,
                 window_for=self.windows.__getitem__,
                 tops=self.tops,
+                rank_history=self.rank_history,
             )
             outcomes = self.send(executor, single.queries)
             if all(o.error is None for o in outcomes):
