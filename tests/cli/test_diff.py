@@ -16,6 +16,7 @@ from tests.cli.reference import WINDOW_END, daily, iso
 from tripl_cli.api import diff_api
 from tripl_cli.api.project_api import compile_project, open_project
 from tripl_cli.api.run_api import open_state
+from tripl_cli.compiler.manifest import fact_table_hash
 from tripl_cli.project.selection import read_state_manifest, select_metrics
 from tripl_cli.project.semantics import definition_hash, known_hashes
 
@@ -223,6 +224,17 @@ def test_api_compare_manifests_is_pure(demo_copy: Path) -> None:
     assert [(f.field, f.old, f.new) for f in change.fields] == [("interval", "1h", "1d")]
 
 
+def test_reformatting_a_fact_tables_sql_is_no_change(invoke: Invoke, demo_copy: Path) -> None:
+    old = snapshot(demo_copy)
+    edit(
+        demo_copy,
+        "fact_tables/orders.yml",
+        "sql: status = 'completed'",
+        "sql: \"STATUS   =  'completed' /* paid */\"",
+    )
+    assert diff_json(invoke, demo_copy, "--state", str(old), "--no-values")["changes"] == []
+
+
 def test_a_manifest_from_an_older_tripl_shows_no_modification(
     invoke: Invoke, fresh_demo: Path
 ) -> None:
@@ -235,6 +247,10 @@ def test_a_manifest_from_an_older_tripl_shows_no_modification(
         (legacy,) = known_hashes(project, metric) - {definition_hash(project, metric)}
         assert entry["definition_hash"] != legacy  # every demo metric has SQL to normalize
         entry["definition_hash"] = legacy
+    for name, entry in manifest["fact_tables"].items():
+        raw = fact_table_hash(project.fact_tables[name], as_written=True)
+        assert entry["definition_hash"] != raw  # the demo's SQL has whitespace to normalize
+        entry["definition_hash"] = raw
     (old / "manifest.json").write_text(json.dumps(manifest))
     assert diff_json(invoke, fresh_demo, "--state", str(old))["changes"] == []
     assert select_metrics(project, ["state:modified"], state_manifest=manifest) == []

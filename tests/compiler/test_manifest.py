@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tripl_cli.compiler.manifest import build_manifest, fact_table_hash
+from tripl_cli.compiler.manifest import build_manifest, fact_table_hash, fact_table_known_hashes
 from tripl_cli.compiler.plan import compile_plan
 from tripl_cli.project import semantics
 from tripl_cli.project.loader import load_project_or_raise
@@ -81,6 +81,29 @@ def test_fact_table_hash_ignores_descriptions() -> None:
         update={"columns": [column.model_copy(update={"type": retyped}), *fact.columns[1:]]}
     )
     assert fact_table_hash(other_type) != fact_table_hash(fact)
+
+
+def test_fact_table_hash_reads_sql_as_tokens() -> None:
+    fact = load_project_or_raise(FIXTURE).fact_tables["orders"]
+    completed = fact.row_filters[0].model_copy(update={"sql": "STATUS='completed' /* paid */"})
+    reformatted = fact.model_copy(
+        update={
+            "sql": "select   created_at, order_id, user_id, amount, status, country,"
+            " platform, is_test -- all we read\n  from ORDERS",
+            "row_filters": [completed, *fact.row_filters[1:]],
+        }
+    )
+    assert fact_table_hash(reformatted) == fact_table_hash(fact)
+    # As an older tripl hashed it (the raw text), it was a change; both hashes are known.
+    assert fact_table_hash(reformatted, as_written=True) != fact_table_hash(fact, as_written=True)
+    assert fact_table_known_hashes(fact) == {
+        fact_table_hash(fact),
+        fact_table_hash(fact, as_written=True),
+    }
+    # A string literal is data: changing its case changes the rows.
+    shouted = fact.row_filters[0].model_copy(update={"sql": "status = 'COMPLETED'"})
+    other = fact.model_copy(update={"row_filters": [shouted, *fact.row_filters[1:]]})
+    assert fact_table_hash(other) != fact_table_hash(fact)
 
 
 def test_compiled_paths() -> None:

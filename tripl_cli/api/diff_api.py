@@ -170,17 +170,22 @@ def compare_manifests(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Ch
 
 
 def with_current_hashes(manifest: Mapping[str, Any], project: Project) -> Mapping[str, Any]:
-    """`manifest` with each metric hash that an older tripl computed for the very definition
-    the project has now (`known_hashes`) replaced by today's: it is not a modification."""
+    """`manifest` with each hash that an older tripl computed for the very definition the
+    project has now (`known_hashes`) replaced by today's: it is not a modification."""
+    from tripl_cli.compiler.manifest import fact_table_hash, fact_table_known_hashes
     from tripl_cli.project.semantics import definition_hash, known_hashes
 
-    entries = dict(_entries(manifest, "metric"))
-    for name, entry in entries.items():
+    metrics = dict(_entries(manifest, "metric"))
+    for name, entry in metrics.items():
         metric = project.metrics.get(name)
-        stored = entry.get("definition_hash")
-        if metric is not None and stored in known_hashes(project, metric):
-            entries[name] = {**entry, "definition_hash": definition_hash(project, metric)}
-    return {**manifest, "metrics": entries}
+        if metric is not None and entry.get("definition_hash") in known_hashes(project, metric):
+            metrics[name] = {**entry, "definition_hash": definition_hash(project, metric)}
+    facts = dict(_entries(manifest, "fact_table"))
+    for name, entry in facts.items():
+        fact = project.fact_tables.get(name)
+        if fact is not None and entry.get("definition_hash") in fact_table_known_hashes(fact):
+            facts[name] = {**entry, "definition_hash": fact_table_hash(fact)}
+    return {**manifest, "metrics": metrics, "fact_tables": facts}
 
 
 # --------------------------------------------------------------------------- the command

@@ -55,8 +55,13 @@ def _location(project: Project, kind: ObjectKind, name: str) -> dict[str, Any]:
     return {"path": location.path, "line": location.line or None}
 
 
-def fact_table_hash(fact: FactTable) -> str:
-    """A hash of what changes a fact table's rows (not its description, owner or tags)."""
+def fact_table_hash(fact: FactTable, *, as_written: bool = False) -> str:
+    """A hash of what changes a fact table's rows (not its description, owner or tags).
+
+    Its SQL counts as tokens (`semantics.normalized_sql`), as in a metric's hash, so
+    reformatting it is not a modification; `as_written` hashes the raw text, as tripl did
+    before (`fact_table_known_hashes`).
+    """
     payload = fact.model_dump(
         mode="json",
         include={
@@ -66,8 +71,19 @@ def fact_table_hash(fact: FactTable) -> str:
             "columns": {"__all__": {"name", "type"}},
         },
     )
+    if not as_written:
+        payload["sql"] = semantics.normalized_sql(payload["sql"])
+        for row_filter in payload.get("row_filters") or ():
+            if row_filter.get("sql") is not None:
+                row_filter["sql"] = semantics.normalized_sql(row_filter["sql"])
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def fact_table_known_hashes(fact: FactTable) -> frozenset[str]:
+    """Every hash a manifest may hold for this very fact table: today's, and the raw-text
+    one an older tripl wrote."""
+    return frozenset({fact_table_hash(fact), fact_table_hash(fact, as_written=True)})
 
 
 def _query_ids(plan: CompiledPlan) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
