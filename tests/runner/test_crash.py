@@ -3,11 +3,14 @@ metric's window holds one complete generation of values, never a mix (SPEC §6).
 
 Data generations alternate: before each run the warehouse table is rewritten with every
 value equal to the generation N (the definitions stay the same), so each stored value tells
-which run wrote it. Each kill lands just after the run's first metric write committed, while
-the others are pending; afterwards each series must hold exactly the old or the new generation
-over its whole window, and the test insists that many kills really left metrics on different
-generations (otherwise it would prove nothing). Atomicity inside one write is proven by
-tests/state/test_state_crash.py, which catches a deliberately non-atomic store.
+which run wrote it. Each kill lands while the run's values transaction is open (a probe
+finds the state's write lock held after the run recorded its start) or a random moment
+later; afterwards every series must hold exactly the old or the new generation over its
+whole window — all series the same one, as a run stores its metrics in one transaction
+(a runner committing metric by metric fails here) — and the test insists that kills landed
+on both sides of that commit (otherwise it would prove nothing). Atomicity inside one
+write, of one window or of several metrics', is proven by tests/state/test_state_crash.py,
+which catches a deliberately non-atomic store.
 """
 
 from __future__ import annotations
@@ -79,15 +82,26 @@ def _run(root: Path, gen: int) -> subprocess.Popen[bytes]:
     )
 
 
-def _last_run_ids(root: Path) -> list[tuple[str, str]]:
-    """Which run last wrote each metric (read straight from the SQLite state file)."""
+def _runs_started(root: Path) -> int:
+    """How many runs have recorded their start (read straight from the SQLite state file)."""
     path = root / ".tripl" / "dev.db"
     try:
         with closing(sqlite3.connect(path, timeout=5)) as conn:
-            rows = conn.execute("SELECT metric, last_run_id FROM tripl_metric_status").fetchall()
+            return int(conn.execute("SELECT count(*) FROM tripl_runs").fetchone()[0])
     except sqlite3.OperationalError:  # being created or locked for a moment
-        return []
-    return sorted((str(m), str(r)) for m, r in rows)
+        return 0
+
+
+def _writing(root: Path) -> bool:
+    """Whether another connection holds the state's write lock (a write transaction is open)."""
+    with closing(sqlite3.connect(root / ".tripl" / "dev.db", timeout=0)) as conn:
+        conn.isolation_level = None
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # database is locked
+            return True
+        conn.execute("ROLLBACK")
+        return False
 
 
 def _generations(root: Path) -> dict[str, set[float]]:
@@ -114,25 +128,36 @@ def test_sigkill_during_runs_never_leaves_a_mixed_window(tmp_path: Path) -> None
     assert all(gens == {1.0} for gens in _generations(root).values())
     rng = random.Random(20261128)
     generation = 1
-    mixed_across_metrics = 0  # kills that landed between two metrics' writes
+    outcomes: set[str] = set()  # "old" / "new": which side of the run's commit kills landed
+    kept = 0
     for _ in range(KILLS):
-        generation = 3 if generation == 2 else 2
-        before = _last_run_ids(root)
+        previous, generation = generation, 3 if generation == 2 else 2
+        runs_before = _runs_started(root)
         proc = _run(root, generation)
-        # Kill right after the run's first write committed: while the others are pending.
-        while proc.poll() is None and _last_run_ids(root) == before:
+        while proc.poll() is None and _runs_started(root) == runs_before:
             time.sleep(0.002)
-        time.sleep(rng.uniform(0, 0.01))
+        # The next write transaction is the one that stores the values: kill while it is
+        # open (its deletes and inserts not yet committed) or a moment after it.
+        while proc.poll() is None and not _writing(root):
+            time.sleep(0.001)
+        time.sleep(rng.choice([0.0, rng.uniform(0, 0.05)]))
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=60)
         found = _generations(root)
         for series, gens in found.items():
             assert len(gens) == 1, f"{series} holds a mix of generations: {sorted(gens)}"
-            assert gens <= {1.0, 2.0, 3.0}
-        mixed_across_metrics += len({next(iter(g)) for g in found.values()}) > 1
-    # Without kills between writes this test would prove nothing about atomicity.
-    assert mixed_across_metrics >= KILLS // 4, f"only {mixed_across_metrics} kills between writes"
+        stored = {g for gens in found.values() for g in gens}
+        assert stored in ({float(previous)}, {float(generation)}), f"series disagree: {found}"
+        if stored == {float(previous)}:
+            generation = previous  # nothing new stored: the next run replaces this one
+            outcomes.add("old")
+            kept += 1
+        else:
+            outcomes.add("new")
+    # Without kills on both sides of the commit this test would prove nothing.
+    assert outcomes == {"old", "new"}, f"every kill left the {outcomes} values"
+    print(f"after {KILLS} kills: {kept} kept the old values")
     # The store still works: a last run completes and holds one generation everywhere.
     assert _run(root, 5).wait(timeout=300) == 0
     assert all(gens == {5.0} for gens in _generations(root).values())

@@ -4,10 +4,13 @@ A child process replaces one window over and over with two alternating, complete
 (A and B differ in every value, in which buckets exist and in which breakdown values exist).
 The parent kills it at a seeded random moment, 25 times per backend; after every kill the
 store must open and the window must hold exactly A or exactly B, totals and breakdowns alike.
+As `tripl run` stores its metrics — several windows in one `replace_windows` — the child
+writes two metrics at once, and both must then hold the same set: all stored, or none.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import random
@@ -18,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.state.state_testlib import hours, value_set
-from tripl_cli.state import StateStore, open_store
+from tripl_cli.state import StateStore, WindowWrite, open_store
 from tripl_cli.types import MetricValue
 
 KILLS = 25
@@ -29,19 +32,39 @@ SET_B = value_set(
     "m", [b for b in range(240) if b % 7], base=5_000.0, keys=["US", "FR", "JP", "BR"]
 )
 CTX = multiprocessing.get_context("fork")
+METRICS = ("m", "m2")  # written together, in one transaction
 
 
 def _snapshot(values: list[MetricValue]) -> set[tuple[Any, ...]]:
     return {(v.breakdown, v.bucket, v.value, v.numerator, v.denominator) for v in values}
 
 
-def _stored(store: StateStore) -> set[tuple[Any, ...]]:
+def _stored(store: StateStore, metric: str) -> set[tuple[Any, ...]]:
     out = {
-        (("", ""), p.bucket, p.value, p.numerator, p.denominator) for p in store.read_series("m")
+        (("", ""), p.bucket, p.value, p.numerator, p.denominator) for p in store.read_series(metric)
     }
-    for key, points in store.read_breakdowns("m", "country").items():
+    for key, points in store.read_breakdowns(metric, "country").items():
         out |= {(("country", key), p.bucket, p.value, p.numerator, p.denominator) for p in points}
     return out
+
+
+def _settled(store: StateStore) -> dict[str, set[tuple[Any, ...]]]:
+    """Both metrics' windows once the killed writer's session is over. Each read is its own
+    transaction, and PostgreSQL may still commit what a killed client sent just before dying
+    (between two reads); a mix that is really stored stays, so it is still caught."""
+    deadline = time.monotonic() + 10
+    stored = {metric: _stored(store, metric) for metric in METRICS}
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        again = {metric: _stored(store, metric) for metric in METRICS}
+        if again == stored:
+            break
+        stored = again
+    return stored
+
+
+def _as(metric: str, values: list[MetricValue]) -> list[MetricValue]:
+    return [dataclasses.replace(v, metric=metric) for v in values]
 
 
 def _write_forever(url: str, root: str, commits: Any) -> None:
@@ -49,13 +72,18 @@ def _write_forever(url: str, root: str, commits: Any) -> None:
         n = 0
         while True:
             values = SET_B if n % 2 else SET_A
-            store.replace_window(
-                "m",
-                WINDOW,
-                values,
-                definition_hash="h",
-                run_id=f"r{n}",
-                breakdown_columns=["country"],
+            store.replace_windows(
+                [
+                    WindowWrite(
+                        metric,
+                        WINDOW,
+                        _as(metric, values),
+                        definition_hash="h",
+                        run_id=f"r{n}",
+                        breakdown_columns=["country"],
+                    )
+                    for metric in METRICS
+                ]
             )
             n += 1
             commits.value = n
@@ -80,9 +108,10 @@ def test_sigkill_during_writes_leaves_old_or_new_window(state_url: str, tmp_path
         assert proc.exitcode == -signal.SIGKILL
 
         with open_store(state_url, project_root=tmp_path, target="t") as store:
-            stored = _stored(store)
-        matches = [name for name, snap in expected.items() if stored == snap]
-        assert matches, f"kill {kill}: window is a mix ({len(stored)} rows)"
+            stored = _settled(store)
+        matches = [name for name, snap in expected.items() if stored["m"] == snap]
+        assert matches, f"kill {kill}: window is a mix ({len(stored['m'])} rows)"
+        assert stored["m2"] == stored["m"], f"kill {kill}: one metric's window was stored alone"
         seen[matches[0]] += 1
     # Not asserted (timing decides), but shown with -rA to judge the test's reach.
     print(f"window after {KILLS} kills: {dict(seen)}")

@@ -37,6 +37,7 @@ from tripl_cli.runner.windows import (
     metric_window,
     widen_to_shared_scans,
 )
+from tripl_cli.state.records import WindowWrite
 from tripl_cli.state.store import StateStore
 from tripl_cli.timegrid import Interval, Window, iso_utc
 from tripl_cli.types import TOTAL, MetricValue
@@ -272,8 +273,8 @@ class _Run:
         for name, error in unreadable.items():
             good.remove(name)
             self.fail(name, error, time.perf_counter() - spent[name])
-        for name in good:
-            self.store_metric(name, values[name], time.perf_counter() - spent[name])
+        started = {name: time.perf_counter() - spent[name] for name in good}
+        self.store_metrics({name: values[name] for name in good}, started)
         for name, error in errors.items():
             if name not in plan.compositions:
                 self.fallback(
@@ -309,25 +310,41 @@ class _Run:
         self.fail(name, error, started)
 
     def store_metric(self, name: str, values: list[MetricValue], started: float) -> None:
-        metric = self.project.metrics[name]
-        window = self.windows[name]
-        self.store.replace_window(
-            name,
-            window,
-            values,
-            definition_hash=self.hashes[name],
-            run_id=self.run_id,
-            breakdown_columns=metric.breakdowns,
-            status="success",  # in the same transaction: values and status never disagree
-            reset=name in self.changed,  # dropped only as the new values are stored
-        )
-        buckets = sum(1 for v in values if v.breakdown == TOTAL)
-        note = (
-            "definition changed: history dropped and recollected" if name in self.changed else None
-        )
-        self.outcomes[name] = MetricOutcome(
-            name, "success", window, buckets, time.perf_counter() - started, note=note
-        )
+        self.store_metrics({name: values}, {name: started})
+
+    def store_metrics(
+        self, values: Mapping[str, list[MetricValue]], started: Mapping[str, float]
+    ) -> None:
+        """Store each metric's window, all in one transaction (values, status and any
+        dropped history never disagree, and a run of many metrics pays one commit)."""
+        writes = [
+            WindowWrite(
+                name,
+                self.windows[name],
+                metric_values,
+                definition_hash=self.hashes[name],
+                run_id=self.run_id,
+                breakdown_columns=self.project.metrics[name].breakdowns,
+                status="success",
+                reset=name in self.changed,  # dropped only as the new values are stored
+            )
+            for name, metric_values in values.items()
+        ]
+        if not writes:
+            return
+        self.store.replace_windows(writes)
+        for write in writes:
+            name = write.metric
+            buckets = sum(1 for v in write.values if v.breakdown == TOTAL)
+            note = (
+                "definition changed: history dropped and recollected"
+                if name in self.changed
+                else None
+            )
+            seconds = time.perf_counter() - started[name]
+            self.outcomes[name] = MetricOutcome(
+                name, "success", write.window, buckets, seconds, note=note
+            )
 
     def fail(self, name: str, error: str, started: float) -> None:
         error = self.mask(error)

@@ -16,6 +16,7 @@ from tripl_cli.state.records import (
     StoredAnomaly,
     StoredIncident,
     StoredOutboxEntry,
+    WindowWrite,
 )
 from tripl_cli.state.schema import SCHEMA_VERSION
 from tripl_cli.state.store import StateStore, open_store
@@ -33,5 +34,6 @@ __all__ = [
     "StoredAnomaly",
     "StoredIncident",
     "StoredOutboxEntry",
+    "WindowWrite",
     "open_store",
 ]

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from tripl_cli.types import Anomaly
+from tripl_cli.timegrid import Window
+from tripl_cli.types import Anomaly, MetricValue
+
+
+@dataclass(frozen=True)
+class WindowWrite:
+    """One metric's window to replace (`StateStore.replace_window` says what each field does)."""
+
+    metric: str
+    window: Window
+    values: Sequence[MetricValue]
+    definition_hash: str
+    run_id: str
+    breakdown_columns: Sequence[str] = ()
+    include_total: bool = True
+    status: str | None = None
+    reset: bool = False
 
 
 class RunStatus(StrEnum):

@@ -30,6 +30,7 @@ from tripl_cli.state.records import (
     StoredAnomaly,
     StoredIncident,
     StoredOutboxEntry,
+    WindowWrite,
 )
 from tripl_cli.state.schema import SCHEMA_VERSION
 from tripl_cli.timegrid import Window
@@ -196,23 +197,51 @@ class StateStore:
         `reset` (the definition changed) first drops the metric's whole history, in the same
         transaction: history is only lost together with its replacement being stored.
         """
+        write = WindowWrite(
+            metric,
+            window,
+            values_,
+            definition_hash=definition_hash,
+            run_id=run_id,
+            breakdown_columns=breakdown_columns,
+            include_total=include_total,
+            status=status,
+            reset=reset,
+        )
+        (written,) = self.replace_windows([write])
+        return written
+
+    def replace_windows(self, writes: Sequence[WindowWrite]) -> list[int]:
+        """Several `replace_window`s in ONE transaction (all stored, or none): a run stores
+        every metric of its scans at once, rather than paying a commit per metric."""
+        written: list[int] = []
+        dropped: dict[str, int] = {}
         with self._write() as conn:
-            if reset:
-                dropped = values.reset_metric(conn, metric, definition_hash, now=self.clock())
-                logger.warning("%s: definition changed; dropped %d stored values", metric, dropped)
-            written = values.replace_window(
-                conn,
-                metric,
-                window,
-                values_,
-                definition_hash=definition_hash,
-                run_id=run_id,
-                breakdown_columns=breakdown_columns,
-                include_total=include_total,
-                now=self.clock(),
-                status=status,
+            for w in writes:
+                if w.reset:
+                    dropped[w.metric] = values.reset_metric(
+                        conn, w.metric, w.definition_hash, now=self.clock()
+                    )
+                written.append(
+                    values.replace_window(
+                        conn,
+                        w.metric,
+                        w.window,
+                        w.values,
+                        definition_hash=w.definition_hash,
+                        run_id=w.run_id,
+                        breakdown_columns=w.breakdown_columns,
+                        include_total=w.include_total,
+                        now=self.clock(),
+                        status=w.status,
+                    )
+                )
+        for metric, n in dropped.items():  # said once it is so: committed
+            logger.warning("%s: definition changed; dropped %d stored values", metric, n)
+        for w, n in zip(writes, written, strict=True):
+            logger.debug(
+                "%s: stored %d values in %s..%s", w.metric, n, w.window.start, w.window.end
             )
-        logger.debug("%s: stored %d values in %s..%s", metric, written, window.start, window.end)
         return written
 
     def relabel_hash(self, metric: str, old: str, new: str) -> None:
