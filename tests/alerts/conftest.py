@@ -66,8 +66,11 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 return
             status = receiver.status_for(self.path)
-            # Like real services, error bodies echo the request path (where tokens live).
-            reply = b"ok" if status < 400 else f"error {status} for {self.path}".encode()
+            # Like real services, error bodies echo the request path (where tokens live) and
+            # the credential they rejected (a bearer token, a Basic base64).
+            credential = self.headers.get("Authorization", "").partition(" ")[2]
+            rejected = f"; invalid credential {credential}" if credential else ""
+            reply = b"ok" if status < 400 else f"error {status} for {self.path}{rejected}".encode()
             self.send_response(status)
             self.send_header("Content-Type", "text/plain")
             self.send_header("Content-Length", str(len(reply)))

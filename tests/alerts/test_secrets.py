@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import sys
 from typing import Any
@@ -43,6 +44,11 @@ def _destinations(receiver: Receiver) -> list[Any]:
             ),
             headers={"Authorization": SECRETS[3]},
         ),
+        WebhookDestination(  # user info only: sent as a Basic credential
+            name="basic",
+            type="webhook",
+            url=receiver.url("/basic").replace("http://", f"http://bot:{SECRETS[1]}@"),
+        ),
         WebhookDestination(
             name="refused",
             type="webhook",
@@ -83,6 +89,7 @@ def test_no_secret_in_any_reason_or_log_line(
         f"/services/T1/B2/{SECRETS[0]}",
         f"/hook?token={SECRETS[2]}",
         f"/bot{SECRETS[4]}/sendMessage",
+        "/basic",
     ):
         receiver.script[path] = [403]
     monkeypatch.setitem(sys.modules, "apprise", None)
@@ -101,10 +108,16 @@ def test_no_secret_in_any_reason_or_log_line(
     # The custom header wins over the URL's user info.
     hook = next(r for r in receiver.received if r.path.startswith("/hook"))
     assert hook.headers["Authorization"] == SECRETS[3]
+    basic = base64.b64encode(f"bot:{SECRETS[1]}".encode()).decode()
+    assert next(r for r in receiver.received if r.path == "/basic").headers["Authorization"] == (
+        f"Basic {basic}"
+    )
     haystack = "\n".join([*(r.reason for r in results), caplog.text])
+    assert "invalid credential ***" in haystack  # the echoed credentials were there to leak
     for secret in SECRETS:
         for fragment in {secret, secret.split(":")[-1], secret.removeprefix("Bearer ")}:
             assert fragment not in haystack, f"{fragment!r} leaked"
+    assert basic not in haystack and basic.rstrip("=") not in haystack
     # And nothing is empty: every failure still explains itself.
     assert all(len(r.reason) > 10 for r in results)
 

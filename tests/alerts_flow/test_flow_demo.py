@@ -158,8 +158,16 @@ def test_tripl_detect_exits_1_on_a_permanent_failure_and_never_shows_secrets(
     assert "alerts: not sent, since CI=true (pass --alerts to send them)" in ci.output
     assert not (root / SINK).exists() and receiver.received == []
 
-    failed = tripl("detect", "--alerts")
+    # With JSON logs, the failure is a JSON record (no plain-text copy of it on stderr).
+    failed = runner.invoke(
+        app, ["--log-format", "json", "--project-dir", str(root), "detect", "--alerts"]
+    )
+    results.append(failed)
+    logging.getLogger("tripl_cli").handlers[:] = []
     assert failed.exit_code == 1, failed.output
+    records = [json.loads(line) for line in failed.stderr.splitlines() if line.startswith("{")]
+    assert any("alert to 'hook' failed: HTTP 400" in r["message"] for r in records), records
+    assert "alert delivery failed" not in failed.stderr
     assert len(receiver.received) >= 1 and read_lines(root / SINK) != []  # file still served
     assert receiver.received[0].headers["Authorization"] == f"Bearer {SECRET_TOKEN}"
     # The failure was recorded: a rerun neither retries it nor fails again.

@@ -7,6 +7,8 @@ exception texts from libraries can quote a URL or a server response verbatim.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import re
 from collections.abc import Iterable
 from urllib.parse import unquote, urlsplit
@@ -35,10 +37,13 @@ MASK = "***"
 #: Shorter fragments (`/`, `api`) would mangle ordinary words; a real secret is longer.
 _MIN_SECRET_LENGTH = 4
 _CREDENTIAL_WORDS = re.compile(r"token|secret|password|passwd|key|auth", re.IGNORECASE)
+#: `Authorization: <scheme> <credential>` schemes whose credential alone is the secret.
+_AUTH_SCHEMES = frozenset({"bearer", "basic", "token", "bot", "apikey", "key", "digest"})
 
 
 def url_secrets(url: str) -> list[str]:
-    """The whole URL and each part that may carry a credential: path, query, user info."""
+    """The whole URL and each part that may carry a credential: path, query, user info —
+    and the Basic-auth header its user info becomes, which a server may echo back."""
     found = [url]
     try:
         parts = urlsplit(url)
@@ -48,7 +53,30 @@ def url_secrets(url: str) -> list[str]:
     found += [parts.password or "", parts.username or ""]
     # Tokens often sit in one path segment (Slack's /services/T…/B…/XXXX).
     found += [seg for seg in parts.path.split("/") if len(seg) >= 8]
-    return found + [unquote(s) for s in found]
+    found += [unquote(s) for s in found]
+    if parts.password:
+        user_info = f"{unquote(parts.username or '')}:{unquote(parts.password)}"
+        found += _base64_forms(user_info)
+    return found
+
+
+def header_secrets(value: str) -> list[str]:
+    """A header's value, its credential without the scheme (`Bearer <token>` → the token,
+    which a server may quote alone), and a Basic credential decoded."""
+    found = [value]
+    scheme, _, credential = value.strip().partition(" ")
+    if credential.strip() and scheme.lower() in _AUTH_SCHEMES:
+        found.append(credential.strip())
+        if scheme.lower() == "basic":
+            with contextlib.suppress(ValueError, UnicodeDecodeError):
+                decoded = base64.b64decode(credential.strip(), validate=True).decode()
+                found += [decoded, decoded.partition(":")[2]]
+    return found
+
+
+def _base64_forms(text: str) -> list[str]:
+    encoded = base64.b64encode(text.encode()).decode()
+    return [encoded, encoded.rstrip("=")]
 
 
 def secrets_of(destination: AnyDestination) -> tuple[str, ...]:
@@ -58,7 +86,8 @@ def secrets_of(destination: AnyDestination) -> tuple[str, ...]:
         found += url_secrets(destination.url)
     elif isinstance(destination, WebhookDestination):
         found += url_secrets(destination.url)
-        found += list(destination.headers.values())
+        for value in destination.headers.values():
+            found += header_secrets(value)
     elif isinstance(destination, EmailDestination):
         found += [destination.password or ""]
     elif isinstance(destination, TelegramDestination):

@@ -12,6 +12,7 @@ from tripl_cli.cli.commands.project_cmds import ExcludeOpt, SelectOpt, split_sel
 from tripl_cli.cli.commands.run_cmds import OutputFormat, parse_when
 from tripl_cli.cli.commands.state_opt import StateOpt, state_manifest
 from tripl_cli.cli.context import options
+from tripl_cli.cli.logs import json_logging
 
 if TYPE_CHECKING:
     from tripl_cli.api.detect_api import DetectReport
@@ -147,8 +148,9 @@ def _alert(
             f"{outcome.sent} sent, {outcome.retried} to retry, {outcome.held} held, "
             f"{outcome.permanent_failures} failed permanently"
         )
-    for reason in outcome.errors:
-        console.err().print(f"[red]alert delivery failed:[/] {escape(reason)}")
+    if not json_logging():  # with JSON logs, their log records already carry these reasons
+        for reason in outcome.errors:
+            console.err().print(f"[red]alert delivery failed:[/] {escape(reason)}")
     return outcome.permanent_failures > 0
 
 
