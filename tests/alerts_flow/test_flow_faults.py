@@ -95,6 +95,26 @@ def test_a_500_is_retried_on_a_later_run_and_delivered_once(
 _MINUTE = timedelta(minutes=1)
 
 
+def test_a_resolved_message_waits_for_its_firing_messages_retry(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    receiver.script["/hook"] = [503, 200]
+    project = write(tmp_path / "shop", alerts_yml(receiver.url("/hook")))
+    store_series(project, [9])
+    first = process(project, report(10, series(10, [9])), now=at(10))
+    assert (first.opened, first.retried) == (1, 1)  # firing: 503, retried in a minute
+    # The series recovers before that retry is due: `resolved` is queued, but waits.
+    recovered = process(project, report(11, series(11, [])), now=at(10) + _MINUTE / 2)
+    assert (recovered.resolved, recovered.sent) == (1, 0)
+    assert len(receiver.received) == 1
+    later = process(project, nothing_detected(project, 11), now=at(10) + 2 * _MINUTE)
+    assert later.sent == 2
+    statuses = [r.json["status"] for r in receiver.received]
+    assert statuses == ["firing", "firing", "resolved"]  # the receiver ends resolved
+
+
+
+
 def test_a_400_fails_at_once_with_its_reason_and_other_destinations_still_get_theirs(
     tmp_path: Path, receiver: Receiver
 ) -> None:

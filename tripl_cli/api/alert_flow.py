@@ -298,8 +298,25 @@ def _count_changes(
 
 # ------------------------------------------------------------------------------ delivery
 def deliver_due(project: Project, store: StateStore, now: datetime, tally: _Tally) -> None:
-    """Send every due outbox entry, one at a time, recording each attempt as it ends."""
-    for row in store.due_outbox(now):
+    """Send every due outbox entry, one at a time, recording each attempt as it ends.
+
+    One incident's messages reach a destination in the order they were queued: an entry
+    waits while an earlier one of its incident to that destination is still pending (a
+    `resolved` sent before its `firing`'s retry would leave the receiver firing for good).
+    """
+    due = store.due_outbox(now)
+    due_ids = {row.id for row in due}
+    #: Per incident and destination, its oldest entry still pending after this delivery.
+    oldest_pending: dict[tuple[str, int], int] = {}
+    for row in store.outbox_entries(status=OutboxStatus.PENDING.value):
+        key = _order_key(row)
+        if key is not None and row.id not in due_ids:  # in its retry backoff
+            oldest_pending[key] = min(row.id, oldest_pending.get(key, row.id))
+    for row in due:
+        key = _order_key(row)
+        if key is not None and oldest_pending.get(key, row.id) < row.id:
+            logger.info("alert %s waits for an earlier message of its incident", row.key)
+            continue
         result = _send(project, row)
         after = record_attempt(outbox_entry(row), result, now=now)
         recorded = store.record_delivery(
@@ -330,6 +347,13 @@ def deliver_due(project: Project, store: StateStore, now: datetime, tally: _Tall
                 after.last_error,
             )
             tally.retried += 1
+            if key is not None:
+                oldest_pending[key] = min(row.id, oldest_pending.get(key, row.id))
+
+
+def _order_key(row: StoredOutboxEntry) -> tuple[str, int] | None:
+    """Whose messages must keep their order: one incident's to one destination."""
+    return None if row.incident_id is None else (row.destination, row.incident_id)
 
 
 def _send(project: Project, row: StoredOutboxEntry) -> DeliveryResult:
