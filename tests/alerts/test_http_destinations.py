@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pydantic
+import pytest
+
 from tests.alerts.alerts_testlib import T0, firing_notification
 from tests.alerts.conftest import Receiver
 from tripl_cli.alerts import DeliveryStatus, deliver
@@ -118,8 +121,14 @@ def test_redirects_are_not_followed(receiver: Receiver) -> None:
 
 
 def test_a_url_that_is_not_http_is_bad_config() -> None:
-    for url in ("", "ftp://example.com/x", "hooks.slack.com/services/x"):
-        result = deliver(firing_notification(), _slack(url))
+    for url in ("", "ftp://example.com/x", "hooks.slack.com/services/x", "http://h:99999/"):
+        # `tripl validate` refuses it (the schema) …
+        refused = r"https:// and name a host|port is not a number"
+        with pytest.raises(pydantic.ValidationError, match=refused):
+            _slack(url)
+        # … and a sender given one anyway fails for good, without a request.
+        unchecked = SlackDestination.model_construct(name="s", type="slack", url=url)
+        result = deliver(firing_notification(), unchecked)
         assert result.status is DeliveryStatus.PERMANENT
         assert "bad configuration" in result.reason
 

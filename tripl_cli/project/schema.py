@@ -12,8 +12,16 @@ import math
 from datetime import datetime, time
 from enum import StrEnum
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from tripl_cli.timegrid import Interval
 
@@ -271,6 +279,22 @@ AnyMetric = FactMetric | SqlMetric | CompositionMetric
 
 
 # --------------------------------------------------------------------------- alerts (§8)
+def check_http_url(url: str) -> str:
+    """`url` if it is an http(s) URL naming a host with a valid port (checked at validate
+    time, not first when an alert is due)."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port
+    except ValueError:
+        raise ValueError("the URL's port is not a number between 0 and 65535") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("the URL must start with http:// or https:// and name a host")
+    return url
+
+
+HttpUrl = Annotated[str, AfterValidator(check_http_url)]
+
+
 class DestinationBase(StrictModel):
     name: Name
     timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
@@ -278,12 +302,12 @@ class DestinationBase(StrictModel):
 
 class SlackDestination(DestinationBase):
     type: Literal["slack"]
-    url: str
+    url: HttpUrl
 
 
 class WebhookDestination(DestinationBase):
     type: Literal["webhook"]
-    url: str
+    url: HttpUrl
     headers: dict[str, str] = Field(default_factory=dict)
 
 

@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from tripl_cli.alerts.model import DeliveryResult, permanent, sent, transient
 from tripl_cli.alerts.secrets import safe_host, scrub
+from tripl_cli.project.schema import check_http_url
 
 logger = logging.getLogger(__name__)
 
@@ -79,13 +80,7 @@ def _split_credentials(url: str) -> tuple[str, str | None]:
 
     urllib would otherwise try to resolve `user:password@host` as a host name.
     """
-    parts = urlsplit(url) if url else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("the URL must start with http:// or https:// and name a host")
-    try:
-        _ = parts.port
-    except ValueError:
-        raise ValueError("the URL's port is not a number between 0 and 65535") from None
+    parts = urlsplit(check_http_url(url))
     if parts.username is None:
         return url, None
     netloc = parts.netloc.rpartition("@")[2]
