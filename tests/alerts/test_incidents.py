@@ -178,6 +178,23 @@ def test_a_muted_rule_tracks_incidents_but_sends_nothing() -> None:
     assert len(s.run(T0 + 30 * HOUR, [drop(T0 + 29 * HOUR)])) == 1
 
 
+def test_an_incident_opened_while_muted_is_announced_when_the_mute_ends() -> None:
+    mutes = {"orders": T0 + 25 * HOUR}
+    s = Store(rule(cooldown="1h"))
+    outage = drop(T0)  # one anomaly: detection reports it again every run, nothing newer
+    assert s.run(T0 + HOUR, [outage], metric_mutes=mutes) == []
+    assert s.run(T0 + 24 * HOUR, [outage], metric_mutes=mutes) == []  # still muted
+    (late,) = s.run(T0 + 26 * HOUR, [outage], metric_mutes=mutes)  # the mute is over
+    assert late.kind is AlertStatus.FIRING and late.anomaly == outage
+    assert s.only.last_notified_at == T0 + 26 * HOUR
+    assert s.run(T0 + 27 * HOUR, [outage], metric_mutes=mutes) == []  # announced once
+    # One that recovered while muted is never announced.
+    quiet = Store(rule())
+    quiet.run(T0 + HOUR, [drop(T0)], metric_mutes=mutes)
+    assert quiet.run(T0 + 26 * HOUR, [drop(T0)], [normal(T0 + 25 * HOUR)], metric_mutes=mutes) == []
+    assert quiet.only.status is IncidentStatus.RESOLVED
+
+
 def test_a_metric_mute_silences_new_incidents_of_that_metric_only() -> None:
     mutes = {"orders": T0 + 24 * HOUR}
     s = Store(rule())

@@ -14,7 +14,9 @@ The rules, in order, for each series:
 - open: it resolves when the latest scored bucket is newer than its last anomaly and back
   inside the band on the incident's side, or when re-detection no longer finds its anomaly;
   one resolved message follows if `notify_resolved` and the opening was actually announced;
-- silenced (rule `muted_until`, a metric mute, an incident mute): no message at all;
+- silenced (rule `muted_until`, a metric mute, an incident mute): no message at all; an
+  incident that opened silenced is announced once the silence is over, if its anomaly is
+  still reported and it has not resolved;
   acknowledged: no further firing messages, the resolved message is still sent;
 - quiet hours: messages are still produced but held until the window ends (`release_at`).
 """
@@ -175,6 +177,8 @@ def evaluate_rule(
         score = scores.get((series[0], series[1]))
         incident, resolved = _resolve(ctx, incident, series_found, score, redetected_from)
         notes += resolved
+        incident, late = _announce_late(ctx, incident, series_found)
+        notes += late
         if incident != before:
             updated.append(incident)
     return Evaluation(tuple(updated), tuple(notes))
@@ -294,6 +298,22 @@ def _advance(
     if last is not None and ctx.now - as_utc(last) < ctx.cooldown:
         return incident, []  # inside the cooldown: recorded on the incident, not announced
     return _fire(ctx, incident, newest)
+
+
+def _announce_late(
+    ctx: _Context, incident: IncidentState, found: Sequence[Anomaly]
+) -> tuple[IncidentState, list[PendingNotification]]:
+    """An open incident never announced — it opened while silenced — is announced once the
+    silence is over and detection still reports its anomaly. An outage is one anomaly: no
+    newer one would ever come to announce it, and a short mute would hide it for days."""
+    if not incident.is_open or incident.last_notified_at is not None or incident.acked:
+        return incident, []
+    if ctx.silenced(incident):
+        return incident, []
+    still = [a for a in found if a.bucket >= incident.first_bucket]
+    if not still:
+        return incident, []
+    return _fire(ctx, incident, still[-1])
 
 
 def _fire(
