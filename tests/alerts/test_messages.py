@@ -115,6 +115,31 @@ def test_grouped_message_lists_top_n_by_score_and_summarises_the_rest() -> None:
     assert note.key not in {n.key for n in ev.notifications}
 
 
+def test_an_incident_opened_and_resolved_in_one_run_is_one_grouped_entry() -> None:
+    r = rule(group=True)
+    old_drop, other = drop(T0, metric="m0"), drop(T0 + HOUR, metric="m1")
+    back = normal(T0 + HOUR, metric="m0")  # m0 is back inside the band already
+    ev = evaluate_rule(r, [], [old_drop, other], [back], now=T0 + 2 * HOUR)
+    assert [n.kind.value for n in ev.notifications] == ["firing", "resolved", "firing"]
+    (out,) = build_messages(r, ev.notifications, now=T0 + 2 * HOUR)
+    note = out.notification
+    assert [(i.metric, i.status.value) for i in note.items] == [
+        ("m1", "firing"),
+        ("m0", "resolved"),
+    ]
+    assert note.title == "[tripl] commerce: 1 firing, 1 resolved"
+    fingerprints = [a["fingerprint"] for a in webhook_payload(note)["alerts"]]
+    assert len(fingerprints) == len(set(fingerprints)) == 2
+    assert len(out.incident_keys) == 2
+    # Its key still names every notification it carries (the same facts, the same key).
+    (again,) = build_messages(r, tuple(reversed(ev.notifications)), now=T0 + 3 * HOUR)
+    assert again.notification.key == note.key
+    assert [(i.metric, i.status.value) for i in again.notification.items] == [
+        ("m1", "firing"),
+        ("m0", "resolved"),
+    ]
+
+
 def test_custom_template_replaces_the_text_body() -> None:
     template = "{{ item.label }} is {{ item.change }} off ({{ item.actual }}/{{ item.expected }})"
     r = rule(template=template)

@@ -113,8 +113,6 @@ def test_a_resolved_message_waits_for_its_firing_messages_retry(
     assert statuses == ["firing", "firing", "resolved"]  # the receiver ends resolved
 
 
-
-
 def test_a_400_fails_at_once_with_its_reason_and_other_destinations_still_get_theirs(
     tmp_path: Path, receiver: Receiver
 ) -> None:

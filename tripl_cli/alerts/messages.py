@@ -117,11 +117,18 @@ def _single(rule: AlertRule, p: PendingNotification, item: AlertItem, now: datet
 def _grouped(
     rule: AlertRule, items: list[tuple[PendingNotification, AlertItem]], now: datetime
 ) -> Outgoing:
-    ranked = sorted(items, key=lambda pi: (pi[1].status is not AlertStatus.FIRING, -_size(pi[1])))
+    # An incident that opened and resolved in this run is one entry, as it ends: a receiver
+    # keyed by fingerprint must not read it as both firing and resolved in one message.
+    ends: dict[str, tuple[PendingNotification, AlertItem]] = {}
+    for p, i in items:
+        if p.incident.key not in ends or i.status is AlertStatus.RESOLVED:
+            ends[p.incident.key] = (p, i)
+    members = list(ends.values())
+    ranked = sorted(members, key=lambda pi: (pi[1].status is not AlertStatus.FIRING, -_size(pi[1])))
     shown = ranked[: rule.group_limit]
     rest = [i for _, i in ranked[rule.group_limit :]]
-    firing = sum(1 for _, i in items if i.status is AlertStatus.FIRING)
-    resolved = len(items) - firing
+    firing = sum(1 for _, i in members if i.status is AlertStatus.FIRING)
+    resolved = len(members) - firing
     title = f"[tripl] {rule.name}: {_counts(firing, resolved)}"
     rest_firing = sum(1 for i in rest if i.status is AlertStatus.FIRING)
     summary = _counts(rest_firing, len(rest) - rest_firing) if rest else ""
@@ -130,7 +137,7 @@ def _grouped(
     # Members share the rule's quiet hours; hold the whole message until the latest release.
     releases = [p.release_at for p, _ in items if p.release_at is not None]
     return Outgoing(
-        note, max(releases) if releases else None, tuple(p.incident.key for p, _ in items)
+        note, max(releases) if releases else None, tuple(p.incident.key for p, _ in members)
     )
 
 
