@@ -20,7 +20,8 @@ Engines (one of each per pytest session, created on first use, torn down at the 
 
 Column types of `load_table`: timestamp (microsecond precision, naive UTC: TIMESTAMP(6) /
 DATETIME(6) / DateTime64(6, 'UTC') / TIMESTAMP_NTZ(6)), number (double precision), int
-(64-bit), string, bool. Every column is nullable. Aware datetimes are converted to UTC.
+(64-bit), string, bool, decimal (DECIMAL(12, 2): money). Every column is nullable. Aware
+datetimes are converted to UTC.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn, Protocol
 
@@ -43,7 +45,7 @@ from tripl_cli.adapters import Adapter, connect
 from tripl_cli.errors import TriplError
 
 ENGINES = ("duckdb", "postgres", "mysql", "clickhouse", "snowflake")
-COLUMN_TYPES = ("timestamp", "number", "int", "string", "bool")
+COLUMN_TYPES = ("timestamp", "number", "int", "string", "bool", "decimal")
 
 POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
 MYSQL = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": "", "database": "test"}
@@ -56,16 +58,16 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 _DDL_TYPES: dict[str, dict[str, str]] = {
     "duckdb": {"timestamp": "TIMESTAMP", "number": "DOUBLE", "int": "BIGINT",
-               "string": "VARCHAR", "bool": "BOOLEAN"},
+               "string": "VARCHAR", "bool": "BOOLEAN", "decimal": "DECIMAL(12, 2)"},
     "postgres": {"timestamp": "TIMESTAMP(6)", "number": "DOUBLE PRECISION", "int": "BIGINT",
-                 "string": "TEXT", "bool": "BOOLEAN"},
+                 "string": "TEXT", "bool": "BOOLEAN", "decimal": "NUMERIC(12, 2)"},
     "mysql": {"timestamp": "DATETIME(6)", "number": "DOUBLE", "int": "BIGINT",
-              "string": "VARCHAR(255)", "bool": "BOOLEAN"},
+              "string": "VARCHAR(255)", "bool": "BOOLEAN", "decimal": "DECIMAL(12, 2)"},
     "clickhouse": {"timestamp": "Nullable(DateTime64(6, 'UTC'))", "number": "Nullable(Float64)",
                    "int": "Nullable(Int64)", "string": "Nullable(String)",
-                   "bool": "Nullable(Bool)"},
+                   "bool": "Nullable(Bool)", "decimal": "Nullable(Decimal(12, 2))"},
     "snowflake": {"timestamp": "TIMESTAMP_NTZ(6)", "number": "FLOAT", "int": "NUMBER(38,0)",
-                  "string": "VARCHAR", "bool": "BOOLEAN"},
+                  "string": "VARCHAR", "bool": "BOOLEAN", "decimal": "NUMBER(12, 2)"},
 }  # fmt: skip
 
 
@@ -132,7 +134,8 @@ def _arrow_table(columns: Columns, rows: Sequence[Row]) -> Any:
     import pyarrow as pa  # type: ignore[import-untyped]
 
     types = {"timestamp": pa.timestamp("us"), "number": pa.float64(), "int": pa.int64(),
-             "string": pa.string(), "bool": pa.bool_()}  # fmt: skip
+             "string": pa.string(), "bool": pa.bool_(),
+             "decimal": pa.decimal128(12, 2)}  # fmt: skip
     arrays = [
         pa.array([r[i] for r in rows], type=types[kind]) for i, (_, kind) in enumerate(columns)
     ]
@@ -249,6 +252,8 @@ class _ChdbLoader:
 def _chdb_cell(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, Decimal):
+        return str(value)  # exact: JSON has no decimals
     return value
 
 

@@ -12,7 +12,7 @@ WITH src AS (
 )
 SELECT
   bucket,
-  sumIfOrNull(tripl_p1, bitAnd(tripl_mask, 3) = 3) / nullIf(sumIfOrNull(tripl_p0, bitAnd(tripl_mask, 3) = 3), 0) AS a0,
+  toFloat64(sumIfOrNull(tripl_p1, bitAnd(tripl_mask, 3) = 3)) / nullIf(sumIfOrNull(tripl_p0, bitAnd(tripl_mask, 3) = 3), 0) AS a0,
   COALESCE(sumIfOrNull(tripl_p2, bitAnd(tripl_mask, 3) = 3), 0) AS a1
 FROM (
   SELECT

@@ -226,6 +226,12 @@ class ClickHouseRules(DialectRules):
         start = exp.Sub(this=micros, expression=remainder)
         return call("fromUnixTimestamp64Micro", start, string("UTC"))
 
+    def averaged(self, value: exp.Expr) -> exp.Expr:
+        # A Decimal division keeps only the dividend's scale: the SUM / COUNT of a
+        # re-aggregated average over Decimal(12, 2) would be cut to 2 decimals (Decimal(12, 0):
+        # to an integer). toFloat64 keeps a NULL sum NULL, where CAST(… AS Float64) raises.
+        return call("toFloat64", value.copy())
+
     def bit_and(self, value: exp.Expr, bits: int) -> exp.Expression:
         # sqlglot renders `&`, which ClickHouse does not parse.
         return call("bitAnd", value.copy(), num(bits))
