@@ -65,6 +65,8 @@ class PreaggregateRules(CubeRules, BitmapRules, Protocol):
         self, conditions: Sequence[exp.Expr], prefix: str
     ) -> tuple[list[tuple[str, exp.Expression]], list[exp.Expression]]: ...
 
+    def distinct_value(self, value: exp.Expr) -> exp.Expr: ...
+
 
 def split(
     source: str,
@@ -146,7 +148,11 @@ def _distinct_part(
     not_null = has_value(col)
     inner_where = node(exp.and_(where.copy(), not_null, copy=False))
     inner = grouped_select(
-        [*_keyed(keys), alias(column(col), _VALUE), *(alias(f, n) for n, f in flags)],
+        [
+            *_keyed(keys),
+            alias(rules.distinct_value(column(col)), _VALUE),
+            *(alias(f, n) for n, f in flags),
+        ],
         source,
         inner_where,
         len(keys) + 1,

@@ -25,7 +25,7 @@ SELECT
       status IN ('cancelled', 'fraud')
     ) THEN 1 END
   ) AS a0,
-  COUNT(DISTINCT CASE WHEN status = 'completed' THEN user_id END) AS a1,
+  COUNT(DISTINCT CAST(CASE WHEN status = 'completed' THEN user_id END AS BINARY)) AS a1,
   COUNT(CASE WHEN status = 'completed' THEN 1 END) AS a2,
   COUNT(
     CASE

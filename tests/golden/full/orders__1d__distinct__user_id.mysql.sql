@@ -20,7 +20,7 @@ SELECT
     ),
     created_at
   ) AS bucket,
-  COUNT(DISTINCT user_id) AS a0
+  COUNT(DISTINCT CAST(user_id AS BINARY)) AS a0
 FROM src
 WHERE
   created_at >= CAST('2026-01-05 00:00:00.000000' AS DATETIME(6))

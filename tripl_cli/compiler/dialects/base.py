@@ -353,11 +353,16 @@ class DialectRules:
         if func is Aggregation.COUNT:
             return exp.Count(this=target)
         if func is Aggregation.COUNT_DISTINCT:
-            return exp.Count(this=exp.Distinct(expressions=[target]))
+            return exp.Count(this=exp.Distinct(expressions=[self.distinct_value(target)]))
         if func is Aggregation.AVG:
             return exp.Avg(this=self.averaged(target))
         node = _PLAIN[func]
         return node(this=target)
+
+    def distinct_value(self, value: exp.Expr) -> exp.Expr:
+        """`value` as `count_distinct` tells values apart: exactly (byte for byte), as every
+        engine does but MySQL/MariaDB, whose default collation merges 'Ann' and 'ann '."""
+        return value
 
     def averaged(self, value: exp.Expr) -> exp.Expr:
         """`value` as the type an average is computed in (see `average_type`)."""

@@ -196,6 +196,12 @@ class MySQLRules(DialectRules):
     def timestamp_text(self, text: exp.Expression) -> exp.Expression:
         return self.trimmed_fraction(text)  # DATETIME(6) is always written with 6 digits
 
+    def distinct_value(self, value: exp.Expr) -> exp.Expr:
+        # COUNT(DISTINCT) and GROUP BY compare in the column's collation, case- and
+        # pad-insensitive by default ('Ann', 'ann' and 'ann ' would be one value). Binary
+        # strings compare byte for byte; a number or date casts to its exact text.
+        return exp.Cast(this=value.copy(), to=exp.DataType.build("BINARY", dialect=self.name))
+
 
 class ClickHouseRules(DialectRules):
     name = "clickhouse"
