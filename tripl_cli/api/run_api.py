@@ -55,7 +55,14 @@ def state_url(resolved: ResolvedTarget) -> str | None:
 
 
 def open_target_state(project: Project, resolved: ResolvedTarget) -> StateStore:
-    return open_store(state_url(resolved), project_root=project.root, target=resolved.name)
+    """The target's state, claimed for this project's target (`StateStore.claim`)."""
+    store = open_store(state_url(resolved), project_root=project.root, target=resolved.name)
+    try:
+        store.claim(project=project.config.name, target=resolved.name)
+    except BaseException:
+        store.close()
+        raise
+    return store
 
 
 def open_state(project: Project, *, profiles_dir: Path | None, target: str | None) -> StateStore:

@@ -223,12 +223,26 @@ def _v5_finite_values(conn: sa.Connection) -> None:
             )
 
 
+def _v6_state_owner(conn: sa.Connection) -> None:
+    """v6: `tripl_state_owner`, the project and target a state belongs to (claimed by the
+    first to open it since; a state shared before v6 is claimed by its next user)."""
+    sa.Table(
+        "tripl_state_owner",
+        sa.MetaData(),
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("project", _NAME, nullable=False),
+        sa.Column("target", _NAME, nullable=False),
+        sa.Column("claimed_at", UtcDateTime, nullable=False),
+    ).create(conn)
+
+
 MIGRATIONS: list[Callable[[sa.Connection], None]] = [
     _v1_collection,
     _v2_detection_and_alerts,
     _v3_incident_state,
     _v4_collected_until,
     _v5_finite_values,
+    _v6_state_owner,
 ]
 if len(MIGRATIONS) != SCHEMA_VERSION:  # pragma: no cover - a bug caught at import
     raise RuntimeError("state schema: exactly one migration per schema version")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from tripl_cli.state.coltypes import UtcDateTime, json_type
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 #: Names are SQL identifiers or metric names; hashes/run ids are hex or uuid strings.
 _NAME = sa.String(255)
@@ -171,4 +171,17 @@ metric_mutes = sa.Table(
     sa.Column("muted_until", UtcDateTime, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("reason", sa.Text, nullable=True),
+)
+
+# --- v6: whose state this is ------------------------------------------------------------------
+
+#: One row: the project and target that first opened this state. Values and status are keyed
+#: by metric name alone, so a second target on the same `state:` would overwrite the first's.
+state_owner = sa.Table(
+    "tripl_state_owner",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),  # always 1
+    sa.Column("project", _NAME, nullable=False),
+    sa.Column("target", _NAME, nullable=False),
+    sa.Column("claimed_at", UtcDateTime, nullable=False),
 )

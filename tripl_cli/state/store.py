@@ -12,7 +12,7 @@ from types import TracebackType
 import sqlalchemy as sa
 
 from tripl_cli.errors import StateError
-from tripl_cli.state import alert_rows, anomaly_rows, migrations, runs, values
+from tripl_cli.state import alert_rows, anomaly_rows, migrations, owner, runs, values
 from tripl_cli.state.engine import (
     create_state_engine,
     describe_db_error,
@@ -102,6 +102,32 @@ class StateStore:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def claim(self, *, project: str, target: str) -> None:
+        """Make this state one project's target's: the first to open it claims it, any other
+        is refused. Values and status are keyed by metric name alone, so two targets (or two
+        projects) on one `state:` would silently overwrite each other's values."""
+        wanted = (project, target)
+        with self._failures_as_state_errors():
+            with read_connection(self.engine) as conn:
+                found = owner.owner_of(conn)
+            if found is None:
+                try:
+                    with write_transaction(self.engine) as conn:
+                        owner.claim(conn, project, target, now=self.clock())
+                    return
+                except sa.exc.IntegrityError:  # another process claimed it first
+                    with read_connection(self.engine) as conn:
+                        found = owner.owner_of(conn)
+        if found is not None and found != wanted:
+            raise StateError(
+                f"the state database {self.display_url} holds target '{found[1]}' of project "
+                f"'{found[0]}', not target '{target}' of project '{project}': values are stored "
+                "by metric name, so sharing it would overwrite theirs",
+                hint="give this target a `state:` of its own (another database or schema), or "
+                "drop `state:` for the default .tripl/<target>.db; if the project or target "
+                "was renamed, hand the state over with DELETE FROM tripl_state_owner",
+            )
 
     def __enter__(self) -> StateStore:
         return self
