@@ -10,8 +10,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from statistics import fmean
 
-from tests.support.engines import Engine, load_table
-from tripl_cli.compiler.assemble import assemble
+from tests.support.engines import Engine, assembled_on, load_table
 from tripl_cli.compiler.plan import compile_plan
 from tripl_cli.project.schema import FactTable
 from tripl_cli.timegrid import Window
@@ -47,12 +46,7 @@ def test_averages_of_a_decimal_column_are_exact_on_every_engine(engine: Engine) 
         project, [m["name"] for m in METRICS], dialect=engine.name,
         window_for=Window(DAY, DAY + timedelta(days=1)),
     )  # fmt: skip
-    adapter = engine.connect()
-    try:
-        results = {q.id: adapter.execute(q.sql) for q in plan.queries}
-    finally:
-        adapter.close()
-    got = {(v.metric, v.breakdown): v.value for v in assemble(plan, results)}
+    got = {(v.metric, v.breakdown): v.value for v in assembled_on(engine, plan)}
     amounts = {k: [float(a) for _, kk, a in ROWS if kk == k and a is not None] for k in "ab"}
     every = amounts["a"] + amounts["b"]
     want = {  # no avg_c, nor avg_by_k of 'c': gaps

@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.support.engines import Engine, load_table
-from tripl_cli.compiler.assemble import assemble
+from tests.support.engines import Engine, assembled_on, load_table
 from tripl_cli.compiler.dialects import DistinctStrategy, Shapes, rules_for
 from tripl_cli.compiler.plan import compile_plan
 from tripl_cli.project.schema import FactTable
@@ -48,12 +47,7 @@ def test_count_distinct_is_exact_on_every_engine(
         project, [m["name"] for m in METRICS], dialect=engine.name,
         window_for=Window(DAY, DAY + timedelta(days=1)), shapes=shapes,
     )  # fmt: skip
-    adapter = engine.connect()
-    try:
-        results = {q.id: adapter.execute(q.sql) for q in plan.queries}
-    finally:
-        adapter.close()
-    got = {v.metric: v.value for v in assemble(plan, results)}
+    got = {v.metric: v.value for v in assembled_on(engine, plan)}
     not_one = {e for e, a in zip(EMAILS, AMOUNTS, strict=True) if a is not None and a != 1}
     assert got == {
         "emails": float(len({e for e in EMAILS if e is not None})),  # 5: case and space count

@@ -42,7 +42,10 @@ from typing import Any, NoReturn, Protocol
 import pytest
 
 from tripl_cli.adapters import Adapter, connect
+from tripl_cli.compiler.assemble import assemble
+from tripl_cli.compiler.records import CompiledPlan
 from tripl_cli.errors import TriplError
+from tripl_cli.types import MetricValue
 
 ENGINES = ("duckdb", "postgres", "mysql", "clickhouse", "snowflake")
 COLUMN_TYPES = ("timestamp", "number", "int", "string", "bool", "decimal")
@@ -102,6 +105,16 @@ class Engine:
     def connect(self, target_name: str = "test") -> Adapter:
         """A new adapter on the same data (close it yourself); `self.adapter` is shared."""
         return connect(target_name, self.profile_output, project_root=self.project_root)
+
+
+def assembled_on(engine: Engine, plan: CompiledPlan) -> list[MetricValue]:
+    """Run every query of `plan` on `engine` (a fresh connection) and assemble the values."""
+    adapter = engine.connect()
+    try:
+        results = {q.id: adapter.execute(q.sql) for q in plan.queries}
+    finally:
+        adapter.close()
+    return assemble(plan, results)
 
 
 def load_table(engine: Engine, table: str, columns: Columns, rows: Sequence[Row]) -> str:
