@@ -54,3 +54,24 @@ def test_a_second_target_on_a_shared_state_url_stores_nothing(tmp_path: Path) ->
         open_state(project, profiles_dir=None, target="prod")
     with open_state(project, profiles_dir=None, target="dev") as store:
         assert [p.value for p in store.read_series("n")] == [91.0]  # dev's values intact
+
+
+def test_the_default_state_file_is_not_claimed_so_a_renamed_project_keeps_it(
+    tmp_path: Path,
+) -> None:
+    profile = "p:\n  target: dev\n  outputs:\n    dev: {type: duckdb, path: dev.duckdb}\n"
+    facts = (
+        "  - {name: ev, timestamp_column: ts, sql: \"SELECT TIMESTAMP '2026-01-05 01:00' AS ts"
+        ' FROM range(3)"}\n'
+    )
+    metrics = "metrics:\n  - {name: n, kind: fact, fact_table: ev, aggregation: count}\n"
+    root = project_files(tmp_path / "p", profile=profile, facts=facts, metrics=metrics,
+                         config="name: p\n")  # fmt: skip
+    window = RunOptions(
+        start=datetime(2026, 1, 5, tzinfo=UTC), end=datetime(2026, 1, 6, tzinfo=UTC)
+    )
+    assert not run(open_project(root), window).failed
+    (root / "tripl_project.yml").write_text("name: renamed\n")
+    (root / "profiles.yml").write_text(profile.replace("p:", "renamed:", 1))
+    with open_state(open_project(root), profiles_dir=None, target=None) as store:
+        assert [p.value for p in store.read_series("n")] == [3.0]

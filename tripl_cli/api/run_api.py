@@ -55,8 +55,14 @@ def state_url(resolved: ResolvedTarget) -> str | None:
 
 
 def open_target_state(project: Project, resolved: ResolvedTarget) -> StateStore:
-    """The target's state, claimed for this project's target (`StateStore.claim`)."""
-    store = open_store(state_url(resolved), project_root=project.root, target=resolved.name)
+    """The target's state; one given by a `state:` URL, which other targets or projects
+    could name too, is claimed for this project's target (`StateStore.claim`). The default
+    `.tripl/<target>.db` is this project's and target's file: nothing to claim (a renamed
+    project keeps it)."""
+    url = state_url(resolved)
+    store = open_store(url, project_root=project.root, target=resolved.name)
+    if url is None:
+        return store
     try:
         store.claim(project=project.config.name, target=resolved.name)
     except BaseException:
