@@ -30,6 +30,7 @@ SECRETS = (
     "smtp-password-q1w2e3r4",
     "cli-password-z9y8x7",
     "apprise-pw-m5n6b7v8",
+    "user-only-token-4k3j2h",
 )
 
 
@@ -48,6 +49,11 @@ def _destinations(receiver: Receiver) -> list[Any]:
             name="basic",
             type="webhook",
             url=receiver.url("/basic").replace("http://", f"http://bot:{SECRETS[1]}@"),
+        ),
+        WebhookDestination(  # a token as the user name, no password: Basic "token:"
+            name="user_only",
+            type="webhook",
+            url=receiver.url("/user_only").replace("http://", f"http://{SECRETS[8]}@"),
         ),
         WebhookDestination(
             name="refused",
@@ -90,6 +96,7 @@ def test_no_secret_in_any_reason_or_log_line(
         f"/hook?token={SECRETS[2]}",
         f"/bot{SECRETS[4]}/sendMessage",
         "/basic",
+        "/user_only",
     ):
         receiver.script[path] = [403]
     monkeypatch.setitem(sys.modules, "apprise", None)
@@ -118,6 +125,8 @@ def test_no_secret_in_any_reason_or_log_line(
         for fragment in {secret, secret.split(":")[-1], secret.removeprefix("Bearer ")}:
             assert fragment not in haystack, f"{fragment!r} leaked"
     assert basic not in haystack and basic.rstrip("=") not in haystack
+    user_only = base64.b64encode(f"{SECRETS[8]}:".encode()).decode()
+    assert user_only not in haystack and user_only.rstrip("=") not in haystack
     # And nothing is empty: every failure still explains itself.
     assert all(len(r.reason) > 10 for r in results)
 
@@ -133,6 +142,15 @@ def test_scrub_and_secrets_of() -> None:
     )
     assert scrub(text, found) == "posting to *** failed; token ***"
     assert scrub("nothing to hide", found) == "nothing to hide"
+    # A query parameter's value or a bearer token quoted alone, whatever the whitespace.
+    hook = WebhookDestination(
+        name="w",
+        type="webhook",
+        url="https://h.example.com/in?token=q-secret-99&x=1",
+        headers={"Authorization": "Bearer\ttab-token-77"},
+    )
+    said = "invalid token q-secret-99; invalid bearer tab-token-77"
+    assert scrub(said, secrets_of(hook)) == "invalid token ***; invalid bearer ***"
 
 
 def test_messages_never_contain_destination_secrets(receiver: Receiver) -> None:

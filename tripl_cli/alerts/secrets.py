@@ -11,7 +11,7 @@ import base64
 import contextlib
 import re
 from collections.abc import Iterable
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from tripl_cli.project.schema import (
     AppriseDestination,
@@ -53,9 +53,11 @@ def url_secrets(url: str) -> list[str]:
     found += [parts.password or "", parts.username or ""]
     # Tokens often sit in one path segment (Slack's /services/T…/B…/XXXX).
     found += [seg for seg in parts.path.split("/") if len(seg) >= 8]
+    # A server may quote a query parameter's value alone ("invalid token …").
+    found += [value for _, value in parse_qsl(parts.query)]
     found += [unquote(s) for s in found]
-    if parts.password:
-        user_info = f"{unquote(parts.username or '')}:{unquote(parts.password)}"
+    if parts.username is not None:  # sent as Basic base64("user:password"), as http.py does
+        user_info = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
         found += _base64_forms(user_info)
     return found
 
@@ -64,12 +66,12 @@ def header_secrets(value: str) -> list[str]:
     """A header's value, its credential without the scheme (`Bearer <token>` → the token,
     which a server may quote alone), and a Basic credential decoded."""
     found = [value]
-    scheme, _, credential = value.strip().partition(" ")
-    if credential.strip() and scheme.lower() in _AUTH_SCHEMES:
-        found.append(credential.strip())
+    scheme, _, credential = " ".join(value.split()).partition(" ")  # any whitespace
+    if credential and scheme.lower() in _AUTH_SCHEMES:
+        found.append(credential)
         if scheme.lower() == "basic":
             with contextlib.suppress(ValueError, UnicodeDecodeError):
-                decoded = base64.b64decode(credential.strip(), validate=True).decode()
+                decoded = base64.b64decode(credential, validate=True).decode()
                 found += [decoded, decoded.partition(":")[2]]
     return found
 
