@@ -131,6 +131,10 @@ class StateError(TriplError):
     """The state database is unreachable, locked, or from a newer tripl."""
 
 
+class StateValueError(StateError):
+    """The state database refused a value of one write (which was rolled back)."""
+
+
 class DriverMissing(TriplError):
     """An optional warehouse driver is not installed."""
 

@@ -20,7 +20,7 @@ from tripl_cli.adapters import QueryResult
 from tripl_cli.compiler.assemble import assemble, distinct_counts
 from tripl_cli.compiler.plan import compile_plan, compile_single
 from tripl_cli.compiler.records import CompiledPlan, CompiledQuery
-from tripl_cli.errors import TriplError
+from tripl_cli.errors import StateValueError, TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.schema import CompositionMetric, FactMetric, MetricStatus
 from tripl_cli.project.semantics import (
@@ -332,7 +332,12 @@ class _Run:
         ]
         if not writes:
             return
-        self.store.replace_windows(writes)
+        try:
+            self.store.replace_windows(writes)
+        except StateValueError:
+            # One metric's values were refused (a NUL character on PostgreSQL): store them
+            # one by one, so only that metric fails and the others are kept.
+            writes = [w for w in writes if self._store_alone(w, started[w.metric])]
         for write in writes:
             name = write.metric
             buckets = sum(1 for v in write.values if v.breakdown == TOTAL)
@@ -345,6 +350,14 @@ class _Run:
             self.outcomes[name] = MetricOutcome(
                 name, "success", write.window, buckets, seconds, note=note
             )
+
+    def _store_alone(self, write: WindowWrite, started: float) -> bool:
+        try:
+            self.store.replace_windows([write])
+            return True
+        except StateValueError as exc:
+            self.fail(write.metric, f"storing its values failed: {exc.message}", started)
+            return False
 
     def fail(self, name: str, error: str, started: float) -> None:
         error = self.mask(error)

@@ -42,9 +42,17 @@ def insert_rows(
     if conn.dialect.name == "postgresql" and hasattr(driver_conn, "cursor"):
         with driver_conn.cursor() as cursor:
             if hasattr(cursor, "copy"):  # psycopg 3; other drivers take executemany below
-                with cursor.copy(f"COPY {target} FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
+                statement = f"COPY {target} FROM STDIN"
+                try:
+                    with cursor.copy(statement) as copy:
+                        for row in rows:
+                            copy.write_row(row)
+                except conn.dialect.loaded_dbapi.Error as exc:
+                    # As SQLAlchemy wraps what it runs itself (DataError, OperationalError…),
+                    # so callers handle one family of errors whichever path wrote.
+                    raise sa.exc.DBAPIError.instance(
+                        statement, None, exc, conn.dialect.loaded_dbapi.Error
+                    ) from exc
                 return
     marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(conn.dialect.paramstyle)
     if marker is None:  # named styles: go through SQLAlchemy's own binding

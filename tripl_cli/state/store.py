@@ -11,7 +11,7 @@ from types import TracebackType
 
 import sqlalchemy as sa
 
-from tripl_cli.errors import StateError
+from tripl_cli.errors import StateError, StateValueError
 from tripl_cli.state import alert_rows, anomaly_rows, migrations, owner, runs, values
 from tripl_cli.state.engine import (
     create_state_engine,
@@ -151,6 +151,12 @@ class StateStore:
                 f"the state database {self.display_url} failed: {describe_db_error(exc)}",
                 hint="check that the state database is reachable and not locked by another "
                 "program (a failed write is rolled back: it changed nothing)",
+            ) from exc
+        except sa.exc.DataError as exc:  # a value this database cannot hold
+            raise StateValueError(
+                f"the state database {self.display_url} refused a value: {describe_db_error(exc)}",
+                hint="PostgreSQL text cannot hold a NUL character, for instance; the write "
+                "was rolled back: it changed nothing",
             ) from exc
 
     @contextmanager
