@@ -113,6 +113,26 @@ def test_a_resolved_message_waits_for_its_firing_messages_retry(
     assert statuses == ["firing", "firing", "resolved"]  # the receiver ends resolved
 
 
+def test_a_grouped_rules_messages_keep_their_order_too(tmp_path: Path, receiver: Receiver) -> None:
+    receiver.script["/hook"] = [503, 200]
+    grouped = (
+        alerts_yml(receiver.url("/hook"))
+        .replace("        direction: down\n", "        direction: down\n        group: true\n", 1)
+        .replace("select: orders", "select: orders sessions", 1)
+    )
+    project = write(tmp_path / "shop", grouped)
+    store_series(project, [9])
+    store_series(project, [9], metric="sessions")
+    both = report(10, series(10, [9]), series(10, [9], metric="sessions"))
+    assert process(project, both, now=at(10)).retried == 1  # one message, two incidents: 503
+    # Both recover before the retry is due: the grouped `resolved` waits for it.
+    recovered = report(11, series(11, []), series(11, [], metric="sessions"))
+    assert process(project, recovered, now=at(10) + _MINUTE / 2).sent == 0
+    assert process(project, recovered, now=at(10) + 2 * _MINUTE).sent == 2
+    sent = [[a["status"] for a in r.json["alerts"]] for r in receiver.received]
+    assert sent == [["firing", "firing"], ["firing", "firing"], ["resolved", "resolved"]]
+
+
 def test_a_400_fails_at_once_with_its_reason_and_other_destinations_still_get_theirs(
     tmp_path: Path, receiver: Receiver
 ) -> None:

@@ -300,21 +300,22 @@ def _count_changes(
 def deliver_due(project: Project, store: StateStore, now: datetime, tally: _Tally) -> None:
     """Send every due outbox entry, one at a time, recording each attempt as it ends.
 
-    One incident's messages reach a destination in the order they were queued: an entry
-    waits while an earlier one of its incident to that destination is still pending (a
-    `resolved` sent before its `firing`'s retry would leave the receiver firing for good).
+    One incident's messages reach a destination in the order they were queued (a grouped
+    rule's, its messages): an entry waits while an earlier one of its incident (or grouped
+    rule) to that destination is still pending — a `resolved` sent before its `firing`'s
+    retry would leave the receiver firing for good.
     """
     due = store.due_outbox(now)
     due_ids = {row.id for row in due}
-    #: Per incident and destination, its oldest entry still pending after this delivery.
-    oldest_pending: dict[tuple[str, int], int] = {}
+    #: Per incident (or grouped rule) and destination, its oldest entry still pending.
+    oldest_pending: dict[tuple[str, str], int] = {}
     for row in store.outbox_entries(status=OutboxStatus.PENDING.value):
-        key = _order_key(row)
-        if key is not None and row.id not in due_ids:  # in its retry backoff
+        key = _order_key(project, row)
+        if row.id not in due_ids:  # in its retry backoff
             oldest_pending[key] = min(row.id, oldest_pending.get(key, row.id))
     for row in due:
-        key = _order_key(row)
-        if key is not None and oldest_pending.get(key, row.id) < row.id:
+        key = _order_key(project, row)
+        if oldest_pending.get(key, row.id) < row.id:
             logger.info("alert %s waits for an earlier message of its incident", row.key)
             continue
         result = _send(project, row)
@@ -347,13 +348,17 @@ def deliver_due(project: Project, store: StateStore, now: datetime, tally: _Tall
                 after.last_error,
             )
             tally.retried += 1
-            if key is not None:
-                oldest_pending[key] = min(row.id, oldest_pending.get(key, row.id))
+            oldest_pending[key] = min(row.id, oldest_pending.get(key, row.id))
 
 
-def _order_key(row: StoredOutboxEntry) -> tuple[str, int] | None:
-    """Whose messages must keep their order: one incident's to one destination."""
-    return None if row.incident_id is None else (row.destination, row.incident_id)
+def _order_key(project: Project, row: StoredOutboxEntry) -> tuple[str, str]:
+    """Whose messages must keep their order: one incident's to one destination; those of a
+    rule with `group: true` (a message may carry several incidents) all in its rule's order."""
+    rule = str(row.payload.get("rule", ""))
+    grouped = (found := project.alert_rules.get(rule)) is not None and found.group
+    if row.incident_id is not None and not grouped:
+        return (row.destination, f"incident {row.incident_id}")
+    return (row.destination, f"rule {rule}")
 
 
 def _send(project: Project, row: StoredOutboxEntry) -> DeliveryResult:
