@@ -121,7 +121,11 @@ def test_redirects_are_not_followed(receiver: Receiver) -> None:
 
 
 def test_a_url_that_is_not_http_is_bad_config() -> None:
-    for url in ("", "ftp://example.com/x", "hooks.slack.com/services/x", "http://h:99999/"):
+    # Empty is "not configured here" (`env_var('SLACK_URL', '')`): valid, failing only if used.
+    assert _slack("").url == ""
+    result = deliver(firing_notification(), _slack(""))
+    assert result.status is DeliveryStatus.PERMANENT and "URL is empty" in result.reason
+    for url in ("ftp://example.com/x", "hooks.slack.com/services/x", "http://h:99999/"):
         # `tripl validate` refuses it (the schema) …
         refused = r"https:// and name a host|port is not a number"
         with pytest.raises(pydantic.ValidationError, match=refused):

@@ -282,6 +282,8 @@ AnyMetric = FactMetric | SqlMetric | CompositionMetric
 def check_http_url(url: str) -> str:
     """`url` if it is an http(s) URL naming a host with a valid port (checked at validate
     time, not first when an alert is due)."""
+    if not url:  # not configured here (`env_var('SLACK_URL', '')`): fails only if used
+        return url
     try:
         parts = urlsplit(url)
         _ = parts.port

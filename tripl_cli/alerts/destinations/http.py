@@ -81,6 +81,8 @@ def _split_credentials(url: str) -> tuple[str, str | None]:
     urllib would otherwise try to resolve `user:password@host` as a host name.
     """
     parts = urlsplit(check_http_url(url))
+    if not parts.hostname:
+        raise ValueError("the URL is empty: set it (or the variable it reads)")
     if parts.username is None:
         return url, None
     netloc = parts.netloc.rpartition("@")[2]
