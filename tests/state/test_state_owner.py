@@ -29,27 +29,35 @@ def test_the_first_target_claims_a_state_and_any_other_is_refused(
             store.claim(project="blog", target="dev")
 
 
-def test_a_second_target_on_a_shared_state_url_stores_nothing(tmp_path: Path) -> None:
-    shared = f"sqlite:///{tmp_path / 'team_state.db'}"
-    profile = (
-        "p:\n  target: dev\n  outputs:\n"
-        f"    dev: {{type: duckdb, path: dev.duckdb, state: '{shared}'}}\n"
-        f"    prod: {{type: duckdb, path: prod.duckdb, state: '{shared}'}}\n"
-    )
+#: One day of the fact table `ev`, which one count metric `n` reads.
+WINDOW = RunOptions(start=datetime(2026, 1, 5, tzinfo=UTC), end=datetime(2026, 1, 6, tzinfo=UTC))
+
+
+def _project(tmp_path: Path, outputs: str, rows: int) -> Path:
+    """Project `p` whose profile has these `outputs:` lines, and `rows` events on Jan 5."""
     facts = (
         "  - {name: ev, timestamp_column: ts, sql: \"SELECT TIMESTAMP '2026-01-05 01:00' AS ts"
-        ' FROM range(91)"}\n'
+        f' FROM range({rows})"}}\n'
     )
     metrics = "metrics:\n  - {name: n, kind: fact, fact_table: ev, aggregation: count}\n"
-    root = project_files(tmp_path / "p", profile=profile, facts=facts, metrics=metrics,
+    profile = "p:\n  target: dev\n  outputs:\n" + outputs
+    return project_files(tmp_path / "p", profile=profile, facts=facts, metrics=metrics,
                          config="name: p\n")  # fmt: skip
-    project = open_project(root)
-    window = RunOptions(
-        start=datetime(2026, 1, 5, tzinfo=UTC), end=datetime(2026, 1, 6, tzinfo=UTC)
+
+
+def test_a_second_target_on_a_shared_state_url_stores_nothing(tmp_path: Path) -> None:
+    shared = f"sqlite:///{tmp_path / 'team_state.db'}"
+    project = open_project(
+        _project(
+            tmp_path,
+            f"    dev: {{type: duckdb, path: dev.duckdb, state: '{shared}'}}\n"
+            f"    prod: {{type: duckdb, path: prod.duckdb, state: '{shared}'}}\n",
+            rows=91,
+        )
     )
-    assert not run(project, window, target="dev").failed
+    assert not run(project, WINDOW, target="dev").failed
     with pytest.raises(StateError, match="holds target 'dev' of project 'p', not target 'prod'"):
-        run(project, window, target="prod")
+        run(project, WINDOW, target="prod")
     with pytest.raises(StateError):  # reading it as prod's is refused too
         open_state(project, profiles_dir=None, target="prod")
     with open_state(project, profiles_dir=None, target="dev") as store:
@@ -59,19 +67,10 @@ def test_a_second_target_on_a_shared_state_url_stores_nothing(tmp_path: Path) ->
 def test_the_default_state_file_is_not_claimed_so_a_renamed_project_keeps_it(
     tmp_path: Path,
 ) -> None:
-    profile = "p:\n  target: dev\n  outputs:\n    dev: {type: duckdb, path: dev.duckdb}\n"
-    facts = (
-        "  - {name: ev, timestamp_column: ts, sql: \"SELECT TIMESTAMP '2026-01-05 01:00' AS ts"
-        ' FROM range(3)"}\n'
-    )
-    metrics = "metrics:\n  - {name: n, kind: fact, fact_table: ev, aggregation: count}\n"
-    root = project_files(tmp_path / "p", profile=profile, facts=facts, metrics=metrics,
-                         config="name: p\n")  # fmt: skip
-    window = RunOptions(
-        start=datetime(2026, 1, 5, tzinfo=UTC), end=datetime(2026, 1, 6, tzinfo=UTC)
-    )
-    assert not run(open_project(root), window).failed
+    root = _project(tmp_path, "    dev: {type: duckdb, path: dev.duckdb}\n", rows=3)
+    assert not run(open_project(root), WINDOW).failed
     (root / "tripl_project.yml").write_text("name: renamed\n")
-    (root / "profiles.yml").write_text(profile.replace("p:", "renamed:", 1))
+    profiles = root / "profiles.yml"
+    profiles.write_text(profiles.read_text().replace("p:", "renamed:", 1))
     with open_state(open_project(root), profiles_dir=None, target=None) as store:
         assert [p.value for p in store.read_series("n")] == [3.0]
