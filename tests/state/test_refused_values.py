@@ -3,6 +3,7 @@ one transaction, and if the state refuses it, stores them one by one so the othe
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -47,3 +48,7 @@ def test_a_refused_value_fails_only_its_metric(state_url: str, tmp_path: Path) -
             assert by_metric["by_k"].status == "success"
             assert store.read_breakdowns("by_k", "k").keys() == {"x\x00y"}
     assert by_metric["plain"].status == "success"
+    # Alone (one write, nothing else to keep), it fails the same way instead of the run.
+    (alone,) = run(project, dataclasses.replace(window, select=["by_k"])).outcomes
+    refused = state_url.startswith("postgresql")
+    assert alone.status == ("error" if refused else "success"), alone.error

@@ -334,9 +334,12 @@ class _Run:
             return
         try:
             self.store.replace_windows(writes)
-        except StateValueError:
+        except StateValueError as exc:
             # One metric's values were refused (a NUL character on PostgreSQL): store them
             # one by one, so only that metric fails and the others are kept.
+            if len(writes) == 1:
+                self._refused(writes[0], exc, started[writes[0].metric])
+                return
             writes = [w for w in writes if self._store_alone(w, started[w.metric])]
         for write in writes:
             name = write.metric
@@ -356,8 +359,11 @@ class _Run:
             self.store.replace_windows([write])
             return True
         except StateValueError as exc:
-            self.fail(write.metric, f"storing its values failed: {exc.message}", started)
+            self._refused(write, exc, started)
             return False
+
+    def _refused(self, write: WindowWrite, exc: StateValueError, started: float) -> None:
+        self.fail(write.metric, f"storing its values failed: {exc.message}", started)
 
     def fail(self, name: str, error: str, started: float) -> None:
         error = self.mask(error)

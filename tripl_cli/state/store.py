@@ -108,17 +108,16 @@ class StateStore:
         is refused. Values and status are keyed by metric name alone, so two targets (or two
         projects) on one `state:` would silently overwrite each other's values."""
         wanted = (project, target)
-        with self._failures_as_state_errors():
-            with read_connection(self.engine) as conn:
-                found = owner.owner_of(conn)
-            if found is None:
-                try:
-                    with write_transaction(self.engine) as conn:
-                        owner.claim(conn, project, target, now=self.clock())
-                    return
-                except sa.exc.IntegrityError:  # another process claimed it first
-                    with read_connection(self.engine) as conn:
-                        found = owner.owner_of(conn)
+        with self._read() as conn:
+            found = owner.owner_of(conn)
+        if found is None:
+            try:
+                with self._write() as conn:
+                    owner.claim(conn, project, target, now=self.clock())
+                return
+            except sa.exc.IntegrityError:  # another process claimed it first
+                with self._read() as conn:
+                    found = owner.owner_of(conn)
         if found is not None and found != wanted:
             raise StateError(
                 f"the state database {self.display_url} holds target '{found[1]}' of project "
