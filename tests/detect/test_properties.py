@@ -31,7 +31,8 @@ def test_detection_is_deterministic(
     s = DetectionSettings(sigma=sigma)
     first = detect(pts, n=len(values), interval=interval, kind=kind, settings=s)
     again = detect(list(reversed(pts)), n=len(values), interval=interval, kind=kind, settings=s)
-    assert first == again
+    # repr: a band may be NaN (no baseline yet), and NaN != NaN would fail equal results.
+    assert repr(first) == repr(again)
 
 
 @settings(max_examples=40, deadline=None)
