@@ -7,6 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
+import pytest
+
 from tests.runner.harness import project_files
 from tripl_cli.api.project_api import open_project
 from tripl_cli.api.run_api import RunOptions, run
@@ -33,17 +36,33 @@ def _rows_sql() -> str:
     )
 
 
-def _project(tmp_path: Path) -> Path:
+#: The fact table's rows before Jan 8 can be archived (`_archive`): a query reaching back
+#: that far then fails, as one over history a warehouse no longer holds would.
+ARCHIVED = (
+    "CASE WHEN {{ start }} < TIMESTAMP '2026-01-08' AND (SELECT archived FROM archive)"
+    " THEN error('rows before Jan 8 are archived') ELSE TRUE END"
+)
+
+
+def _project(tmp_path: Path, chunk: str | None = None) -> Path:
     profile = "rk:\n  target: dev\n  outputs:\n    dev: {type: duckdb, path: wh.duckdb}\n"
-    facts = f'  - {{name: t, timestamp_column: ts, sql: "SELECT * FROM ({_rows_sql()}) AS r"}}\n'
+    rows = f"SELECT * FROM ({_rows_sql()}) AS r WHERE {ARCHIVED}"
+    facts = f'  - {{name: t, timestamp_column: ts, sql: "{rows}"}}\n'
     metrics = (
         "metrics:\n  - {name: n, kind: fact, fact_table: t, aggregation: count,"
-        " breakdowns: [country], breakdown_limit: 3}\n"
+        f" breakdowns: [country], breakdown_limit: 3, chunk: {chunk or 'null'}}}\n"
     )
     config = "name: rk\ndefaults: {lookback: 1, initial_buckets: 9}\n"
-    return project_files(
+    root = project_files(
         tmp_path / "p", profile=profile, facts=facts, metrics=metrics, config=config
     )
+    _archive(root, False)
+    return root
+
+
+def _archive(root: Path, archived: bool) -> None:
+    with duckdb.connect(str(root / "wh.duckdb")) as con:
+        con.execute(f"CREATE OR REPLACE TABLE archive AS SELECT {archived} AS archived")
 
 
 def _run(root: Path, **options: object) -> RunReport:
@@ -89,3 +108,28 @@ def test_a_window_chosen_with_start_ranks_over_itself(tmp_path: Path) -> None:
     for d in (8, 9):
         assert by_day[day(d)] == {"us": 10, "fr": 8, "Other": 6}
     assert by_day[day(7)] == {"us": 10, "de": 6, "Other": 1}  # outside it: the first run's
+
+
+@pytest.mark.parametrize("chunk", [None, "1d"])
+def test_a_failed_ranking_over_history_falls_back_to_the_run_window(
+    tmp_path: Path, chunk: str | None
+) -> None:
+    root = _project(tmp_path, chunk)
+    _run(root)  # Jan 1–9: us and de kept
+    _archive(root, True)  # now a query over Jan 1–9 fails; one over Jan 8–9 does not
+
+    resumed = _run(root)  # Jan 8–9, still collected: ranked over those two days alone
+    (outcome,) = resumed.outcomes
+    assert outcome.status == "success" and outcome.buckets_written == 2
+    assert outcome.note is not None
+    assert "ranked over this run's window only" in outcome.note
+    assert "rows before Jan 8 are archived" in outcome.note
+    by_day = _countries(root)
+    for d in (8, 9):
+        assert by_day[day(d)] == {"us": 10, "fr": 8, "Other": 6}
+    assert by_day[day(7)] == {"us": 10, "de": 6, "Other": 1}  # the first run's, kept
+    sent = [(q["kind"], q["status"]) for q in resumed.as_json()["queries"]]
+    assert sent[0] == ("ranking", "error")
+    if chunk is not None:  # chunked: its own window still ranks once, for both chunks
+        assert sent[1] == ("ranking", "success")
+    assert all(status == "success" for _, status in sent[1:])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import Counter
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -144,10 +144,13 @@ class _PlanBuilder:
         adaptive: bool,
         tops: Mapping[Hashable, Sequence[str]],
         rank_history: bool,
+        own_ranking: Collection[str],
     ) -> None:
         self.project = project
-        #: Whether breakdowns rank over at least `initial_buckets` (`_rank_window`).
+        #: Whether breakdowns rank over at least `initial_buckets` (`_rank_window`)...
         self.rank_history = rank_history
+        #: ... except these metrics' (their ranking over that history failed).
+        self.own_ranking = own_ranking
         #: Values ranked breakdowns keep, from the plan's `rankings` run beforehand.
         self.tops = tops
         self.rules = rules
@@ -188,7 +191,8 @@ class _PlanBuilder:
                 hint="remove `breakdowns` or use one fact table for numerator and denominator",
             )
         chunks = self._chunks(metric, interval)
-        rank_window = self._rank_window(Window(chunks[0].start, chunks[-1].end), interval)
+        whole = Window(chunks[0].start, chunks[-1].end)
+        rank_window = self._rank_window(metric.name, whole, interval)
         for window in chunks:
             series: list[tuple[str | None, int | None]] = [(None, None)]
             series += [(col, metric.breakdown_limit) for col in metric.breakdowns]
@@ -205,7 +209,7 @@ class _PlanBuilder:
                 denominator = refs[1] if len(refs) > 1 else None
                 self.outputs.append(_PendingOutput(metric.name, refs[0], denominator, breakdown))
 
-    def _rank_window(self, whole: Window, interval: Interval) -> Window:
+    def _rank_window(self, metric: str, whole: Window, interval: Interval) -> Window:
         """What a breakdown ranks its values over: the whole window (all its chunks) — with
         `rank_history`, reaching back at least `initial_buckets` buckets from its end.
 
@@ -214,7 +218,7 @@ class _PlanBuilder:
         (and its count series read as an outage). Over the span a first run ranks, the kept
         values change only as that span slides (docs/compiler.md, "Breakdowns").
         """
-        if not self.rank_history:
+        if not self.rank_history or metric in self.own_ranking:
             return whole
         span = interval.delta * self.project.config.defaults.initial_buckets
         return Window(min(whole.start, whole.end - span), whole.end)
@@ -497,6 +501,7 @@ def compile_plan(
     shapes: Shapes | None = None,
     tops: Mapping[Hashable, Sequence[str]] | None = None,
     rank_history: bool = False,
+    own_ranking: Collection[str] = (),
 ) -> CompiledPlan:
     """Compile `metrics` (in order) for `dialect`.
 
@@ -504,7 +509,8 @@ def compile_plan(
     fold by the values kept; without it each chunk ranks the whole window itself.
     `rank_history`: breakdowns rank over at least the last `initial_buckets` buckets of
     their window's end, not just the window (a resumed run's few buckets); such a ranking
-    is one of the plan's `rankings`, as a chunked window's is.
+    is one of the plan's `rankings`, as a chunked window's is — except for the metrics in
+    `own_ranking`, which rank over their own window (the runner's fallback).
 
     `window_for` is one window for all, or gives each metric's window by name (compositions
     included: a `per_distinct` one needs its distinct counts over its own window). Windows
@@ -521,6 +527,7 @@ def compile_plan(
         adaptive=shapes is None,
         tops=tops or {},
         rank_history=rank_history,
+        own_ranking=own_ranking,
     )
     for name in metrics:
         builder.add(name)
@@ -538,6 +545,7 @@ def compile_single(
     shapes: Shapes | None = None,
     tops: Mapping[Hashable, Sequence[str]] | None = None,
     rank_history: bool = False,
+    own_ranking: Collection[str] = (),
 ) -> CompiledPlan:
     """One metric alone: the runner's fallback when a combined query fails (SPEC §5)."""
     return compile_plan(
@@ -548,4 +556,5 @@ def compile_single(
         shapes=shapes,
         tops=tops,
         rank_history=rank_history,
+        own_ranking=own_ranking,
     )

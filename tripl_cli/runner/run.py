@@ -39,7 +39,7 @@ from tripl_cli.runner.windows import (
 )
 from tripl_cli.state.records import WindowWrite
 from tripl_cli.state.store import StateStore
-from tripl_cli.timegrid import Interval, Window, iso_utc
+from tripl_cli.timegrid import Interval, Window, aligned_window, iso_utc
 from tripl_cli.types import TOTAL, MetricValue
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,10 @@ class _Run:
         self.compiled: list[str] = []  # the metrics the plan holds (for a recompile)
         #: What this run's rankings kept, per ranked breakdown (`compile_plan(tops=…)`).
         self.tops: dict[Hashable, tuple[str, ...]] = {}
+        #: Metrics whose ranking over history failed: they rank over their own window.
+        self.own_ranking: set[str] = set()
+        #: A note per metric for its outcome (run_results.json), beside a changed definition's.
+        self.notes: dict[str, str] = {}
         self.mask: Callable[[str], str] = mask or (lambda text: text)
         #: Every query sent, in order: rankings, the plan's queries, per-metric retries.
         self.sent: list[QueryOutcome] = []
@@ -201,6 +205,7 @@ class _Run:
             window_for=self.windows.__getitem__,
             tops=tops,
             rank_history=self.rank_history,
+            own_ranking=self.own_ranking,
         )
 
     @property
@@ -214,33 +219,58 @@ class _Run:
         run's): rank once, then fold by the values kept — instead of every query reading
         the whole ranking window to rank it again.
 
-        A ranking that fails fails the metrics that need it: the self-ranking form would only
-        repeat its work (and its timeout) once per chunk.
+        A ranking that reached back before its metrics' window (`rank_history`) and failed
+        (a timeout, history the warehouse no longer holds) is retried over their window
+        alone, with a note; any other failed ranking fails the metrics that need it: the
+        self-ranking form would only repeat its work (and its timeout) once per chunk.
         """
         if not plan.rankings:
             return plan
         outcomes = self.send(executor, [r.query for r in plan.rankings], progress=True)
         failed: dict[str, str] = {}
+        narrowed: set[str] = set()
         for ranking, outcome in zip(plan.rankings, outcomes, strict=True):
             if outcome.result is None:
                 error = f"ranking its breakdown values failed: {_describe(outcome.error)}"
-                failed.update((name, error) for name in ranking.query.metrics)
+                for name in ranking.query.metrics:
+                    if self._ranked_before_its_window(name, ranking.query.window):
+                        narrowed.add(name)
+                        self.notes[name] = self._narrowed_note(ranking.query.window, error)
+                        log.warning("%s: %s", name, self.notes[name])
+                    else:
+                        failed[name] = error
                 continue
             kept = [row[0] for row in outcome.result.rows]
             assert all(isinstance(v, str) for v in kept), "breakdown values are text"
             self.tops[ranking.key] = tuple(sorted(kept))  # stable SQL, whatever the row order
         for name, error in failed.items():
             self.fail(name, error, time.perf_counter() - spent_on(self.sent, name))
-        if failed:
+        if failed or narrowed:
+            self.own_ranking |= narrowed
             folded = self._compile([n for n in self.compiled if n not in failed], self.tops)
-            self.announce(len(plan.rankings) + len(folded.queries))
-            return folded
+            self.announce(len(self.sent) + len(folded.rankings) + len(folded.queries))
+            # A narrowed metric whose window is chunked still needs a ranking, of its window.
+            return self.ranked(folded, executor) if folded.rankings else folded
         # Only the ranked metrics are compiled again (a whole recompile of a big project
         # would double its compile time), and their breakdown queries' SQL swapped in.
         ranked = {name for r in plan.rankings for name in r.query.metrics}
         again = self._compile([n for n in self.compiled if n in ranked], self.tops)
         swapped = _with_sql_of(plan, again)
         return swapped if swapped is not None else self._compile(self.compiled, self.tops)
+
+    def _ranked_before_its_window(self, name: str, ranked_over: Window) -> bool:
+        """Whether `name`'s breakdowns ranked over history before its own window."""
+        if not self.rank_history or name in self.own_ranking:
+            return False
+        window = self.windows[name]
+        interval = self.project.interval_of(self.project.metrics[name])
+        return ranked_over.start < aligned_window(window.start, window.end, interval).start
+
+    def _narrowed_note(self, ranked_over: Window, error: str) -> str:
+        return self.mask(
+            f"breakdown values ranked over this run's window only: {error}"
+            f" (over {iso_utc(ranked_over.start)} .. {iso_utc(ranked_over.end)})"
+        )
 
     # -- sending -------------------------------------------------------------------------
 
@@ -296,6 +326,7 @@ class _Run:
                 window_for=self.windows.__getitem__,
                 tops=self.tops,
                 rank_history=self.rank_history,
+                own_ranking=self.own_ranking,
             )
             outcomes = self.send(executor, single.queries)
             if all(o.error is None for o in outcomes):
@@ -344,11 +375,10 @@ class _Run:
         for write in writes:
             name = write.metric
             buckets = sum(1 for v in write.values if v.breakdown == TOTAL)
-            note = (
-                "definition changed: history dropped and recollected"
-                if name in self.changed
-                else None
-            )
+            notes = [self.notes[name]] if name in self.notes else []
+            if name in self.changed:
+                notes.insert(0, "definition changed: history dropped and recollected")
+            note = "; ".join(notes) or None
             seconds = time.perf_counter() - started[name]
             self.outcomes[name] = MetricOutcome(
                 name, "success", write.window, buckets, seconds, note=note
