@@ -137,10 +137,15 @@ def test_sigkill_during_runs_never_leaves_a_mixed_window(tmp_path: Path) -> None
         while proc.poll() is None and _runs_started(root) == runs_before:
             time.sleep(0.002)
         # The next write transaction is the one that stores the values: kill while it is
-        # open (its deletes and inserts not yet committed) or a moment after it.
+        # open (its deletes and inserts not yet committed) or just after its commit. Waiting
+        # for the commit, not a fixed delay, lands kills there however loaded the machine is.
         while proc.poll() is None and not _writing(root):
             time.sleep(0.001)
-        time.sleep(rng.choice([0.0, rng.uniform(0, 0.05)]))
+        if rng.random() < 0.5:
+            time.sleep(rng.choice([0.0, rng.uniform(0, 0.02)]))
+        else:
+            while proc.poll() is None and _writing(root):
+                time.sleep(0.001)
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=60)
