@@ -25,11 +25,19 @@ def secret_forms(secret: str) -> set[str]:
     parser makes of it at an '@' (of at least `_MIN_INNER` characters) — unless it is a URL
     itself, whose pieces (scheme, host) are no secret. Paths are not cut: their pieces are
     ordinary words."""
-    forms = {secret, quote(secret, safe=""), quote_plus(secret)}
+    forms = _encoded(secret)
     if "://" not in secret:
-        # A URL parser cuts a password with an unencoded '@' there (the rest is the "host").
-        forms.update(p for p in secret.split("@") if len(p) >= _MIN_INNER)
+        # A URL parser cuts a password with an unencoded '@' there (the rest is the "host"),
+        # and a URL renderer encodes each piece again.
+        for piece in secret.split("@"):
+            if len(piece) >= _MIN_INNER:
+                forms |= _encoded(piece)
     return forms
+
+
+def _encoded(text: str) -> set[str]:
+    """`text` as it is, and as URL encoders write it (SQLAlchemy keeps '/' in a host)."""
+    return {text, quote(text, safe=""), quote(text, safe="/"), quote_plus(text)}
 
 
 def mask_secrets(text: str, secrets: Iterable[str]) -> str:

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from tripl_cli.cli.logs import JsonFormatter, SecretFilter, TextFormatter
-from tripl_cli.errors import mask_secrets
+from tripl_cli.errors import StateError, mask_secrets
+from tripl_cli.state.store import open_store
 
 ENTRY = "from tripl_cli.cli.main import run; run()"
 PASSWORD = "pw-Xq7-s3cret"
@@ -65,17 +66,43 @@ def test_env_var_values_of_the_target_are_scrubbed_from_errors_and_tracebacks(
     assert "Traceback (most recent call last)" in done.stderr  # the --debug run
 
 
-def test_a_password_a_url_parser_cuts_at_its_at_sign_is_masked_whole(
-    fresh_demo: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    ("password", "pieces"),
+    [
+        ("p@ssw0rd-Q9", ["ssw0rd"]),
+        # The rest after '@' read as host and port: 'zSECRET…' is no port (was a crash).
+        ("x@y:zSECRET", ["zSECRET"]),
+        # Re-encoded by the URL renderer ('%' as %25) where the raw piece was masked.
+        ("s3cr3t:p@ss/w%rd", ["w%rd", "w%25rd"]),
+    ],
+)
+def test_a_password_with_an_unencoded_at_sign_never_reaches_a_message(
+    fresh_demo: Path, tmp_path: Path, password: str, pieces: list[str]
 ) -> None:
-    # An unencoded '@' in the password: the parser takes 'p' for the password and the rest
-    # for the host, so the URL's own password mask would leave 'ssw0rd-Q9' in the message.
+    # A URL parser takes what precedes the '@' for the password and the rest for the host.
     _with_state(fresh_demo, "postgresql://bob:{{ env_var('TRIPL_TEST_PW') }}@127.0.0.1:1/t")
-    env = {"TRIPL_TEST_PW": "p@ssw0rd-Q9"}
-    done = tripl("run", "--project-dir", str(fresh_demo), cwd=tmp_path, env=env)
-    assert done.returncode == 1 and "cannot open the state database" in done.stderr
-    results = (fresh_demo / "target" / "run_results.json").read_text()
-    assert "ssw0rd" not in done.stderr + done.stdout + results
+    env = {"TRIPL_TEST_PW": password}
+    for command in ("run", "ls", "debug"):
+        done = tripl(command, "--project-dir", str(fresh_demo), cwd=tmp_path, env=env)
+        assert "internal error" not in done.stderr, done.stderr
+        if command != "debug":  # debug shows its checklist, with the failed step
+            assert done.returncode == 1
+        assert "has more than one '@'" in done.stderr + done.stdout
+        assert "%40" in done.stderr + done.stdout  # the advice
+        results = (fresh_demo / "target" / "run_results.json").read_text()
+        for piece in pieces:
+            assert piece not in done.stderr + done.stdout + results
+
+
+def test_a_port_that_is_not_a_number_is_a_clear_error(tmp_path: Path) -> None:
+    url = "postgresql://postgres@127.0.0.1:54x2/test"
+    with pytest.raises(StateError, match="not a valid SQLAlchemy URL"):
+        open_store(url, project_root=tmp_path, target="dev")
+
+
+def test_secret_pieces_are_masked_as_a_url_renderer_encodes_them() -> None:
+    shown = "cannot open postgresql+psycopg://bob:***@ss/w%25rd%40127.0.0.1%3A1/t"
+    assert "w%25rd" not in mask_secrets(shown, ["s3cr3t:p@ss/w%rd"])
 
 
 def test_masking_short_secrets_spares_words_and_url_forms_are_masked() -> None:

@@ -41,13 +41,22 @@ def resolve_url(url: str | None, *, project_root: Path, target: str) -> URL:
     if url is None:
         path = default_sqlite_path(project_root, target)
         return URL.create("sqlite", database=str(path))
+    if url.split("?", 1)[0].count("@") > 1:
+        # An unencoded '@' in a password: parsers cut the URL there and show the rest of the
+        # password as the host. Never echo the text.
+        raise StateError(
+            f"the `state:` URL of target {target!r} has more than one '@'",
+            hint="URL-encode an '@' in the user name or password as %40 "
+            "(and ':' as %3A, '/' as %2F)",
+        )
     try:
         parsed = make_url(url)
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number
         # The raw text may hold a password: never echo it.
         raise StateError(
             f"the `state:` URL of target {target!r} is not a valid SQLAlchemy URL",
-            hint="write it like postgresql://user@host:5432/dbname or sqlite:///path/to/state.db",
+            hint="write it like postgresql://user@host:5432/dbname or sqlite:///path/to/state.db"
+            "; URL-encode special characters in the password (%40 for '@')",
         ) from None
     if parsed.drivername in ("postgresql", "postgres"):
         # psycopg 3 is the driver tripl ships (the `postgres` extra); psycopg2 is not.
