@@ -9,6 +9,7 @@ from pathlib import Path
 from tests.runner.harness import project_files
 from tripl_cli.api.project_api import open_project
 from tripl_cli.api.run_api import RunOptions, run
+from tripl_cli.state.store import open_store
 from tripl_cli.timegrid import Window
 
 AS_OF = datetime(2026, 1, 10, 12, tzinfo=UTC)
@@ -52,3 +53,45 @@ def test_a_per_distinct_composition_follows_its_numerators_wider_window(tmp_path
     assert windows["n"] == windows["n2"] and windows["n"] is not None
     assert windows["n"].start < datetime(2026, 1, 8, tzinfo=UTC)
     assert windows["pd"] == windows["n"]
+
+
+def test_a_composition_is_never_computed_from_an_input_stored_under_its_old_definition(
+    tmp_path: Path,
+) -> None:
+    profile = "st:\n  target: dev\n  outputs:\n    dev: {type: duckdb, path: wh.duckdb}\n"
+    facts = f'  - {{name: t, timestamp_column: ts, sql: "SELECT * FROM ({_rows("v")}) AS r"}}\n'
+    metrics = (
+        "metrics:\n"
+        "  - {name: total, kind: fact, fact_table: t, aggregation: sum, column: v}\n"
+        "  - {name: rows, kind: fact, fact_table: t, aggregation: count}\n"
+        "  - {name: mean, kind: composition, numerator: total, denominator: rows}\n"
+    )
+    config = "name: st\n"
+    root = project_files(
+        tmp_path / "p", profile=profile, facts=facts, metrics=metrics, config=config
+    )
+    assert not run(open_project(root), RunOptions(as_of=AS_OF)).failed
+    path = root / "metrics" / "m.yml"
+    path.write_text(path.read_text().replace("column: v}", "column: v, where: 'v > 1'}"))
+
+    # The composition alone: its input `total` still holds the old definition's values.
+    alone = run(open_project(root), RunOptions(as_of=AS_OF, select=("mean",)))
+    (outcome,) = alone.outcomes
+    assert outcome.status == "error" and outcome.error is not None
+    assert "input metric total changed since it was last collected" in outcome.error
+    assert "tripl run -s +mean" in outcome.error
+
+    # Collected after its input, it is computed from the new definition's values (one row
+    # a day, v = day % 3: `total` now sums only v = 2, on days 2, 5 and 8)...
+    assert not run(open_project(root), RunOptions(as_of=AS_OF, select=("total",))).failed
+    assert not run(open_project(root), RunOptions(as_of=AS_OF, select=("mean",))).failed
+    assert _means(root) == {2: 2.0, 5: 2.0, 8: 2.0}
+    # ... and run with it, its other days are 0 / 1: `total` stored no bucket where no row
+    # matched, and a composition reads that as 0 as a fact ratio does.
+    assert not run(open_project(root), RunOptions(as_of=AS_OF, full_refresh=True)).failed
+    assert _means(root) == {day: (2.0 if day % 3 == 2 else 0.0) for day in range(1, 10)}
+
+
+def _means(root: Path) -> dict[int, float | None]:
+    with open_store(None, project_root=root, target="dev") as store:
+        return {p.bucket.day: p.value for p in store.read_series("mean")}

@@ -19,21 +19,23 @@ def compose(
     window: Window,
     numerator: list[SeriesPoint],
     divisor: list[SeriesPoint] | Mapping[datetime, float],
+    *,
+    zero_within: Window | None = None,
 ) -> list[MetricValue]:
-    """numerator / divisor per bucket; a bucket without both, or with a 0 divisor, is a gap."""
+    """numerator / divisor per bucket; a bucket without both, or with a 0 divisor, is a gap
+    — except that a numerator bucket absent within `zero_within` is 0: an additive
+    numerator (a count or a sum) just collected over it stores no bucket where no row
+    matched, as a fact ratio's numerator counts 0 there (docs/compiler.md)."""
     num = _by_bucket(numerator, window)
     den = dict(divisor) if isinstance(divisor, Mapping) else _by_bucket(divisor, window)
     out: list[MetricValue] = []
-    for bucket in sorted(num.keys() & den.keys()):
-        if not den[bucket]:
+    for bucket in sorted(den):
+        top = num.get(bucket)
+        if top is None and zero_within is not None and zero_within.contains(bucket):
+            top = 0.0
+        bottom = den[bucket]
+        if top is None or not bottom:
             continue
-        out.append(
-            MetricValue(
-                metric.name,
-                bucket,
-                num[bucket] / den[bucket],
-                numerator=num[bucket],
-                denominator=den[bucket],
-            )
-        )
+        ratio = top / bottom
+        out.append(MetricValue(metric.name, bucket, ratio, numerator=top, denominator=bottom))
     return out

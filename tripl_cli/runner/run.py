@@ -19,7 +19,7 @@ from typing import Protocol
 from tripl_cli.adapters import QueryResult
 from tripl_cli.compiler.assemble import assemble, distinct_counts
 from tripl_cli.compiler.plan import compile_plan, compile_single
-from tripl_cli.compiler.records import CompiledPlan, CompiledQuery
+from tripl_cli.compiler.records import ADDITIVE, CompiledPlan, CompiledQuery
 from tripl_cli.errors import StateValueError, TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.schema import CompositionMetric, FactMetric, MetricStatus
@@ -98,6 +98,8 @@ class _Run:
         self.changed: set[str] = set()
         #: Unchanged metrics whose stored hash is an older hashing of the same definition.
         self.relabel: dict[str, str] = {}
+        #: Every metric's definition hash in the state, as the run found it.
+        self.stored_hashes: dict[str, str | None] = {}
         self.windows: dict[str, Window] = {}
         #: Metrics whose SQL cannot be built for this dialect: failed alone, others go on.
         self.compile_errors: dict[str, str] = {}
@@ -117,6 +119,7 @@ class _Run:
 
     def plan_windows(self, names: Sequence[str]) -> None:
         statuses = self.store.metric_statuses()
+        self.stored_hashes = {n: s.definition_hash for n, s in statuses.items()}
         defaults = self.project.config.defaults
         natural: dict[str, Window] = {}
         for name in names:
@@ -395,6 +398,17 @@ class _Run:
     def _refused(self, write: WindowWrite, exc: StateValueError, started: float) -> None:
         self.fail(write.metric, f"storing its values failed: {exc.message}", started)
 
+    def _stale(self, name: str) -> bool:
+        """Whether `name`'s stored values were collected under another definition (it was
+        changed and not collected since): a composition must not be computed from them."""
+        stored = self.stored_hashes.get(name)
+        metric = self.project.metrics.get(name)
+        return (
+            stored is not None
+            and metric is not None
+            and (stored not in known_hashes(self.project, metric))
+        )
+
     def fail(self, name: str, error: str, started: float) -> None:
         error = self.mask(error)
         log.error("%s: %s", name, error)
@@ -428,6 +442,10 @@ class _Run:
             if name in self.distinct_errors:
                 self.fail(name, self.distinct_errors[name], started)
                 continue
+            stale = [i for i in metric.parts if i not in self.windows and self._stale(i)]
+            if stale:
+                self.fail(name, _stale_inputs(name, stale), started)
+                continue
             window = self.windows[name]
             numerator = self.store.read_series(metric.numerator, start=window.start, end=window.end)
             divisor = (
@@ -435,7 +453,30 @@ class _Run:
                 if metric.denominator
                 else self.distincts.get(name, {})
             )
-            self.store_metric(name, compose(metric, window, numerator, divisor), started)
+            values = compose(
+                metric, window, numerator, divisor, zero_within=self._zero_window(metric)
+            )
+            self.store_metric(name, values, started)
+
+    def _zero_window(self, metric: CompositionMetric) -> Window | None:
+        """Where the composition's numerator, if additive, is 0 in a bucket it did not
+        store: the window it was collected over in this run (None: it was not)."""
+        part = self.project.metrics.get(metric.numerator)
+        outcome = self.outcomes.get(metric.numerator)
+        if not isinstance(part, FactMetric) or part.numerator is not None:
+            return None
+        if part.aggregation not in ADDITIVE or outcome is None or outcome.status != "success":
+            return None
+        window = self.windows[metric.numerator]
+        return aligned_window(window.start, window.end, self.project.interval_of(part))
+
+
+def _stale_inputs(name: str, stale: Sequence[str]) -> str:
+    return (
+        f"input metric {', '.join(stale)} changed since it was last collected, so its stored"
+        f" values are the old definition's: collect it first (`tripl run -s {stale[0]}`) or"
+        f" together with this one (`tripl run -s +{name}`)"
+    )
 
 
 class AssembleError(Exception):
