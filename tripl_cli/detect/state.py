@@ -32,6 +32,18 @@ class Episode:
     finding: int | None = None
 
 
+@dataclass(frozen=True)
+class Shift:
+    """The last confirmed level shift, while a return to the level before it is a recovery."""
+
+    start: int
+    sign: int
+    #: `WalkState.rebase` before the shift: where the old regime's level came from.
+    rebase_before: int
+    #: The last bucket whose return to the old level ends the shift instead of alerting.
+    until: int
+
+
 @dataclass
 class Finding:
     anomaly: Anomaly
@@ -55,6 +67,7 @@ class WalkState:
     rebase: int = 0
     #: Level-shift windows may not start before here (one report per shift).
     trend_floor: int = 0
+    shift: Shift | None = None
     episode: Episode | None = None
     findings: list[Finding] = field(default_factory=list)
     learning: int = 0

@@ -7,6 +7,8 @@ keeps one huge spike from passing as a shift; the short window catches big shift
 long one smaller shifts that single buckets cannot. On a shift the open episode (if it is the
 same event) is relabelled `trend`, and the level is re-estimated from the shift on: the new
 regime becomes the baseline, so it does not alert again bucket after bucket.
+
+A shift can also end soon after (recovery.py): then the return is no news of its own.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ import numpy as np
 from tripl_cli.detect.episodes import relabel_as_trend
 from tripl_cli.detect.gates import passes_gates
 from tripl_cli.detect.grid import FloatArray, IntArray
+from tripl_cli.detect.recovery import BaselineAt, end_shift, returns_to_old_level, start_shift
 from tripl_cli.detect.state import WalkContext, WalkState
 from tripl_cli.types import DetectorName
 
 _MIN_LAST_Z = 1.0
 
 
-def observe_trend(st: WalkState, ctx: WalkContext, t: int) -> None:
+def observe_trend(st: WalkState, ctx: WalkContext, t: int, baseline_at: BaselineAt) -> None:
     """Check the level-shift windows ending at bucket `t` (already scored)."""
     if st.episode is not None and st.episode.outage:
         return
@@ -34,12 +37,18 @@ def observe_trend(st: WalkState, ctx: WalkContext, t: int) -> None:
     if abs(z) < _MIN_LAST_Z:
         return
     for which, (size, misses) in enumerate(ctx.profile.trend_windows):
-        if _try_window(st, ctx, t, which, size, misses):
+        if _try_window(st, ctx, t, which, size, misses, baseline_at):
             return
 
 
 def _try_window(
-    st: WalkState, ctx: WalkContext, t: int, which: int, size: int, misses: int
+    st: WalkState,
+    ctx: WalkContext,
+    t: int,
+    which: int,
+    size: int,
+    misses: int,
+    baseline_at: BaselineAt,
 ) -> bool:
     lo = max(st.trend_floor, t - 2 * size + 1, 0)
     if t + 1 - lo < size:
@@ -62,7 +71,10 @@ def _try_window(
     strong = int(np.count_nonzero(sign * z >= sigma * inflation / math.sqrt(size)))
     if size - strong > misses:
         return False
-    _confirm(st, ctx, t, idx, expected, combined, sign)
+    if returns_to_old_level(st, ctx, idx, sign, inflation, baseline_at):
+        end_shift(st, ctx, t, int(idx[0]))
+    else:
+        _confirm(st, ctx, t, idx, expected, combined, sign)
     return True
 
 
@@ -115,7 +127,7 @@ def _confirm(
     # The new regime is the baseline from its start on (outages stay excluded).
     span = slice(start, t + 1)
     st.usable[span] = ~np.isnan(ctx.grid.values[span]) & ~st.outage[span]
-    st.rebase = start
+    start_shift(st, ctx, start, sign)
     st.trend_floor = t + 1
     st.episode = None
 

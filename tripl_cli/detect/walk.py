@@ -8,6 +8,7 @@ the same model whoever asks), levels and spreads per bucket.
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from tripl_cli.detect.baseline import (
     FULL_CYCLES,
@@ -17,6 +18,8 @@ from tripl_cli.detect.baseline import (
     seasonal_baseline,
 )
 from tripl_cli.detect.episodes import observe_point
+from tripl_cli.detect.grid import BoolArray
+from tripl_cli.detect.recovery import recovered_baseline
 from tripl_cli.detect.rolling import rolling_baseline
 from tripl_cli.detect.state import WalkContext, WalkState
 from tripl_cli.detect.trend import observe_trend
@@ -50,13 +53,16 @@ def walk(ctx: WalkContext, start: int, stop: int, report_from: int | None = None
             block_end = b0 + block - (ctx.grid.first_index + b0) % block
         if not st.usable[t]:
             continue  # a gap: nothing to score
-        base = _baseline(ctx, st, model, t)
+        base = _baseline(ctx, st, model, t, st.usable, st.rebase)
         if base is None:
             st.learning += 1
             continue
+        baseline_at = partial(_baseline, ctx, st, model)
+        if st.shift is not None:
+            base = recovered_baseline(st, ctx, t, base, baseline_at) or base
         _record(st, t, base)
         observe_point(st, ctx, t, base)
-        observe_trend(st, ctx, t)
+        observe_trend(st, ctx, t, baseline_at)
     return st
 
 
@@ -69,16 +75,22 @@ def _young(ctx: WalkContext, model: SeasonalModel | None) -> bool:
 
 
 def _baseline(
-    ctx: WalkContext, st: WalkState, model: SeasonalModel | None, t: int
+    ctx: WalkContext,
+    st: WalkState,
+    model: SeasonalModel | None,
+    t: int,
+    usable: BoolArray,
+    rebase: int,
 ) -> Baseline | None:
+    """Bucket `t`'s baseline from the `usable` buckets, its level from `rebase` on."""
     if model is not None:
-        return seasonal_baseline(model, ctx.grid, st.usable, t, st.rebase)
+        return seasonal_baseline(model, ctx.grid, usable, t, rebase)
     s = ctx.settings
     return rolling_baseline(
         ctx.grid,
-        st.usable,
+        usable,
         t,
-        st.rebase,
+        rebase,
         s.baseline_window,
         s.min_history,
         ctx.profile.trend_sizes,
