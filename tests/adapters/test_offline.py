@@ -213,7 +213,11 @@ def test_clickhouse_http_sends_timeout_and_utc_session() -> None:
     result = adapter.execute("SELECT …", timeout_s=1.5)
 
     _, settings, fmt = client.calls[0]
-    assert settings == {"session_timezone": "UTC", "max_execution_time": 1.5}
+    assert settings == {
+        "session_timezone": "UTC",
+        "max_execution_time": 1.5,
+        "output_format_json_quote_denormals": 1,  # NaN as "nan", not null (a gap, not 0)
+    }
     assert fmt == "JSONCompactEachRowWithNamesAndTypes"
     assert result.rows == (
         (datetime(2024, 1, 1, 0, 0, 0, 1, tzinfo=UTC), 18446744073709551615, 1.5, None,

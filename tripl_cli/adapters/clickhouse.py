@@ -127,7 +127,13 @@ class _ClickHouseBase:
     def execute(self, sql: str, *, timeout_s: float | None = None) -> QueryResult:
         timeout = self._profile.default_timeout(timeout_s)
         log.debug("target %s: executing (timeout %s s):\n%s", self.target_name, timeout, sql)
-        settings: dict[str, Any] = {"session_timezone": "UTC", "max_execution_time": 0}
+        settings: dict[str, Any] = {
+            "session_timezone": "UTC",
+            "max_execution_time": 0,
+            # NaN and ±inf as "nan"/"inf" strings: unquoted, JSON output writes them as null,
+            # which with matching rows would read as the additive 0 instead of a gap.
+            "output_format_json_quote_denormals": 1,
+        }
         if timeout is not None:
             settings["max_execution_time"] = timeout
         try:
