@@ -19,7 +19,7 @@ from tripl_cli.api.project_api import open_project
 from tripl_cli.api.run_api import open_state
 from tripl_cli.errors import TriplError
 from tripl_cli.timegrid import Window
-from tripl_cli.types import TOTAL, Anomaly, DetectorName, Direction
+from tripl_cli.types import TOTAL, Anomaly, DetectorName, Direction, MetricValue
 
 BUCKET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 ANOMALY_KEYS = {"expected", "lower", "upper", "score", "direction", "detector"}
@@ -206,3 +206,29 @@ def test_breakdown_anomalies_stay_on_their_series(invoke: Invoke, demo_copy: Pat
     assert injected not in [v for (key, _), v in flagged.items() if key != "ios"]
     total = {p["bucket"]: p["anomaly"] for p in doc["points"]}
     assert total["2026-03-10T00:00:00Z"] is None
+
+
+def test_control_characters_in_values_never_reach_the_terminal(
+    invoke: Invoke, demo_copy: Path
+) -> None:
+    # A warehouse value that would clear the screen and retitle the terminal if printed.
+    hostile = "ios\x1b]0;PWNED\x07\x1b[2J\r"
+    day = datetime(2026, 3, 10, tzinfo=UTC)
+    with open_state(open_project(demo_copy), profiles_dir=None, target=None) as store:
+        status = store.metric_status("orders")
+        assert status is not None and status.definition_hash is not None
+        store.replace_window(
+            "orders",
+            Window(day, datetime(2026, 3, 11, tzinfo=UTC)),
+            [MetricValue("orders", day, 5.0, breakdown=("platform", hostile))],
+            definition_hash=status.definition_hash,
+            run_id="test",
+            include_total=False,
+        )
+    table = invoke(demo_copy, "show", "orders", "--breakdown", "platform")
+    assert table.exit_code == 0, table.output
+    assert "ios\\x1b]0;PWNED\\x07\\x1b[2J\\x0d" in table.stdout
+    assert not any(c in table.stdout for c in "\x1b\x07\r")
+    # Data formats keep the value as it is (JSON escapes it).
+    doc = show_json(invoke, demo_copy, "orders", "--breakdown", "platform")
+    assert hostile in doc["breakdowns"]["platform"]

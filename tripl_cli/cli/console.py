@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+
+#: Control characters but newline and tab (C0, DEL, C1): from a warehouse value or a YAML
+#: string they would move the cursor, clear the screen or retitle the terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def escape(text: str) -> str:
+    """`text` safe to print: rich markup escaped, control characters shown as `\\x1b`."""
+    from rich.markup import escape as escape_markup
+
+    return escape_markup(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text))
 
 
 #: Width of output that is not a terminal (a pipe, a file, CI logs), unless $COLUMNS says:

@@ -10,9 +10,8 @@ import os
 import sys
 from pathlib import Path
 
-from rich.markup import escape
-
 from tripl_cli.cli import console
+from tripl_cli.cli.console import escape
 from tripl_cli.errors import Severity
 from tripl_cli.project.loader import LoadResult
 from tripl_cli.project.validate import format_github, format_json, summary

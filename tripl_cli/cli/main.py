@@ -288,6 +288,6 @@ def _print_traceback(exc: BaseException, scrub: Callable[[str], str]) -> None:
 
 
 def _escape(text: str) -> str:
-    from rich.markup import escape
+    from tripl_cli.cli.console import escape
 
     return escape(text)

@@ -7,13 +7,13 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from tripl_cli.api.read_api import PointView, SeriesView
 from tripl_cli.cli import console
 from tripl_cli.cli.charts import ANOMALY_STYLE, MARKS, line_chart, sparkline
+from tripl_cli.cli.console import escape
 from tripl_cli.textfmt import fmt_bucket, fmt_number
 from tripl_cli.timegrid import iso_utc
 

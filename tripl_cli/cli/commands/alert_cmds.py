@@ -46,8 +46,9 @@ def list_(
 
 
 def _print_listing(listing: AlertListing, *, quiet: bool) -> None:
-    from rich.markup import escape
     from rich.table import Table
+
+    from tripl_cli.cli.console import escape
 
     if listing.incidents:
         table = Table(show_edge=False, box=None, pad_edge=False)
@@ -150,9 +151,8 @@ def test(
     destination: Annotated[str, typer.Argument(help="A destination name from alerts/*.yml.")],
 ) -> None:
     """Send a clearly marked test message to DESTINATION now (exit 1 if it fails)."""
-    from rich.markup import escape
-
     from tripl_cli.api import alert_api
+    from tripl_cli.cli.console import escape
 
     result = alert_api.send_test(_project(ctx), destination)
     detail = f" ({escape(result.reason)})" if result.reason else ""

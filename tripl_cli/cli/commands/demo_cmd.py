@@ -23,11 +23,10 @@ def demo(
     ] = None,
 ) -> None:
     """The 60-second tour: a demo shop in a temp dir, collected, scored and charted."""
-    from rich.markup import escape
-
     from tripl_cli.api import demo_api, read_api
     from tripl_cli.cli import series_view
     from tripl_cli.cli.commands.read_cmds import print_catalog
+    from tripl_cli.cli.console import escape
 
     quiet = options(ctx).quiet  # the tour on stderr is narrative: --quiet keeps only errors
     err = console.err()
@@ -58,8 +57,7 @@ _SHOWN = 5
 
 
 def _print_steps(result: DemoResult) -> None:
-    from rich.markup import escape
-
+    from tripl_cli.cli.console import escape
     from tripl_cli.textfmt import fmt_number
 
     err = console.err()
@@ -91,7 +89,7 @@ def _print_steps(result: DemoResult) -> None:
 
 
 def _print_next_steps(root: Path) -> None:
-    from rich.markup import escape
+    from tripl_cli.cli.console import escape
 
     flag = f"--project-dir {shlex.quote(str(root))}"
     console.err().print("\n[bold]next steps[/]")

@@ -37,6 +37,8 @@ def _fmt(value: float | None) -> str:
 def _anomaly_table(anomalies: list[Anomaly]) -> None:
     from rich.table import Table
 
+    from tripl_cli.cli.console import escape
+
     table = Table(show_edge=False, box=None, pad_edge=False)
     for column in ("metric", "series", "bucket", "actual", "expected", "band", "z", "kind"):
         table.add_column(column)
@@ -44,8 +46,8 @@ def _anomaly_table(anomalies: list[Anomaly]) -> None:
         series = "total" if a.breakdown == ("", "") else f"{a.breakdown[0]}={a.breakdown[1]}"
         style = "red" if a.direction.value == "drop" else "yellow"
         table.add_row(
-            a.metric,
-            series,
+            escape(a.metric),
+            escape(series),  # a breakdown value is warehouse text
             f"{a.bucket:%Y-%m-%d %H:%M}",
             _fmt(a.actual),
             _fmt(a.expected),
@@ -130,9 +132,8 @@ def _alert(
         if project.alert_rules and not options(ctx).quiet:  # scheduled CI jobs set CI too
             console.err().print("alerts: not sent, since CI=true (pass --alerts to send them)")
         return False
-    from rich.markup import escape
-
     from tripl_cli.api import alert_flow
+    from tripl_cli.cli.console import escape
 
     opts = options(ctx)
     outcome = alert_flow.process(
@@ -200,6 +201,8 @@ def backtest(
         return
     from rich.table import Table
 
+    from tripl_cli.cli.console import escape
+
     table = Table(show_edge=False, box=None, pad_edge=False)
     for column in (
         "metric",
@@ -216,8 +219,8 @@ def backtest(
         series = "total" if r.breakdown == ("", "") else f"{r.breakdown[0]}={r.breakdown[1]}"
         detectors = ", ".join(f"{k} {v}" for k, v in r.summary.by_detector)
         table.add_row(
-            r.metric,
-            series,
+            escape(r.metric),
+            escape(series),
             r.summary.status,
             str(r.summary.scored_buckets),
             str(r.summary.anomalies),

@@ -68,7 +68,7 @@ def _short(value: Any) -> str:
 
 
 def _print_change(change: Change) -> None:
-    from rich.markup import escape
+    from tripl_cli.cli.console import escape
 
     out = console.out()
     style = _STYLE[change.change]
@@ -92,8 +92,9 @@ def _fmt(value: float | None) -> str:
 
 
 def _print_values(comparison: ValueComparison) -> None:
-    from rich.markup import escape
     from rich.table import Table
+
+    from tripl_cli.cli.console import escape
 
     out = console.out()
     out.print(f"\n[bold]{escape(comparison.metric)}[/]: stored vs new definition")
@@ -118,7 +119,7 @@ def _print_values(comparison: ValueComparison) -> None:
 
 
 def print_report(report: DiffReport) -> None:
-    from rich.markup import escape
+    from tripl_cli.cli.console import escape
 
     out = console.out()
     out.print(f"comparing with [bold]{escape(report.state)}[/]")

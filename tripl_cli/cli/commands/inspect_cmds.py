@@ -53,7 +53,7 @@ def debug(
 
 
 def print_checks(report: DebugReport) -> None:
-    from rich.markup import escape
+    from tripl_cli.cli.console import escape
 
     out = console.out()
     width = max(len(c.name) for c in report.checks)
@@ -78,10 +78,9 @@ def introspect(
     format_: Annotated[InspectFormat, typer.Option("--format")] = InspectFormat.TEXT,
 ) -> None:
     """Columns, simplified types, identifier candidates and sample rows of a fact table."""
-    from rich.markup import escape
-
     from tripl_cli.api import introspect_api
     from tripl_cli.cli import loading
+    from tripl_cli.cli.console import escape
     from tripl_cli.errors import ProjectInvalid
 
     opts = options(ctx)
@@ -124,8 +123,9 @@ def _cell(value: Any, limit: int = 24) -> str:
 def print_introspection(found: Introspection) -> None:
     """One line per column: types, identifier candidacy and its values in the sample rows
     (transposed, so a wide fact table still fits a terminal)."""
-    from rich.markup import escape
     from rich.table import Table
+
+    from tripl_cli.cli.console import escape
 
     out = console.out()
     window = f"{found.window.start:%Y-%m-%d %H:%M} .. {found.window.end:%Y-%m-%d %H:%M}"

@@ -114,10 +114,10 @@ def _bucket_cell(row: CatalogRow) -> str:
 
 
 def print_catalog(catalog: Catalog) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
     from tripl_cli.cli.charts import ANOMALY_STYLE, sparkline
+    from tripl_cli.cli.console import escape
     from tripl_cli.textfmt import fmt_number
 
     out = console.out()

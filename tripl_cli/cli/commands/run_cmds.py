@@ -141,8 +141,9 @@ def _print_dry_run(report: RunReport) -> None:
 
 
 def _print_summary(report: RunReport, *, quiet: bool) -> None:
-    from rich.markup import escape
     from rich.table import Table
+
+    from tripl_cli.cli.console import escape
 
     if not quiet:
         table = Table(show_edge=False, box=None, pad_edge=False)
