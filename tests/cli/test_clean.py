@@ -61,3 +61,18 @@ def test_clean_refuses_even_when_validation_was_bypassed(
     assert (fresh_demo / "tripl_project.yml").is_file()
     assert (fresh_demo / ".tripl" / "dev.db").read_text() == "state"
     assert (fresh_demo / "metrics").is_dir()
+
+
+def test_a_target_folder_that_cannot_be_removed_is_a_clear_error(
+    fresh_demo: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (fresh_demo / "target").mkdir()
+
+    def read_only(path: object) -> None:
+        raise OSError(30, "Read-only file system", "anomalies.json")
+
+    monkeypatch.setattr("shutil.rmtree", read_only)
+    done = invoke(fresh_demo, "clean")
+    assert done.exit_code == 1
+    assert isinstance(done.exception, TriplError)
+    assert done.exception.message.endswith("target: Read-only file system")

@@ -223,3 +223,21 @@ def test_unsupported_yaml_shapes_are_refused(bad: str, tmp_path: Path) -> None:
             text, path="f.yml", fact_table="e", line=2, columns=[ColumnEntry("ts", "timestamp")]
         )
     assert ("flow mapping" if bad == "flow" else "alias") in caught.value.message
+
+
+def test_write_through_a_symlink_keeps_the_link_and_the_file_mode(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    root = write_project(tmp_path / "p", fact_tables=EVENTS_YML)
+    link = root / "fact_tables" / "events.yml"
+    real = root / "fact_tables" / "shared" / "events_impl.yml"
+    real.parent.mkdir()
+    link.rename(real)
+    link.symlink_to(Path("shared") / "events_impl.yml")
+    real.chmod(0o600)
+    result = invoke(root, "introspect", "events", "--write")
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and "columns:" in real.read_text()
+    assert real.stat().st_mode & 0o777 == 0o600
+    assert not list(real.parent.glob("*.tmp"))
+    assert invoke(root, "validate").exit_code == 0

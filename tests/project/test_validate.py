@@ -142,3 +142,13 @@ def test_object_paths_at_the_root_leave_any_target_folder_inside_valid(tmp_path:
     (root / "tripl_project.yml").write_text("name: shop\nfact-paths: [.]\ntarget-path: .\n")
     (issue,) = [i for i in load_project(root, env={}).issues if i.rule == "bad-target-path"]
     assert issue.message == "target-path '.' is the project root itself"
+
+
+def test_a_yaml_file_symlinked_from_outside_the_project_is_read(tmp_path: Path) -> None:
+    shared = write_project(tmp_path / "shared", {"orders.yml": ORDERS})
+    root = write_project(tmp_path / "p", {"tripl_project.yml": "name: shop\n"})
+    (root / "fact_tables").mkdir()
+    (root / "fact_tables" / "orders.yml").symlink_to(shared / "orders.yml")
+    loaded = load_project(root, env={})
+    assert [i for i in loaded.issues if i.severity.value == "error"] == []
+    assert loaded.project is not None and "orders" in loaded.project.fact_tables

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -180,12 +181,18 @@ def _remove_stale_sql(out_dir: Path, kept: set[Path]) -> None:
 
 
 def atomic_write(path: Path, text: str) -> None:
-    make_dir(path.parent)
-    tmp = path.with_suffix(path.suffix + ".tmp")
+    """Replace `path`'s content in one step (a temporary file renamed over it). A symlink
+    stays a link (its target is written) and an existing file keeps its permissions."""
+    target = path.resolve() if path.is_symlink() else path
+    make_dir(target.parent)
+    tmp = target.with_suffix(target.suffix + ".tmp")
     try:
         tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        if target.exists():
+            shutil.copymode(target, tmp)
+        tmp.replace(target)
     except OSError as exc:
+        tmp.unlink(missing_ok=True)
         raise TriplError(
             f"cannot write {path}: {exc.strerror or exc}",
             hint="check that its folder is a directory you may write to",

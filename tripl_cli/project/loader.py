@@ -195,7 +195,9 @@ def _object_files(
                 if file.suffix not in (".yml", ".yaml") or not file.is_file():
                     continue
                 resolved = file.resolve()
-                parts = resolved.relative_to(base).parts if resolved != base else ()
+                # `file` lies under `base`; a symlink may resolve anywhere (its own folders
+                # are not this project's to judge).
+                parts = file.relative_to(base).parts if file != base else ()
                 if any(p.startswith(".") for p in parts[:-1]) or resolved in seen:
                     continue
                 if any(d == resolved or d in resolved.parents for d in skipped_dirs):

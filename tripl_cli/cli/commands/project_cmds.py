@@ -145,7 +145,7 @@ def compile_(
 def clean(ctx: typer.Context) -> None:
     """Remove target/."""
     from tripl_cli.cli import loading
-    from tripl_cli.errors import ConfigError
+    from tripl_cli.errors import ConfigError, TriplError
     from tripl_cli.project.rules.paths import HINT, target_path_problem
 
     opts = options(ctx)
@@ -162,7 +162,13 @@ def clean(ctx: typer.Context) -> None:
         )
     existed = target_dir.exists()
     if existed:
-        shutil.rmtree(target_dir)
+        try:
+            shutil.rmtree(target_dir)
+        except OSError as exc:
+            raise TriplError(
+                f"cannot remove {target_dir}: {exc.strerror or exc}",
+                hint="check that you may write to the project folder (is it read-only?)",
+            ) from None
     if not opts.quiet:
         console.err().print(
             f"removed {target_dir}" if existed else f"nothing to remove at {target_dir}"
