@@ -137,3 +137,33 @@ def test_on_postgres_a_capitalised_column_needs_an_alias(
     (root / "fact_tables" / "ev.yml").write_text(fact.replace('AS "Amount"', "AS amount"))
     code, doc = _validate(root)
     assert code == 0 and doc["errors"] == [], doc
+
+
+def test_what_stops_the_check_is_still_one_json_document(tmp_path: Path) -> None:
+    unreachable = {"type": "postgres", "host": "127.0.0.1", "port": 1, "user": "u",
+                   "password": "hunter22xyz", "dbname": "t"}  # fmt: skip
+    root = _project(tmp_path / "down", "amount", unreachable)
+    code, doc = _validate(root)
+    assert code == 1
+    (error,) = doc["errors"]
+    assert error["rule"] == "warehouse-unavailable"
+    assert "could not connect to target 'dev'" in str(error["message"])
+    assert "hunter22xyz" not in json.dumps(doc)
+
+    (root / "profiles.yml").write_text("wv:\n  target: dev\n   outputs: [\n")
+    code, doc = _validate(root)
+    assert code == 1 and [e["rule"] for e in doc["errors"]] == ["bad-target"]
+    assert (doc["errors"][0]["path"], doc["errors"][0]["line"]) == ("profiles.yml", 3)
+
+
+def test_outside_a_project_validate_reports_no_project(tmp_path: Path) -> None:
+    for fmt in ("json", "github"):
+        result = CliRunner().invoke(
+            app, ["--project-dir", str(tmp_path), "validate", "--format", fmt]
+        )
+        assert result.exit_code == 1
+        if fmt == "json":
+            doc = json.loads(result.stdout)
+            assert [e["rule"] for e in doc["errors"]] == ["no-project"]
+        else:
+            assert result.stdout.startswith("::error file=tripl_project.yml")

@@ -16,7 +16,7 @@ from tripl_cli.cli.commands.state_opt import StateOpt, state_manifest
 from tripl_cli.cli.context import options
 
 if TYPE_CHECKING:
-    from tripl_cli.errors import Issue
+    from tripl_cli.errors import Issue, TriplError
     from tripl_cli.project.model import Project
 
 SelectOpt = Annotated[
@@ -64,15 +64,31 @@ def validate(
     """Check every file of the project and report all problems at once."""
     from tripl_cli.cli import loading
     from tripl_cli.cli.issues_view import render_issues
+    from tripl_cli.errors import TriplError
+    from tripl_cli.project.loader import LoadResult
 
     opts = options(ctx)
-    result = loading.load(opts)
+    # What stops the check itself (no project here, an unusable target or warehouse) is
+    # reported as an issue too: `--format json|github` consumers get their one document.
+    try:
+        result = loading.load(opts)
+    except TriplError as exc:
+        result = LoadResult(None, (_as_issue(exc, "no-project", None, "tripl_project.yml"),))
     if warehouse and result.project is not None and not result.errors:
         from tripl_cli.api.warehouse import check_against_warehouse
 
-        live = check_against_warehouse(
-            result.project, profiles_dir=opts.profiles_dir, target=opts.target
-        )
+        project = result.project
+        bad_target = _target_issue(project, opts.profiles_dir, opts.target)
+        try:
+            live = (
+                [bad_target]
+                if bad_target is not None
+                else check_against_warehouse(
+                    project, profiles_dir=opts.profiles_dir, target=opts.target
+                )
+            )
+        except TriplError as exc:  # e.g. it cannot be reached
+            live = [_as_issue(exc, "warehouse-unavailable", project.root)]
         result = dataclasses.replace(result, issues=(*result.issues, *live))
     if opts.target is not None and result.project is not None and not warehouse:
         # A target named on the command line is checked too (profiles.yml only, offline):
@@ -84,19 +100,29 @@ def validate(
     raise typer.Exit(1 if result.errors else 0)
 
 
-def _target_issue(project: Project, profiles_dir: Path | None, target: str) -> Issue | None:
+def _target_issue(project: Project, profiles_dir: Path | None, target: str | None) -> Issue | None:
     from tripl_cli.api.warehouse import target_of
-    from tripl_cli.errors import Issue, SourceLocation, TriplError
+    from tripl_cli.errors import TriplError
 
     try:
         target_of(project, profiles_dir=profiles_dir, target=target)
     except TriplError as exc:
-        where = exc.location or SourceLocation("profiles.yml")
-        path = Path(where.path)
-        if path.is_absolute() and path.is_relative_to(project.root):  # as the other issues
-            where = dataclasses.replace(where, path=path.relative_to(project.root).as_posix())
-        return Issue("bad-target", exc.message, where, hint=exc.hint)
+        return _as_issue(exc, "bad-target", project.root)
     return None
+
+
+def _as_issue(
+    exc: TriplError, rule: str, root: Path | None, default: str = "profiles.yml"
+) -> Issue:
+    """An error that stopped a check, as an issue located like the others (relative to the
+    project; at `default` where the error has no place of its own)."""
+    from tripl_cli.errors import Issue, SourceLocation
+
+    where = exc.location or SourceLocation(default)
+    path = Path(where.path)
+    if root is not None and path.is_absolute() and path.is_relative_to(root):
+        where = dataclasses.replace(where, path=path.relative_to(root).as_posix())
+    return Issue(rule, exc.message, where, hint=exc.hint)
 
 
 def compile_(
