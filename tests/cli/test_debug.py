@@ -11,6 +11,7 @@ from typing import Any
 from tests.cli.conftest import Invoke
 from tests.cli.projects import write_project
 from tests.support.engines import Engine, load_table
+from tripl_cli.errors import TriplError
 
 FACT_YML = """\
 fact_tables:
@@ -140,3 +141,21 @@ def test_no_project_shows_every_later_check_as_skipped(tmp_path: Path) -> None:
         ("state", None),
     ]  # fmt: skip
     assert not report.ok
+
+
+def test_a_profiles_yaml_error_is_located_in_debug_and_compile(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    root = write_project(tmp_path / "p", fact_tables=FACT_YML)
+    (root / "profiles.yml").write_text("p:\n  target: dev\n   outputs: [\n")
+    where = f"{root / 'profiles.yml'}:3:"
+    code, doc = checks(invoke, root)
+    profile = next(c for c in doc["checks"] if c["name"] == "profile")
+    assert code == 1 and profile["ok"] is False
+    assert profile["detail"].startswith(where) and "invalid YAML" in profile["detail"]
+    compiled = invoke(root, "compile")
+    assert compiled.exit_code == 1
+    assert isinstance(compiled.exception, TriplError)
+    assert str(compiled.exception.location).startswith(where)
+    assert compiled.exception.message.count("profiles.yml") == 0  # the path is said once
+    assert "--dialect" in (compiled.exception.hint or "")

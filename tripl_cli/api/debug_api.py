@@ -90,6 +90,8 @@ def _shown(resolved: ResolvedTarget, key: str, value: Any) -> str:
 
 def _failed(name: str, exc: TriplError, mask: ResolvedTarget | None = None) -> Check:
     message = exc.message if mask is None else mask.mask(exc.message)
+    if exc.location is not None:
+        message = f"{exc.location}: {message}"
     hint = exc.hint if mask is None or exc.hint is None else mask.mask(exc.hint)
     return Check(name, False, message, hint)
 

@@ -97,7 +97,9 @@ def resolve_dialect(
     try:
         return target_of(project, profiles_dir=profiles_dir, target=target).dialect
     except TriplError as exc:
-        raise ConfigError(exc.message, hint=exc.hint or "or pass --dialect") from exc
+        instead = "or pass --dialect to compile without a target"
+        hint = f"{exc.hint}; {instead}" if exc.hint else instead.removeprefix("or ")
+        raise ConfigError(exc.message, location=exc.location, hint=hint) from exc
 
 
 def select_for_command(

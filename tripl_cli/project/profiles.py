@@ -151,6 +151,9 @@ def resolve_target(
     path = find_profiles(project, profiles_dir, environ)
     rel = str(path)
     doc = read_yaml(path, rel)
+    if len(doc.issues) == 1:  # "path:line:col: invalid YAML: …", the path said once
+        (issue,) = doc.issues
+        raise ConfigError(issue.message, location=issue.location, hint=issue.hint)
     if doc.issues:
         raise _fail(list(doc.issues), f"{rel} is not valid YAML")
     profiles = _mapping(doc, doc.data, (), rel)
