@@ -182,6 +182,17 @@ def test_errors(invoke: Invoke, demo_copy: Path, tmp_path: Path) -> None:
     (empty / "manifest.json").write_text('{"queries": {}}')
     with pytest.raises(TriplError, match="not a tripl manifest"):
         read_state_manifest(empty)
+    # The sections of a manifest, but of the wrong shape: clear errors, not a crash.
+    for broken, problem in [
+        ('{"metrics": {}, "fact_tables": [1]}', "'fact_tables' is not an object of names"),
+        ('{"metrics": 5}', "'metrics' is not an object of names"),
+        ("[1]", "not a JSON object"),
+    ]:
+        (empty / "manifest.json").write_text(broken)
+        with pytest.raises(TriplError, match=problem):
+            read_state_manifest(empty)
+    result = invoke(demo_copy, "diff", "--state", str(empty))
+    assert result.exit_code == 1 and isinstance(result.exception, TriplError)
 
 
 def test_alert_rule_with_state_selector_is_a_validation_error(

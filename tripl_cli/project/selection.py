@@ -100,12 +100,24 @@ def read_state_manifest(location: Path) -> dict[str, Any]:
         raise TriplError(f"--state: no manifest.json in {location}", hint=_STATE_HINT) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise TriplError(f"--state: cannot read {path}: {exc}", hint=_STATE_HINT) from None
-    if not isinstance(document, dict) or not isinstance(document.get("metrics"), dict):
+    problem = _manifest_problem(document)
+    if problem is not None or not isinstance(document, dict):
         raise TriplError(
-            f"--state: {path} is not a tripl manifest (no 'metrics')",
+            f"--state: {path} is not a tripl manifest ({problem})",
             hint="it is written by `tripl compile` into target/manifest.json",
         )
     return document
+
+
+def _manifest_problem(document: Any) -> str | None:
+    if not isinstance(document, dict):
+        return "not a JSON object"
+    if "metrics" not in document:
+        return "no 'metrics'"
+    for section in ("metrics", "fact_tables"):
+        if section in document and not isinstance(document[section], dict):
+            return f"'{section}' is not an object of names"
+    return None
 
 
 def _old_hashes(manifest: Mapping[str, Any]) -> dict[str, str | None]:
