@@ -198,3 +198,15 @@ def test_the_tour_counts_the_anomalies_it_does_not_list(
     assert f"tripl detect: {total} anomalies recorded" in err
     assert err.count(" on 20") == 5  # five listed by name ("… on 2026-03-05: …")
     assert f"… and {total - 5} more" in err
+
+
+@pytest.mark.parametrize(
+    ("option", "selector"), [("-s", "foo:bar"), ("-s", "tag:"), ("-s", "+"), ("--exclude", "x:y")]
+)
+def test_a_malformed_selector_is_a_usage_error(
+    demo: Demo, invoke: Invoke, option: str, selector: str
+) -> None:
+    for command in ("ls", "run", "compile"):
+        result = invoke(demo.root, command, option, selector)
+        assert result.exit_code == 2, (command, result.output)
+        assert ("--exclude" if option == "--exclude" else "--select") in result.output

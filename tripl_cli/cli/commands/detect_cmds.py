@@ -83,7 +83,7 @@ def detect(
     report = detect_api.detect(
         project,
         select=split_selectors(select),
-        exclude=split_selectors(exclude),
+        exclude=split_selectors(exclude, "--exclude"),
         profiles_dir=opts.profiles_dir,
         target=opts.target,
         lock_timeout_s=lock_timeout,
@@ -188,7 +188,7 @@ def backtest(
     rows = detect_api.backtest(
         project,
         select=split_selectors(select),
-        exclude=split_selectors(exclude),
+        exclude=split_selectors(exclude, "--exclude"),
         start=start_at,
         end=end_at,
         overrides=overrides or None,

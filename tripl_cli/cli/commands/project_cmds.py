@@ -31,9 +31,20 @@ class ValidateFormat(StrEnum):
     GITHUB = "github"
 
 
-def split_selectors(selectors: list[str] | None) -> list[str]:
-    """`-s 'a b' -s c` → ['a', 'b', 'c'] (space = union)."""
-    return [part for item in selectors or [] for part in item.split()]
+def split_selectors(selectors: list[str] | None, option: str = "--select") -> list[str]:
+    """`-s 'a b' -s c` → ['a', 'b', 'c'] (space = union); a malformed one is a usage error
+    (exit 2), as a bad value of any other option is."""
+    from tripl_cli.errors import TriplError
+    from tripl_cli.project.selection import parse_selector
+
+    parts = [part for item in selectors or [] for part in item.split()]
+    for part in parts:
+        try:
+            parse_selector(part, state=True)  # whether --state is given is checked later
+        except TriplError as exc:
+            hint = f" ({exc.hint})" if exc.hint else ""
+            raise typer.BadParameter(f"{exc.message}{hint}", param_hint=option) from None
+    return parts
 
 
 def init(
@@ -151,7 +162,7 @@ def compile_(
         project,
         dialect=chosen,
         select=split_selectors(select),
-        exclude=split_selectors(exclude),
+        exclude=split_selectors(exclude, "--exclude"),
         state_manifest=old_manifest,
     )
     if print_:

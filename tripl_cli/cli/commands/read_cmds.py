@@ -81,7 +81,7 @@ def ls(
     catalog = read_api.catalog(
         project,
         select=split_selectors(select),
-        exclude=split_selectors(exclude),
+        exclude=split_selectors(exclude, "--exclude"),
         profiles_dir=opts.profiles_dir,
         target=opts.target,
         state_manifest=manifest,

@@ -31,7 +31,7 @@ def report(
         project,
         out_dir=out,
         select=split_selectors(select),
-        exclude=split_selectors(exclude),
+        exclude=split_selectors(exclude, "--exclude"),
         profiles_dir=opts.profiles_dir,
         target=opts.target,
     )

@@ -94,7 +94,7 @@ def run(
     project = loading.open_project(opts)
     run_options = run_api.RunOptions(
         select=split_selectors(select),
-        exclude=split_selectors(exclude),
+        exclude=split_selectors(exclude, "--exclude"),
         start=start_at,
         end=end_at,
         full_refresh=full_refresh,
