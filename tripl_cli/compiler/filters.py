@@ -206,9 +206,12 @@ def _contains(col: exp.Expression, cond: Condition) -> exp.Expression:
 
 
 def _like(col: exp.Expression, cond: Condition) -> exp.Expression:
-    # The pattern is the user's: `%` and `_` keep their LIKE meaning.
+    # The pattern is the user's: `%` and `_` keep their LIKE meaning, and `\` escapes them
+    # everywhere — said explicitly, since DuckDB, Snowflake and Trino have no default escape
+    # character (BigQuery's rules drop the clause: its LIKE has none, and escapes with `\`).
     assert isinstance(cond.value, str)
-    return exp.Like(this=col, expression=exp.Literal.string(cond.value))
+    like = exp.Like(this=col, expression=exp.Literal.string(cond.value))
+    return exp.Escape(this=like, expression=exp.Literal.string("\\"))
 
 
 def _negate(

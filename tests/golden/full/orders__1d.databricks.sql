@@ -28,7 +28,7 @@ SELECT
     country = 'US'
     AND amount >= 100
     AND NOT (
-      platform LIKE 'test%'
+      platform LIKE 'test%' ESCAPE '\\'
     )
     AND NOT (
       LOCATE('-dup', order_id) > 0

@@ -34,7 +34,7 @@ FROM (
     CASE WHEN is_test = FALSE THEN 1 ELSE 0 END + CASE WHEN NOT (
       status IN ('cancelled', 'fraud')
     ) THEN 2 ELSE 0 END + CASE WHEN country = 'US' THEN 4 ELSE 0 END + CASE WHEN amount >= 100 THEN 8 ELSE 0 END + CASE WHEN NOT (
-      platform LIKE 'test%'
+      platform LIKE 'test%' ESCAPE '\'
     ) THEN 16 ELSE 0 END + CASE WHEN NOT (
       POSITION('-dup' IN order_id) > 0
     ) THEN 32 ELSE 0 END + CASE WHEN NOT (

@@ -32,7 +32,7 @@ SELECT
       WHEN country = 'US'
       AND amount >= 100
       AND NOT (
-        platform LIKE 'test%'
+        platform LIKE 'test%' ESCAPE '\\'
       )
       AND NOT (
         POSITION('-dup' IN order_id) > 0

@@ -24,7 +24,7 @@ SELECT
     country = 'US'
     AND amount >= 100
     AND NOT (
-      platform LIKE 'test%'
+      platform LIKE 'test%' ESCAPE '\'
     )
     AND NOT (
       STRPOS(order_id, '-dup') > 0

@@ -32,7 +32,7 @@ FROM (
         EPOCH_US(started_at) % 3600000000 + 3600000000
       ) % 3600000000
     ) AS bucket,
-    CASE WHEN referrer LIKE '%google%' THEN 1 ELSE 0 END + CASE WHEN NOT (
+    CASE WHEN referrer LIKE '%google%' ESCAPE '\' THEN 1 ELSE 0 END + CASE WHEN NOT (
       country IS NULL
     ) THEN 2 ELSE 0 END + CASE WHEN platform IS NULL THEN 4 ELSE 0 END AS tripl_mask,
     COUNT(*) AS tripl_p0

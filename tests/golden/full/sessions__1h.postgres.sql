@@ -29,7 +29,7 @@ SELECT
 FROM (
   SELECT
     DATE_BIN(INTERVAL '1 HOUR', started_at, '1970-01-01 00:00:00+00') AS bucket,
-    CASE WHEN referrer LIKE '%google%' THEN 1 ELSE 0 END + CASE WHEN NOT (
+    CASE WHEN referrer LIKE '%google%' ESCAPE '\' THEN 1 ELSE 0 END + CASE WHEN NOT (
       country IS NULL
     ) THEN 2 ELSE 0 END + CASE WHEN platform IS NULL THEN 4 ELSE 0 END AS tripl_mask,
     COUNT(*) AS tripl_p0

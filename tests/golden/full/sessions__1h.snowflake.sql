@@ -32,9 +32,11 @@ SELECT
   ) AS bucket,
   COUNT(
     CASE
-      WHEN referrer LIKE '%google%' AND NOT (
+      WHEN referrer LIKE '%google%' ESCAPE '\\'
+      AND NOT (
         country IS NULL
-      ) AND platform IS NULL
+      )
+      AND platform IS NULL
       THEN 1
     END
   ) AS a0

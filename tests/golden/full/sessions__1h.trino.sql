@@ -23,9 +23,11 @@ WITH s AS (
 SELECT
   DATE_TRUNC('hour', started_at) AS bucket,
   COUNT(*) FILTER(WHERE
-    referrer LIKE '%google%' AND NOT (
+    referrer LIKE '%google%' ESCAPE '\'
+    AND NOT (
       country IS NULL
-    ) AND platform IS NULL) AS a0
+    )
+    AND platform IS NULL) AS a0
 FROM src
 WHERE
   started_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMP(6))

@@ -316,6 +316,14 @@ class BigQueryRules(DialectRules):
     # BigQuery TIMESTAMP (an instant) is the usual event-time type.
     default_literal = TimestampType.ZONED
 
+    def render(self, tree: exp.Expr) -> str:
+        # BigQuery's LIKE has no ESCAPE clause; `\` is its escape character already.
+        def without_escape(node: exp.Expr) -> exp.Expr:
+            plain = isinstance(node, exp.Escape) and node.expression.name == "\\"
+            return node.this if plain else node
+
+        return super().render(tree.transform(without_escape, copy=False))
+
     def bucket(
         self, ts: exp.Expr, interval: Interval, *, column_type: ColumnHint = None
     ) -> exp.Expression:
