@@ -287,8 +287,11 @@ def _fragment(sql: str, dialect: str, what: str) -> tuple[str, exp.Expression]:
     return key, tree.copy()  # callers embed it in their own trees
 
 
-def _condition(cond: Condition) -> tuple[str, exp.Expression]:
-    return "cond:" + cond.model_dump_json(), condition_expression(cond)
+def _condition(cond: Condition, dialect: str) -> tuple[str, exp.Expression]:
+    from tripl_cli.compiler.dialects import rules_for
+
+    tree = node(rules_for(dialect).condition(condition_expression(cond)))
+    return "cond:" + cond.model_dump_json(), tree
 
 
 def combine(terms: Iterable[tuple[str, exp.Expression]]) -> RowCondition | None:
@@ -323,10 +326,10 @@ def measure_condition(
         if row_filter.sql is not None:
             what = f"row filter '{fact_table.name}.{name}'"
             terms.append(_fragment(row_filter.sql, dialect, what))
-        terms.extend(_condition(cond) for cond in row_filter.conditions or ())
+        terms.extend(_condition(cond, dialect) for cond in row_filter.conditions or ())
     if where:
         terms.append(_fragment(where, dialect, "`where`"))
-    terms.extend(_condition(cond) for cond in conditions)
+    terms.extend(_condition(cond, dialect) for cond in conditions)
     return combine(terms)
 
 

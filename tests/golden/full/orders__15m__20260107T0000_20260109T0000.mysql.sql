@@ -21,9 +21,19 @@ SELECT
     created_at
   ) AS bucket,
   AVG(
-    CAST(CASE WHEN status <> 'cancelled' AND LOCATE('U', country) > 0 THEN amount END AS DOUBLE)
+    CAST(CASE
+      WHEN status <> 'cancelled' COLLATE utf8mb4_bin
+      AND LOCATE('U' COLLATE utf8mb4_bin, country) > 0
+      THEN amount
+    END AS DOUBLE)
   ) AS a0,
-  COUNT(CASE WHEN status <> 'cancelled' AND LOCATE('U', country) > 0 THEN 1 END) AS a1
+  COUNT(
+    CASE
+      WHEN status <> 'cancelled' COLLATE utf8mb4_bin
+      AND LOCATE('U' COLLATE utf8mb4_bin, country) > 0
+      THEN 1
+    END
+  ) AS a1
 FROM src
 WHERE
   created_at >= CAST('2026-01-07 00:00:00.000000' AS DATETIME(6))

@@ -21,21 +21,25 @@ SELECT
     created_at
   ) AS bucket,
   COUNT(
-    CASE WHEN is_test = FALSE AND NOT (
-      status IN ('cancelled', 'fraud')
-    ) THEN 1 END
+    CASE
+      WHEN is_test = FALSE
+      AND NOT (
+        status IN ('cancelled' COLLATE utf8mb4_bin, 'fraud' COLLATE utf8mb4_bin)
+      )
+      THEN 1
+    END
   ) AS a0,
   COUNT(DISTINCT CAST(CASE WHEN status = 'completed' THEN user_id END AS BINARY)) AS a1,
   COUNT(CASE WHEN status = 'completed' THEN 1 END) AS a2,
   COUNT(
     CASE
-      WHEN country = 'US'
+      WHEN country = 'US' COLLATE utf8mb4_bin
       AND amount >= 100
       AND NOT (
-        platform LIKE 'test%' ESCAPE '\\'
+        platform LIKE 'test%' COLLATE utf8mb4_bin ESCAPE '\\'
       )
       AND NOT (
-        LOCATE('-dup', order_id) > 0
+        LOCATE('-dup' COLLATE utf8mb4_bin, order_id) > 0
       )
       AND NOT (
         status IS NULL

@@ -53,9 +53,13 @@ SELECT
     ELSE 'Other'
   END AS breakdown_value,
   COUNT(
-    CASE WHEN is_test = FALSE AND NOT (
-      status IN ('cancelled', 'fraud')
-    ) THEN 1 END
+    CASE
+      WHEN is_test = FALSE
+      AND NOT (
+        status IN ('cancelled' COLLATE utf8mb4_bin, 'fraud' COLLATE utf8mb4_bin)
+      )
+      THEN 1
+    END
   ) AS a0
 FROM src
 WHERE

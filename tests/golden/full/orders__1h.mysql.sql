@@ -25,7 +25,7 @@ SELECT
       WHEN status = 'completed'
       AND is_test = FALSE
       AND NOT (
-        status IN ('cancelled', 'fraud')
+        status IN ('cancelled' COLLATE utf8mb4_bin, 'fraud' COLLATE utf8mb4_bin)
       )
       AND amount > 0
       THEN amount
@@ -36,7 +36,7 @@ SELECT
       WHEN status = 'completed'
       AND is_test = FALSE
       AND NOT (
-        status IN ('cancelled', 'fraud')
+        status IN ('cancelled' COLLATE utf8mb4_bin, 'fraud' COLLATE utf8mb4_bin)
       )
       AND amount > 0
       THEN 1

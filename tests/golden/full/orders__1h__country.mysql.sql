@@ -57,7 +57,7 @@ SELECT
       WHEN status = 'completed'
       AND is_test = FALSE
       AND NOT (
-        status IN ('cancelled', 'fraud')
+        status IN ('cancelled' COLLATE utf8mb4_bin, 'fraud' COLLATE utf8mb4_bin)
       )
       AND amount > 0
       THEN amount
@@ -68,7 +68,7 @@ SELECT
       WHEN status = 'completed'
       AND is_test = FALSE
       AND NOT (
-        status IN ('cancelled', 'fraud')
+        status IN ('cancelled' COLLATE utf8mb4_bin, 'fraud' COLLATE utf8mb4_bin)
       )
       AND amount > 0
       THEN 1

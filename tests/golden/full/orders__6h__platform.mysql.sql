@@ -21,8 +21,18 @@ SELECT
     created_at
   ) AS bucket,
   COALESCE(CAST(platform AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin, '') AS breakdown_value,
-  MAX(CASE WHEN platform IN ('ios', 'android') THEN amount END) AS a0,
-  COUNT(CASE WHEN platform IN ('ios', 'android') THEN 1 END) AS a1
+  MAX(
+    CASE
+      WHEN platform IN ('ios' COLLATE utf8mb4_bin, 'android' COLLATE utf8mb4_bin)
+      THEN amount
+    END
+  ) AS a0,
+  COUNT(
+    CASE
+      WHEN platform IN ('ios' COLLATE utf8mb4_bin, 'android' COLLATE utf8mb4_bin)
+      THEN 1
+    END
+  ) AS a1
 FROM src
 WHERE
   created_at >= CAST('2026-01-05 00:00:00.000000' AS DATETIME(6))

@@ -32,7 +32,7 @@ SELECT
   ) AS bucket,
   COUNT(
     CASE
-      WHEN referrer LIKE '%google%' ESCAPE '\\'
+      WHEN referrer LIKE '%google%' COLLATE utf8mb4_bin ESCAPE '\\'
       AND NOT (
         country IS NULL
       )

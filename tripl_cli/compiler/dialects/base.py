@@ -364,6 +364,11 @@ class DialectRules:
         engine does but MySQL/MariaDB, whose default collation merges 'Ann' and 'ann '."""
         return value
 
+    def condition(self, tree: exp.Expr) -> exp.Expr:
+        """A `conditions:` entry (tripl's own AST, never the user's SQL) as this engine must
+        read it to compare text by code point, as every engine but MySQL/MariaDB does."""
+        return tree
+
     def averaged(self, value: exp.Expr) -> exp.Expr:
         """`value` as the type an average is computed in (see `average_type`)."""
         if self.average_type is None:

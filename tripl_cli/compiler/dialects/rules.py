@@ -202,6 +202,19 @@ class MySQLRules(DialectRules):
         # strings compare byte for byte; a number or date casts to its exact text.
         return exp.Cast(this=value.copy(), to=exp.DataType.build("BINARY", dialect=self.name))
 
+    def condition(self, tree: exp.Expr) -> exp.Expr:
+        # Text compares in the column's collation, case-insensitive by default (`eq US`
+        # matched 'us', `like 'a%'` matched 'A…'). A literal's explicit collation decides
+        # the comparison's; a number compared with it stays a numeric comparison.
+        def binary(node: exp.Expr) -> exp.Expr:
+            if not isinstance(node, exp.Literal) or not node.is_string:
+                return node
+            if isinstance(node.parent, exp.Escape) and node.arg_key == "expression":
+                return node  # LIKE's ESCAPE character
+            return exp.Collate(this=node.copy(), expression=exp.Var(this="utf8mb4_bin"))
+
+        return tree.transform(binary, copy=False)
+
 
 class ClickHouseRules(DialectRules):
     name = "clickhouse"

@@ -1,0 +1,56 @@
+"""`conditions:` compare text by code point on every engine: 'US' and 'us' are two values,
+as they are two breakdown series. MySQL/MariaDB compare in the column's collation,
+case-insensitive by default (`eq US` matched 'us' too), so there tripl gives the condition's
+literals the binary collation. (A `where:` or `sql:` filter is the user's SQL, and keeps its
+engine's reading.)"""
+
+from __future__ import annotations
+
+import fnmatch
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tests.support.engines import Engine, assembled_on, load_table
+from tripl_cli.compiler.plan import compile_plan
+from tripl_cli.project.schema import FactTable
+from tripl_cli.timegrid import Window
+
+from .projects import project_of
+
+DAY = datetime(2026, 1, 5, tzinfo=UTC)
+TEXTS = ["US", "us", "Us", "DE", "de", "Zz", "a"]
+CONDITIONS: dict[str, tuple[dict[str, Any], Any]] = {  # name → (condition, Python's reading)
+    "eq": ({"operator": "eq", "value": "US"}, lambda t: t == "US"),
+    "ne": ({"operator": "ne", "value": "us"}, lambda t: t != "us"),
+    "in": ({"operator": "in", "value": ["us", "DE"]}, lambda t: t in ("us", "DE")),
+    "not_in": ({"operator": "not_in", "value": ["US"]}, lambda t: t != "US"),
+    "gt": ({"operator": "gt", "value": "Z"}, lambda t: t > "Z"),
+    "lte": ({"operator": "lte", "value": "Us"}, lambda t: t <= "Us"),
+    "contains": ({"operator": "contains", "value": "s"}, lambda t: "s" in t),
+    "like": ({"operator": "like", "value": "U%"}, lambda t: fnmatch.fnmatchcase(t, "U*")),
+    "not_like": ({"operator": "not_like", "value": "d%"}, lambda t: not t.startswith("d")),
+}
+
+
+def test_conditions_compare_text_by_code_point_on_every_engine(engine: Engine) -> None:
+    rows = [(DAY + timedelta(hours=h), text) for h, text in enumerate(TEXTS)]
+    table = load_table(engine, "condition_case", [("ts", "timestamp"), ("s", "string")], rows)
+    fact = FactTable(name="t", sql=f"SELECT * FROM {table}", timestamp_column="ts")
+    metrics = [
+        {"name": name, "kind": "fact", "fact_table": "t", "aggregation": "count",
+         "conditions": [{"column": "s", **condition}]}
+        for name, (condition, _) in CONDITIONS.items()
+    ]  # fmt: skip
+    plan = compile_plan(
+        project_of([fact], *metrics),
+        list(CONDITIONS),
+        dialect=engine.name,
+        window_for=Window(DAY, DAY + timedelta(days=1)),
+    )
+    got = {v.metric: v.value for v in assembled_on(engine, plan)}
+    want = {
+        name: float(n)
+        for name, (_, reads) in CONDITIONS.items()
+        if (n := sum(1 for t in TEXTS if reads(t)))
+    }
+    assert got == want
