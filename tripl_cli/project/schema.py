@@ -87,25 +87,29 @@ class Condition(StrictModel):
     operator: Operator
     value: Scalar | list[Scalar] | None = None
 
-    @model_validator(mode="after")
-    def _value_fits_operator(self) -> Condition:
+    def shape_problem(self) -> str | None:
+        """Why `value` does not fit `operator`, or None. A project rule reports it (rule
+        `condition-value`) instead of a validator refusing the metric, so the metric's other
+        problems are reported in the same pass; the compiler only sees valid projects."""
         op, value = self.operator, self.value
         values = value if isinstance(value, list) else [value]
         if any(isinstance(v, float) and not math.isfinite(v) for v in values):
-            raise ValueError("a condition value must be a finite number (not .inf or .nan)")
+            return "a condition value must be a finite number (not .inf or .nan)"
         if op in NO_VALUE_OPERATORS:
-            if value is not None:
-                raise ValueError(f"operator '{op.value}' takes no value; remove `value`")
-        elif op in LIST_OPERATORS:
+            return (
+                None if value is None else f"operator '{op.value}' takes no value; remove `value`"
+            )
+        if op in LIST_OPERATORS:
             if not isinstance(value, list) or not value:
-                raise ValueError(f"operator '{op.value}' needs a non-empty list `value`")
-        elif value is None:
-            raise ValueError(f"operator '{op.value}' needs a `value`")
-        elif isinstance(value, list):
-            raise ValueError(f"operator '{op.value}' takes one value, not a list; use 'in'")
-        elif op in TEXT_OPERATORS and not isinstance(value, str):
-            raise ValueError(f"operator '{op.value}' needs a string `value`")
-        return self
+                return f"operator '{op.value}' needs a non-empty list `value`"
+            return None
+        if value is None:
+            return f"operator '{op.value}' needs a `value`"
+        if isinstance(value, list):
+            return f"operator '{op.value}' takes one value, not a list; use 'in'"
+        if op in TEXT_OPERATORS and not isinstance(value, str):
+            return f"operator '{op.value}' needs a string `value`"
+        return None
 
 
 class RowFilter(StrictModel):

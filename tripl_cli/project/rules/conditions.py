@@ -73,7 +73,10 @@ def _operator_problem(op: Operator, column: str, ctype: ColumnType) -> str | Non
 
 
 def condition_problem(condition: Condition, ctype: ColumnType | None) -> str | None:
-    """Why a (schema-valid) condition is wrong for its column, or None."""
+    """Why a condition is wrong in itself or for its column, or None."""
+    shape = condition.shape_problem()
+    if shape is not None:
+        return shape
     values: list[Scalar] = []
     if isinstance(condition.value, list):
         values = list(condition.value)
