@@ -152,3 +152,12 @@ def test_a_yaml_file_symlinked_from_outside_the_project_is_read(tmp_path: Path) 
     loaded = load_project(root, env={})
     assert [i for i in loaded.issues if i.severity.value == "error"] == []
     assert loaded.project is not None and "orders" in loaded.project.fact_tables
+
+
+def test_a_name_too_long_for_a_file_name_is_reported(tmp_path: Path) -> None:
+    name = "m" + "x" * 200
+    metric = f"metrics:\n  - {{name: {name}, kind: sql, interval: 1d, sql: 'SELECT 1'}}\n"
+    root = write_project(tmp_path / "p", {"tripl_project.yml": "name: shop\n", "m.yml": metric})
+    (root / "tripl_project.yml").write_text("name: shop\nmetric-paths: [.]\n")
+    (issue,) = [i for i in load_project(root, env={}).issues if i.severity.value == "error"]
+    assert issue.rule == "bad-value" and issue.message.endswith("is longer than 128 characters")

@@ -26,7 +26,10 @@ from pydantic import (
 from tripl_cli.timegrid import Interval
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
-Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+#: Names become file names (`target/compiled/metrics/<name>.sql`) and query ids that join
+#: several of them; 128 keeps those within every file system's 255-byte limit.
+NAME_MAX = 128
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN, max_length=NAME_MAX)]
 Scalar = str | int | float | bool
 
 

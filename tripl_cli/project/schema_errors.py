@@ -248,6 +248,7 @@ _BOUNDS = {
     "less_than": ("lt", "must be < {}"),
     "too_short": ("min_length", "needs at least {} item(s)"),
     "too_long": ("max_length", "takes at most {} item(s)"),
+    "string_too_long": ("max_length", "is longer than {} characters"),
 }
 
 
