@@ -159,3 +159,18 @@ def test_a_profiles_yaml_error_is_located_in_debug_and_compile(
     assert str(compiled.exception.location).startswith(where)
     assert compiled.exception.message.count("profiles.yml") == 0  # the path is said once
     assert "--dialect" in (compiled.exception.hint or "")
+
+
+def test_a_compile_only_target_is_said_so_and_gets_no_state(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    root = write_project(
+        tmp_path / "p", fact_tables=FACT_YML, outputs={"tr": {"type": "trino", "host": "x"}}
+    )
+    code, doc = checks(invoke, root, "--target", "tr")
+    assert code == 1
+    by_name = {c["name"]: c for c in doc["checks"]}
+    assert by_name["driver"]["ok"] is False
+    assert by_name["driver"]["detail"] == "tripl cannot run a trino target"
+    assert by_name["state"]["detail"] == "skipped: compile-only"
+    assert not (root / ".tripl" / "tr.db").exists()

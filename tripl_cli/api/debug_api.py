@@ -14,6 +14,7 @@ from typing import Any
 
 from tripl_cli.adapters import Adapter
 from tripl_cli.adapters.common import SECRET_KEYS
+from tripl_cli.adapters.registry import ADAPTER_MODULES, canonical_type
 from tripl_cli.api.project_api import load, project_root
 from tripl_cli.api.run_api import open_target_state
 from tripl_cli.api.warehouse import connector, fact_table_columns, target_of
@@ -215,6 +216,11 @@ def run_checks(
     checks.append(target_check)
     if resolved is None:
         return DebugReport((*checks, *_skipped(_AFTER_PROFILE, "no target")))
+    if canonical_type(resolved.type) not in ADAPTER_MODULES:  # trino, databricks, redshift
+        why = f"type {resolved.type} is compile-only: `tripl compile` renders its SQL"
+        checks.append(Check("driver", False, f"tripl cannot run a {resolved.type} target", why))
+        facts = tuple(f"fact_table:{name}" for name in project.fact_tables)
+        return DebugReport((*checks, *_skipped(("warehouse", "state", *facts), "compile-only")))
     conn = _Connection()
     try:
         checks += _warehouse_checks(project, resolved, conn)
