@@ -193,3 +193,11 @@ def test_run_and_detect_on_the_repository_example(tmp_path: Path) -> None:
     assert detect.returncode == 0, detect.stderr
     assert "anomalies" in json.loads(detect.stdout)
     assert (tmp_path / "target" / "anomalies.json").exists()
+
+
+@pytest.mark.parametrize("option", ["-t", "--target", "--project-dir", "--vars"])
+def test_a_global_option_without_its_value_is_named(option: str, tmp_path: Path) -> None:
+    result = _tripl("ls", option, cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"'{option}': this option needs a value" in result.stderr
+    assert "No such option" not in result.stderr

@@ -133,7 +133,9 @@ def hoist_global_options(argv: list[str]) -> list[str]:
             break
         if (name in _GLOBAL_WITH_VALUE and "=" in arg) or arg in _GLOBAL_FLAGS:
             moved.append(arg)
-        elif arg in _GLOBAL_WITH_VALUE and i + 1 < len(rest):
+        elif arg in _GLOBAL_WITH_VALUE:
+            if i + 1 == len(rest):  # click would say "No such option" of the command
+                raise typer.BadParameter("this option needs a value", param_hint=f"'{arg}'")
             moved += [arg, rest[i + 1]]
             i += 1
         else:
