@@ -20,6 +20,7 @@ from tripl_cli.alerts import (
     ack,
     evaluate_rule,
     mute,
+    retire,
 )
 from tripl_cli.errors import TriplError
 from tripl_cli.project.schema import AlertRule, QuietHours
@@ -315,3 +316,20 @@ def test_evaluating_the_same_facts_twice_changes_nothing(
         seen_keys |= set(keys)
         assert s.run(now, anomalies, scores) == []  # the same run again: nothing new
         assert sum(i.is_open for i in s.incidents.values()) <= 1
+
+
+def test_a_retired_incident_reopens_only_while_its_anomaly_is_reported() -> None:
+    s = Store(rule(cooldown="6h"))
+    s.run(T0 + 2 * HOUR, [drop(T0)])
+    key = s.only.key
+    s.incidents[key] = retire(s.only, T0 + 3 * HOUR)
+    assert s.only.status is IncidentStatus.RETIRED
+    # Watched again, nothing reported: it stays closed.
+    assert s.run(T0 + 4 * HOUR, []) == [] and s.only.status is IncidentStatus.RETIRED
+    # Its anomaly still reported: the same incident, open, nothing sent again.
+    assert s.run(T0 + 5 * HOUR, [drop(T0)]) == []
+    assert s.only.key == key and s.only.status is IncidentStatus.OPEN
+    assert s.only.resolved_at is None and s.only.last_notified_at == T0 + 2 * HOUR
+    # A newer anomalous bucket after the cooldown notifies, as for any open incident.
+    (note,) = s.run(T0 + 9 * HOUR, [drop(T0), drop(T0 + 8 * HOUR)])
+    assert note.kind is AlertStatus.FIRING and len(s.incidents) == 1

@@ -258,7 +258,7 @@ def test_acking_a_resolved_incident_says_so_and_changes_nothing(project: Project
     "change",
     ["rule selects another metric", "metric archived", "detection disabled", "rule removed"],
 )
-def test_incidents_of_series_no_longer_watched_resolve_silently(
+def test_incidents_of_series_no_longer_watched_are_retired_silently(
     project: Project, change: str
 ) -> None:
     sink = project.root / "target" / "alerts.jsonl"
@@ -286,8 +286,28 @@ def test_incidents_of_series_no_longer_watched_resolve_silently(
     assert alert_api.list_incidents(changed, now=at(12)).incidents == ()
     with open_state(changed, profiles_dir=None, target=None) as store:
         (inc,) = store.load_rule_incidents("drops")
-    assert (inc.status, inc.resolved_at) == ("resolved", at(12))
+    assert (inc.status, inc.resolved_at) == ("retired", at(12))
     assert [line["status"] for line in read_lines(sink)] == ["firing"]  # no "resolved" message
+
+
+def test_a_retired_incident_watched_again_is_reopened_while_its_anomaly_lasts(
+    project: Project,
+) -> None:
+    sink = project.root / "target" / "alerts.jsonl"
+    assert run(project, 10).opened == 1  # hour 9 is low: one incident, one message
+    alerts = project.root / "alerts" / "alerts.yml"
+    original = alerts.read_text()
+    alerts.write_text(original.replace("select: orders", "select: sessions"))
+    assert process(open_project(project.root), report(11), now=at(11)).resolved == 1  # retired
+    alerts.write_text(original)  # watched again; hour 9's anomaly is still reported
+    again = process(open_project(project.root), report(12, series(12, [9])), now=at(12))
+    assert (again.opened, again.enqueued) == (1, 0)  # the same incident: nothing re-sent
+    (view,) = alert_api.list_incidents(project, now=at(12)).incidents
+    assert view.incident.first_bucket == at(9)
+    # Back in band later: it resolves, and says so, since its opening was announced.
+    back = run(project, 20, [])
+    assert back.resolved == 1
+    assert [line["status"] for line in read_lines(sink)] == ["firing", "resolved"]
 
 
 def test_a_detect_of_other_metrics_leaves_open_incidents_alone(project: Project) -> None:

@@ -14,6 +14,8 @@ The rules, in order, for each series:
 - open: it resolves when the latest scored bucket is newer than its last anomaly and back
   inside the band on the incident's side, or when re-detection no longer finds its anomaly;
   one resolved message follows if `notify_resolved` and the opening was actually announced;
+- retired (its rule stopped watching the series: `retire`, no message): reopened as it was
+  when the rule watches the series again and its anomaly is still reported;
 - silenced (rule `muted_until`, a metric mute, an incident mute): no message at all; an
   incident that opened silenced is announced once the silence is over, if its anomaly is
   still reported and it has not resolved;
@@ -44,6 +46,9 @@ IncidentSeries = tuple[str, tuple[str, str], Direction]
 class IncidentStatus(StrEnum):
     OPEN = "open"
     RESOLVED = "resolved"
+    #: Closed because its rule stopped watching the series, not because it recovered
+    #: (`retire`): reopened if the rule watches the series again while its anomaly lasts.
+    RETIRED = "retired"
 
 
 @dataclass(frozen=True)
@@ -166,10 +171,16 @@ def evaluate_rule(
     for series in sorted(set(found) | set(open_now), key=_series_order):
         series_found = found.get(series, [])
         before = open_now.get(series)
-        if before is None:
-            incident, opened = _open(ctx, series, series_found, previous.get(series))
-            if incident is None:
+        retired = None if before else _still_anomalous_retired(previous.get(series), series_found)
+        if retired is not None:  # watched again, and its anomaly lasts: the same incident
+            before = retired
+            incident, advanced = _advance(ctx, _reopened(retired), series_found)
+            notes += advanced
+        elif before is None:
+            opening, opened = _open(ctx, series, series_found, previous.get(series))
+            if opening is None:
                 continue
+            incident = opening
             notes += opened
         else:
             incident, advanced = _advance(ctx, before, series_found)
@@ -199,7 +210,7 @@ def retire(incident: IncidentState, now: datetime) -> IncidentState:
     """
     if not incident.is_open:
         return incident
-    return replace(incident, status=IncidentStatus.RESOLVED, resolved_at=as_utc(now))
+    return replace(incident, status=IncidentStatus.RETIRED, resolved_at=as_utc(now))
 
 
 def mute(incident: IncidentState, until: datetime) -> IncidentState:
@@ -278,6 +289,21 @@ def _open(
     if ctx.silenced(incident):
         return incident, []
     return _fire(ctx, incident, newest)
+
+
+def _still_anomalous_retired(
+    previous: IncidentState | None, found: Sequence[Anomaly]
+) -> IncidentState | None:
+    """The series' last incident, if it was retired and detection still reports its anomaly
+    (an outage is one anomaly: no newer one would come to open another incident)."""
+    if previous is None or previous.status is not IncidentStatus.RETIRED:
+        return None
+    return previous if any(a.bucket >= previous.first_bucket for a in found) else None
+
+
+def _reopened(incident: IncidentState) -> IncidentState:
+    """A retired incident open again, as it was: announced (or not), acknowledged (or not)."""
+    return replace(incident, status=IncidentStatus.OPEN, resolved_at=None)
 
 
 def _advance(

@@ -23,7 +23,6 @@ from tripl_cli.alerts import (
     DeliveryResult,
     DeliveryStatus,
     IncidentState,
-    IncidentStatus,
     LatestScore,
     Notification,
     OutboxStatus,
@@ -290,9 +289,9 @@ def _count_changes(
     was = {i.key: i for i in before}
     for inc in after:
         old = was.get(inc.key)
-        if old is None:
+        if old is None or (inc.is_open and not old.is_open):  # new, or a retired one reopened
             tally.opened += 1
-        if inc.status is IncidentStatus.RESOLVED and (old is None or old.is_open):
+        if not inc.is_open and (old is None or old.is_open):  # resolved or retired
             tally.resolved += 1
 
 

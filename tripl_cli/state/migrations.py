@@ -236,6 +236,15 @@ def _v6_state_owner(conn: sa.Connection) -> None:
     ).create(conn)
 
 
+def _v7_retired_incidents(conn: sa.Connection) -> None:
+    """v7: incidents may have the status `retired` (closed because their rule stopped
+    watching the series; reopened if it watches again). No table changes: the version
+    makes an older tripl, which knows only `open` and `resolved`, refuse this state
+    instead of failing on its first retired incident. Incidents retired before v7 stay
+    `resolved`: nothing recorded tells them apart."""
+    del conn
+
+
 MIGRATIONS: list[Callable[[sa.Connection], None]] = [
     _v1_collection,
     _v2_detection_and_alerts,
@@ -243,6 +252,7 @@ MIGRATIONS: list[Callable[[sa.Connection], None]] = [
     _v4_collected_until,
     _v5_finite_values,
     _v6_state_owner,
+    _v7_retired_incidents,
 ]
 if len(MIGRATIONS) != SCHEMA_VERSION:  # pragma: no cover - a bug caught at import
     raise RuntimeError("state schema: exactly one migration per schema version")

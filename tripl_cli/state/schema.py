@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from tripl_cli.state.coltypes import UtcDateTime, json_type
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 #: Names are SQL identifiers or metric names; hashes/run ids are hex or uuid strings.
 _NAME = sa.String(255)

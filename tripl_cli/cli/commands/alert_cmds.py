@@ -101,8 +101,9 @@ def ack(
     if inc.status == "open":
         console.err().print(f"incident {incident_id} ({inc.metric}) acknowledged")
     else:  # exit 0: what the user wanted (no more firing messages) already holds
+        closed = "closed: its rule no longer watches it" if inc.status == "retired" else "resolved"
         console.err().print(
-            f"incident {incident_id} ({inc.metric}) is already resolved: nothing to acknowledge"
+            f"incident {incident_id} ({inc.metric}) is already {closed}: nothing to acknowledge"
         )
 
 
