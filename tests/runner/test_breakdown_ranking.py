@@ -4,6 +4,7 @@ drop out of its own series (and into 'Other') whenever another value has a good 
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -133,3 +134,42 @@ def test_a_failed_ranking_over_history_falls_back_to_the_run_window(
     if chunk is not None:  # chunked: its own window still ranks once, for both chunks
         assert sent[1] == ("ranking", "success")
     assert all(status == "success" for _, status in sent[1:])
+
+
+def test_failed_rankings_on_two_fact_tables_end_the_run(tmp_path: Path) -> None:
+    # `b` resumes (its ranking over history fails, then its own); `a` runs for the first time
+    # (its ranking fails, with no narrower one to try). Each failure must leave the plan:
+    # a recompile for `b` once brought `a` back, and the two rankings alternated forever.
+    profile = "rk:\n  target: dev\n  outputs:\n    dev: {type: duckdb, path: wh.duckdb}\n"
+    gate = "CASE WHEN (SELECT archived FROM archive) THEN error('archived') ELSE TRUE END"
+    rows = f"SELECT * FROM ({_rows_sql()}) AS r WHERE {gate}"
+    facts = "".join(
+        f'  - {{name: {name}, timestamp_column: ts, sql: "{rows}"}}\n' for name in ("t", "x")
+    )
+    metric = (
+        "  - {{name: {name}, kind: fact, fact_table: {table}, aggregation: count,"
+        " breakdowns: [country], breakdown_limit: 3, chunk: 1d}}\n"
+    )
+    config = "name: rk\ndefaults: {lookback: 1, initial_buckets: 9}\n"
+    root = project_files(
+        tmp_path / "p",
+        profile=profile,
+        facts=facts,
+        metrics="metrics:\n" + metric.format(name="b", table="t"),
+        config=config,
+    )
+    _archive(root, False)
+    _run(root)
+    (root / "metrics" / "m.yml").write_text(
+        "metrics:\n" + metric.format(name="b", table="t") + metric.format(name="a", table="x")
+    )
+    _archive(root, True)
+    done: list[RunReport] = []
+    worker = threading.Thread(
+        target=lambda: done.append(run(open_project(root), RunOptions(as_of=AS_OF))),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(timeout=120)
+    assert done, "the run did not end"
+    assert {o.metric: o.status for o in done[0].outcomes} == {"a": "error", "b": "error"}

@@ -62,9 +62,12 @@ def test_a_composition_is_never_computed_from_an_input_stored_under_its_old_defi
     facts = f'  - {{name: t, timestamp_column: ts, sql: "SELECT * FROM ({_rows("v")}) AS r"}}\n'
     metrics = (
         "metrics:\n"
-        "  - {name: total, kind: fact, fact_table: t, aggregation: sum, column: v}\n"
+        "  - {name: picked, kind: fact, fact_table: t, aggregation: count}\n"
         "  - {name: rows, kind: fact, fact_table: t, aggregation: count}\n"
-        "  - {name: mean, kind: composition, numerator: total, denominator: rows}\n"
+        "  - {name: share, kind: composition, numerator: picked, denominator: rows}\n"
+        "  - {name: big_sum, kind: fact, fact_table: t, aggregation: sum, column: v,"
+        " where: 'v > 1'}\n"
+        "  - {name: big_mean, kind: composition, numerator: big_sum, denominator: rows}\n"
     )
     config = "name: st\n"
     root = project_files(
@@ -72,26 +75,29 @@ def test_a_composition_is_never_computed_from_an_input_stored_under_its_old_defi
     )
     assert not run(open_project(root), RunOptions(as_of=AS_OF)).failed
     path = root / "metrics" / "m.yml"
-    path.write_text(path.read_text().replace("column: v}", "column: v, where: 'v > 1'}"))
+    picked = "picked, kind: fact, fact_table: t, aggregation: count"
+    path.write_text(path.read_text().replace(f"{picked}}}", f"{picked}, where: 'v > 1'}}"))
 
-    # The composition alone: its input `total` still holds the old definition's values.
-    alone = run(open_project(root), RunOptions(as_of=AS_OF, select=("mean",)))
+    # The composition alone: its input `picked` still holds the old definition's values.
+    alone = run(open_project(root), RunOptions(as_of=AS_OF, select=("share",)))
     (outcome,) = alone.outcomes
     assert outcome.status == "error" and outcome.error is not None
-    assert "input metric total changed since it was last collected" in outcome.error
-    assert "tripl run -s +mean" in outcome.error
+    assert "input metric picked changed since it was last collected" in outcome.error
+    assert "tripl run -s +share" in outcome.error
 
     # Collected after its input, it is computed from the new definition's values (one row
-    # a day, v = day % 3: `total` now sums only v = 2, on days 2, 5 and 8)...
-    assert not run(open_project(root), RunOptions(as_of=AS_OF, select=("total",))).failed
-    assert not run(open_project(root), RunOptions(as_of=AS_OF, select=("mean",))).failed
-    assert _means(root) == {2: 2.0, 5: 2.0, 8: 2.0}
-    # ... and run with it, its other days are 0 / 1: `total` stored no bucket where no row
-    # matched, and a composition reads that as 0 as a fact ratio does.
+    # a day, v = day % 3: `picked` now counts only the rows of days 2, 5 and 8)...
+    assert not run(open_project(root), RunOptions(as_of=AS_OF, select=("picked",))).failed
+    assert not run(open_project(root), RunOptions(as_of=AS_OF, select=("share",))).failed
+    assert _series(root, "share") == {2: 1.0, 5: 1.0, 8: 1.0}
+    # ... and run with it, its other days are 0 / 1: `picked` stored no bucket where no row
+    # matched, and a composition reads that as 0 as a fact ratio does — for a count. A sum's
+    # absent bucket may be a NaN (a gap), so a composition over a sum keeps the gap.
     assert not run(open_project(root), RunOptions(as_of=AS_OF, full_refresh=True)).failed
-    assert _means(root) == {day: (2.0 if day % 3 == 2 else 0.0) for day in range(1, 10)}
+    assert _series(root, "share") == {day: (1.0 if day % 3 == 2 else 0.0) for day in range(1, 10)}
+    assert _series(root, "big_mean") == {2: 2.0, 5: 2.0, 8: 2.0}
 
 
-def _means(root: Path) -> dict[int, float | None]:
+def _series(root: Path, metric: str) -> dict[int, float | None]:
     with open_store(None, project_root=root, target="dev") as store:
-        return {p.bucket.day: p.value for p in store.read_series("mean")}
+        return {p.bucket.day: p.value for p in store.read_series(metric)}

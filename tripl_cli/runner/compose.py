@@ -23,9 +23,9 @@ def compose(
     zero_within: Window | None = None,
 ) -> list[MetricValue]:
     """numerator / divisor per bucket; a bucket without both, or with a 0 divisor, is a gap
-    — except that a numerator bucket absent within `zero_within` is 0: an additive
-    numerator (a count or a sum) just collected over it stores no bucket where no row
-    matched, as a fact ratio's numerator counts 0 there (docs/compiler.md)."""
+    — except that a numerator bucket absent within `zero_within` is 0: a count numerator
+    just collected over it stores no bucket where no row matched, as a fact ratio's
+    numerator counts 0 there (docs/compiler.md)."""
     num = _by_bucket(numerator, window)
     den = dict(divisor) if isinstance(divisor, Mapping) else _by_bucket(divisor, window)
     out: list[MetricValue] = []

@@ -19,10 +19,10 @@ from typing import Protocol
 from tripl_cli.adapters import QueryResult
 from tripl_cli.compiler.assemble import assemble, distinct_counts
 from tripl_cli.compiler.plan import compile_plan, compile_single
-from tripl_cli.compiler.records import ADDITIVE, CompiledPlan, CompiledQuery
+from tripl_cli.compiler.records import CompiledPlan, CompiledQuery
 from tripl_cli.errors import StateValueError, TriplError
 from tripl_cli.project.model import Project
-from tripl_cli.project.schema import CompositionMetric, FactMetric, MetricStatus
+from tripl_cli.project.schema import Aggregation, CompositionMetric, FactMetric, MetricStatus
 from tripl_cli.project.semantics import (
     definition_hash,
     known_hashes,
@@ -248,9 +248,12 @@ class _Run:
             self.tops[ranking.key] = tuple(sorted(kept))  # stable SQL, whatever the row order
         for name, error in failed.items():
             self.fail(name, error, time.perf_counter() - spent_on(self.sent, name))
+        # Failed metrics leave the plan for good: a later recompile (a narrowed metric's own
+        # ranking) must not bring them back, or two failing rankings would alternate forever.
+        self.compiled = [n for n in self.compiled if n not in failed]
         if failed or narrowed:
             self.own_ranking |= narrowed
-            folded = self._compile([n for n in self.compiled if n not in failed], self.tops)
+            folded = self._compile(self.compiled, self.tops)
             self.announce(len(self.sent) + len(folded.rankings) + len(folded.queries))
             # A narrowed metric whose window is chunked still needs a ranking, of its window.
             return self.ranked(folded, executor) if folded.rankings else folded
@@ -465,10 +468,16 @@ class _Run:
         outcome = self.outcomes.get(metric.numerator)
         if not isinstance(part, FactMetric) or part.numerator is not None:
             return None
-        if part.aggregation not in ADDITIVE or outcome is None or outcome.status != "success":
+        # Counts only: a sum's bucket is also absent where its value was NaN (a gap, never
+        # the additive 0), which the stored series cannot tell from "no row matched".
+        if part.aggregation not in _COUNTS or outcome is None or outcome.status != "success":
             return None
         window = self.windows[metric.numerator]
         return aligned_window(window.start, window.end, self.project.interval_of(part))
+
+
+#: Numerators a composition reads as 0 where they stored no bucket (`_zero_window`).
+_COUNTS = frozenset({Aggregation.COUNT, Aggregation.COUNT_DISTINCT})
 
 
 def _stale_inputs(name: str, stale: Sequence[str]) -> str:
