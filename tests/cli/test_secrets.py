@@ -164,3 +164,17 @@ def test_loading_registers_project_and_target_env_values(
     assert "hook" in project.destinations
     text = f"posting to {hook} failed; state state-Qm4-s3cret.db"
     assert secret_filter.scrub(text) == "posting to **** failed; state ****"
+
+
+def test_text_log_lines_show_control_characters_escaped() -> None:
+    record = _record("m: could not convert string '\x1b[2J EVIL\x07' to INT32")
+    text = TextFormatter().format(record)
+    assert text == "error: m: could not convert string '\\x1b[2J EVIL\\x07' to INT32"
+
+
+def test_an_at_sign_in_a_sqlite_path_is_a_plain_character(tmp_path: Path) -> None:
+    folder = tmp_path / "job@2" / "x@tmp"
+    folder.mkdir(parents=True)
+    with open_store(f"sqlite:///{folder}/state.db", project_root=tmp_path, target="dev"):
+        pass
+    assert (folder / "state.db").is_file()

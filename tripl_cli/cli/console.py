@@ -18,11 +18,16 @@ if TYPE_CHECKING:
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+def visible_controls(text: str) -> str:
+    """`text` with its control characters (but newline and tab) shown as `\\x1b`."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def escape(text: str) -> str:
-    """`text` safe to print: rich markup escaped, control characters shown as `\\x1b`."""
+    """`text` safe to print with rich: markup escaped, control characters shown."""
     from rich.markup import escape as escape_markup
 
-    return escape_markup(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text))
+    return escape_markup(visible_controls(text))
 
 
 #: Width of output that is not a terminal (a pipe, a file, CI logs), unless $COLUMNS says:

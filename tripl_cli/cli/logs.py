@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from tripl_cli.cli.console import visible_controls
 from tripl_cli.errors import mask_secrets
 
 
@@ -76,10 +77,12 @@ class TextFormatter(logging.Formatter):
     """`warning: …` — what a person reads; logger names only appear with --debug."""
 
     def format(self, record: logging.LogRecord) -> str:
-        text = f"{record.levelname.lower()}: {record.getMessage()}"
+        # A message may quote warehouse text (a value in a driver's error): never let its
+        # control characters reach the terminal.
+        text = f"{record.levelname.lower()}: {visible_controls(record.getMessage())}"
         exception = _exception_text(self, record)
         if exception:
-            text += "\n" + exception
+            text += "\n" + visible_controls(exception)
         return text
 
 

@@ -81,6 +81,7 @@ LIST_OPERATORS = frozenset({Operator.IN, Operator.NOT_IN})
 TEXT_OPERATORS = frozenset(
     {Operator.CONTAINS, Operator.NOT_CONTAINS, Operator.LIKE, Operator.NOT_LIKE}
 )
+LIKE_OPERATORS = frozenset({Operator.LIKE, Operator.NOT_LIKE})
 
 
 class Condition(StrictModel):
@@ -112,6 +113,13 @@ class Condition(StrictModel):
             return f"operator '{op.value}' takes one value, not a list; use 'in'"
         if op in TEXT_OPERATORS and not isinstance(value, str):
             return f"operator '{op.value}' needs a string `value`"
+        if op in LIKE_OPERATORS and isinstance(value, str):
+            trailing = len(value) - len(value.rstrip("\\"))
+            if trailing % 2:  # `\` escapes the next character, and there is none
+                return (
+                    f"a '{op.value}' pattern cannot end with the escape character `\\`; "
+                    "write `\\\\` for a backslash"
+                )
         return None
 
 

@@ -41,9 +41,11 @@ def resolve_url(url: str | None, *, project_root: Path, target: str) -> URL:
     if url is None:
         path = default_sqlite_path(project_root, target)
         return URL.create("sqlite", database=str(path))
-    if url.split("?", 1)[0].count("@") > 1:
+    scheme, _, rest = url.partition("://")
+    if not scheme.startswith("sqlite") and rest.split("?", 1)[0].count("@") > 1:
         # An unencoded '@' in a password: parsers cut the URL there and show the rest of the
-        # password as the host. Never echo the text.
+        # password as the host. Never echo the text. (A SQLite path has no host: an '@' in a
+        # folder name, as in a Jenkins `job@2` workspace, is just a character.)
         raise StateError(
             f"the `state:` URL of target {target!r} has more than one '@'",
             hint="URL-encode an '@' in the user name or password as %40 "

@@ -27,7 +27,7 @@ WITH src AS (
       CASE WHEN is_test = FALSE THEN 1 ELSE 0 END + CASE WHEN NOT (
         status IN ('cancelled', 'fraud')
       ) THEN 2 ELSE 0 END + CASE WHEN status = 'completed' THEN 4 ELSE 0 END + CASE WHEN country = 'US' THEN 8 ELSE 0 END + CASE WHEN amount >= 100 THEN 16 ELSE 0 END + CASE WHEN NOT (
-        platform LIKE 'test%' ESCAPE '\\'
+        platform LIKE 'test%'
       ) THEN 32 ELSE 0 END + CASE WHEN NOT (
         POSITION(order_id, '-dup') > 0
       ) THEN 64 ELSE 0 END + CASE WHEN NOT (

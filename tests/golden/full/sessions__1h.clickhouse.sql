@@ -31,7 +31,7 @@ FROM (
       ) % 3600000000,
       'UTC'
     ) AS bucket,
-    CASE WHEN referrer LIKE '%google%' ESCAPE '\\' THEN 1 ELSE 0 END + CASE WHEN NOT (
+    CASE WHEN referrer LIKE '%google%' THEN 1 ELSE 0 END + CASE WHEN NOT (
       country IS NULL
     ) THEN 2 ELSE 0 END + CASE WHEN platform IS NULL THEN 4 ELSE 0 END AS tripl_mask,
     count() AS tripl_p0

@@ -219,6 +219,9 @@ class DialectRules:
     name: ClassVar[str] = ""
     #: Render conditional aggregates as `agg(x) FILTER (WHERE c)` (else `agg(CASE WHEN …)`).
     use_filter_clause: ClassVar[bool] = True
+    #: Whether LIKE says `ESCAPE '\'`: not where `\` is the engine's own LIKE escape and
+    #: the clause is not understood (BigQuery; ClickHouse before 26.6).
+    like_escape_clause: ClassVar[bool] = True
     #: The text type breakdown values are cast to (in this dialect's spelling).
     text_type: ClassVar[str] = "TEXT"
     #: How the engine reads an unquoted name, where it folds its case (PostgreSQL: lower).
@@ -448,6 +451,8 @@ class DialectRules:
         The tree is consumed: dialect transforms may rewrite it in place (`copy=False` saves
         ~30% of compile time on 1,000 metrics), so callers build a fresh tree per render.
         """
+        if not self.like_escape_clause:
+            tree = tree.transform(_without_backslash_escape, copy=False)
         return tree.sql(
             dialect=self.generator_dialect or self.name,
             pretty=True,
@@ -457,6 +462,12 @@ class DialectRules:
 
     def __repr__(self) -> str:
         return f"<DialectRules {self.name}>"
+
+
+def _without_backslash_escape(node: exp.Expr) -> exp.Expr:
+    """`x LIKE p ESCAPE '\\'` → `x LIKE p`, where `\\` is the engine's own escape."""
+    plain = isinstance(node, exp.Escape) and node.expression.name == "\\"
+    return node.this if plain else node
 
 
 _PLAIN: dict[Aggregation, type[exp.Expression]] = {
