@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.detect.series import WEEKLY_HOURS, backtest, bucket, hourly_shape, poisson
+from tests.detect.series import (
+    WEEKLY_HOURS,
+    backtest,
+    bucket,
+    detect,
+    hourly_shape,
+    points,
+    poisson,
+)
 from tripl_cli.detect import SeriesResult
 from tripl_cli.timegrid import Interval
 from tripl_cli.types import DetectorName, Direction
@@ -60,3 +68,23 @@ def test_a_return_after_the_new_level_settled_is_news(seed: int) -> None:
 def test_a_lasting_shift_stays_one_incident() -> None:
     result = _hourly([(0, 10**6, 0.5)], seed=3)
     assert _reported(result) == [(SHIFT, Direction.DROP)]
+
+
+def test_detect_run_hourly_calls_the_same_returns_recoveries_as_backtest() -> None:
+    # A 60-hour dip: longer than detect's old warm-up, within the recovery windows. Hourly
+    # detect runs (what alerts) must report what backtest reports: the dip once, no return.
+    hours = 60
+    truth = hourly_shape(24 * 40, low=100.0, high=400.0)
+    truth[SHIFT : SHIFT + hours] *= 0.4
+    values = poisson(truth, seed=1)
+    replayed = backtest(values, Interval.H1, start=bucket(WEEKLY_HOURS, Interval.H1))
+    pts = points(values, Interval.H1)
+    seen = set()
+    for n in range(SHIFT - 2, SHIFT + hours + 30):  # hourly, from the dip to after its end
+        found = detect(pts[:n], n=n, interval=Interval.H1).anomalies
+        seen |= {(a.bucket, a.direction) for a in found}
+    window = range(SHIFT - 30, SHIFT + hours + 30)
+    expected = {
+        (a.bucket, a.direction) for a in replayed.anomalies if _position(a.bucket) in window
+    }
+    assert seen == expected == {(bucket(SHIFT, Interval.H1), Direction.DROP)}

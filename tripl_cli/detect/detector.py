@@ -9,7 +9,15 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from tripl_cli.detect.grid import PROFILES, GridSeries, build_grid, grid_index, max_cycles
+from tripl_cli.detect.grid import (
+    PROFILES,
+    GridSeries,
+    IntervalProfile,
+    build_grid,
+    grid_index,
+    max_cycles,
+)
+from tripl_cli.detect.recovery import RECOVERY_WINDOWS
 from tripl_cli.detect.result import SeriesResult, build_result, disabled_result, learning_result
 from tripl_cli.detect.settings import DetectionSettings
 from tripl_cli.detect.state import WalkContext
@@ -96,9 +104,8 @@ def history_needed(
     """
     profile = PROFILES[interval]
     cycles = max((max_cycles(p) * p for p in profile.periods), default=0)
-    longest_trend = max(size for size, _ in profile.trend_windows)
     rolling = 8 * settings.baseline_window  # rolling_baseline's furthest look-back
-    warm_up = max(profile.level_window, settings.baseline_window) + longest_trend
+    warm_up = warm_up_buckets(profile, settings)
     buckets = score_window + warm_up + max(cycles + profile.long_block, rolling) + 2
     return buckets * interval.delta + timedelta(minutes=settings.settling_minutes)
 
@@ -121,6 +128,13 @@ def _position_ceil(grid: GridSeries, ts: datetime) -> int:
 
 
 def _warm_up(ctx: WalkContext) -> int:
-    """Buckets walked (silently) before detect's window: a level window and a long shift."""
-    longest_trend = max(size for size, _ in ctx.profile.trend_windows)
-    return max(ctx.profile.level_window, ctx.settings.baseline_window) + longest_trend
+    return warm_up_buckets(ctx.profile, ctx.settings)
+
+
+def warm_up_buckets(profile: IntervalProfile, settings: DetectionSettings) -> int:
+    """Buckets walked (silently) before detect's window: a level window, a long shift, and
+    as long as a shift may still end in a recovery — so that detect, which alerts, knows
+    the shifts backtest knows, and calls the same returns recoveries (recovery.py)."""
+    longest_trend = max(profile.trend_sizes)
+    recovery = RECOVERY_WINDOWS * longest_trend
+    return max(profile.level_window, settings.baseline_window) + longest_trend + recovery
