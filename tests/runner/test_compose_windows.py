@@ -83,7 +83,14 @@ def test_a_composition_is_never_computed_from_an_input_stored_under_its_old_defi
     (outcome,) = alone.outcomes
     assert outcome.status == "error" and outcome.error is not None
     assert "input metric picked changed since it was last collected" in outcome.error
-    assert "tripl run -s +share" in outcome.error
+    assert "`tripl run -s picked`" in outcome.error and "`-s +share`" in outcome.error
+
+    # An archived input cannot be collected first: the message says what can be done.
+    archived = path.read_text().replace(f"{picked}, ", f"{picked}, status: archived, ")
+    path.write_text(archived)
+    (outcome,) = run(open_project(root), RunOptions(as_of=AS_OF, select=("share",))).outcomes
+    assert outcome.error is not None and "make picked active and collect it" in outcome.error
+    path.write_text(archived.replace("status: archived, ", ""))
 
     # Collected after its input, it is computed from the new definition's values (one row
     # a day, v = day % 3: `picked` now counts only the rows of days 2, 5 and 8)...

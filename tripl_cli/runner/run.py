@@ -401,6 +401,17 @@ class _Run:
     def _refused(self, write: WindowWrite, exc: StateValueError, started: float) -> None:
         self.fail(write.metric, f"storing its values failed: {exc.message}", started)
 
+    def _stale_inputs(self, name: str, stale: Sequence[str]) -> str:
+        what = (
+            f"input metric {', '.join(stale)} changed since it was last collected, so its"
+            " stored values are the old definition's"
+        )
+        inactive = [i for i in stale if self.project.metrics[i].status is not MetricStatus.ACTIVE]
+        if inactive:  # `tripl run` skips it: collecting it first is not possible as it is
+            return f"{what}: make {inactive[0]} active and collect it, or restore its definition"
+        first = stale[0]
+        return f"{what}: collect it first (`tripl run -s {first}`) or with this one (`-s +{name}`)"
+
     def _stale(self, name: str) -> bool:
         """Whether `name`'s stored values were collected under another definition (it was
         changed and not collected since): a composition must not be computed from them."""
@@ -447,7 +458,7 @@ class _Run:
                 continue
             stale = [i for i in metric.parts if i not in self.windows and self._stale(i)]
             if stale:
-                self.fail(name, _stale_inputs(name, stale), started)
+                self.fail(name, self._stale_inputs(name, stale), started)
                 continue
             window = self.windows[name]
             numerator = self.store.read_series(metric.numerator, start=window.start, end=window.end)
@@ -478,14 +489,6 @@ class _Run:
 
 #: Numerators a composition reads as 0 where they stored no bucket (`_zero_window`).
 _COUNTS = frozenset({Aggregation.COUNT, Aggregation.COUNT_DISTINCT})
-
-
-def _stale_inputs(name: str, stale: Sequence[str]) -> str:
-    return (
-        f"input metric {', '.join(stale)} changed since it was last collected, so its stored"
-        f" values are the old definition's: collect it first (`tripl run -s {stale[0]}`) or"
-        f" together with this one (`tripl run -s +{name}`)"
-    )
 
 
 class AssembleError(Exception):
