@@ -173,9 +173,13 @@ def test_errors(invoke: Invoke, demo_copy: Path, tmp_path: Path) -> None:
     error = error_of(invoke, demo_copy, "ls", "-s", "state:new", "--state", str(empty))
     assert error.message == f"--state: no manifest.json in {empty}"
     old = snapshot(demo_copy)
-    error = error_of(invoke, demo_copy, "ls", "-s", "state:modifed", "--state", str(old))
-    assert error.message == "unknown state selector 'modifed' in 'state:modifed'"
-    assert error.hint == "did you mean 'modified'?"
+    # A misspelt selector is a usage error (exit 2), with the suggestion.
+    typo = invoke(
+        demo_copy, "ls", "-s", "state:modifed", "--state", str(old), env={"COLUMNS": "200"}
+    )
+    assert typo.exit_code == 2
+    assert "unknown state selector 'modifed' in 'state:modifed'" in typo.output
+    assert "did you mean 'modified'?" in typo.output
     (empty / "manifest.json").write_text("{not json")
     with pytest.raises(TriplError, match="cannot read"):
         read_state_manifest(empty)
