@@ -161,9 +161,7 @@ def test_a_profiles_yaml_error_is_located_in_debug_and_compile(
     assert "--dialect" in (compiled.exception.hint or "")
 
 
-def test_a_compile_only_target_is_said_so_and_gets_no_state(
-    invoke: Invoke, tmp_path: Path
-) -> None:
+def test_a_compile_only_target_is_said_so_and_gets_no_state(invoke: Invoke, tmp_path: Path) -> None:
     root = write_project(
         tmp_path / "p", fact_tables=FACT_YML, outputs={"tr": {"type": "trino", "host": "x"}}
     )
