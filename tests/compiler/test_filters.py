@@ -56,7 +56,8 @@ def _cond(op: str, value: object = None, column: str = "c") -> Condition:
     ],
 )
 def test_operator_shapes(op: str, value: object, sql: str) -> None:
-    assert condition_expression(_cond(op, value)).sql(dialect="duckdb") == sql
+    tree = rules_for("duckdb").condition(condition_expression(_cond(op, value)))
+    assert tree.sql(dialect="duckdb") == sql
 
 
 def _literals(sql: str, dialect: str) -> list[str]:

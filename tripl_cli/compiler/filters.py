@@ -17,6 +17,7 @@ from functools import lru_cache
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
+from tripl_cli.compiler.dialects import rules_for
 from tripl_cli.errors import TriplError
 from tripl_cli.project.schema import Condition, FactTable, Measure, Operator, Scalar
 
@@ -207,11 +208,9 @@ def _contains(col: exp.Expression, cond: Condition) -> exp.Expression:
 
 def _like(col: exp.Expression, cond: Condition) -> exp.Expression:
     # The pattern is the user's: `%` and `_` keep their LIKE meaning, and `\` escapes them
-    # everywhere — said explicitly, since DuckDB, Snowflake and Trino have no default escape
-    # character (BigQuery's rules drop the clause: its LIKE has none, and escapes with `\`).
+    # on every engine (`DialectRules.condition` says so where the engine would not).
     assert isinstance(cond.value, str)
-    like = exp.Like(this=col, expression=exp.Literal.string(cond.value))
-    return exp.Escape(this=like, expression=exp.Literal.string("\\"))
+    return exp.Like(this=col, expression=exp.Literal.string(cond.value))
 
 
 def _negate(
@@ -288,8 +287,6 @@ def _fragment(sql: str, dialect: str, what: str) -> tuple[str, exp.Expression]:
 
 
 def _condition(cond: Condition, dialect: str) -> tuple[str, exp.Expression]:
-    from tripl_cli.compiler.dialects import rules_for
-
     tree = node(rules_for(dialect).condition(condition_expression(cond)))
     return "cond:" + cond.model_dump_json(), tree
 

@@ -219,8 +219,9 @@ class DialectRules:
     name: ClassVar[str] = ""
     #: Render conditional aggregates as `agg(x) FILTER (WHERE c)` (else `agg(CASE WHEN …)`).
     use_filter_clause: ClassVar[bool] = True
-    #: Whether LIKE says `ESCAPE '\'`: not where `\` is the engine's own LIKE escape and
-    #: the clause is not understood (BigQuery; ClickHouse before 26.6).
+    #: Whether a condition's LIKE says `ESCAPE '\'` (DuckDB, Snowflake and Trino have no
+    #: default escape); not where `\` is the engine's own LIKE escape and the clause is not
+    #: understood (BigQuery; ClickHouse before 26.6).
     like_escape_clause: ClassVar[bool] = True
     #: The text type breakdown values are cast to (in this dialect's spelling).
     text_type: ClassVar[str] = "TEXT"
@@ -368,9 +369,18 @@ class DialectRules:
         return value
 
     def condition(self, tree: exp.Expr) -> exp.Expr:
-        """A `conditions:` entry (tripl's own AST, never the user's SQL) as this engine must
-        read it to compare text by code point, as every engine but MySQL/MariaDB does."""
-        return tree
+        r"""A `conditions:` entry (tripl's own AST, never the user's SQL) as this engine must
+        read it for every engine to agree: `\` escapes a LIKE pattern (`like_escape_clause`);
+        MySQL/MariaDB also compare text by code point (their override)."""
+        if not self.like_escape_clause:
+            return tree
+
+        def escaped(node: exp.Expr) -> exp.Expr:
+            if not isinstance(node, exp.Like):
+                return node
+            return exp.Escape(this=node, expression=exp.Literal.string("\\"))
+
+        return tree.transform(escaped, copy=False)
 
     def averaged(self, value: exp.Expr) -> exp.Expr:
         """`value` as the type an average is computed in (see `average_type`)."""
@@ -451,8 +461,6 @@ class DialectRules:
         The tree is consumed: dialect transforms may rewrite it in place (`copy=False` saves
         ~30% of compile time on 1,000 metrics), so callers build a fresh tree per render.
         """
-        if not self.like_escape_clause:
-            tree = tree.transform(_without_backslash_escape, copy=False)
         return tree.sql(
             dialect=self.generator_dialect or self.name,
             pretty=True,
@@ -462,12 +470,6 @@ class DialectRules:
 
     def __repr__(self) -> str:
         return f"<DialectRules {self.name}>"
-
-
-def _without_backslash_escape(node: exp.Expr) -> exp.Expr:
-    """`x LIKE p ESCAPE '\\'` → `x LIKE p`, where `\\` is the engine's own escape."""
-    plain = isinstance(node, exp.Escape) and node.expression.name == "\\"
-    return node.this if plain else node
 
 
 _PLAIN: dict[Aggregation, type[exp.Expression]] = {

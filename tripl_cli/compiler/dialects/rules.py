@@ -209,11 +209,10 @@ class MySQLRules(DialectRules):
         def binary(node: exp.Expr) -> exp.Expr:
             if not isinstance(node, exp.Literal) or not node.is_string:
                 return node
-            if isinstance(node.parent, exp.Escape) and node.arg_key == "expression":
-                return node  # LIKE's ESCAPE character
             return exp.Collate(this=node.copy(), expression=exp.Var(this="utf8mb4_bin"))
 
-        return tree.transform(binary, copy=False)
+        # Collated first, so that the ESCAPE character added next stays a plain literal.
+        return super().condition(tree.transform(binary, copy=False))
 
 
 class ClickHouseRules(DialectRules):
