@@ -127,11 +127,7 @@ class _Run:
             self.hashes[name] = definition_hash(self.project, metric)
             stored = statuses.get(name)
             previous = stored.definition_hash if stored else None
-            changed = bool(
-                previous
-                and previous != self.hashes[name]
-                and previous not in known_hashes(self.project, metric)
-            )
+            changed = self._stale(name)
             if changed:
                 self.changed.add(name)
             elif previous and previous != self.hashes[name]:
@@ -268,9 +264,7 @@ class _Run:
         """Whether `name`'s breakdowns ranked over history before its own window."""
         if not self.rank_history or name in self.own_ranking:
             return False
-        window = self.windows[name]
-        interval = self.project.interval_of(self.project.metrics[name])
-        return ranked_over.start < aligned_window(window.start, window.end, interval).start
+        return ranked_over.start < self._aligned_window(name).start
 
     def _narrowed_note(self, ranked_over: Window, error: str) -> str:
         return self.mask(
@@ -414,7 +408,8 @@ class _Run:
 
     def _stale(self, name: str) -> bool:
         """Whether `name`'s stored values were collected under another definition (it was
-        changed and not collected since): a composition must not be computed from them."""
+        changed and not collected since): they are recollected, and no composition is
+        computed from them meanwhile. An older hashing of the same definition is not."""
         stored = self.stored_hashes.get(name)
         metric = self.project.metrics.get(name)
         return (
@@ -473,8 +468,8 @@ class _Run:
             self.store_metric(name, values, started)
 
     def _zero_window(self, metric: CompositionMetric) -> Window | None:
-        """Where the composition's numerator, if additive, is 0 in a bucket it did not
-        store: the window it was collected over in this run (None: it was not)."""
+        """Where the composition's numerator, if a count, is 0 in a bucket it did not store:
+        the window it was collected over in this run (None: it was not, or is no count)."""
         part = self.project.metrics.get(metric.numerator)
         outcome = self.outcomes.get(metric.numerator)
         if not isinstance(part, FactMetric) or part.numerator is not None:
@@ -483,8 +478,13 @@ class _Run:
         # the additive 0), which the stored series cannot tell from "no row matched".
         if part.aggregation not in _COUNTS or outcome is None or outcome.status != "success":
             return None
-        window = self.windows[metric.numerator]
-        return aligned_window(window.start, window.end, self.project.interval_of(part))
+        return self._aligned_window(metric.numerator)
+
+    def _aligned_window(self, name: str) -> Window:
+        """`name`'s window in whole buckets, as its queries read it (`compile_plan`)."""
+        window = self.windows[name]
+        interval = self.project.interval_of(self.project.metrics[name])
+        return aligned_window(window.start, window.end, interval)
 
 
 #: Numerators a composition reads as 0 where they stored no bucket (`_zero_window`).
