@@ -60,7 +60,7 @@ def detect_series(
     ctx = WalkContext(grid, settings, PROFILES[interval], metric, breakdown)
     stop = _settled_stop(grid, settings, as_of)
     lo = stop - score_window
-    st = walk(ctx, lo - _warm_up(ctx), stop, report_from=lo)
+    st = walk(ctx, lo - warm_up_buckets(ctx.profile, settings), stop, report_from=lo)
     return build_result(ctx, st, lo, stop)
 
 
@@ -125,10 +125,6 @@ def _position_ceil(grid: GridSeries, ts: datetime) -> int:
     if grid.bucket(pos) < as_utc(ts):
         pos += 1
     return pos
-
-
-def _warm_up(ctx: WalkContext) -> int:
-    return warm_up_buckets(ctx.profile, ctx.settings)
 
 
 def warm_up_buckets(profile: IntervalProfile, settings: DetectionSettings) -> int:

@@ -46,6 +46,7 @@ def walk(ctx: WalkContext, start: int, stop: int, report_from: int | None = None
             b0 = t - offset if t == start else t
             previous = None if model is None else model.period
             model = _choose_model(ctx, st, b0, warn=b0 + block > report_from)
+            baseline_at = partial(_baseline, ctx, st, model)  # (t, usable, rebase)
             if (None if model is None else model.period) != previous:
                 # Errors before and after a change of model do not add up to a shift.
                 st.trend_floor = max(st.trend_floor, t)
@@ -53,11 +54,10 @@ def walk(ctx: WalkContext, start: int, stop: int, report_from: int | None = None
             block_end = b0 + block - (ctx.grid.first_index + b0) % block
         if not st.usable[t]:
             continue  # a gap: nothing to score
-        base = _baseline(ctx, st, model, t, st.usable, st.rebase)
+        base = baseline_at(t, st.usable, st.rebase)
         if base is None:
             st.learning += 1
             continue
-        baseline_at = partial(_baseline, ctx, st, model)
         if st.shift is not None:
             base = recovered_baseline(st, ctx, t, base, baseline_at) or base
         _record(st, t, base)
