@@ -57,11 +57,10 @@ GOLDEN: dict[str, tuple[str, str, str, str, str]] = {
     ),
     "clickhouse": (
         "fromUnixTimestamp64Micro(toUnixTimestamp64Micro(toDateTime64(ts, 6, 'UTC'))"
-        " - (toUnixTimestamp64Micro(toDateTime64(ts, 6, 'UTC')) % 900000000 + 900000000)"
-        " % 900000000, 'UTC')",
+        " - positiveModulo(toUnixTimestamp64Micro(toDateTime64(ts, 6, 'UTC')), 900000000), 'UTC')",
         "fromUnixTimestamp64Micro(toUnixTimestamp64Micro(toDateTime64(ts, 6, 'UTC'))"
-        " - ((toUnixTimestamp64Micro(toDateTime64(ts, 6, 'UTC')) - 345600000000) % 604800000000"
-        " + 604800000000) % 604800000000, 'UTC')",
+        " - positiveModulo(toUnixTimestamp64Micro(toDateTime64(ts, 6, 'UTC')) - 345600000000,"
+        " 604800000000), 'UTC')",
         "toDateTime64('2026-01-02 03:04:05.000006', 6, 'UTC')",
         "sumIfOrNull(amount, status = 1)",
         "ifNull(toString(country), '')",

@@ -1,8 +1,6 @@
 SELECT
   fromUnixTimestamp64Micro(
-    toUnixTimestamp64Micro(toDateTime64(tripl_time, 6, 'UTC')) - (
-      toUnixTimestamp64Micro(toDateTime64(tripl_time, 6, 'UTC')) % 86400000000 + 86400000000
-    ) % 86400000000,
+    toUnixTimestamp64Micro(toDateTime64(tripl_time, 6, 'UTC')) - positiveModulo(toUnixTimestamp64Micro(toDateTime64(tripl_time, 6, 'UTC')), 86400000000),
     'UTC'
   ) AS bucket,
   sumOrNull(tripl_value) AS a0,

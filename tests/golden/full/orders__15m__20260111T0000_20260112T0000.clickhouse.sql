@@ -17,9 +17,7 @@ SELECT
 FROM (
   SELECT
     fromUnixTimestamp64Micro(
-      toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - (
-        toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) % 900000000 + 900000000
-      ) % 900000000,
+      toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - positiveModulo(toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')), 900000000),
       'UTC'
     ) AS bucket,
     CASE WHEN status <> 'cancelled' THEN 1 ELSE 0 END + CASE WHEN POSITION(country, 'U') > 0 THEN 2 ELSE 0 END AS tripl_mask,

@@ -19,9 +19,7 @@ WITH src AS (
   FROM (
     SELECT
       fromUnixTimestamp64Micro(
-        toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - (
-          toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) % 86400000000 + 86400000000
-        ) % 86400000000,
+        toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - positiveModulo(toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')), 86400000000),
         'UTC'
       ) AS bucket,
       CASE WHEN is_test = FALSE THEN 1 ELSE 0 END + CASE WHEN NOT (
@@ -52,9 +50,7 @@ WITH src AS (
   FROM (
     SELECT
       fromUnixTimestamp64Micro(
-        toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - (
-          toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) % 86400000000 + 86400000000
-        ) % 86400000000,
+        toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - positiveModulo(toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')), 86400000000),
         'UTC'
       ) AS bucket,
       user_id AS tripl_value,

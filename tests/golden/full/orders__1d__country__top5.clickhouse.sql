@@ -31,9 +31,7 @@ FROM (
     FROM (
       SELECT
         fromUnixTimestamp64Micro(
-          toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - (
-            toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) % 86400000000 + 86400000000
-          ) % 86400000000,
+          toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - positiveModulo(toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')), 86400000000),
           'UTC'
         ) AS bucket,
         ifNull(toString(country), '') AS tripl_value,

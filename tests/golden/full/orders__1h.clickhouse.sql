@@ -17,9 +17,7 @@ SELECT
 FROM (
   SELECT
     fromUnixTimestamp64Micro(
-      toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - (
-        toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) % 3600000000 + 3600000000
-      ) % 3600000000,
+      toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - positiveModulo(toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')), 3600000000),
       'UTC'
     ) AS bucket,
     CASE WHEN status = 'completed' THEN 1 ELSE 0 END + CASE WHEN is_test = FALSE THEN 2 ELSE 0 END + CASE WHEN NOT (

@@ -17,11 +17,10 @@ SELECT
 FROM (
   SELECT
     fromUnixTimestamp64Micro(
-      toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - (
-        (
-          toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - 345600000000
-        ) % 604800000000 + 604800000000
-      ) % 604800000000,
+      toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - positiveModulo(
+        toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - 345600000000,
+        604800000000
+      ),
       'UTC'
     ) AS bucket,
     CASE WHEN amount < 10000.5 THEN 1 ELSE 0 END + CASE WHEN amount > 0 THEN 2 ELSE 0 END + CASE WHEN amount <= 9999 THEN 4 ELSE 0 END AS tripl_mask,

@@ -17,9 +17,7 @@ SELECT
 FROM (
   SELECT
     fromUnixTimestamp64Micro(
-      toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - (
-        toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) % 21600000000 + 21600000000
-      ) % 21600000000,
+      toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - positiveModulo(toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')), 21600000000),
       'UTC'
     ) AS bucket,
     CASE WHEN platform IN ('ios', 'android') THEN 1 ELSE 0 END AS tripl_mask,

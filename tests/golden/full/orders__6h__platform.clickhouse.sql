@@ -18,9 +18,7 @@ SELECT
 FROM (
   SELECT
     fromUnixTimestamp64Micro(
-      toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - (
-        toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) % 21600000000 + 21600000000
-      ) % 21600000000,
+      toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')) - positiveModulo(toUnixTimestamp64Micro(toDateTime64(created_at, 6, 'UTC')), 21600000000),
       'UTC'
     ) AS bucket,
     ifNull(toString(platform), '') AS breakdown_value,

@@ -27,9 +27,7 @@ SELECT
 FROM (
   SELECT
     fromUnixTimestamp64Micro(
-      toUnixTimestamp64Micro(toDateTime64(started_at, 6, 'UTC')) - (
-        toUnixTimestamp64Micro(toDateTime64(started_at, 6, 'UTC')) % 86400000000 + 86400000000
-      ) % 86400000000,
+      toUnixTimestamp64Micro(toDateTime64(started_at, 6, 'UTC')) - positiveModulo(toUnixTimestamp64Micro(toDateTime64(started_at, 6, 'UTC')), 86400000000),
       'UTC'
     ) AS bucket,
     CASE WHEN platform = 'web' OR platform IS NULL THEN 1 ELSE 0 END + CASE WHEN platform <> 'bot' THEN 2 ELSE 0 END AS tripl_mask,

@@ -26,9 +26,7 @@ SELECT
 FROM (
   SELECT
     fromUnixTimestamp64Micro(
-      toUnixTimestamp64Micro(toDateTime64(started_at, 6, 'UTC')) - (
-        toUnixTimestamp64Micro(toDateTime64(started_at, 6, 'UTC')) % 3600000000 + 3600000000
-      ) % 3600000000,
+      toUnixTimestamp64Micro(toDateTime64(started_at, 6, 'UTC')) - positiveModulo(toUnixTimestamp64Micro(toDateTime64(started_at, 6, 'UTC')), 3600000000),
       'UTC'
     ) AS bucket,
     CASE WHEN referrer LIKE '%google%' THEN 1 ELSE 0 END + CASE WHEN NOT (

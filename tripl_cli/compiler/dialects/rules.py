@@ -36,6 +36,7 @@ from tripl_cli.compiler.dialects.base import (
     timestamp_kind,
     utc_text,
     var,
+    width_micros,
 )
 from tripl_cli.project.schema import Aggregation, ColumnType
 from tripl_cli.timegrid import Interval
@@ -239,10 +240,15 @@ class ClickHouseRules(DialectRules):
         # is ~10-20% faster (5M rows, chdb 26.9: 0.042 s vs 0.050 s) but returns DateTime,
         # which starts at 1970: the property test caught 1970-01-01..04, whose Monday is in
         # 1969, landing in a clamped week; and its origin argument raises for earlier values.
+        # positiveModulo is the floor remainder in one call, where `((x % w) + w) % w` takes
+        # two divisions (chdb 26.9, 5M rows, the benchmark's daily queries, best of 7: the
+        # distinct part 0.369 s vs 0.401 s, the aggregate cube 0.229 s vs 0.243 s).
         micros = call(
             "toUnixTimestamp64Micro", call("toDateTime64", ts.copy(), num(6), string("UTC"))
         )
-        remainder = floor_remainder(since_origin(micros.copy(), interval), interval)
+        remainder = call(
+            "positiveModulo", since_origin(micros.copy(), interval), num(width_micros(interval))
+        )
         start = exp.Sub(this=micros, expression=remainder)
         return call("fromUnixTimestamp64Micro", start, string("UTC"))
 
