@@ -165,6 +165,39 @@ def test_cycles_raise_in_dependency_order(tmp_path: Path) -> None:
     )
 
 
+#: What tripl 65c39aa (before breakdowns were hashed as a set) computed for the `full`
+#: fixture with `orders_count`'s breakdowns listed as [platform, country] and
+#: `breakdown_limit: 3` on `min_order`, which has no breakdowns.
+HASHED_AS_LISTED = {
+    "orders_count": "25edbe147df57a8bd1a8d31e8bfad9e5a5aac4e175aced9993ac44b05bee5f05",
+    "min_order": "5f1ac463789716ffdd0061c2a5fa915087d4015f1b4c0f44ec86a564a928337a",
+}
+
+
+def test_breakdown_order_and_a_limit_on_no_breakdowns_keep_the_hash(tmp_path: Path) -> None:
+    root = copy_full(tmp_path)
+    before = hashes(root)
+    edit(root, "metrics/commerce.yml", "[country, platform]", "[platform, country]")
+    edit(
+        root,
+        "metrics/commerce.yml",
+        "aggregation: min\n",
+        "aggregation: min\n    breakdown_limit: 3\n",
+    )
+    assert hashes(root) == before
+    # ... and what an earlier tripl stored for these very definitions is theirs too.
+    project = load(root)
+    for name, listed in HASHED_AS_LISTED.items():
+        assert listed != before[name]
+        assert listed in known_hashes(project, project.metrics[name]), name
+
+    # The set of breakdowns and the limit where there are breakdowns still change values.
+    edit(root, "metrics/commerce.yml", "breakdown_limit: 5", "breakdown_limit: 6")
+    assert hashes(root)["orders_count"] != before["orders_count"]
+    edit(root, "metrics/commerce.yml", "breakdown_limit: 3\n", "breakdowns: [country]\n")
+    assert hashes(root)["min_order"] != before["min_order"]
+
+
 #: (today's hash, the raw-SQL hash of tripl before it normalized SQL — computed by that
 #: release's own code, 461accf) for the `full` fixture project. A change here drops users'
 #: history on upgrade: only change it together with a migration.

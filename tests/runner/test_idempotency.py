@@ -22,7 +22,7 @@ from tests.support.engines import Engine, load_table
 from tripl_cli.adapters import QueryTimeout
 from tripl_cli.api import run_api
 from tripl_cli.compiler.records import CompiledQuery
-from tripl_cli.project.semantics import definition_hash, known_hashes
+from tripl_cli.project.semantics import definition_hash, earlier_hashes
 from tripl_cli.runner.execute import Executor, QueryOutcome
 from tripl_cli.runner.outcomes import RunReport
 from tripl_cli.timegrid import Window
@@ -168,7 +168,8 @@ def test_a_hash_stored_by_an_older_tripl_is_relabelled_not_a_change(wh: Warehous
     backfill(wh.ws, "2026-01-01", "2026-01-12")
     project = wh.ws.project()
     current = definition_hash(project, project.metrics["revenue"])
-    (legacy,) = known_hashes(project, project.metrics["revenue"]) - {current}  # raw-SQL hash
+    legacy = earlier_hashes(project, project.metrics["revenue"])[-1]  # SQL as written
+    assert legacy != current
     assert _stored_hashes(wh, "revenue") == {current}
     with closing(sqlite3.connect(wh.ws.state_path)) as conn, conn:  # as an older tripl left it
         for table in ("tripl_metric_status", "tripl_metric_values"):

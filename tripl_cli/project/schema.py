@@ -40,6 +40,8 @@ class StrictModel(BaseModel):
 # --------------------------------------------------------------------------- fact tables
 #: The most buckets `lookback` / `initial_buckets` may span (see `Defaults`).
 MAX_BUCKETS = 100_000
+#: Series kept per breakdown column, `Other` included (SPEC §3).
+DEFAULT_BREAKDOWN_LIMIT = 10
 
 
 class ColumnType(StrEnum):
@@ -196,7 +198,7 @@ class MetricBase(StrictModel):
     status: MetricStatus = MetricStatus.ACTIVE
     interval: Interval | None = None  # None: the project's defaults.interval
     breakdowns: list[str] = Field(default_factory=list)
-    breakdown_limit: Annotated[int, Field(ge=1)] | None = 10
+    breakdown_limit: Annotated[int, Field(ge=1)] | None = DEFAULT_BREAKDOWN_LIMIT
     chunk: str | None = None  # a duration such as `7d`; parsed by the rules
     detection: dict[str, Any] | None = None  # per-metric overrides of §7
     meta: dict[str, Any] = Field(default_factory=dict)

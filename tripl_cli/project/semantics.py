@@ -11,6 +11,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlglot.tokens import Tokenizer
 from tripl_cli.errors import TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.schema import (
+    DEFAULT_BREAKDOWN_LIMIT,
     Aggregation,
     AnyMetric,
     CompositionMetric,
@@ -97,6 +99,31 @@ def _as_written(text: str | None) -> str | None:
     return text
 
 
+def _breakdown_set(metric: FactMetric) -> dict[str, Any]:
+    """The breakdown columns as a set, and their limit only where there are breakdowns:
+    neither the list's order nor a limit on nothing changes a value."""
+    limit = metric.breakdown_limit if metric.breakdowns else DEFAULT_BREAKDOWN_LIMIT
+    return {"breakdowns": sorted(metric.breakdowns), "breakdown_limit": limit}
+
+
+def _breakdowns_as_listed(metric: FactMetric) -> dict[str, Any]:
+    return {"breakdowns": list(metric.breakdowns), "breakdown_limit": metric.breakdown_limit}
+
+
+@dataclass(frozen=True)
+class _Form:
+    """One way tripl has written a definition into its hash."""
+
+    sql: _Sql
+    breakdowns: Callable[[FactMetric], dict[str, Any]]
+
+
+_CURRENT = _Form(_as_tokens, _breakdown_set)
+#: Earlier forms, still recognized so an upgrade relabels history instead of dropping it:
+#: breakdowns as listed (before they were a set), and SQL as written (before tokens).
+_EARLIER = (_Form(_as_tokens, _breakdowns_as_listed), _Form(_as_written, _breakdowns_as_listed))
+
+
 def _table(table: FactTable | None, name: str, sql: _Sql) -> dict[str, Any]:
     if table is None:
         return {"missing": name}
@@ -125,21 +152,21 @@ def _measure(project: Project, measure: Measure, sql: _Sql) -> dict[str, Any]:
 
 
 def _definition(
-    project: Project, metric: AnyMetric, seen: frozenset[str], sql: _Sql
+    project: Project, metric: AnyMetric, seen: frozenset[str], form: _Form
 ) -> dict[str, Any]:
+    sql = form.sql
     base: dict[str, Any] = {"v": HASH_VERSION, "kind": metric.kind}
     base["interval"] = project.interval_of(metric).value
     if isinstance(metric, FactMetric):
         base["measures"] = [_measure(project, m, sql) for m in metric.measures()]
         base["ratio"] = metric.is_ratio
-        base["breakdowns"] = list(metric.breakdowns)
-        base["breakdown_limit"] = metric.breakdown_limit
+        base.update(form.breakdowns(metric))
     elif isinstance(metric, SqlMetric):
         base["sql"] = sql(metric.sql)
         base["columns"] = [metric.time_column, metric.value_column]
     else:
         base["parts"] = {
-            key: _part_hash(project, part, seen, sql)
+            key: _part_hash(project, part, seen, form)
             for key, part in (("numerator", metric.numerator), ("denominator", metric.denominator))
             if part is not None
         }
@@ -152,29 +179,34 @@ def _definition(
     return base
 
 
-def _part_hash(project: Project, name: str, seen: frozenset[str], sql: _Sql) -> str:
+def _part_hash(project: Project, name: str, seen: frozenset[str], form: _Form) -> str:
     part = project.metrics.get(name)
     if part is None or name in seen:  # unknown or cyclic: validation reports it
         return f"unresolved:{name}"
-    return _hash(project, part, seen | {name}, sql)
+    return _hash(project, part, seen | {name}, form)
 
 
-def _hash(project: Project, metric: AnyMetric, seen: frozenset[str], sql: _Sql) -> str:
-    canonical = json.dumps(_definition(project, metric, seen, sql), sort_keys=True, default=str)
+def _hash(project: Project, metric: AnyMetric, seen: frozenset[str], form: _Form) -> str:
+    canonical = json.dumps(_definition(project, metric, seen, form), sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def definition_hash(project: Project, metric: AnyMetric) -> str:
     """sha256 of a canonical JSON of only what changes the metric's values (its SQL as
     tokens: `normalized_sql`)."""
-    return _hash(project, metric, frozenset({metric.name}), _as_tokens)
+    return _hash(project, metric, frozenset({metric.name}), _CURRENT)
+
+
+def earlier_hashes(project: Project, metric: AnyMetric) -> tuple[str, ...]:
+    """This very definition's hash as earlier tripl releases wrote it, newest form first
+    (`_EARLIER`; some may equal `definition_hash`)."""
+    return tuple(_hash(project, metric, frozenset({metric.name}), form) for form in _EARLIER)
 
 
 def known_hashes(project: Project, metric: AnyMetric) -> frozenset[str]:
-    """Every hash this very definition may be stored under: `definition_hash`, and the one
-    tripl wrote before it normalized SQL (raw text) — so upgrading drops no history."""
-    legacy = _hash(project, metric, frozenset({metric.name}), _as_written)
-    return frozenset({definition_hash(project, metric), legacy})
+    """Every hash this very definition may be stored under: `definition_hash` and
+    `earlier_hashes` — so upgrading tripl drops no history."""
+    return frozenset({definition_hash(project, metric), *earlier_hashes(project, metric)})
 
 
 def metrics_in_dependency_order(project: Project, names: Iterable[str]) -> list[str]:
