@@ -194,6 +194,24 @@ def test_dry_run_prints_the_queries_and_stores_nothing(ws: Workspace) -> None:
     assert _state_rows(ws, "tripl_metric_values") == 0
 
 
+def test_dry_run_says_which_definitions_changed_and_drops_nothing(ws: Workspace) -> None:
+    assert ws.run("--start", "2026-01-10", "--end", "2026-01-12").exit_code == 0
+    with ws.store() as store:
+        before = store.read_series("paid_orders")
+    assert before
+    ws.edit_yaml("metrics/facts.yml", "paid_orders", column="user_id")
+    result = ws.run("--dry-run")
+    assert result.exit_code == 0, result.output
+    said = [line for line in result.stderr.splitlines() if "definition changed" in line]
+    assert len(said) == 1 and said[0].startswith("paid_orders: "), result.stderr
+    doc = json.loads(ws.run("--dry-run", "--format", "json").stdout)
+    (changed,) = doc["definition_changed"]
+    assert changed["metric"] == "paid_orders"
+    assert changed["recollect"]["start"] <= "2026-01-10T00:00:00Z"
+    with ws.store() as store:
+        assert store.read_series("paid_orders") == before  # a dry run drops nothing
+
+
 def test_json_output_is_one_document_even_with_warnings(ws: Workspace) -> None:
     # A definition change logs a warning (to stderr): stdout stays one JSON document.
     assert ws.run("--start", "2026-01-10", "--end", "2026-01-12").exit_code == 0

@@ -83,6 +83,9 @@ class RunReport:
     dry_run: bool
     outcomes: tuple[MetricOutcome, ...]
     queries: tuple[PlannedQuery, ...] = field(default_factory=tuple)
+    #: A dry run's metrics whose definition changed: a run would drop their stored history
+    #: and recollect it over their window (a real run says so in each outcome's note).
+    changed: tuple[tuple[str, Window], ...] = field(default_factory=tuple)
 
     @property
     def failed(self) -> list[MetricOutcome]:
@@ -102,14 +105,23 @@ class RunReport:
             "elapsed_s": round((self.finished_at - self.started_at).total_seconds(), 4),
             "results": [o.as_json() for o in self.outcomes],
             "queries": [self._query_json(q) for q in self.queries],
-        }
+        } | (
+            {
+                "definition_changed": [
+                    {"metric": name, "recollect": _window_json(window)}
+                    for name, window in self.changed
+                ]
+            }
+            if self.dry_run
+            else {}
+        )
 
     def _query_json(self, query: PlannedQuery) -> dict[str, Any]:
         doc: dict[str, Any] = {
             "id": query.id,
             "kind": query.kind,
             "metrics": list(query.metrics),
-            "window": {"start": iso_utc(query.window.start), "end": iso_utc(query.window.end)},
+            "window": _window_json(query.window),
         }
         if query.ok is not None and query.seconds is not None:
             doc["status"] = "success" if query.ok else "error"
@@ -125,3 +137,7 @@ class RunReport:
                     "sql": query.variant.sql,
                 }
         return doc
+
+
+def _window_json(window: Window) -> dict[str, str]:
+    return {"start": iso_utc(window.start), "end": iso_utc(window.end)}

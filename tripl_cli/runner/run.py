@@ -613,8 +613,12 @@ def run_project(
         with store.run_lock(run_id, timeout_s=request.lock_timeout_s):
             plan = _plan(run, active)
             _execute(run, plan, [m for m in active if m in run.windows], connect)
+    changed: tuple[tuple[str, Window], ...] = ()
     if request.dry_run:
         planned = tuple(PlannedQuery.of(q) for q in plan.queries)
+        changed = tuple(
+            (m, run.windows[m]) for m in ordered if m in run.changed and m in run.windows
+        )
     else:
         planned = tuple(
             PlannedQuery.of(o.query, o, retry=r) for o, r in zip(run.sent, run.retries, strict=True)
@@ -626,6 +630,7 @@ def run_project(
         request.dry_run,
         tuple(run.outcomes[m] for m in ordered if m in run.outcomes),
         planned,
+        changed,
     )
 
 

@@ -137,6 +137,11 @@ def _print_dry_run(report: RunReport) -> None:
             f"{query.window.end:%Y-%m-%d %H:%M}) metrics: {', '.join(query.metrics)}"
         )
         echo_sql(header, query)
+    for name, window in report.changed:
+        console.err().print(
+            f"{console.escape(name)}: definition changed; a run drops its stored history and "
+            f"recollects {window.start:%Y-%m-%d %H:%M} .. {window.end:%Y-%m-%d %H:%M}"
+        )
     console.err().print(f"dry run: {len(report.queries)} queries would run; nothing was stored")
 
 
