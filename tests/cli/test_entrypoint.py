@@ -201,3 +201,20 @@ def test_a_global_option_without_its_value_is_named(option: str, tmp_path: Path)
     assert result.returncode == 2
     assert f"'{option}': this option needs a value" in result.stderr
     assert "No such option" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("{region: eu, region: us}", "--vars, line 1, column 14: duplicate key 'region'"),
+        ("{region: [eu, }", "--vars, line 1, column 15: invalid YAML"),
+        ("eu", "--vars must be a YAML mapping"),
+    ],
+)
+def test_bad_vars_are_a_usage_error_that_points_at_the_problem(
+    text: str, said: str, tmp_path: Path
+) -> None:
+    result = _tripl("--vars", text, "ls", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert said in " ".join(result.stderr.split()), result.stderr
+    assert "Traceback" not in result.stderr

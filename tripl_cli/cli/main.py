@@ -34,15 +34,17 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 def _parse_vars(text: str | None) -> dict[str, Any]:
     if not text:
         return {}
-    import yaml
+    from tripl_cli.project.yaml_source import parse_yaml
 
-    try:
-        parsed = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise typer.BadParameter(f"--vars is not valid YAML: {exc}") from None
-    if not isinstance(parsed, dict):
+    # The project files' own reader: a duplicate key is an error here too, not last-wins.
+    doc = parse_yaml(text, "--vars")
+    if doc.issues:
+        issue = doc.issues[0]
+        where = f"line {issue.location.line}, column {issue.location.col}"
+        raise typer.BadParameter(f"--vars, {where}: {issue.message}")
+    if not isinstance(doc.data, dict):
         raise typer.BadParameter("--vars must be a YAML mapping, e.g. '{region: eu}'")
-    return parsed
+    return doc.data
 
 
 def _print_version(value: bool) -> None:
