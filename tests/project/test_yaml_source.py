@@ -94,3 +94,17 @@ def test_non_utf8_file(tmp_path: Path) -> None:
 def test_empty_file_is_no_data_and_no_issue() -> None:
     doc = parse_yaml("# just a comment\n", "f.yml")
     assert doc.data is None and doc.issues == ()
+
+
+def test_a_file_that_is_not_utf8_points_at_the_byte(tmp_path: Path) -> None:
+    file = tmp_path / "m.yml"
+    file.write_bytes('a: 1\nb: "café x'.encode() + b'\xe9"\n')  # a Latin-1 é after UTF-8
+    (issue,) = read_yaml(file, "m.yml").issues
+    assert issue.rule == "yaml-syntax" and "not UTF-8" in issue.message
+    assert issue.location == SourceLocation("m.yml", 2, 11)  # after `b: "café x` (10 characters)
+    assert "0xe9" in issue.message
+    file.write_bytes(b"\xef\xbb\xbfa: \xff\n")  # a byte-order mark is not a column
+    (issue,) = read_yaml(file, "m.yml").issues
+    assert issue.location == SourceLocation("m.yml", 1, 4)
+    file.write_bytes(b"\xef\xbb\xbfa: 1\n")
+    assert read_yaml(file, "m.yml").data == {"a": 1}

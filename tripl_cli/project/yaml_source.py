@@ -252,12 +252,26 @@ def parse_yaml(text: str, path: str) -> YamlDocument:
 def read_yaml(file: Path, path: str) -> YamlDocument:
     """Read and parse `file`; `path` is how issues name it (relative to the project root)."""
     try:
-        text = file.read_bytes().decode("utf-8-sig")
+        raw = file.read_bytes()
+        text = raw.decode("utf-8")
+        text = text.removeprefix("\ufeff")  # a byte-order mark, as some editors write
     except UnicodeDecodeError as exc:
-        issue = Issue("yaml-syntax", f"file is not UTF-8 ({exc.reason})", SourceLocation(path))
-        return YamlDocument(path, None, NodeLocation(SourceLocation(path)), (issue,))
+        where = _byte_location(path, raw, exc.start)
+        message = f"file is not UTF-8 ({exc.reason}: byte 0x{raw[exc.start]:02x})"
+        hint = "save the file as UTF-8"
+        return YamlDocument(
+            path, None, NodeLocation(where), (Issue("yaml-syntax", message, where, hint=hint),)
+        )
     except OSError as exc:
         issue = Issue("yaml-syntax", f"cannot read file: {exc.strerror}", SourceLocation(path))
         return YamlDocument(path, None, NodeLocation(SourceLocation(path)), (issue,))
     logger.debug("reading %s", path)
     return parse_yaml(text, path)
+
+
+def _byte_location(path: str, raw: bytes, offset: int) -> SourceLocation:
+    """The 1-based line and column (in characters, as far as they decode) of byte `offset`."""
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    before = raw[line_start:offset].decode("utf-8", errors="replace").removeprefix("\ufeff")
+    column = len(before) + 1
+    return SourceLocation(path, raw.count(b"\n", 0, offset) + 1, column)
