@@ -154,6 +154,19 @@ def test_a_yaml_file_symlinked_from_outside_the_project_is_read(tmp_path: Path) 
     assert loaded.project is not None and "orders" in loaded.project.fact_tables
 
 
+def test_a_folder_symlinked_into_the_project_is_read_and_a_link_cycle_ends(
+    tmp_path: Path,
+) -> None:
+    shared = write_project(tmp_path / "shared", {"orders.yml": ORDERS})
+    root = write_project(tmp_path / "p", {"tripl_project.yml": "name: shop\n"})
+    (root / "fact_tables").mkdir()
+    (root / "fact_tables" / "shared").symlink_to(shared)
+    (shared / "back").symlink_to(root / "fact_tables")  # a cycle through both folders
+    loaded = load_project(root, env={})
+    assert [i for i in loaded.issues if i.severity.value == "error"] == []
+    assert loaded.project is not None and list(loaded.project.fact_tables) == ["orders"]
+
+
 def test_a_name_too_long_for_a_file_name_is_reported(tmp_path: Path) -> None:
     name = "m" + "x" * 200
     metric = f"metrics:\n  - {{name: {name}, kind: sql, interval: 1d, sql: 'SELECT 1'}}\n"

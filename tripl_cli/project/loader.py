@@ -190,7 +190,7 @@ def _object_files(
                     message = f"{key} entry '{entry}' does not exist"
                     yield Issue("missing-path", message, explicit[key], Severity.WARNING)
                 continue
-            candidates = [base] if base.is_file() else base.rglob("*")
+            candidates = [base] if base.is_file() else _files_under(base)
             for file in candidates:
                 if file.suffix not in (".yml", ".yaml") or not file.is_file():
                     continue
@@ -207,6 +207,20 @@ def _object_files(
                 seen.add(resolved)
                 found.append(file)
     yield from sorted(found, key=lambda f: _relative(root, f))
+
+
+def _files_under(base: Path) -> Iterator[Path]:
+    """Every file under `base`, through symlinked folders too (a shared folder of metrics
+    linked into the project), each real folder once, so a link cycle ends."""
+    visited: set[Path] = set()
+    for folder, dirs, files in os.walk(base, followlinks=True):
+        real = Path(folder).resolve()
+        if real in visited:
+            dirs.clear()
+            continue
+        visited.add(real)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))  # skipped below anyway
+        yield from (Path(folder) / name for name in sorted(files))
 
 
 def _read_objects(
