@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.cli.conftest import Invoke
 from tests.cli.projects import write_project
@@ -223,6 +224,22 @@ def test_unsupported_yaml_shapes_are_refused(bad: str, tmp_path: Path) -> None:
             text, path="f.yml", fact_table="e", line=2, columns=[ColumnEntry("ts", "timestamp")]
         )
     assert ("flow mapping" if bad == "flow" else "alias") in caught.value.message
+
+
+@pytest.mark.parametrize("style", ["block", "flow"])
+def test_an_anchor_on_the_columns_is_kept_for_its_aliases(style: str) -> None:
+    from tripl_cli.api.columns_yaml import ColumnEntry, set_fact_table_columns
+
+    listed = {"block": "\n      - {name: a, type: string}", "flow": " [{name: a, type: string}]"}
+    text = (
+        f"fact_tables:\n  - name: e\n    sql: SELECT 1\n    columns: &cols{listed[style]}\n"
+        "  - name: f\n    sql: SELECT 2\n    columns: *cols\n"
+    )
+    edited = set_fact_table_columns(
+        text, path="f.yml", fact_table="e", line=2, columns=[ColumnEntry("ts", "timestamp")]
+    )
+    doc = yaml.safe_load(edited)
+    assert [t["columns"] for t in doc["fact_tables"]] == [[{"name": "ts", "type": "timestamp"}]] * 2
 
 
 def test_write_through_a_symlink_keeps_the_link_and_the_file_mode(

@@ -19,6 +19,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from tripl_cli.errors import TriplError
 
 _PLAIN_CANDIDATE = re.compile(r"^[A-Za-z0-9_][^\n]*$")
+_ANCHOR = re.compile(r"&([^\s,\[\]{}]+)")
 #: Where a new `columns:` goes: after the first of these keys present (else at the end).
 _INSERT_AFTER = ("timestamp_column", "sql", "description", "display_name", "name")
 
@@ -42,9 +43,9 @@ def _scalar(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def render_columns(columns: Sequence[ColumnEntry], indent: int) -> str:
+def render_columns(columns: Sequence[ColumnEntry], indent: int, anchor: str = "") -> str:
     pad = " " * indent
-    lines = [f"{pad}columns:"]
+    lines = [f"{pad}columns:{f' &{anchor}' if anchor else ''}"]
     for c in columns:
         fields = [f"name: {_scalar(c.name)}", f"type: {c.type}"]
         if c.description:
@@ -128,6 +129,12 @@ def _ensure_editable(obj: MappingNode, name: str, path: str) -> None:
             )
 
 
+def _anchor(text: str, value: Node) -> str:
+    """The anchor on a value (`columns: &cols`), which aliases elsewhere (`*cols`) need kept."""
+    found = _ANCHOR.match(text, int(value.start_mark.index))  # an anchored node starts at `&`
+    return found.group(1) if found else ""
+
+
 def set_fact_table_columns(
     text: str,
     *,
@@ -148,12 +155,12 @@ def set_fact_table_columns(
     obj = _find_object(root, fact_table, line, path)
     _ensure_editable(obj, fact_table, path)
     indent = int(obj.value[0][0].start_mark.column)
-    block = render_columns(columns, indent)
+    existing = _pair(obj, "columns")
+    block = render_columns(columns, indent, _anchor(text, existing[1]) if existing else "")
     if identifiers and _pair(obj, "identifier_columns") is None:
         block += render_identifiers(identifiers, indent)
     if "\r\n" in text:
         block = block.replace("\n", "\r\n")  # keep the file's line endings
-    existing = _pair(obj, "columns")
     if existing is not None:
         key, value = existing
         start = int(key.start_mark.index)
