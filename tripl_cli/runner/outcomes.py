@@ -96,7 +96,7 @@ class RunReport:
         return run_status(self.outcomes)
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "run_id": self.run_id,
             "status": self.status,
             "dry_run": self.dry_run,
@@ -105,16 +105,12 @@ class RunReport:
             "elapsed_s": round((self.finished_at - self.started_at).total_seconds(), 4),
             "results": [o.as_json() for o in self.outcomes],
             "queries": [self._query_json(q) for q in self.queries],
-        } | (
-            {
-                "definition_changed": [
-                    {"metric": name, "recollect": _window_json(window)}
-                    for name, window in self.changed
-                ]
-            }
-            if self.dry_run
-            else {}
-        )
+        }
+        if self.dry_run:
+            doc["definition_changed"] = [
+                {"metric": name, "recollect": _window_json(window)} for name, window in self.changed
+            ]
+        return doc
 
     def _query_json(self, query: PlannedQuery) -> dict[str, Any]:
         doc: dict[str, Any] = {
