@@ -411,9 +411,14 @@ class DialectRules:
                 )
             )
         if column_type is ColumnType.NUMBER:
+            # BETWEEN, not ABS(col) <= 1e15: ABS of the lowest BIGINT overflows on most engines.
             whole = exp.and_(
                 exp.EQ(this=col.copy(), expression=exp.Floor(this=col.copy())),
-                exp.LT(this=exp.Abs(this=col.copy()), expression=exp.Literal.number("1e15")),
+                exp.Between(
+                    this=col.copy(),
+                    low=exp.Literal.number("-1e15"),
+                    high=exp.Literal.number("1e15"),
+                ),
             )
             return self.breakdown_text(
                 exp.Case(

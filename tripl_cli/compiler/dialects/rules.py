@@ -276,8 +276,12 @@ class ClickHouseRules(DialectRules):
         return call("toString", col.copy())
 
     def number_text(self, col: exp.Expr, type_sql: str) -> exp.Expression:
-        # `if`/`multiIf` may compute both branches for every row: CAST would raise on a
-        # NULL, inf or NaN that the other branch takes; accurateCastOrNull gives NULL.
+        # `if`/`multiIf` may compute both branches for every row: CAST to an integer would
+        # raise on a NULL, inf or NaN that the other branch takes; accurateCastOrNull gives
+        # NULL. Not for the DOUBLE branch: it would give NULL ('') for an Int64 like 2⁶³ − 1
+        # that no Float64 holds exactly, where toFloat64 rounds, as the other engines do.
+        if type_sql == "DOUBLE":
+            return call("toString", call("toFloat64", col.copy()))
         target = string(exp.DataType.build(type_sql, dialect=self.name).sql(self.name))
         return call("toString", call("accurateCastOrNull", col.copy(), target))
 
