@@ -93,10 +93,13 @@ class LatestScore:
     lower: float
     upper: float
     breakdown: tuple[str, str] = ("", "")
+    #: Detection's episode of this direction is still open (`SeriesResult.open_episode`).
+    open_episode: Direction | None = None
 
     def back_inside(self, direction: Direction) -> bool:
-        """Recovered on the incident's side of the band (a missing value is not recovery)."""
-        if self.actual is None:
+        """Recovered on the incident's side of the band (a missing value is not recovery),
+        and out of detection's episode: one quiet bucket between two drops is not recovery."""
+        if self.actual is None or self.open_episode is direction:
             return False
         if direction is Direction.DROP:
             return self.actual >= self.lower

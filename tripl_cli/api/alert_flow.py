@@ -278,6 +278,7 @@ def _latest_scores(
                 lower=band.lower,
                 upper=band.upper,
                 breakdown=s.breakdown,
+                open_episode=result.open_episode,
             )
         )
     return out

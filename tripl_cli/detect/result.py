@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Literal
 
 from tripl_cli.detect.state import WalkContext, WalkState
-from tripl_cli.types import Anomaly
+from tripl_cli.types import Anomaly, Direction
 
 SeriesStatus = Literal["ok", "learning", "disabled"]
 
@@ -35,6 +35,9 @@ class SeriesResult:
     #: Parallel to `anomalies`: the bucket whose scoring revealed each one (a level shift is
     #: dated at its start but known only once it has persisted).
     detected_at: tuple[datetime, ...] = ()
+    #: The direction of a reported episode still open after the last scored bucket: quiet
+    #: buckets within `episode_gap` do not end it, so its incident must not resolve yet.
+    open_episode: Direction | None = None
 
 
 def disabled_result() -> SeriesResult:
@@ -63,7 +66,15 @@ def build_result(ctx: WalkContext, st: WalkState, lo: int, hi: int) -> SeriesRes
         warnings=tuple(warnings),
         bands=bands,
         detected_at=tuple(grid.bucket(f.detected_at) for f in findings),
+        open_episode=_open_episode(st),
     )
+
+
+def _open_episode(st: WalkState) -> Direction | None:
+    episode = st.episode
+    if episode is None or episode.finding is None:
+        return None
+    return Direction.SPIKE if episode.sign > 0 else Direction.DROP
 
 
 def _band(ctx: WalkContext, st: WalkState, t: int, sigma: float) -> Band:
