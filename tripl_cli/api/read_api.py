@@ -27,8 +27,8 @@ from tripl_cli.project.semantics import value_kind
 from tripl_cli.state.engine import resolve_url
 from tripl_cli.state.records import MetricStatus, StoredAnomaly
 from tripl_cli.state.store import StateStore
-from tripl_cli.timegrid import Interval, iso_utc
-from tripl_cli.types import TOTAL, Anomaly, ValueKind
+from tripl_cli.timegrid import Interval, floor_to_bucket, iso_utc
+from tripl_cli.types import TOTAL, Anomaly, DetectorName, SeriesPoint, ValueKind
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,46 @@ def metric_or_error(project: Project, name: str) -> AnyMetric:
             hint="`tripl ls` lists every metric",
         )
     return metric
+
+
+# --------------------------------------------------------------------------- count series
+def complete_until(status: MetricStatus | None, interval: Interval) -> datetime | None:
+    """Until when a metric's data is known complete: the end of the windows it collected.
+
+    Not when the status row was last written: a backfill of an old window (`--end` in the
+    past) writes it too, and zero-filling up to "now" would report the buckets no run
+    collected as outages.
+    """
+    if status is None or status.collected_until is None:
+        return None
+    return floor_to_bucket(status.collected_until, interval)
+
+
+def counted(
+    points: Sequence[SeriesPoint],
+    interval: Interval,
+    until: datetime | None,
+    start: datetime | None = None,
+) -> list[SeriesPoint]:
+    """A count-shaped series as detection scores it (SPEC §7): every bucket from its first
+    point (or `start`, when none is that recent) up to `until`, a missing one 0 — a bucket
+    with no row counted nothing. So an outage shows, where the stored rows simply stop."""
+    if until is None:
+        return list(points)
+    if points:
+        first = points[0].bucket
+    elif start is not None:
+        first = start
+    else:
+        return []
+    stored = {p.bucket: p for p in points}
+    end = max(until, points[-1].bucket + interval.delta) if points else until
+    out: list[SeriesPoint] = []
+    bucket = first
+    while bucket < end:
+        out.append(stored.get(bucket) or SeriesPoint(bucket, 0.0))
+        bucket += interval.delta
+    return out
 
 
 # --------------------------------------------------------------------------- one series
@@ -213,9 +253,11 @@ def read_metric(
         if store is None:
             raise _never_collected(name, resolved.name, None, inactive=inactive)
         status = store.metric_status(name)
-        newest = status.watermark if status is not None else None
+        kind = value_kind(project, metric)
+        until = complete_until(status, interval) if kind is ValueKind.COUNT else None
+        newest = _newest(status, interval, until)
         start = None if last is None or newest is None else _first_of(last, newest, interval)
-        total = store.read_series(name, start=start)
+        total = counted(store.read_series(name, start=start), interval, until, start)
         if not total and newest is None:
             raise _never_collected(name, resolved.name, status, inactive=inactive)
         known = tuple(dict.fromkeys([*metric.breakdowns, *store.breakdown_columns(name)]))
@@ -223,7 +265,7 @@ def read_metric(
         anomalies = _strongest(store.read_anomalies(name, start=start))
         breakdowns = {
             column: {
-                value: _views(points, (column, value), anomalies)
+                value: _views(counted(points, interval, until), (column, value), anomalies)
                 for value, points in store.read_breakdowns(name, column, start=start).items()
             }
             for column in columns
@@ -232,13 +274,25 @@ def read_metric(
         metric=name,
         interval=interval,
         unit=metric.unit,
-        value_kind=value_kind(project, metric),
+        value_kind=kind,
         points=_views(total, TOTAL, anomalies),
         breakdowns=breakdowns,
         display_name=metric.display_name,
         target=resolved.name,
         breakdown_columns=known,
     )
+
+
+def _newest(
+    status: MetricStatus | None, interval: Interval, until: datetime | None
+) -> datetime | None:
+    """The newest bucket to show: the newest stored, or for a count series the last one
+    collected (an outage stores no row, yet its buckets were collected: zeros)."""
+    newest = status.watermark if status is not None else None
+    if until is None:
+        return newest
+    last_collected = until - interval.delta
+    return last_collected if newest is None else max(newest, last_collected)
 
 
 def _first_of(last: int, newest: datetime, interval: Interval) -> datetime | None:
@@ -294,39 +348,58 @@ class Catalog:
 
 
 def _recent(
-    store: StateStore, name: str, interval: Interval, status: MetricStatus
+    store: StateStore, name: str, interval: Interval, status: MetricStatus, kind: ValueKind
 ) -> dict[str, Any]:
-    """Sparkline points on the bucket grid (gaps as None) ending at the watermark."""
-    assert status.watermark is not None
-    newest = status.watermark
+    """Sparkline points on the bucket grid (gaps as None) ending at the newest bucket (a
+    count series' last collected one: `_newest`)."""
+    until = complete_until(status, interval) if kind is ValueKind.COUNT else None
+    newest = _newest(status, interval, until)
+    assert newest is not None
     start = newest - interval.delta * (SPARK_POINTS - 1)
-    by_bucket = {p.bucket: p.value for p in store.read_series(name, start=start)}
+    points = counted(store.read_series(name, start=start), interval, until, start)
+    by_bucket = {p.bucket: p.value for p in points}
     grid = [start + interval.delta * i for i in range(SPARK_POINTS)]
-    flagged = {s.anomaly.bucket for s in store.read_anomalies(name, start=start)}
+    found = store.read_anomalies(name, start=start)
+    flagged = {s.anomaly.bucket for s in found}
     return {
         "last_bucket": newest,
         "latest_value": by_bucket.get(newest),
-        "open_anomaly": newest in flagged,
+        "open_anomaly": newest in flagged or _outage_goes_on(found, by_bucket),
         "last_anomaly": max(flagged) if flagged else None,
         "recent": tuple(by_bucket.get(b) for b in grid),
         "recent_anomalous": tuple(b in flagged for b in grid),
     }
 
 
+def _outage_goes_on(found: Sequence[StoredAnomaly], values: Mapping[datetime, Any]) -> bool:
+    """The total's last outage is still on: every bucket since it is 0 (an outage is reported
+    at its first bucket only)."""
+    starts = [
+        s.anomaly.bucket
+        for s in found
+        if s.anomaly.detector is DetectorName.OUTAGE and s.anomaly.breakdown == TOTAL
+    ]
+    if not starts:
+        return False
+    since = max(starts)
+    return all(value == 0 for bucket, value in values.items() if bucket >= since)
+
+
 def _row(
     project: Project, store: StateStore | None, metric: AnyMetric, status: MetricStatus | None
 ) -> CatalogRow:
     interval = project.interval_of(metric)
+    kind = value_kind(project, metric)
     extra: dict[str, Any] = {}
     if status is not None:
         extra = {"collection_status": status.last_status, "collection_error": status.last_error}
         if store is not None and status.watermark is not None:
-            extra |= _recent(store, metric.name, interval, status)
+            extra |= _recent(store, metric.name, interval, status, kind)
     return CatalogRow(
         name=metric.name,
         kind=metric.kind,
         interval=interval,
-        value_kind=value_kind(project, metric),
+        value_kind=kind,
         status=metric.status.value,
         unit=metric.unit,
         **extra,

@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-from tripl_cli.api.detect_api import _complete_until, settings_for
+from tripl_cli.api.detect_api import settings_for
 from tripl_cli.api.project_api import atomic_write, select_for_command
-from tripl_cli.api.read_api import reading_state
+from tripl_cli.api.read_api import complete_until, reading_state
 from tripl_cli.api.report_chart import Chart, build_chart
 from tripl_cli.api.warehouse import target_of
 from tripl_cli.detect import Band, backtest_series
@@ -111,7 +111,7 @@ def _bands(
         value_kind=value_kind(project, metric),
         settings=settings,
         as_of=as_of,
-        complete_until=_complete_until(status, interval),
+        complete_until=complete_until(status, interval),
     )
     if result.status == "learning":
         return [], "no band yet: not enough history for the detector"

@@ -1,0 +1,49 @@
+"""`show` and `ls` see a count outage as detection does: the buckets a run collected and
+found no row in are zeros (SPEC §7), not the end of the series."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+
+from tests.cli.conftest import AS_OF, Invoke
+from tripl_cli.api import detect_api, read_api, run_api
+from tripl_cli.api.project_api import open_project
+from tripl_cli.types import DetectorName
+
+OUTAGE_FROM = (AS_OF - timedelta(days=3)).replace(hour=0, minute=0)
+
+
+def test_show_and_ls_show_a_count_outage_that_detect_reports(
+    fresh_demo: Path, invoke: Invoke
+) -> None:
+    with duckdb.connect(str(fresh_demo / "warehouse.duckdb")) as con:
+        con.execute("DELETE FROM raw.orders WHERE created_at >= ?", [OUTAGE_FROM])
+    project = open_project(fresh_demo)
+    assert not run_api.run(project, run_api.RunOptions(as_of=AS_OF)).failed
+    detected = detect_api.detect(project, select=["orders"], as_of=AS_OF)
+    (outage,) = [
+        a for a in detected.anomalies if a.breakdown[0] == "" and a.detector is DetectorName.OUTAGE
+    ]
+    assert outage.bucket == OUTAGE_FROM
+
+    view = read_api.read_metric(project, "orders", last=5)
+    days = [OUTAGE_FROM + timedelta(days=d) for d in range(-2, 3)]  # through yesterday
+    assert [p.bucket for p in view.points] == days
+    assert [p.value for p in view.points][2:] == [0.0, 0.0, 0.0]
+    assert [p.anomaly is not None for p in view.points] == [False, False, True, False, False]
+
+    shown = json.loads(
+        invoke(fresh_demo, "show", "orders", "--last", "3", "--format", "json").stdout
+    )
+    assert [p["value"] for p in shown["points"]] == [0.0, 0.0, 0.0]
+    assert shown["points"][0]["anomaly"]["detector"] == "outage"
+
+    listed = json.loads(invoke(fresh_demo, "ls", "-s", "orders", "--format", "json").stdout)
+    (row,) = listed["metrics"]
+    assert row["last_bucket"] == days[-1].isoformat().replace("+00:00", "Z")
+    assert row["latest_value"] == 0.0 and row["open_anomaly"] is True
+    assert row["recent"][-3:] == [0.0, 0.0, 0.0]
