@@ -149,6 +149,13 @@ def test_sql_metric_several_rows_warns(caplog: pytest.LogCaptureFixture) -> None
     assert "1 bucket(s) had several rows" in caplog.text
 
 
+def test_an_infinite_value_is_a_gap_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    plan = _plan(MetricOutput("s", MeasureRef("q", "a0", None)))
+    results = {"q": Result(("bucket", "a0"), ((B0, float("inf")), (B1, float("nan"))))}
+    assert assemble(plan, results) == []
+    assert "metric s: 1 bucket(s) had an infinite value; stored as gaps" in caplog.text
+
+
 def test_distinct_counts() -> None:
     ref = MeasureRef("d", "a0", Aggregation.COUNT_DISTINCT)
     plan = _plan(distincts=(DistinctOutput("per_user", "t", "user_id", ref),))

@@ -93,20 +93,35 @@ def _breakdown(output: MetricOutput, key: RowKey) -> tuple[str, str]:
 
 def _single(output: MetricOutput, rows: dict[RowKey, Row]) -> list[MetricValue]:
     out: list[MetricValue] = []
-    several = 0
+    several = infinite = 0
     for key, row in rows.items():
         value = read_measure(output.value, row)
         if output.value.row_count is not None and (_number(row[output.value.row_count]) or 0) > 1:
             several += 1
         if value is not None:
             out.append(MetricValue(output.metric, key[0], value, _breakdown(output, key)))
+        elif _infinite(row[output.value.value]):
+            infinite += 1
     if several:
         log.warning(
             "metric %s: %d bucket(s) had several rows; their values were summed",
             output.metric,
             several,
         )
+    if infinite:  # e.g. an SQL metric dividing by zero on an engine that gives ±inf
+        log.warning(
+            "metric %s: %d bucket(s) had an infinite value; stored as gaps",
+            output.metric,
+            infinite,
+        )
     return out
+
+
+def _infinite(value: Any) -> bool:
+    try:
+        return value is not None and math.isinf(float(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def _ratio(
