@@ -72,3 +72,17 @@ def test_dropped_buckets_never_shift_the_seasonal_phase(dropped: set[int], level
     assert result.bands
     for band in result.bands:
         assert np.isclose(band.expected, truth[index[band.bucket]], rtol=1e-6)
+
+
+@settings(max_examples=10, deadline=None, database=None)
+@given(scale=st.sampled_from([1e-12, 1e-8, 1e-3, 1e4]), seed=st.integers(0, 1000))
+def test_a_fractional_series_is_scored_alike_in_any_unit(scale: float, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    values = list(100 * (1 + 0.02 * rng.standard_normal(60)))
+    values[50] *= 0.6  # one clear drop
+    plain = backtest(values, Interval.D1, ValueKind.FRACTIONAL)
+    scaled = backtest([v * scale for v in values], Interval.D1, ValueKind.FRACTIONAL)
+    assert [a.bucket for a in scaled.anomalies] == [a.bucket for a in plain.anomalies]
+    assert bucket(50, Interval.D1) in [a.bucket for a in plain.anomalies]
+    for a, b in zip(plain.anomalies, scaled.anomalies, strict=True):
+        assert np.isclose(a.score, b.score, rtol=1e-6)

@@ -133,7 +133,10 @@ def min_spread(is_count: bool, magnitude: float, step: float = 0.0) -> float:
     series 1 % of the typical magnitude (counts have their Poisson floor)."""
     if is_count:
         return step
-    return max(RELATIVE_FLOOR * magnitude, step, _TINY)
+    # Relative, so scoring does not depend on the unit (a series of 1e-9 is scored as one
+    # of 1); _TINY only keeps an all-zero series' spread from being 0.
+    floor = max(RELATIVE_FLOOR * magnitude, step)
+    return floor if floor > 0 else _TINY
 
 
 def spread_of(
