@@ -19,11 +19,16 @@ SPARK_GAP = "·"
 
 
 def fmt_number(value: float | None) -> str:
-    """Short, human numbers: 1,234 · 12.35 · 0.1256 · 34.0M (from 10M); '' for a gap (and for ±inf,
-    which a ratio over 0 can never store but an engine's float column can hold)."""
+    """Short, human numbers: 1,234 · 12.35 · 0.1256 · 34.0M (from 10M) · 12.5B (from 10B) ·
+    1.23e+15 (from 1e15); '' for a gap (and for ±inf, which a ratio over 0 can never store but
+    an engine's float column can hold)."""
     if value is None or not math.isfinite(value):
         return ""
     magnitude = abs(value)
+    if magnitude >= 1e15:
+        return f"{value:.3g}"
+    if magnitude >= 1e10:
+        return f"{value / 1e9:,.1f}B"
     if magnitude >= 1e7:
         return f"{value / 1e6:,.1f}M"
     if float(value).is_integer():
