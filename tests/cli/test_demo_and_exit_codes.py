@@ -14,6 +14,7 @@ import pytest
 
 from tests.cli.conftest import AS_OF, Demo, Invoke
 from tripl_cli.api import demo_api
+from tripl_cli.scaffold import init_project
 
 ENTRY = "from tripl_cli.cli.main import run; run()"
 
@@ -210,3 +211,14 @@ def test_a_malformed_selector_is_a_usage_error(
         result = invoke(demo.root, command, option, selector)
         assert result.exit_code == 2, (command, result.output)
         assert ("--exclude" if option == "--exclude" else "--select") in result.output
+
+
+def test_detect_before_any_run_says_to_run_first(tmp_path: Path, invoke: Invoke) -> None:
+    root = tmp_path / "today"
+    init_project(root, demo=True)  # data up to now, as the CLI's clock reads it
+    done = invoke(root, "detect", "--no-alerts")
+    assert done.exit_code == 0, done.output
+    assert "no values stored yet: run `tripl run` first" in done.stderr
+    collected = invoke(root, "run", "-s", "orders")
+    assert collected.exit_code == 0, collected.output
+    assert "run `tripl run` first" not in invoke(root, "detect", "--no-alerts").stderr

@@ -47,6 +47,8 @@ class DetectReport:
     as_of: datetime
     series: tuple[SeriesDetection, ...]
     skipped: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (metric, reason)
+    #: Series with no stored value in the history detection read (never collected, or all gaps).
+    empty: int = 0
 
     @property
     def anomalies(self) -> list[Anomaly]:
@@ -162,6 +164,7 @@ def detect(
     names = select_for_command(project, select, exclude, state_manifest)
     detections: list[SeriesDetection] = []
     skipped: list[tuple[str, str]] = []
+    empty = 0
     with (
         open_state(project, profiles_dir=profiles_dir, target=target) as store,
         store.run_lock(run_id, timeout_s=lock_timeout_s),
@@ -170,6 +173,7 @@ def detect(
             if isinstance(item, tuple):
                 skipped.append(item)
                 continue
+            empty += not item.points
             result = detect_series(
                 item.points,
                 metric=item.metric.name,
@@ -192,7 +196,7 @@ def detect(
                     run_id=run_id,
                 )
             detections.append(SeriesDetection(item.metric.name, item.breakdown, result))
-    report = DetectReport(run_id, now, tuple(detections), tuple(skipped))
+    report = DetectReport(run_id, now, tuple(detections), tuple(skipped), empty)
     atomic_write(
         project.target_dir / "anomalies.json", json.dumps(report.as_json(), indent=2, default=str)
     )
