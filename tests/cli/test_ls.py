@@ -134,3 +134,18 @@ def test_every_selecting_command_warns_about_a_selector_matching_nothing(
 ) -> None:
     result = invoke(demo_copy, *command, "-s", "ordrs")
     assert "selector 'metric:ordrs' matches no metric (did you mean 'orders'?)" in result.stderr
+
+
+def test_ls_of_collected_metrics_without_values_does_not_say_run(
+    fresh_demo: Path, invoke: Invoke
+) -> None:
+    # Collected far from the demo's data: the run succeeds, every bucket is a gap.
+    done = invoke(
+        fresh_demo, "run", "-s", "revenue", "--start", "2020-01-01", "--end", "2020-01-05"
+    )
+    assert done.exit_code == 0, done.output
+    listed = invoke(fresh_demo, "ls", "-s", "revenue")
+    assert "no values stored for the selected metrics" in listed.stderr
+    assert "run `tripl run`" not in listed.stderr
+    never = invoke(fresh_demo, "ls", "-s", "orders")
+    assert "no values stored yet on target 'dev': run `tripl run`" in never.stderr

@@ -146,9 +146,13 @@ def print_catalog(catalog: Catalog) -> None:
             out.print(f"[red]error[/] {escape(row.name)}: {escape(row.collection_error)}")
     if not catalog.rows:
         console.err().print("the selection matched no metrics")
-    elif not any(r.last_bucket for r in catalog.rows):
+    elif not any(r.collection_status for r in catalog.rows):
         console.err().print(
             f"no values stored yet on target '{escape(catalog.target)}': run `tripl run`"
+        )
+    elif not any(r.last_bucket for r in catalog.rows):  # collected: failed, or all gaps
+        console.err().print(
+            "no values stored for the selected metrics (`tripl show METRIC` says why)"
         )
 
 
