@@ -1,5 +1,6 @@
-"""`show` and `ls` see a count outage as detection does: the buckets a run collected and
-found no row in are zeros (SPEC §7), not the end of the series."""
+"""`show` and `ls` show an outage that `detect` reports: the data stopped, so the run stored
+no row after it (no value is a gap, SPEC §5), yet detection scored its first bucket as a
+count of 0 (SPEC §7) and reported it. That bucket must not vanish from the views."""
 
 from __future__ import annotations
 
@@ -17,9 +18,7 @@ from tripl_cli.types import DetectorName
 OUTAGE_FROM = (AS_OF - timedelta(days=3)).replace(hour=0, minute=0)
 
 
-def test_show_and_ls_show_a_count_outage_that_detect_reports(
-    fresh_demo: Path, invoke: Invoke
-) -> None:
+def test_show_and_ls_show_the_outage_that_detect_reports(fresh_demo: Path, invoke: Invoke) -> None:
     with duckdb.connect(str(fresh_demo / "warehouse.duckdb")) as con:
         con.execute("DELETE FROM raw.orders WHERE created_at >= ?", [OUTAGE_FROM])
     project = open_project(fresh_demo)
@@ -30,20 +29,19 @@ def test_show_and_ls_show_a_count_outage_that_detect_reports(
     ]
     assert outage.bucket == OUTAGE_FROM
 
-    view = read_api.read_metric(project, "orders", last=5)
-    days = [OUTAGE_FROM + timedelta(days=d) for d in range(-2, 3)]  # through yesterday
+    view = read_api.read_metric(project, "orders", last=3)
+    days = [OUTAGE_FROM + timedelta(days=d) for d in range(-2, 1)]  # ending at the outage
     assert [p.bucket for p in view.points] == days
-    assert [p.value for p in view.points][2:] == [0.0, 0.0, 0.0]
-    assert [p.anomaly is not None for p in view.points] == [False, False, True, False, False]
+    assert [p.value is None for p in view.points] == [False, False, True]  # a gap, not a 0
+    assert view.points[-1].anomaly == outage
 
     shown = json.loads(
-        invoke(fresh_demo, "show", "orders", "--last", "3", "--format", "json").stdout
+        invoke(fresh_demo, "show", "orders", "--last", "2", "--format", "json").stdout
     )
-    assert [p["value"] for p in shown["points"]] == [0.0, 0.0, 0.0]
-    assert shown["points"][0]["anomaly"]["detector"] == "outage"
+    assert shown["points"][-1]["value"] is None
+    assert shown["points"][-1]["anomaly"]["detector"] == "outage"
 
     listed = json.loads(invoke(fresh_demo, "ls", "-s", "orders", "--format", "json").stdout)
     (row,) = listed["metrics"]
-    assert row["last_bucket"] == days[-1].isoformat().replace("+00:00", "Z")
-    assert row["latest_value"] == 0.0 and row["open_anomaly"] is True
-    assert row["recent"][-3:] == [0.0, 0.0, 0.0]
+    assert row["last_bucket"] == OUTAGE_FROM.isoformat().replace("+00:00", "Z")
+    assert row["latest_value"] is None and row["open_anomaly"] is True

@@ -28,7 +28,7 @@ from tripl_cli.state.engine import resolve_url
 from tripl_cli.state.records import MetricStatus, StoredAnomaly
 from tripl_cli.state.store import StateStore
 from tripl_cli.timegrid import Interval, floor_to_bucket, iso_utc
-from tripl_cli.types import TOTAL, Anomaly, DetectorName, SeriesPoint, ValueKind
+from tripl_cli.types import TOTAL, Anomaly, DetectorName, ValueKind
 
 log = logging.getLogger(__name__)
 
@@ -82,33 +82,6 @@ def complete_until(status: MetricStatus | None, interval: Interval) -> datetime 
     if status is None or status.collected_until is None:
         return None
     return floor_to_bucket(status.collected_until, interval)
-
-
-def counted(
-    points: Sequence[SeriesPoint],
-    interval: Interval,
-    until: datetime | None,
-    start: datetime | None = None,
-) -> list[SeriesPoint]:
-    """A count-shaped series as detection scores it (SPEC §7): every bucket from its first
-    point (or `start`, when none is that recent) up to `until`, a missing one 0 — a bucket
-    with no row counted nothing. So an outage shows, where the stored rows simply stop."""
-    if until is None:
-        return list(points)
-    if points:
-        first = points[0].bucket
-    elif start is not None:
-        first = start
-    else:
-        return []
-    stored = {p.bucket: p for p in points}
-    end = max(until, points[-1].bucket + interval.delta) if points else until
-    out: list[SeriesPoint] = []
-    bucket = first
-    while bucket < end:
-        out.append(stored.get(bucket) or SeriesPoint(bucket, 0.0))
-        bucket += interval.delta
-    return out
 
 
 # --------------------------------------------------------------------------- one series
@@ -185,7 +158,15 @@ def _views(
     series: tuple[str, str],
     anomalies: Mapping[tuple[tuple[str, str], datetime], Anomaly],
 ) -> Points:
-    return tuple(PointView(p.bucket, p.value, anomalies.get((series, p.bucket))) for p in points)
+    """The stored points, and each anomalous bucket without a stored value (an outage: the
+    run stored no row, detection scored a count of 0) as a gap carrying its anomaly."""
+    views = {
+        p.bucket: PointView(p.bucket, p.value, anomalies.get((series, p.bucket))) for p in points
+    }
+    for (where, bucket), anomaly in anomalies.items():
+        if where == series and bucket not in views:
+            views[bucket] = PointView(bucket, None, anomaly)
+    return tuple(views[b] for b in sorted(views))
 
 
 def _never_collected(
@@ -253,11 +234,9 @@ def read_metric(
         if store is None:
             raise _never_collected(name, resolved.name, None, inactive=inactive)
         status = store.metric_status(name)
-        kind = value_kind(project, metric)
-        until = complete_until(status, interval) if kind is ValueKind.COUNT else None
-        newest = _newest(status, interval, until)
+        newest = _newest(store, name, status)
         start = None if last is None or newest is None else _first_of(last, newest, interval)
-        total = counted(store.read_series(name, start=start), interval, until, start)
+        total = store.read_series(name, start=start)
         if not total and newest is None:
             raise _never_collected(name, resolved.name, status, inactive=inactive)
         known = tuple(dict.fromkeys([*metric.breakdowns, *store.breakdown_columns(name)]))
@@ -265,7 +244,7 @@ def read_metric(
         anomalies = _strongest(store.read_anomalies(name, start=start))
         breakdowns = {
             column: {
-                value: _views(counted(points, interval, until), (column, value), anomalies)
+                value: _views(points, (column, value), anomalies)
                 for value, points in store.read_breakdowns(name, column, start=start).items()
             }
             for column in columns
@@ -274,7 +253,7 @@ def read_metric(
         metric=name,
         interval=interval,
         unit=metric.unit,
-        value_kind=kind,
+        value_kind=value_kind(project, metric),
         points=_views(total, TOTAL, anomalies),
         breakdowns=breakdowns,
         display_name=metric.display_name,
@@ -283,16 +262,18 @@ def read_metric(
     )
 
 
-def _newest(
-    status: MetricStatus | None, interval: Interval, until: datetime | None
-) -> datetime | None:
-    """The newest bucket to show: the newest stored, or for a count series the last one
-    collected (an outage stores no row, yet its buckets were collected: zeros)."""
+def _newest(store: StateStore, name: str, status: MetricStatus | None) -> datetime | None:
+    """The newest bucket to show: the newest stored (the watermark), or a later anomalous
+    one of the total — an outage stores no row, yet detection reported its first bucket."""
     newest = status.watermark if status is not None else None
-    if until is None:
-        return newest
-    last_collected = until - interval.delta
-    return last_collected if newest is None else max(newest, last_collected)
+    if newest is None:
+        return None
+    later = [
+        s.anomaly.bucket
+        for s in store.read_anomalies(name, start=newest)
+        if s.anomaly.breakdown == TOTAL
+    ]
+    return max([newest, *later])
 
 
 def _first_of(last: int, newest: datetime, interval: Interval) -> datetime | None:
@@ -348,16 +329,14 @@ class Catalog:
 
 
 def _recent(
-    store: StateStore, name: str, interval: Interval, status: MetricStatus, kind: ValueKind
+    store: StateStore, name: str, interval: Interval, status: MetricStatus
 ) -> dict[str, Any]:
-    """Sparkline points on the bucket grid (gaps as None) ending at the newest bucket (a
-    count series' last collected one: `_newest`)."""
-    until = complete_until(status, interval) if kind is ValueKind.COUNT else None
-    newest = _newest(status, interval, until)
+    """Sparkline points on the bucket grid (gaps as None) ending at the newest bucket
+    (`_newest`: the watermark, or a later outage)."""
+    newest = _newest(store, name, status)
     assert newest is not None
     start = newest - interval.delta * (SPARK_POINTS - 1)
-    points = counted(store.read_series(name, start=start), interval, until, start)
-    by_bucket = {p.bucket: p.value for p in points}
+    by_bucket = {p.bucket: p.value for p in store.read_series(name, start=start)}
     grid = [start + interval.delta * i for i in range(SPARK_POINTS)]
     found = store.read_anomalies(name, start=start)
     flagged = {s.anomaly.bucket for s in found}
@@ -372,8 +351,8 @@ def _recent(
 
 
 def _outage_goes_on(found: Sequence[StoredAnomaly], values: Mapping[datetime, Any]) -> bool:
-    """The total's last outage is still on: every bucket since it is 0 (an outage is reported
-    at its first bucket only)."""
+    """The total's last outage is still on: no value since it but gaps and zeros (an outage
+    is reported at its first bucket only)."""
     starts = [
         s.anomaly.bucket
         for s in found
@@ -382,24 +361,23 @@ def _outage_goes_on(found: Sequence[StoredAnomaly], values: Mapping[datetime, An
     if not starts:
         return False
     since = max(starts)
-    return all(value == 0 for bucket, value in values.items() if bucket >= since)
+    return not any(value for bucket, value in values.items() if bucket >= since)
 
 
 def _row(
     project: Project, store: StateStore | None, metric: AnyMetric, status: MetricStatus | None
 ) -> CatalogRow:
     interval = project.interval_of(metric)
-    kind = value_kind(project, metric)
     extra: dict[str, Any] = {}
     if status is not None:
         extra = {"collection_status": status.last_status, "collection_error": status.last_error}
         if store is not None and status.watermark is not None:
-            extra |= _recent(store, metric.name, interval, status, kind)
+            extra |= _recent(store, metric.name, interval, status)
     return CatalogRow(
         name=metric.name,
         kind=metric.kind,
         interval=interval,
-        value_kind=kind,
+        value_kind=value_kind(project, metric),
         status=metric.status.value,
         unit=metric.unit,
         **extra,
