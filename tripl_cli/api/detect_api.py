@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from tripl_cli.api.project_api import atomic_write, select_for_command
-from tripl_cli.api.read_api import complete_until
 from tripl_cli.api.run_api import new_run_id, open_state
 from tripl_cli.detect import (
     DetectionSettings,
@@ -29,8 +28,9 @@ from tripl_cli.errors import ConfigError
 from tripl_cli.project.model import Project
 from tripl_cli.project.schema import AnyMetric, MetricStatus
 from tripl_cli.project.semantics import value_kind
+from tripl_cli.state.records import MetricStatus as CollectionStatus
 from tripl_cli.state.store import StateStore
-from tripl_cli.timegrid import Interval, Window, iso_utc
+from tripl_cli.timegrid import Interval, Window, floor_to_bucket, iso_utc
 from tripl_cli.types import TOTAL, Anomaly, SeriesPoint, breakdown_json
 
 
@@ -103,6 +103,18 @@ def settings_for(
             f"detection settings of metric '{metric.name}': {exc}",
             location=project.location_of("metric", metric.name, "detection"),
         ) from None
+
+
+def complete_until(status: CollectionStatus | None, interval: Interval) -> datetime | None:
+    """Until when a metric's data is known complete: the end of the windows it collected.
+
+    Not when the status row was last written: a backfill of an old window (`--end` in the
+    past) writes it too, and zero-filling up to "now" would report the buckets no run
+    collected as outages.
+    """
+    if status is None or status.collected_until is None:
+        return None
+    return floor_to_bucket(status.collected_until, interval)
 
 
 @dataclass(frozen=True)

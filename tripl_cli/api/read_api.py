@@ -27,7 +27,7 @@ from tripl_cli.project.semantics import value_kind
 from tripl_cli.state.engine import resolve_url
 from tripl_cli.state.records import MetricStatus, StoredAnomaly
 from tripl_cli.state.store import StateStore
-from tripl_cli.timegrid import Interval, floor_to_bucket, iso_utc
+from tripl_cli.timegrid import Interval, iso_utc
 from tripl_cli.types import TOTAL, Anomaly, DetectorName, ValueKind
 
 log = logging.getLogger(__name__)
@@ -69,19 +69,6 @@ def metric_or_error(project: Project, name: str) -> AnyMetric:
             hint="`tripl ls` lists every metric",
         )
     return metric
-
-
-# --------------------------------------------------------------------------- count series
-def complete_until(status: MetricStatus | None, interval: Interval) -> datetime | None:
-    """Until when a metric's data is known complete: the end of the windows it collected.
-
-    Not when the status row was last written: a backfill of an old window (`--end` in the
-    past) writes it too, and zero-filling up to "now" would report the buckets no run
-    collected as outages.
-    """
-    if status is None or status.collected_until is None:
-        return None
-    return floor_to_bucket(status.collected_until, interval)
 
 
 # --------------------------------------------------------------------------- one series

@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-from tripl_cli.api.detect_api import settings_for
+from tripl_cli.api.detect_api import complete_until, settings_for
 from tripl_cli.api.project_api import atomic_write, select_for_command
-from tripl_cli.api.read_api import complete_until, reading_state
+from tripl_cli.api.read_api import reading_state
 from tripl_cli.api.report_chart import Chart, build_chart
 from tripl_cli.api.warehouse import target_of
 from tripl_cli.detect import Band, backtest_series
