@@ -69,6 +69,22 @@ BASE_FILES = {
 }
 
 
+#: A `file` destination and one rule on `orders` drops, with a 6h cooldown.
+DROPS_RULE = """\
+    destinations:
+      - name: sink
+        type: file
+        path: target/alerts.jsonl
+    alert_rules:
+      - name: drops
+        destination: sink
+        select: orders
+        direction: down
+        cooldown: 6h
+        notify_resolved: true
+    """
+
+
 def write_files(root: Path, alerts_yml: str) -> Path:
     files = {**BASE_FILES, "alerts/alerts.yml": alerts_yml}
     for rel, text in files.items():

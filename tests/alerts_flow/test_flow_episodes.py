@@ -12,7 +12,7 @@ import math
 import random
 from pathlib import Path
 
-from tests.alerts_flow.flow_testlib import T0, H, at, read_lines, write_project
+from tests.alerts_flow.flow_testlib import DROPS_RULE, T0, H, at, read_lines, write_project
 from tripl_cli.api import detect_api
 from tripl_cli.api.alert_flow import process
 from tripl_cli.api.run_api import open_state
@@ -21,18 +21,6 @@ from tripl_cli.project.semantics import definition_hash
 from tripl_cli.timegrid import Window
 from tripl_cli.types import MetricValue
 
-ALERTS = """\
-    destinations:
-      - name: sink
-        type: file
-        path: target/alerts.jsonl
-    alert_rules:
-      - name: drops
-        destination: sink
-        select: orders
-        direction: down
-        notify_resolved: true
-    """
 FIRST_DROP = 14 * 24 + 10  # two weeks of hourly history first
 DROPS = {FIRST_DROP, FIRST_DROP + 2}  # one quiet hour between them
 #: Hours detect leaves unscored before `as_of` (late data may still change them).
@@ -60,7 +48,7 @@ def _collect_until(project: Project, hour: int) -> None:
 
 
 def test_a_drop_after_one_quiet_bucket_keeps_the_incident_open(tmp_path: Path) -> None:
-    project = write_project(tmp_path / "shop", ALERTS)
+    project = write_project(tmp_path / "shop", DROPS_RULE)
     sink = project.root / "target" / "alerts.jsonl"
     statuses: list[list[str]] = []
     for scored in range(FIRST_DROP, FIRST_DROP + 6):  # the newest bucket detect scores

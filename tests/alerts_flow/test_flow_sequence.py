@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from tests.alerts_flow.flow_testlib import (
+    DROPS_RULE,
     T0,
     H,
     at,
@@ -27,25 +28,12 @@ from tripl_cli.cli.main import app
 from tripl_cli.errors import StateError, TriplError
 from tripl_cli.project.model import Project
 
-ALERTS = """\
-    destinations:
-      - name: sink
-        type: file
-        path: target/alerts.jsonl
-    alert_rules:
-      - name: drops
-        destination: sink
-        select: orders
-        direction: down
-        cooldown: 6h
-        notify_resolved: true
-    """
 LOW_HOURS = [9, 11, 17, 22]
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
-    project = write_project(tmp_path / "shop", ALERTS)
+    project = write_project(tmp_path / "shop", DROPS_RULE)
     store_series(project, LOW_HOURS)
     return project
 
@@ -126,7 +114,7 @@ def test_an_acked_incident_stays_quiet_until_it_resolves(project: Project) -> No
 
 def test_quiet_hours_hold_the_message_until_the_window_ends(tmp_path: Path) -> None:
     quiet = (
-        ALERTS.rstrip() + "\n        quiet_hours: {start: '08:00', end: '12:00', timezone: UTC}\n"
+        DROPS_RULE.rstrip() + "\n        quiet_hours: {start: '08:00', end: '12:00', timezone: UTC}\n"
     )
     project = write_project(tmp_path / "shop", quiet)
     store_series(project, [9])
@@ -214,7 +202,7 @@ def test_ack_waits_for_the_run_lock_and_a_detect_in_flight_never_undoes_it(
 
 
 def test_alert_commands_on_a_fresh_clone_create_no_state(tmp_path: Path) -> None:
-    project = write_project(tmp_path / "shop", ALERTS)
+    project = write_project(tmp_path / "shop", DROPS_RULE)
     state = project.root / ".tripl"
     runner = CliRunner()
 
