@@ -114,7 +114,8 @@ def test_an_acked_incident_stays_quiet_until_it_resolves(project: Project) -> No
 
 def test_quiet_hours_hold_the_message_until_the_window_ends(tmp_path: Path) -> None:
     quiet = (
-        DROPS_RULE.rstrip() + "\n        quiet_hours: {start: '08:00', end: '12:00', timezone: UTC}\n"
+        DROPS_RULE.rstrip()
+        + "\n        quiet_hours: {start: '08:00', end: '12:00', timezone: UTC}\n"
     )
     project = write_project(tmp_path / "shop", quiet)
     store_series(project, [9])
