@@ -322,6 +322,24 @@ def test_breakdown_value_is_text_and_null_is_empty(engine: Engine) -> None:
     assert target.query(rules.render(select)) == [("7", "")]
 
 
+def test_breakdown_values_group_byte_for_byte(engine: Engine) -> None:
+    """'a', 'a ' and 'A' are three series on every engine (MySQL's binary collation pads,
+    so 'a' and 'a ' were one there, named after whichever came first); NULL is ''."""
+    target = _harness_target(engine, LOW_1900)
+    rules = rules_for(target.dialect)
+    texts = ["a", "a ", "A", "a ", "é", "", None, "a"]
+    table = load_table(engine, "padded_breakdown", [("id", "int"), ("s", "string")],
+                       list(enumerate(texts)))  # fmt: skip
+    value = rules.coalesce_breakdown(exp.column("s"))
+    select = (
+        exp.select(exp.alias_(value, "v"), exp.alias_(exp.Count(this=exp.Star()), "n"))
+        .from_(table)
+        .group_by(exp.Literal.number(1))
+    )
+    got = sorted((str(v), int(n)) for v, n in target.query(rules.render(select)))
+    assert got == [("", 2), ("A", 1), ("a", 2), ("a ", 2), ("é", 1)]
+
+
 def test_typed_breakdown_values_are_spelled_alike_on_every_engine(engine: Engine) -> None:
     """A declared bool, number or timestamp column's values read the same everywhere: no
     '1' for true (MySQL), no '20.0' (DuckDB), no '.000000' (MySQL, ClickHouse)."""

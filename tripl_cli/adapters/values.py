@@ -26,6 +26,9 @@ def normalize_value(value: Any) -> Any:
         return value.astimezone(UTC)
     if isinstance(value, Decimal):
         return float(value)
+    if isinstance(value, bytes | bytearray):
+        # MySQL/MariaDB breakdown values are binary strings (exact grouping) of UTF-8 text.
+        return bytes(value).decode("utf-8", errors="replace")
     return value
 
 

@@ -197,6 +197,15 @@ class MySQLRules(DialectRules):
     def timestamp_text(self, text: exp.Expression) -> exp.Expression:
         return self.trimmed_fraction(text)  # DATETIME(6) is always written with 6 digits
 
+    def coalesce_breakdown(
+        self, col: exp.Expr, column_type: ColumnType | None = None
+    ) -> exp.Expression:
+        # utf8mb4_bin still pads: 'a' and 'a ' were one group, named after whichever came
+        # first in each bucket. A binary string groups, ranks and compares byte for byte
+        # (UTF-8 bytes order as code points do); the adapter decodes it back to text.
+        text = super().coalesce_breakdown(col, column_type)
+        return exp.Cast(this=text, to=exp.DataType.build("BINARY", dialect=self.name))
+
     def distinct_value(self, value: exp.Expr) -> exp.Expr:
         # COUNT(DISTINCT) and GROUP BY compare in the column's collation, case- and
         # pad-insensitive by default ('Ann', 'ann' and 'ann ' would be one value). Binary
