@@ -192,3 +192,34 @@ def test_tripl_detect_exits_1_on_a_permanent_failure_and_never_shows_secrets(
     for secret in (hook_url, SECRET_PATH, "T0KEN-9f8e7d6c5b4a3921", SECRET_TOKEN):
         leaks = [where for where, text in texts.items() if secret in text]
         assert leaks == [], f"{secret!r} leaked into {leaks}"
+
+
+def test_an_unset_destination_secret_only_fails_its_deliveries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SPEC §8's `url: "{{ env_var('HOOK') }}"`, in a CI job without the secret: every command
+    # loads (a warning at the value); only the alerts to that destination fail, naming it.
+    root = tmp_path / "shop"
+    _demo(root, None)
+    (root / "alerts" / "alerts.yml").write_text(textwrap.dedent(ALERTS))
+    monkeypatch.delenv("TRIPL_TEST_HOOK_URL", raising=False)
+    monkeypatch.delenv("TRIPL_TEST_HOOK_TOKEN", raising=False)
+    runner = CliRunner()
+
+    def tripl(*args: str) -> Result:
+        done = runner.invoke(app, ["--project-dir", str(root), *args])
+        logging.getLogger("tripl_cli").handlers[:] = []
+        return done
+
+    checked = tripl("validate")
+    assert checked.exit_code == 0, checked.output
+    said = " ".join(checked.output.split())
+    assert "warning[env-var-missing]: environment variable 'TRIPL_TEST_HOOK_URL' is not set" in said
+    assert tripl("run").exit_code == 0
+    detected = tripl("detect", "--alerts")
+    assert detected.exit_code == 1, detected.output
+    assert (
+        "environment variables TRIPL_TEST_HOOK_URL, TRIPL_TEST_HOOK_TOKEN are not set"
+        in " ".join(detected.output.split())
+    )
+    assert read_lines(root / SINK) != []  # the file destination still served

@@ -368,6 +368,14 @@ def _send(project: Project, row: StoredOutboxEntry) -> DeliveryResult:
             DeliveryStatus.PERMANENT,
             f"destination '{row.destination}' is no longer defined in the project",
         )
+    unset = project.unset_env.get(row.destination)
+    if unset:
+        what = f"variable {unset[0]} is" if len(unset) == 1 else f"variables {', '.join(unset)} are"
+        return DeliveryResult(
+            DeliveryStatus.PERMANENT,
+            f"bad configuration: environment {what} not set (read by the destination's YAML):"
+            " export it where `tripl detect` runs",
+        )
     try:
         message = Notification.from_dict(row.payload)
     except (KeyError, TypeError, ValueError) as exc:

@@ -28,7 +28,7 @@ from tripl_cli.project.locations import NodeLocation, ObjectSource
 from tripl_cli.project.model import ObjectKind, Project
 from tripl_cli.project.objects import Collected, add_object, validate_object
 from tripl_cli.project.rules import RuleContext, run_rules
-from tripl_cli.project.schema import TOP_LEVEL_KINDS, ProjectConfig
+from tripl_cli.project.schema import TOP_LEVEL_KINDS, DestinationBase, ProjectConfig
 from tripl_cli.project.schema_errors import (
     ErrorContext,
     describe,
@@ -264,6 +264,7 @@ def _read_list(
     for index, raw in enumerate(items):
         item_node = list_node.children.get(index, list_node)
         rendered_before = len(renderer.issues)
+        unset_before = len(renderer.unset_env)
         data = _render_item(renderer, kind, raw, item_node)
         template_issues = renderer.issues[rendered_before:]
         issues += template_issues
@@ -272,6 +273,9 @@ def _read_list(
         failed = {issue.location for issue in template_issues}
         issues += [p for p in problems if p.location not in failed]
         issues += add_object(collected, kind, obj, data, ObjectSource(rel, item_node))
+        unset = tuple(dict.fromkeys(renderer.unset_env[unset_before:]))
+        if unset and isinstance(obj, DestinationBase):
+            collected.unset_env[obj.name] = unset
     return issues
 
 
@@ -283,7 +287,8 @@ _RENDERED_LATER: dict[str, frozenset[str]] = {"alert_rule": frozenset({"template
 def _render_item(renderer: TemplateRenderer, kind: str, raw: Any, node: NodeLocation) -> Any:
     later = _RENDERED_LATER.get(kind, frozenset())
     if not isinstance(raw, dict) or not later.intersection(raw):
-        return renderer.render_tree(raw, node)
+        # A destination's secrets are needed only to deliver (`TemplateRenderer.render`).
+        return renderer.render_tree(raw, node, defer_env=kind == "destination")
     rendered = renderer.render_tree({k: v for k, v in raw.items() if k not in later}, node)
     return {k: raw[k] if k in later else rendered[k] for k in raw}
 
@@ -328,6 +333,7 @@ def load_project(
         destinations=collected.objects["destination"],
         alert_rules=collected.objects["alert_rule"],
         sources=collected.sources,
+        unset_env=collected.unset_env,
         config_path=config_path,
     )
     invalid = {kind: frozenset(names) for kind, names in collected.invalid.items()}

@@ -49,6 +49,9 @@ class Project:
     alert_rules: Mapping[str, AlertRule] = field(default_factory=dict)
     sources: Mapping[tuple[ObjectKind, str], ObjectSource] = field(default_factory=dict)
     config_path: str = "tripl_project.yml"
+    #: Per destination, the environment variables it reads that were not set at load: it
+    #: loads (with a warning) and its deliveries fail naming them.
+    unset_env: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

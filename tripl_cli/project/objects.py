@@ -80,6 +80,8 @@ class Collected:
         default_factory=lambda: {kind: set() for kind in KIND_WORDS}
     )
     first_seen: dict[tuple[ObjectKind, str], SourceLocation] = field(default_factory=dict)
+    #: Per destination, the environment variables it reads that are not set.
+    unset_env: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def object_label(kind: ObjectKind, data: Any, fallback: str) -> str:

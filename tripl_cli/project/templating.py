@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from jinja2 import Template
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from tripl_cli.errors import Issue, SourceLocation
+from tripl_cli.errors import Issue, Severity, SourceLocation
 from tripl_cli.project.locations import NodeLocation
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ class TemplateRenderer:
         self._vars = variables
         self.secrets: set[str] = set()
         self.issues: list[Issue] = []
+        #: Unset variables read with `defer_env`, in the order met (see `render`).
+        self.unset_env: list[str] = []
         self._environment: ImmutableSandboxedEnvironment | None = None
         self._compiled: dict[str, Template] = {}
         self._env_reads = 0
@@ -106,10 +108,14 @@ class TemplateRenderer:
             self._compiled[text] = template
         return template.render()
 
-    def render(self, text: str, location: SourceLocation) -> Any:
+    def render(self, text: str, location: SourceLocation, *, defer_env: bool = False) -> Any:
         """Render one value; on failure record an issue and keep the text unrendered.
 
         A value that is exactly one `{{ expression }}` keeps the expression's type.
+        `defer_env`: an unset environment variable is a warning, not an error, and the whole
+        value renders as '' (never a half-built URL); its name goes to `unset_env` — for
+        secrets needed only to deliver alerts, so `validate`, `run` and the rest work in CI
+        without them (the delivery then fails naming the variable).
         """
         if not any(marker in text for marker in _MARKERS):
             return text
@@ -117,6 +123,10 @@ class TemplateRenderer:
         try:
             rendered = self._evaluate(text)
         except _MissingEnvVar as exc:
+            if defer_env:
+                self.unset_env.append(exc.name)
+                self.issues.append(_deferred_env_issue(exc.name, location))
+                return ""
             self.issues.append(_env_issue(exc.name, location))
             return text
         except _MissingVar as exc:
@@ -133,18 +143,18 @@ class TemplateRenderer:
             self.secrets.add(rendered)
         return rendered
 
-    def render_tree(self, data: Any, node: NodeLocation) -> Any:
+    def render_tree(self, data: Any, node: NodeLocation, *, defer_env: bool = False) -> Any:
         """A copy of `data` with every string value rendered (keys are left alone)."""
         if isinstance(data, str):
-            return self.render(data, node.location)
+            return self.render(data, node.location, defer_env=defer_env)
         if isinstance(data, dict):
             return {
-                key: self.render_tree(value, node.children.get(str(key), node))
+                key: self.render_tree(value, node.children.get(str(key), node), defer_env=defer_env)
                 for key, value in data.items()
             }
         if isinstance(data, list):
             return [
-                self.render_tree(value, node.children.get(index, node))
+                self.render_tree(value, node.children.get(index, node), defer_env=defer_env)
                 for index, value in enumerate(data)
             ]
         return data
@@ -154,3 +164,12 @@ def _env_issue(name: str, location: SourceLocation) -> Issue:
     message = f"environment variable '{name}' is not set and has no default"
     hint = f"export {name}=... or give a default: env_var('{name}', 'default')"
     return Issue("env-var-missing", message, location, hint=hint)
+
+
+def _deferred_env_issue(name: str, location: SourceLocation) -> Issue:
+    message = (
+        f"environment variable '{name}' is not set: this destination cannot deliver alerts "
+        "until it is"
+    )
+    hint = f"export {name}=... where `tripl detect` sends alerts"
+    return Issue("env-var-missing", message, location, Severity.WARNING, hint=hint)
