@@ -41,6 +41,13 @@ def test_show_and_ls_show_the_outage_that_detect_reports(fresh_demo: Path, invok
     assert shown["points"][-1]["value"] is None
     assert shown["points"][-1]["anomaly"]["detector"] == "outage"
 
+    # A breakdown series whose only point in the window is its outage is shown too.
+    args = ("show", "orders", "--last", "1", "--breakdown", "platform", "--format", "json")
+    by_platform = json.loads(invoke(fresh_demo, *args).stdout)["breakdowns"]["platform"]
+    assert by_platform, "the platform series vanished"
+    for series in by_platform.values():
+        assert [(p["value"], p["anomaly"]["detector"]) for p in series] == [(None, "outage")]
+
     listed = json.loads(invoke(fresh_demo, "ls", "-s", "orders", "--format", "json").stdout)
     (row,) = listed["metrics"]
     assert row["last_bucket"] == OUTAGE_FROM.isoformat().replace("+00:00", "Z")

@@ -156,6 +156,18 @@ def _views(
     return tuple(views[b] for b in sorted(views))
 
 
+def _breakdown_views(
+    stored: Mapping[str, Sequence[Any]],
+    column: str,
+    anomalies: Mapping[tuple[tuple[str, str], datetime], Anomaly],
+) -> dict[str, Points]:
+    """One column's series: those with stored points (in the store's order), then those with
+    only an anomaly in the window (a series whose rows stopped: its outage)."""
+    only_anomalous = sorted({v for (c, v), _ in anomalies if c == column} - set(stored))
+    values = [*stored, *only_anomalous]
+    return {v: _views(stored.get(v, ()), (column, v), anomalies) for v in values}
+
+
 def _never_collected(
     metric: str, target: str, status: MetricStatus | None, *, inactive: str | None = None
 ) -> TriplError:
@@ -209,7 +221,8 @@ def read_metric(
     """The stored series of `name` (and its breakdowns), anomalies attached.
 
     `breakdown` restricts the breakdown series to one column (else all of them, or none with
-    `all_breakdowns=False`); `last` keeps the last N buckets ending at the newest stored one.
+    `all_breakdowns=False`); `last` keeps the last N buckets ending at the newest one
+    (`_newest`: the newest stored, or a later outage).
     """
     metric = metric_or_error(project, name)
     if last is not None and last < 1:
@@ -230,10 +243,9 @@ def read_metric(
         columns = _breakdown_columns(metric, known, breakdown, all_breakdowns)
         anomalies = _strongest(store.read_anomalies(name, start=start))
         breakdowns = {
-            column: {
-                value: _views(points, (column, value), anomalies)
-                for value, points in store.read_breakdowns(name, column, start=start).items()
-            }
+            column: _breakdown_views(
+                store.read_breakdowns(name, column, start=start), column, anomalies
+            )
             for column in columns
         }
     return SeriesView(
@@ -284,7 +296,7 @@ class CatalogRow:
     latest_value: float | None = None
     collection_status: str | None = None  # success / error / … of the last run (None: never)
     collection_error: str | None = None
-    open_anomaly: bool = False  # the newest stored bucket is anomalous (any series)
+    open_anomaly: bool = False  # the newest bucket is anomalous (any series), or an outage goes on
     last_anomaly: datetime | None = None  # newest anomalous bucket within the recent points
     recent: tuple[float | None, ...] = ()  # the last SPARK_POINTS buckets (None: a gap)
     recent_anomalous: tuple[bool, ...] = ()
