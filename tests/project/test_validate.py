@@ -167,6 +167,17 @@ def test_a_folder_symlinked_into_the_project_is_read_and_a_link_cycle_ends(
     assert loaded.project is not None and list(loaded.project.fact_tables) == ["orders"]
 
 
+def test_a_folder_also_linked_inside_the_project_keeps_its_own_path(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", {"tripl_project.yml": "name: shop\n"})
+    (root / "fact_tables" / "v2").mkdir(parents=True)
+    (root / "fact_tables" / "v2" / "orders.yml").write_text(ORDERS)
+    (root / "fact_tables" / "current").symlink_to(root / "fact_tables" / "v2")  # sorts first
+    loaded = load_project(root, env={})
+    assert [i for i in loaded.issues if i.severity.value == "error"] == []
+    assert loaded.project is not None
+    assert loaded.project.sources[("fact_table", "orders")].path == "fact_tables/v2/orders.yml"
+
+
 def test_a_name_too_long_for_a_file_name_is_reported(tmp_path: Path) -> None:
     name = "m" + "x" * 200
     metric = f"metrics:\n  - {{name: {name}, kind: sql, interval: 1d, sql: 'SELECT 1'}}\n"

@@ -211,16 +211,31 @@ def _object_files(
 
 def _files_under(base: Path) -> Iterator[Path]:
     """Every file under `base`, through symlinked folders too (a shared folder of metrics
-    linked into the project), each real folder once, so a link cycle ends."""
-    visited: set[Path] = set()
-    for folder, dirs, files in os.walk(base, followlinks=True):
-        real = Path(folder).resolve()
-        if real in visited:
-            dirs.clear()
-            continue
-        visited.add(real)
+    linked into the project), each real folder once, so a link cycle ends. A folder that
+    is also reachable without a link is read under its own path (`path:` selectors and the
+    manifest name files by it), never through a link that happens to sort first."""
+    visited = {Path(folder).resolve() for folder, _, _ in os.walk(base)}  # links not followed
+    for folder, dirs, files in os.walk(base):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))  # skipped below anyway
         yield from (Path(folder) / name for name in sorted(files))
+    for link in _linked_folders(base):
+        for folder, dirs, files in os.walk(link, followlinks=True):
+            real = Path(folder).resolve()
+            if real in visited:
+                dirs.clear()
+                continue
+            visited.add(real)
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            yield from (Path(folder) / name for name in sorted(files))
+
+
+def _linked_folders(base: Path) -> list[Path]:
+    """The symlinks to folders under `base` (not through other links), sorted."""
+    found: list[Path] = []
+    for folder, dirs, _ in os.walk(base):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found += sorted(Path(folder) / d for d in dirs if (Path(folder) / d).is_symlink())
+    return sorted(found)
 
 
 def _read_objects(
