@@ -154,6 +154,12 @@ def test_an_infinite_value_is_a_gap_with_a_warning(caplog: pytest.LogCaptureFixt
     results = {"q": Result(("bucket", "a0"), ((B0, float("inf")), (B1, float("nan"))))}
     assert assemble(plan, results) == []
     assert "metric s: 1 bucket(s) had an infinite value; stored as gaps" in caplog.text
+    ratio = _plan(
+        MetricOutput("r", MeasureRef("q", "a0", Aggregation.SUM), MeasureRef("q", "a1", None))
+    )
+    rows = ((B0, float("inf"), 2.0), (B1, 3.0, float("-inf")))
+    assert assemble(ratio, {"q": Result(("bucket", "a0", "a1"), rows)}) == []
+    assert "metric r: 2 bucket(s) had an infinite value; stored as gaps" in caplog.text
 
 
 def test_distinct_counts() -> None:

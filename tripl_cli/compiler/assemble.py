@@ -108,13 +108,15 @@ def _single(output: MetricOutput, rows: dict[RowKey, Row]) -> list[MetricValue]:
             output.metric,
             several,
         )
-    if infinite:  # e.g. an SQL metric dividing by zero on an engine that gives ±inf
-        log.warning(
-            "metric %s: %d bucket(s) had an infinite value; stored as gaps",
-            output.metric,
-            infinite,
-        )
+    _warn_infinite(output.metric, infinite)
     return out
+
+
+def _warn_infinite(metric: str, buckets: int) -> None:
+    if buckets:  # e.g. an SQL metric dividing by zero on an engine that gives ±inf
+        log.warning(
+            "metric %s: %d bucket(s) had an infinite value; stored as gaps", metric, buckets
+        )
 
 
 def _infinite(value: Any) -> bool:
@@ -129,8 +131,11 @@ def _ratio(
 ) -> list[MetricValue]:
     assert output.denominator is not None
     out: list[MetricValue] = []
+    infinite = 0
     for key, den_row in den_rows.items():
         den = read_measure(output.denominator, den_row)
+        if den is None and _infinite(den_row[output.denominator.value]):
+            infinite += 1
         if not den:  # no denominator, or 0: a gap, never 0 or infinity
             continue
         num_row = num_rows.get(key)
@@ -138,8 +143,11 @@ def _ratio(
         if not _matched(output.value, num_row) and output.value.additive:
             num = 0.0  # no matching numerator rows: nothing counted or summed
         if num is None:
+            if num_row is not None and _infinite(num_row[output.value.value]):
+                infinite += 1
             continue
         out.append(MetricValue(output.metric, key[0], num / den, _breakdown(output, key), num, den))
+    _warn_infinite(output.metric, infinite)
     return out
 
 
