@@ -222,3 +222,12 @@ def test_detect_before_any_run_says_to_run_first(tmp_path: Path, invoke: Invoke)
     collected = invoke(root, "run", "-s", "orders")
     assert collected.exit_code == 0, collected.output
     assert "run `tripl run` first" not in invoke(root, "detect", "--no-alerts").stderr
+
+
+def test_detect_long_after_the_last_run_does_not_say_run_first(
+    demo_copy: Path, invoke: Invoke
+) -> None:
+    done = invoke(demo_copy, "detect", "--no-alerts")  # collected at AS_OF, months ago
+    assert done.exit_code == 0, done.output
+    assert "still learning" in done.stderr  # nothing recent to score ...
+    assert "run `tripl run` first" not in done.stderr  # ... but values are stored

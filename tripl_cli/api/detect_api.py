@@ -47,8 +47,8 @@ class DetectReport:
     as_of: datetime
     series: tuple[SeriesDetection, ...]
     skipped: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (metric, reason)
-    #: Series with no stored value in the history detection read (never collected, or all gaps).
-    empty: int = 0
+    #: No scored metric has any value stored (never collected): say to run first.
+    nothing_stored: bool = False
 
     @property
     def anomalies(self) -> list[Anomaly]:
@@ -176,7 +176,6 @@ def detect(
     names = select_for_command(project, select, exclude, state_manifest)
     detections: list[SeriesDetection] = []
     skipped: list[tuple[str, str]] = []
-    empty = 0
     with (
         open_state(project, profiles_dir=profiles_dir, target=target) as store,
         store.run_lock(run_id, timeout_s=lock_timeout_s),
@@ -185,7 +184,6 @@ def detect(
             if isinstance(item, tuple):
                 skipped.append(item)
                 continue
-            empty += not item.points
             result = detect_series(
                 item.points,
                 metric=item.metric.name,
@@ -208,7 +206,12 @@ def detect(
                     run_id=run_id,
                 )
             detections.append(SeriesDetection(item.metric.name, item.breakdown, result))
-    report = DetectReport(run_id, now, tuple(detections), tuple(skipped), empty)
+        statuses = store.metric_statuses()
+        nothing_stored = not any(
+            (status := statuses.get(d.metric)) is not None and status.watermark is not None
+            for d in detections
+        )
+    report = DetectReport(run_id, now, tuple(detections), tuple(skipped), nothing_stored)
     atomic_write(
         project.target_dir / "anomalies.json", json.dumps(report.as_json(), indent=2, default=str)
     )

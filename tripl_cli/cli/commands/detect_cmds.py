@@ -103,7 +103,7 @@ def detect(
                 + (f", {learning} still learning" if learning else "")
                 + f" → {project.target_dir / 'anomalies.json'}"
             )
-            if report.series and report.empty == len(report.series):
+            if report.series and report.nothing_stored:
                 console.err().print("no values stored yet: run `tripl run` first")
     delivery_failed = _alert(
         ctx, project, report, no_alerts=no_alerts, force=alerts, lock_timeout_s=lock_timeout
