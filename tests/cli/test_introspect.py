@@ -226,13 +226,17 @@ def test_unsupported_yaml_shapes_are_refused(bad: str, tmp_path: Path) -> None:
     assert ("flow mapping" if bad == "flow" else "alias") in caught.value.message
 
 
-@pytest.mark.parametrize("style", ["block", "flow"])
+@pytest.mark.parametrize("style", ["block", "flow", "tagged"])
 def test_an_anchor_on_the_columns_is_kept_for_its_aliases(style: str) -> None:
     from tripl_cli.api.columns_yaml import ColumnEntry, set_fact_table_columns
 
-    listed = {"block": "\n      - {name: a, type: string}", "flow": " [{name: a, type: string}]"}
+    listed = {
+        "block": " &cols\n      - {name: a, type: string}",
+        "flow": " &cols [{name: a, type: string}]",
+        "tagged": " !!seq &cols\n      - {name: a, type: string}",
+    }
     text = (
-        f"fact_tables:\n  - name: e\n    sql: SELECT 1\n    columns: &cols{listed[style]}\n"
+        f"fact_tables:\n  - name: e\n    sql: SELECT 1\n    columns:{listed[style]}\n"
         "  - name: f\n    sql: SELECT 2\n    columns: *cols\n"
     )
     edited = set_fact_table_columns(

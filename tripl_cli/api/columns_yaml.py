@@ -19,7 +19,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from tripl_cli.errors import TriplError
 
 _PLAIN_CANDIDATE = re.compile(r"^[A-Za-z0-9_][^\n]*$")
-_ANCHOR = re.compile(r"&([^\s,\[\]{}]+)")
+_ANCHOR = re.compile(r"(?:!\S*\s+)?&([^\s,\[\]{}]+)")  # after a tag, if any (`!!seq &cols`)
 #: Where a new `columns:` goes: after the first of these keys present (else at the end).
 _INSERT_AFTER = ("timestamp_column", "sql", "description", "display_name", "name")
 
