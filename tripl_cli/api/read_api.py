@@ -222,7 +222,7 @@ def read_metric(
 
     `breakdown` restricts the breakdown series to one column (else all of them, or none with
     `all_breakdowns=False`); `last` keeps the last N buckets ending at the newest one
-    (`_newest`: the newest stored, or a later outage).
+    (`_shown`: the newest stored, or a later outage).
     """
     metric = metric_or_error(project, name)
     if last is not None and last < 1:
@@ -234,14 +234,13 @@ def read_metric(
         if store is None:
             raise _never_collected(name, resolved.name, None, inactive=inactive)
         status = store.metric_status(name)
-        newest = _newest(store, name, status)
-        start = None if last is None or newest is None else _first_of(last, newest, interval)
+        newest, start, found = _shown(store, name, status, interval, last)
         total = store.read_series(name, start=start)
         if not total and newest is None:
             raise _never_collected(name, resolved.name, status, inactive=inactive)
         known = tuple(dict.fromkeys([*metric.breakdowns, *store.breakdown_columns(name)]))
         columns = _breakdown_columns(metric, known, breakdown, all_breakdowns)
-        anomalies = _strongest(store.read_anomalies(name, start=start))
+        anomalies = _strongest(found)
         breakdowns = {
             column: _breakdown_views(
                 store.read_breakdowns(name, column, start=start), column, anomalies
@@ -261,18 +260,28 @@ def read_metric(
     )
 
 
-def _newest(store: StateStore, name: str, status: MetricStatus | None) -> datetime | None:
-    """The newest bucket to show: the newest stored (the watermark), or a later anomalous
-    one of the total — an outage stores no row, yet detection reported its first bucket."""
-    newest = status.watermark if status is not None else None
-    if newest is None:
-        return None
-    later = [
-        s.anomaly.bucket
-        for s in store.read_anomalies(name, start=newest)
-        if s.anomaly.breakdown == TOTAL
-    ]
-    return max([newest, *later])
+def _shown(
+    store: StateStore,
+    name: str,
+    status: MetricStatus | None,
+    interval: Interval,
+    buckets: int | None,
+) -> tuple[datetime | None, datetime | None, list[StoredAnomaly]]:
+    """(newest, start, anomalies from start), read once: the newest bucket to show — the
+    newest stored (the watermark) or a later anomalous one of the total, as an outage stores
+    no row yet detection reported its first bucket — and the first of the last `buckets`
+    ending there (None: everything)."""
+    watermark = status.watermark if status is not None else None
+    earliest = (
+        None if buckets is None or watermark is None else _first_of(buckets, watermark, interval)
+    )
+    found = store.read_anomalies(name, start=earliest)
+    if watermark is None:
+        return None, None, found
+    later = [s.anomaly.bucket for s in found if s.anomaly.breakdown == TOTAL]
+    newest = max([watermark, *(b for b in later if b > watermark)])
+    start = None if buckets is None else _first_of(buckets, newest, interval)
+    return newest, start, [s for s in found if start is None or s.anomaly.bucket >= start]
 
 
 def _first_of(last: int, newest: datetime, interval: Interval) -> datetime | None:
@@ -331,13 +340,11 @@ def _recent(
     store: StateStore, name: str, interval: Interval, status: MetricStatus
 ) -> dict[str, Any]:
     """Sparkline points on the bucket grid (gaps as None) ending at the newest bucket
-    (`_newest`: the watermark, or a later outage)."""
-    newest = _newest(store, name, status)
-    assert newest is not None
-    start = newest - interval.delta * (SPARK_POINTS - 1)
+    (`_shown`: the watermark, or a later outage)."""
+    newest, start, found = _shown(store, name, status, interval, SPARK_POINTS)
+    assert newest is not None and start is not None
     by_bucket = {p.bucket: p.value for p in store.read_series(name, start=start)}
     grid = [start + interval.delta * i for i in range(SPARK_POINTS)]
-    found = store.read_anomalies(name, start=start)
     flagged = {s.anomaly.bucket for s in found}
     return {
         "last_bucket": newest,
