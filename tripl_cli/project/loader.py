@@ -211,14 +211,17 @@ def _object_files(
 
 def _files_under(base: Path) -> Iterator[Path]:
     """Every file under `base`, through symlinked folders too (a shared folder of metrics
-    linked into the project), each real folder once, so a link cycle ends. A folder that
-    is also reachable without a link is read under its own path (`path:` selectors and the
-    manifest name files by it), never through a link that happens to sort first."""
-    visited = {Path(folder).resolve() for folder, _, _ in os.walk(base)}  # links not followed
-    for folder, dirs, files in os.walk(base):
+    linked into the project), each real folder once, so a link cycle ends. Links are walked
+    last: a folder also reachable without one is read under its own path (`path:` selectors
+    and the manifest name files by it), never through a link that happens to sort first."""
+    visited: set[Path] = set()
+    links: list[Path] = []
+    for folder, dirs, files in os.walk(base):  # links listed in `dirs`, not followed
+        visited.add(Path(folder).resolve())
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))  # skipped below anyway
+        links += [Path(folder) / d for d in dirs if (Path(folder) / d).is_symlink()]
         yield from (Path(folder) / name for name in sorted(files))
-    for link in _linked_folders(base):
+    for link in links:
         for folder, dirs, files in os.walk(link, followlinks=True):
             real = Path(folder).resolve()
             if real in visited:
@@ -227,15 +230,6 @@ def _files_under(base: Path) -> Iterator[Path]:
             visited.add(real)
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             yield from (Path(folder) / name for name in sorted(files))
-
-
-def _linked_folders(base: Path) -> list[Path]:
-    """The symlinks to folders under `base` (not through other links), sorted."""
-    found: list[Path] = []
-    for folder, dirs, _ in os.walk(base):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        found += sorted(Path(folder) / d for d in dirs if (Path(folder) / d).is_symlink())
-    return sorted(found)
 
 
 def _read_objects(
