@@ -120,10 +120,8 @@ def _warn_infinite(metric: str, buckets: int) -> None:
 
 
 def _infinite(value: Any) -> bool:
-    try:
-        return value is not None and math.isinf(float(value))
-    except (TypeError, ValueError):
-        return False
+    """Whether a raw value `_number` turned into a gap was ±inf (it read it already)."""
+    return value is not None and math.isinf(float(value))
 
 
 def _ratio(

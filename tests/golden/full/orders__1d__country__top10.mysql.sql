@@ -11,7 +11,7 @@ WITH src AS (
   FROM orders
 ), tripl_values AS (
   SELECT
-    CAST(COALESCE(CAST(country AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin, '') AS BINARY) AS breakdown_value,
+    CAST(COALESCE(CAST(country AS CHAR CHARACTER SET utf8mb4), '') AS BINARY) AS breakdown_value,
     COUNT(*) AS tripl_rows
   FROM src
   WHERE
@@ -44,12 +44,12 @@ SELECT
     created_at
   ) AS bucket,
   CASE
-    WHEN CAST(COALESCE(CAST(country AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin, '') AS BINARY) IN (
+    WHEN CAST(COALESCE(CAST(country AS CHAR CHARACTER SET utf8mb4), '') AS BINARY) IN (
       SELECT
         breakdown_value
       FROM tripl_top
     )
-    THEN CAST(COALESCE(CAST(country AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin, '') AS BINARY)
+    THEN CAST(COALESCE(CAST(country AS CHAR CHARACTER SET utf8mb4), '') AS BINARY)
     ELSE 'Other'
   END AS breakdown_value,
   SUM(CASE WHEN status = 'completed' THEN amount END) AS a0,

@@ -20,7 +20,7 @@ SELECT
     ),
     created_at
   ) AS bucket,
-  CAST(COALESCE(CAST(platform AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin, '') AS BINARY) AS breakdown_value,
+  CAST(COALESCE(CAST(platform AS CHAR CHARACTER SET utf8mb4), '') AS BINARY) AS breakdown_value,
   MAX(
     CASE
       WHEN platform IN ('ios' COLLATE utf8mb4_bin, 'android' COLLATE utf8mb4_bin)

@@ -187,12 +187,11 @@ class MySQLRules(DialectRules):
         return call("TIMESTAMPADD", var("MICROSECOND"), remainder, ts.copy())
 
     def breakdown_text(self, col: exp.Expr) -> exp.Expression:
-        # CAST(… AS CHAR) takes the connection's collation, case- and accent-insensitive by
-        # default: 'us' and 'US' would be one group. Binary utf8mb4 groups, compares and
-        # orders by code point. (`text_type` cannot say CHARACTER SET: DataType.build drops it.)
+        # UTF-8 text, whatever the column's character set; `coalesce_breakdown` makes it a
+        # binary string to group by. (`text_type` cannot say CHARACTER SET: DataType.build
+        # drops it.)
         utf8 = exp.DataType(this=exp.DataType.Type.CHARACTER_SET, kind=exp.Var(this="utf8mb4"))
-        text = exp.Cast(this=col.copy(), to=utf8)
-        return exp.Collate(this=text, expression=exp.Var(this="utf8mb4_bin"))
+        return exp.Cast(this=col.copy(), to=utf8)
 
     def timestamp_text(self, text: exp.Expression) -> exp.Expression:
         return self.trimmed_fraction(text)  # DATETIME(6) is always written with 6 digits
@@ -200,9 +199,10 @@ class MySQLRules(DialectRules):
     def coalesce_breakdown(
         self, col: exp.Expr, column_type: ColumnType | None = None
     ) -> exp.Expression:
-        # utf8mb4_bin still pads: 'a' and 'a ' were one group, named after whichever came
-        # first in each bucket. A binary string groups, ranks and compares byte for byte
-        # (UTF-8 bytes order as code points do); the adapter decodes it back to text.
+        # The connection's collation is case- and accent-insensitive by default ('us' and
+        # 'US' one group), and even utf8mb4_bin pads ('a' and 'a ' one group, named after
+        # whichever came first in each bucket). A binary string groups, ranks and compares
+        # byte for byte (UTF-8 bytes order as code points do); the adapter decodes it.
         text = super().coalesce_breakdown(col, column_type)
         return exp.Cast(this=text, to=exp.DataType.build("BINARY", dialect=self.name))
 
