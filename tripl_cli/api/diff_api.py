@@ -171,14 +171,14 @@ def compare_manifests(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Ch
 
 def with_current_hashes(manifest: Mapping[str, Any], project: Project) -> Mapping[str, Any]:
     """`manifest` with each hash that an older tripl computed for the very definition the
-    project has now (`known_hashes`) replaced by today's: it is not a modification."""
+    project has now (`is_known_hash`) replaced by today's: it is not a modification."""
     from tripl_cli.compiler.manifest import fact_table_hash, fact_table_known_hashes
-    from tripl_cli.project.semantics import definition_hash, known_hashes
+    from tripl_cli.project.semantics import definition_hash, is_known_hash
 
     metrics = dict(_entries(manifest, "metric"))
     for name, entry in metrics.items():
         metric = project.metrics.get(name)
-        if metric is not None and entry.get("definition_hash") in known_hashes(project, metric):
+        if metric is not None and is_known_hash(project, metric, entry.get("definition_hash")):
             metrics[name] = {**entry, "definition_hash": definition_hash(project, metric)}
     facts = dict(_entries(manifest, "fact_table"))
     for name, entry in facts.items():

@@ -23,7 +23,7 @@ from tripl_cli.compiler.records import CompiledPlan
 from tripl_cli.errors import TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.schema import CompositionMetric
-from tripl_cli.project.semantics import known_hashes, metrics_in_dependency_order
+from tripl_cli.project.semantics import is_known_hash, metrics_in_dependency_order
 from tripl_cli.runner.compose import compose
 from tripl_cli.runner.execute import execute_query
 from tripl_cli.state.store import StateStore
@@ -176,9 +176,7 @@ def _comparison(
     rows = tuple(ValueRow(b, stored.get(b), fresh.get(b)) for b in grid)
     status = store.metric_status(name)
     note = None
-    if status is not None and status.definition_hash in known_hashes(
-        project, project.metrics[name]
-    ):
+    if status is not None and is_known_hash(project, project.metrics[name], status.definition_hash):
         note = "the stored values were already collected with the new definition"
     return ValueComparison(name, rows, note)
 

@@ -25,7 +25,7 @@ from tripl_cli.errors import TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.schema import AnyMetric, CompositionMetric, FactMetric
 from tripl_cli.project.schema_errors import did_you_mean
-from tripl_cli.project.semantics import known_hashes
+from tripl_cli.project.semantics import is_known_hash
 
 METHODS = ("metric", "fact_table", "tag", "path", "owner", "kind", "status", "interval", "state")
 STATE_VALUES = ("modified", "new")
@@ -151,7 +151,7 @@ def _state_matcher(
     old = _old_hashes(manifest)
     if atom.value == "new":
         return lambda name, _m: name not in old
-    return lambda name, m: name not in old or old[name] not in known_hashes(project, m)
+    return lambda name, m: name not in old or not is_known_hash(project, m, old[name])
 
 
 def _matcher(

@@ -199,14 +199,17 @@ def definition_hash(project: Project, metric: AnyMetric) -> str:
 
 def earlier_hashes(project: Project, metric: AnyMetric) -> tuple[str, ...]:
     """This very definition's hash as earlier tripl releases wrote it, newest form first
-    (`_EARLIER`; some may equal `definition_hash`)."""
+    (`_EARLIER`; some may equal `definition_hash`): still recognised (`is_known_hash`), so
+    upgrading tripl drops no history."""
     return tuple(_hash(project, metric, frozenset({metric.name}), form) for form in _EARLIER)
 
 
-def known_hashes(project: Project, metric: AnyMetric) -> frozenset[str]:
-    """Every hash this very definition may be stored under: `definition_hash` and
-    `earlier_hashes` — so upgrading tripl drops no history."""
-    return frozenset({definition_hash(project, metric), *earlier_hashes(project, metric)})
+def is_known_hash(project: Project, metric: AnyMetric, stored: str | None) -> bool:
+    """Whether `stored` is this very definition's hash, today's or an earlier form's — the
+    earlier ones computed only when it is not today's (the usual case costs one hash)."""
+    if stored is None:
+        return False
+    return stored == definition_hash(project, metric) or stored in earlier_hashes(project, metric)
 
 
 def metrics_in_dependency_order(project: Project, names: Iterable[str]) -> list[str]:

@@ -25,7 +25,7 @@ from tripl_cli.project.model import Project
 from tripl_cli.project.schema import Aggregation, CompositionMetric, FactMetric, MetricStatus
 from tripl_cli.project.semantics import (
     definition_hash,
-    known_hashes,
+    is_known_hash,
     metrics_in_dependency_order,
 )
 from tripl_cli.runner.compose import compose
@@ -412,11 +412,11 @@ class _Run:
         computed from them meanwhile. An older hashing of the same definition is not."""
         stored = self.stored_hashes.get(name)
         metric = self.project.metrics.get(name)
-        if stored is None or metric is None:
-            return False
-        current = self.hashes.get(name) or definition_hash(self.project, metric)
-        # The usual case, unchanged, needs no earlier hashes (~90 µs a metric on every run).
-        return stored != current and stored not in known_hashes(self.project, metric)
+        return (
+            stored is not None
+            and metric is not None
+            and not is_known_hash(self.project, metric, stored)
+        )
 
     def fail(self, name: str, error: str, started: float) -> None:
         error = self.mask(error)
