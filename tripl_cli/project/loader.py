@@ -278,8 +278,9 @@ def _read_list(
         template_issues = renderer.issues[rendered_before:]
         issues += template_issues
         obj, problems = validate_object(kind, data, item_node, f"{key}[{index}]")
-        # A value whose template failed is reported once, not again as a wrong type.
-        failed = {issue.location for issue in template_issues}
+        # A value whose template failed is reported once, not again as a wrong type (a
+        # deferred secret is a warning: the empty value it leaves is still validated).
+        failed = {i.location for i in template_issues if i.severity is Severity.ERROR}
         issues += [p for p in problems if p.location not in failed]
         issues += add_object(collected, kind, obj, data, ObjectSource(rel, item_node))
         unset = tuple(dict.fromkeys(renderer.unset_env[unset_before:]))
