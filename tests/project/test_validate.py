@@ -185,3 +185,22 @@ def test_a_name_too_long_for_a_file_name_is_reported(tmp_path: Path) -> None:
     (root / "tripl_project.yml").write_text("name: shop\nmetric-paths: [.]\n")
     (issue,) = [i for i in load_project(root, env={}).issues if i.severity.value == "error"]
     assert issue.rule == "bad-value" and issue.message.endswith("is longer than 128 characters")
+
+
+def test_an_unset_destination_secret_warns_and_its_empty_value_is_still_checked(
+    tmp_path: Path,
+) -> None:
+    alerts = (
+        "destinations:\n"
+        "  - {name: hook, type: webhook, url: \"https://h.example/{{ env_var('TOKEN') }}\"}\n"
+        "  - {name: mail, type: email, host: h, port: \"{{ env_var('PORT') }}\", from: a@b.c,"
+        " to: [x@y.z]}\n"
+    )
+    root = write_project(
+        tmp_path / "p", {"tripl_project.yml": "name: shop\n", "alerts/a.yml": alerts}
+    )
+    loaded = load_project(root, env={})
+    found = {(i.rule, i.severity.value, i.location.line) for i in loaded.issues}
+    assert ("env-var-missing", "warning", 2) in found  # the URL: deliverable once set
+    assert ("wrong-type", "error", 3) in found  # an empty port is no port
+    assert all(i.severity.value == "warning" for i in loaded.issues if i.location.line == 2)
