@@ -125,6 +125,8 @@ class _Series:
     settings: DetectionSettings
     interval: Interval
     complete_until: datetime | None
+    #: Its metric has values stored, in this window or before it (the watermark).
+    collected: bool
 
 
 def _monitored(
@@ -149,14 +151,16 @@ def _monitored(
         interval = project.interval_of(metric)
         # detect reads only what the detector needs; backtest replays everything stored.
         start = None if full_history else as_of - history_needed(interval, settings)
-        until = complete_until(statuses.get(name), interval)
-        yield _Series(
-            metric, TOTAL, store.read_series(name, start=start), settings, interval, until
-        )
+        status = statuses.get(name)
+        until = complete_until(status, interval)
+        collected = status is not None and status.watermark is not None
+        total = store.read_series(name, start=start)
+        yield _Series(metric, TOTAL, total, settings, interval, until, collected)
         if settings.breakdowns:
             for column in metric.breakdowns:
                 for value, points in store.read_breakdowns(name, column, start=start).items():
-                    yield _Series(metric, (column, value), points, settings, interval, until)
+                    series = (column, value)
+                    yield _Series(metric, series, points, settings, interval, until, collected)
 
 
 def detect(
@@ -176,6 +180,7 @@ def detect(
     names = select_for_command(project, select, exclude, state_manifest)
     detections: list[SeriesDetection] = []
     skipped: list[tuple[str, str]] = []
+    collected = False
     with (
         open_state(project, profiles_dir=profiles_dir, target=target) as store,
         store.run_lock(run_id, timeout_s=lock_timeout_s),
@@ -184,6 +189,7 @@ def detect(
             if isinstance(item, tuple):
                 skipped.append(item)
                 continue
+            collected |= item.collected
             result = detect_series(
                 item.points,
                 metric=item.metric.name,
@@ -206,12 +212,7 @@ def detect(
                     run_id=run_id,
                 )
             detections.append(SeriesDetection(item.metric.name, item.breakdown, result))
-        statuses = store.metric_statuses()
-        nothing_stored = not any(
-            (status := statuses.get(d.metric)) is not None and status.watermark is not None
-            for d in detections
-        )
-    report = DetectReport(run_id, now, tuple(detections), tuple(skipped), nothing_stored)
+    report = DetectReport(run_id, now, tuple(detections), tuple(skipped), not collected)
     atomic_write(
         project.target_dir / "anomalies.json", json.dumps(report.as_json(), indent=2, default=str)
     )
