@@ -245,7 +245,6 @@ class StateStore:
     def replace_windows(self, writes: Sequence[WindowWrite]) -> list[int]:
         """Several `replace_window`s in ONE transaction (all stored, or none): a run stores
         every metric of its scans at once, rather than paying a commit per metric."""
-        written: list[int] = []
         dropped: dict[str, int] = {}
         with self._write() as conn:
             for w in writes:
@@ -253,20 +252,7 @@ class StateStore:
                     dropped[w.metric] = values.reset_metric(
                         conn, w.metric, w.definition_hash, now=self.clock()
                     )
-                written.append(
-                    values.replace_window(
-                        conn,
-                        w.metric,
-                        w.window,
-                        w.values,
-                        definition_hash=w.definition_hash,
-                        run_id=w.run_id,
-                        breakdown_columns=w.breakdown_columns,
-                        include_total=w.include_total,
-                        now=self.clock(),
-                        status=w.status,
-                    )
-                )
+            written = values.replace_windows(conn, writes, now=self.clock())
         for metric, n in dropped.items():  # said once it is so: committed
             logger.warning("%s: definition changed; dropped %d stored values", metric, n)
         for w, n in zip(writes, written, strict=True):

@@ -50,3 +50,30 @@ def upsert(
         exists = conn.execute(sa.select(sa.literal(1)).select_from(table).where(where)).first()
         if exists is None:
             conn.execute(sa.insert(table).values(**row))
+
+
+def upsert_many(
+    conn: sa.Connection,
+    table: sa.Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    keys: Sequence[str],
+) -> None:
+    """`upsert` of many rows: one executemany per set of columns where the backend has
+    `INSERT … ON CONFLICT`, a row at a time elsewhere."""
+    native = native_insert(conn, table)
+    if native is None:
+        for row in rows:
+            upsert(conn, table, row, keys=keys)
+        return
+    by_columns: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+    for row in rows:
+        by_columns.setdefault(tuple(row), []).append(row)
+    for columns, same in by_columns.items():
+        updates = {name: native.excluded[name] for name in columns if name not in keys}
+        stmt = (
+            native.on_conflict_do_update(index_elements=list(keys), set_=updates)
+            if updates
+            else native.on_conflict_do_nothing(index_elements=list(keys))
+        )
+        conn.execute(stmt, [dict(row) for row in same])
