@@ -10,7 +10,7 @@ import pytest
 from tripl_cli.adapters.clickhouse import parse_result
 from tripl_cli.adapters.common import ProfileOutput, reason, scrub
 from tripl_cli.adapters.dbapi import limit_zero
-from tripl_cli.adapters.values import normalize_row, simplify_type
+from tripl_cli.adapters.values import normalize_row, normalize_rows, simplify_type
 from tripl_cli.errors import ConfigError
 
 
@@ -93,3 +93,24 @@ def test_parse_clickhouse_wire_format() -> None:
         (None, None, None, None),
     )
     assert parse_result(b"").rows == ()
+
+
+def test_normalize_rows_equals_normalize_row_on_every_row() -> None:
+    """Column by column (each distinct value converted once) gives what a row at a time
+    gives: mixed types in one column, unhashable values, one instant in two zones."""
+    plus_two = timezone(timedelta(hours=2))
+    rows = [
+        (datetime(2024, 1, 1), 1, Decimal("2.50"), [1], "a", True, None, b"x"),
+        (datetime(2024, 1, 1), True, Decimal("2.5"), [2, 3], None, 1, None, b"x"),
+        (datetime(2024, 1, 1, 2, tzinfo=plus_two), Decimal(1), 1.0, None, "a", False, None, None),
+        (None, None, None, None, None, None, None, bytearray(b"\xc3\xa9")),
+    ]
+    out = normalize_rows(iter(rows))
+    assert out == tuple(normalize_row(r) for r in rows)
+    # `==` alone would let 1 == True == 1.0 hide a changed type.
+    assert [[type(v) for v in r] for r in out] == [
+        [type(v) for v in normalize_row(r)] for r in rows
+    ]
+    assert out[2][0] == datetime(2024, 1, 1, tzinfo=UTC) and out[2][0].tzinfo is UTC
+    assert out[3][7] == "é"
+    assert normalize_rows([]) == () and normalize_rows([(), ()]) == ((), ())
