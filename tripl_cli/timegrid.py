@@ -56,6 +56,8 @@ _INTERVAL_SECONDS = {
     Interval.W1: 7 * 86400,
 }
 
+#: The longest duration anything takes (chunk, lookback, cooldown, mute): a century.
+MAX_DURATION = timedelta(days=36_525)
 _DURATION_RE = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
 _DURATION_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
@@ -68,7 +70,11 @@ def parse_duration(text: str) -> timedelta:
     amount = int(match.group(1))
     if amount <= 0:
         raise ValueError(f"duration {text!r} must be positive")
-    return timedelta(seconds=amount * _DURATION_UNIT_SECONDS[match.group(2)])
+    seconds = amount * _DURATION_UNIT_SECONDS[match.group(2)]
+    if seconds > MAX_DURATION.total_seconds():
+        # Past this, windows and cooldowns would run beyond the calendar (year 9999).
+        raise ValueError(f"duration {text!r} is too long; at most {MAX_DURATION.days}d")
+    return timedelta(seconds=seconds)
 
 
 def parse_minutes(raw: object, what: str) -> int:
