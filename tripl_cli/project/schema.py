@@ -17,11 +17,13 @@ from urllib.parse import urlsplit
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from tripl_cli.timegrid import Interval
 
@@ -31,6 +33,24 @@ NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 NAME_MAX = 128
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN, max_length=NAME_MAX)]
 Scalar = str | int | float | bool
+
+
+def _no_boolean(kind: Literal["int", "float"]) -> BeforeValidator:
+    """Refuse a boolean where a number goes: pydantic would take `true` as 1, and YAML
+    reads `yes`, `on` and `true` as booleans (`lookback: yes` meant nothing like 1)."""
+    word = "integer" if kind == "int" else "number"
+
+    def check(value: object) -> object:
+        if isinstance(value, bool):
+            raise PydanticCustomError(f"{kind}_type", f"Input should be a valid {word}")
+        return value
+
+    return BeforeValidator(check)
+
+
+#: Numbers of settings (a numeric string, as an `env_var()` renders, still converts).
+Integer = Annotated[int, _no_boolean("int")]
+Number = Annotated[float, _no_boolean("float")]
 
 
 class StrictModel(BaseModel):
@@ -198,7 +218,7 @@ class MetricBase(StrictModel):
     status: MetricStatus = MetricStatus.ACTIVE
     interval: Interval | None = None  # None: the project's defaults.interval
     breakdowns: list[str] = Field(default_factory=list)
-    breakdown_limit: Annotated[int, Field(ge=1)] | None = DEFAULT_BREAKDOWN_LIMIT
+    breakdown_limit: Annotated[Integer, Field(ge=1)] | None = DEFAULT_BREAKDOWN_LIMIT
     chunk: str | None = None  # a duration such as `7d`; parsed by the rules
     detection: dict[str, Any] | None = None  # per-metric overrides of §7
     meta: dict[str, Any] = Field(default_factory=dict)
@@ -316,7 +336,7 @@ HttpUrl = Annotated[str, AfterValidator(check_http_url)]
 
 class DestinationBase(StrictModel):
     name: Name
-    timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
+    timeout_seconds: Annotated[Number, Field(gt=0, le=300)] = 10.0
 
 
 class SlackDestination(DestinationBase):
@@ -333,7 +353,7 @@ class WebhookDestination(DestinationBase):
 class EmailDestination(DestinationBase):
     type: Literal["email"]
     host: str
-    port: int = 587
+    port: Integer = 587
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: str | None = None
     password: str | None = None
@@ -386,14 +406,14 @@ class AlertRule(StrictModel):
     select: str = "*"
     exclude: str | None = None
     direction: Literal["up", "down", "both"] = "both"
-    min_percent_delta: Annotated[float, Field(ge=0)] = 0.0
-    min_absolute_delta: Annotated[float, Field(ge=0)] = 0.0
-    min_expected: Annotated[float, Field(ge=0)] | None = None
+    min_percent_delta: Annotated[Number, Field(ge=0)] = 0.0
+    min_absolute_delta: Annotated[Number, Field(ge=0)] = 0.0
+    min_expected: Annotated[Number, Field(ge=0)] | None = None
     cooldown: str = "24h"
     notify_resolved: bool = True
     muted_until: datetime | None = None
     group: bool = False
-    group_limit: Annotated[int, Field(ge=1)] = 10
+    group_limit: Annotated[Integer, Field(ge=1)] = 10
     quiet_hours: QuietHours | None = None
     template: str | None = None
 
@@ -402,8 +422,8 @@ class AlertRule(StrictModel):
 class Defaults(StrictModel):
     interval: Interval = Interval.D1
     # At most 100,000 buckets: weekly ones reach ~1,900 years back, inside what dates hold.
-    lookback: Annotated[int, Field(ge=0, le=MAX_BUCKETS)] = 2
-    initial_buckets: Annotated[int, Field(ge=1, le=MAX_BUCKETS)] = 30
+    lookback: Annotated[Integer, Field(ge=0, le=MAX_BUCKETS)] = 2
+    initial_buckets: Annotated[Integer, Field(ge=1, le=MAX_BUCKETS)] = 30
 
 
 class ProjectConfig(StrictModel):
@@ -411,7 +431,7 @@ class ProjectConfig(StrictModel):
 
     name: Name
     profile: str | None = None
-    config_version: int = Field(default=1, alias="config-version")
+    config_version: Integer = Field(default=1, alias="config-version")
     fact_paths: list[str] = Field(default_factory=lambda: ["fact_tables"], alias="fact-paths")
     metric_paths: list[str] = Field(default_factory=lambda: ["metrics"], alias="metric-paths")
     alert_paths: list[str] = Field(default_factory=lambda: ["alerts"], alias="alert-paths")
@@ -431,7 +451,7 @@ class ProfileTarget(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     type: str = "duckdb"
-    threads: Annotated[int, Field(ge=1, le=64)] = 1
+    threads: Annotated[Integer, Field(ge=1, le=64)] = 1
     state: str | None = None
 
 
