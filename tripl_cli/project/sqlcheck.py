@@ -357,6 +357,11 @@ def _parse_condition(sql: str, dialect: str | None) -> exp.Expr | SqlProblem:
     return SqlProblem("sql-syntax", f"is not a valid boolean expression{detail}")
 
 
+def _shown_sql(node: exp.Expr) -> str:
+    text = node.sql()
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 _NOT_BOOLEAN = (exp.Literal, exp.Null, exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.DPipe)
 
 
@@ -378,6 +383,11 @@ def check_fragment(sql: str, dialect: str | None = None) -> QueryCheck:
     for node in parsed.walk():
         if isinstance(node, (exp.Query, exp.Subquery, *_WRITES)):
             message = "must not contain subqueries or statements"
+            return QueryCheck(None, (SqlProblem("unsafe-filter", message),))
+        if isinstance(node, (exp.AggFunc, exp.Window)):
+            # A filter keeps or drops one row; the engine refuses these only at run time.
+            what = "a window function" if isinstance(node, exp.Window) else "an aggregate"
+            message = f"must be a condition on one row, not {what} (found {_shown_sql(node)})"
             return QueryCheck(None, (SqlProblem("unsafe-filter", message),))
     if isinstance(parsed, _NOT_BOOLEAN):
         return QueryCheck(None, (SqlProblem("unsafe-filter", "is not a boolean expression"),))
