@@ -126,6 +126,21 @@ def test_write_replaces_a_stale_block_keeping_descriptions(invoke: Invoke, tmp_p
     assert project.fact_tables["events"].identifier_columns == ["user_id"]
 
 
+def test_write_keeps_an_empty_identifier_list_and_says_nothing_of_it(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    declared = EVENTS_YML.replace(
+        "    timestamp_column: ts   # when it happened\n",
+        "    timestamp_column: ts   # when it happened\n    identifier_columns: []\n",
+    )
+    root = write_project(tmp_path / "p", fact_tables=declared)
+    result = invoke(root, "introspect", "events", "--write")
+    assert result.exit_code == 0, result.output
+    assert "identifier_columns" not in result.output  # it added none: it says none
+    written = (root / "fact_tables" / "events.yml").read_text()
+    assert written.count("identifier_columns") == 1 and "identifier_columns: []" in written
+
+
 def test_write_fixes_columns_that_made_the_project_invalid(invoke: Invoke, tmp_path: Path) -> None:
     stale = EVENTS_YML.replace(
         "    timestamp_column: ts   # when it happened\n",

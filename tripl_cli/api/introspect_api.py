@@ -190,7 +190,9 @@ def write_columns(
     original = path.read_bytes().decode("utf-8")
     described = {c.name: c.description for c in fact.columns or []}
     entries = [ColumnEntry(c.name, c.type, described.get(c.name)) for c in found.columns]
-    add_ids = () if fact.identifier_columns else found.identifier_candidates
+    # Only where the key is absent: `identifier_columns: []` is the user's own answer.
+    declared_ids = "identifier_columns" in fact.model_fields_set
+    add_ids = () if declared_ids else found.identifier_candidates
     edited = set_fact_table_columns(
         original,
         path=source.path,
