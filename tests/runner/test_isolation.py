@@ -78,6 +78,37 @@ def _require_mariadb() -> str:
     )
 
 
+def test_a_text_time_column_fails_alone_and_names_the_time_column(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An SQL metric whose time column comes back as text (MariaDB runs it; the other
+    engines refuse the window's comparison) fails with a hint about that
+    column; another metric's warning (two rows in one bucket) is said once, not again
+    when the run finds which metric could not be read."""
+    profile = _require_mariadb()  # the one engine that compares text with a timestamp
+    daily = f"SELECT CAST(created_at AS DATE) AS bucket, amount AS value FROM ({ROWS_SQL}) r"
+    as_text = "CAST(CAST(created_at AS DATE) AS CHAR(10))"
+    text = f"SELECT {as_text} AS bucket, 1 AS value FROM ({ROWS_SQL}) r"
+    metrics = GOOD + (
+        f'  - {{name: summed_daily, kind: sql, sql: "{daily}"}}\n'
+        f'  - {{name: text_daily, kind: sql, sql: "{text}"}}\n'
+    )
+    root = _project(tmp_path / "p", profile, metrics)
+    report = run(open_project(root), RunOptions(as_of=AS_OF, **WINDOW))
+    outcomes = {o.metric: o for o in report.outcomes}
+    assert {m: o.status for m, o in outcomes.items()} == {
+        "events_count": "success",
+        "amount_sum": "success",
+        "summed_daily": "success",
+        "text_daily": "error",
+    }
+    error = outcomes["text_daily"].error or ""
+    assert "bucket column holds str" in error and "time column a date or timestamp" in error
+    assert "numeric" not in error
+    warned = [r.getMessage() for r in caplog.records if "several rows" in r.getMessage()]
+    assert warned == ["metric summed_daily: 7 bucket(s) had several rows; their values were summed"]
+
+
 def test_sql_metric_the_dialect_cannot_render_fails_alone(tmp_path: Path) -> None:
     metrics = GOOD + (
         "  - name: hourly_sql\n    kind: sql\n    interval: 1h\n"

@@ -44,14 +44,6 @@ class QueryResultLike(Protocol):
     def rows(self) -> Sequence[Sequence[Any]]: ...
 
 
-def _as_bucket(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return as_utc(value)
-    if isinstance(value, date):  # an engine that returns DATE for day buckets
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    raise TypeError(f"bucket column holds {type(value).__name__}, not a timestamp")
-
-
 def _index(result: QueryResultLike) -> dict[RowKey, Row]:
     """Rows keyed by (bucket, breakdown value); '' when the query has no breakdown."""
     names = [c.lower() for c in result.columns]  # Snowflake upper-cases unquoted aliases
@@ -149,27 +141,77 @@ def _ratio(
     return out
 
 
+class BucketTypeError(TypeError):
+    """A query's bucket column holds something other than a date or timestamp."""
+
+
+def _as_bucket(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return as_utc(value)
+    if isinstance(value, date):  # an engine that returns DATE for day buckets
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    raise BucketTypeError(f"bucket column holds {type(value).__name__}, not a timestamp")
+
+
 def assemble(plan: CompiledPlan, results: Mapping[str, QueryResultLike]) -> list[MetricValue]:
-    """Every metric value the results hold, in plan order (gaps omitted)."""
-    indexed: dict[str, dict[RowKey, Row]] = {}
+    """Every metric value the results hold, in plan order (gaps omitted); raises the first
+    row that cannot be read (TypeError, ValueError)."""
+    chunks, unreadable = _assembled(plan, results)
+    for error in unreadable.values():
+        raise error
+    return [v for _, found in chunks for v in found]
+
+
+def assemble_by_metric(
+    plan: CompiledPlan, results: Mapping[str, QueryResultLike]
+) -> tuple[dict[str, list[MetricValue]], dict[str, TypeError | ValueError]]:
+    """Each metric's values, and apart the metrics whose rows could not be read (e.g. max
+    over a text column): one pass, each query's rows indexed once, so a bad metric neither
+    stops the others nor makes them be read (and warned about) twice."""
+    chunks, unreadable = _assembled(plan, results)
+    values: dict[str, list[MetricValue]] = {}
+    for metric, found in chunks:
+        values.setdefault(metric, []).extend(found)
+    return values, unreadable
+
+
+def _assembled(
+    plan: CompiledPlan, results: Mapping[str, QueryResultLike]
+) -> tuple[list[tuple[str, list[MetricValue]]], dict[str, TypeError | ValueError]]:
+    """Each output's values in plan order, without those of metrics that could not be read."""
+    indexed: dict[str, dict[RowKey, Row] | TypeError | ValueError] = {}
 
     def rows(query_id: str) -> dict[RowKey, Row]:
         if query_id not in indexed:
-            indexed[query_id] = _index(results[query_id])
-        return indexed[query_id]
+            try:
+                indexed[query_id] = _index(results[query_id])
+            except (TypeError, ValueError) as exc:
+                indexed[query_id] = exc
+        found = indexed[query_id]
+        if isinstance(found, TypeError | ValueError):
+            raise found
+        return found
 
-    values: list[MetricValue] = []
+    chunks: list[tuple[str, list[MetricValue]]] = []
+    unreadable: dict[str, TypeError | ValueError] = {}
     for output in plan.outputs:
         missing = [q for q in output.query_ids if q not in results]
         if missing:
             log.debug("metric %s: no results for %s; skipped", output.metric, missing)
             continue
-        if output.denominator is None:
-            values.extend(_single(output, rows(output.value.query_id)))
-        else:
-            num_rows = rows(output.value.query_id)
-            values.extend(_ratio(output, num_rows, rows(output.denominator.query_id)))
-    return values
+        if output.metric in unreadable:
+            continue
+        try:
+            if output.denominator is None:
+                found = _single(output, rows(output.value.query_id))
+            else:
+                num_rows = rows(output.value.query_id)
+                found = _ratio(output, num_rows, rows(output.denominator.query_id))
+        except (TypeError, ValueError) as exc:
+            unreadable[output.metric] = exc
+            continue
+        chunks.append((output.metric, found))
+    return [c for c in chunks if c[0] not in unreadable], unreadable
 
 
 def distinct_counts(

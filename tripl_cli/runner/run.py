@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from tripl_cli.adapters import QueryResult
-from tripl_cli.compiler.assemble import assemble, distinct_counts
+from tripl_cli.compiler.assemble import BucketTypeError, assemble_by_metric, distinct_counts
 from tripl_cli.compiler.plan import compile_plan, compile_single
 from tripl_cli.compiler.records import CompiledPlan, CompiledQuery
 from tripl_cli.errors import StateValueError, TriplError
@@ -495,36 +495,32 @@ class AssembleError(Exception):
     """A query's rows could not be read as the metric's values (e.g. max over a text column)."""
 
 
+def _unreadable(name: str, exc: TypeError | ValueError) -> str:
+    what = (
+        "make its time column a date or timestamp"
+        if isinstance(exc, BucketTypeError)
+        else "check that the aggregated column is numeric"
+    )
+    return f"cannot read the values of '{name}' from the warehouse's rows ({exc}); {what}"
+
+
 def _assemble_one(
     plan: CompiledPlan, results: Mapping[str, QueryResult], name: str
 ) -> list[MetricValue]:
-    try:
-        return assemble(_only(plan, [name]), results)
-    except (TypeError, ValueError) as exc:
-        raise AssembleError(
-            f"cannot read the values of '{name}' from the warehouse's rows ({exc}); "
-            "check that the aggregated column is numeric"
-        ) from None
+    values, unreadable = assemble_by_metric(_only(plan, [name]), results)
+    if name in unreadable:
+        raise AssembleError(_unreadable(name, unreadable[name]))
+    return values.get(name, [])
 
 
 def _assemble_isolated(
     plan: CompiledPlan, results: Mapping[str, QueryResult], names: Sequence[str]
 ) -> tuple[dict[str, list[MetricValue]], dict[str, str]]:
-    """Every metric's values from one pass over the results (each indexed once); only if
-    some rows cannot be read (e.g. max over a text column) metric by metric, to find which."""
-    values: dict[str, list[MetricValue]] = {name: [] for name in names}
-    try:
-        for value in assemble(_only(plan, names), results):
-            values[value.metric].append(value)
-        return values, {}
-    except (TypeError, ValueError):
-        unreadable: dict[str, str] = {}
-        for name in names:
-            try:
-                values[name] = _assemble_one(plan, results, name)
-            except AssembleError as exc:
-                unreadable[name] = str(exc)
-        return values, unreadable
+    """Every metric's values, and the errors of those whose rows cannot be read (e.g. max
+    over a text column)."""
+    found, unreadable = assemble_by_metric(_only(plan, names), results)
+    values = {name: found.get(name, []) for name in names}
+    return values, {name: _unreadable(name, exc) for name, exc in unreadable.items()}
 
 
 def spent_on(outcomes: Sequence[QueryOutcome], metric: str) -> float:
