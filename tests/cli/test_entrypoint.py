@@ -106,6 +106,13 @@ def test_usage_error_exits_2(tmp_path: Path) -> None:
     assert "no-such-flag" in result.stderr
 
 
+def test_a_bad_project_name_is_a_usage_error(tmp_path: Path) -> None:
+    result = _tripl("init", "newp", "--name", "Bad-Name", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "'--name'" in result.stderr and "lowercase letters" in result.stderr
+    assert not (tmp_path / "newp").exists()
+
+
 def test_no_project_is_a_clear_error_without_traceback(tmp_path: Path) -> None:
     result = _tripl("compile", cwd=tmp_path)
     assert result.returncode == 1

@@ -47,12 +47,28 @@ def split_selectors(selectors: list[str] | None, option: str = "--select") -> li
     return parts
 
 
+def _project_name(name: str | None) -> str | None:
+    """A bad `--name` is a usage error (exit 2), like every other bad option value."""
+    import re
+
+    from tripl_cli.project.schema import NAME_PATTERN
+
+    if name is not None and not re.fullmatch(NAME_PATTERN, name):
+        raise typer.BadParameter(
+            f"{name!r}: use lowercase letters, digits and underscores, starting with a letter"
+        )
+    return name
+
+
 def init(
     directory: Annotated[Path, typer.Argument(help="Where to create the project.")] = Path(),
     demo: Annotated[
         bool, typer.Option("--demo", help="Add a DuckDB warehouse with demo data.")
     ] = False,
-    name: Annotated[str | None, typer.Option(help="Project name (default: folder name).")] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(help="Project name (default: folder name).", callback=_project_name),
+    ] = None,
 ) -> None:
     """Scaffold a new project (with --demo: a warehouse with realistic data and an incident)."""
     from tripl_cli.scaffold import init_project
