@@ -216,3 +216,13 @@ def test_one_profile_problem_is_one_located_line(tmp_path: Path) -> None:
     text = info.value.render()
     assert text.count("profiles.yml:5:5") == 1 and "duplicate key 'a'" in text
     assert "\n" not in text.split("hint:")[0].strip()
+
+
+def test_a_misspelled_profile_key_is_named_where_it_is(tmp_path: Path) -> None:
+    project = project_at(tmp_path)
+    typo = "shop:\n  target: a\n  outputz:\n    a: {type: duckdb}\n"
+    write_project(tmp_path, {"profiles.yml": typo})
+    with pytest.raises(ConfigError) as info:
+        resolve_target(project, env={})
+    assert info.value.render().startswith(f"{tmp_path / 'profiles.yml'}:3:3: ")
+    assert "unknown key 'outputz' in profile 'shop' (did you mean 'outputs'?)" in info.value.message

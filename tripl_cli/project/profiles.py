@@ -118,6 +118,9 @@ def _fail(issues: list[Issue], what: str, secrets: frozenset[str] = frozenset())
     return ConfigError(f"{what}:\n{lines}", hint=first.hint)  # each line has its place
 
 
+_PROFILE_KEYS = ("target", "outputs")
+
+
 def _mapping(doc: YamlDocument, value: Any, path: tuple[str, ...], what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         location = doc.node.find(*path)
@@ -161,6 +164,13 @@ def resolve_target(
     hint = f"set `profile:` in {project.config_path} or add a '{name}:' profile to {rel}"
     raw_profile = _pick(profiles, name, "profile", doc.node.location, hint)
     profile = _mapping(doc, raw_profile, (name,), f"profile '{name}'")
+    for key in profile:
+        if key not in _PROFILE_KEYS:  # a typo would otherwise read as "no outputs"
+            raise ConfigError(
+                f"unknown key '{key}' in profile '{name}'{did_you_mean(str(key), _PROFILE_KEYS)}",
+                location=doc.node.key(name, str(key)),
+                hint="a profile holds `target:` and `outputs:`",
+            )
     renderer = TemplateRenderer(env=environ, variables=project.config.vars)
     profile_node = doc.node.children.get(name, doc.node)
     target_node = profile_node.children.get("target", profile_node)
