@@ -146,6 +146,8 @@ class BucketTypeError(TypeError):
 
 
 def _as_bucket(value: Any) -> datetime:
+    if type(value) is datetime and value.tzinfo is UTC:  # as adapters return them
+        return value
     if isinstance(value, datetime):
         return as_utc(value)
     if isinstance(value, date):  # an engine that returns DATE for day buckets
