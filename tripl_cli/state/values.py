@@ -179,7 +179,14 @@ def _delete_windows(conn: sa.Connection, writes: Sequence[WindowWrite]) -> None:
 
 def _insert(conn: sa.Connection, writes: Sequence[WindowWrite]) -> list[int]:
     """Insert every write's values in shared batches; returns rows written per write."""
-    bind_ts = bulk.timestamp_binder(conn.dialect)
+    binder = bulk.timestamp_binder(conn.dialect)
+    bound: dict[datetime, Any] = {}  # metrics and breakdown values share a few buckets
+
+    def bind_ts(ts: datetime) -> Any:
+        if ts not in bound:
+            bound[ts] = binder(ts)
+        return bound[ts]
+
     totals = _Batcher(conn, metric_values, _TOTAL_COLUMNS)
     parts = _Batcher(conn, breakdown_values, _BREAKDOWN_COLUMNS)
     written: list[int] = []
