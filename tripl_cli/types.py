@@ -35,7 +35,7 @@ def breakdown_json(breakdown: tuple[str, str]) -> dict[str, str] | None:
     return None if breakdown == TOTAL else {"column": breakdown[0], "value": breakdown[1]}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a big run holds millions: no __dict__ each
 class MetricValue:
     """One bucket of one metric series, as collected from the warehouse.
 
@@ -51,7 +51,7 @@ class MetricValue:
     denominator: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SeriesPoint:
     bucket: datetime
     value: float | None
