@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -114,3 +116,17 @@ def test_normalize_rows_equals_normalize_row_on_every_row() -> None:
     assert out[2][0] == datetime(2024, 1, 1, tzinfo=UTC) and out[2][0].tzinfo is UTC
     assert out[3][7] == "é"
     assert normalize_rows([]) == () and normalize_rows([(), ()]) == ((), ())
+
+
+def test_normalize_rows_keeps_instants_that_compare_equal_apart() -> None:
+    """The two 01:30s of New York's DST change compare equal (`==` ignores `fold`) but are
+    an hour apart; Decimal 0 and -0 compare equal but convert to 0.0 and -0.0."""
+    first = datetime(2025, 11, 2, 1, 30, tzinfo=ZoneInfo("America/New_York"))
+    rows = [(first, Decimal("0")), (first.replace(fold=1), Decimal("-0"))]
+    out = normalize_rows(rows)
+    assert out == tuple(normalize_row(r) for r in rows)
+    assert [r[0] for r in out] == [
+        datetime(2025, 11, 2, 5, 30, tzinfo=UTC),
+        datetime(2025, 11, 2, 6, 30, tzinfo=UTC),
+    ]
+    assert [math.copysign(1, r[1]) for r in out] == [1.0, -1.0]

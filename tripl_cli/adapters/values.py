@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timezone
 from decimal import Decimal
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from tripl_cli.adapters.base import SimpleType
@@ -44,8 +44,8 @@ def normalize_row(row: Sequence[Any]) -> tuple[Any, ...]:
 def normalize_rows(rows: Iterable[Sequence[Any]]) -> tuple[tuple[Any, ...], ...]:
     """`normalize_row` of every row, column by column: a column whose values are all of a
     final type (most are: counts, sums, text) is kept without a Python call per value, and
-    a column that needs converting converts each distinct value once (a bucket column repeats
-    a few thousand timestamps); a 1,000-metric run reads millions of cells."""
+    a timestamp column converts each distinct value once (a bucket column repeats a few
+    thousand timestamps); a 1,000-metric run reads millions of cells."""
     rows = list(rows)
     width = len(rows[0]) if rows else 0
     if not width:
@@ -55,19 +55,22 @@ def normalize_rows(rows: Iterable[Sequence[Any]]) -> tuple[tuple[Any, ...], ...]
         types = set(map(type, column))
         if _FINAL_TYPES.issuperset(types):
             continue
-        types.discard(type(None))
-        try:
-            # Of one type, equal values convert alike (Decimal 2.50 and 2.5; one instant in
-            # two zones); mixed types would merge 1 and True, so they are converted one by one.
-            converted = {v: normalize_value(v) for v in set(column)} if len(types) == 1 else None
-        except TypeError:  # unhashable values (an array column)
-            converted = None
-        columns[i] = list(
-            map(normalize_value, column)
-            if converted is None
-            else map(converted.__getitem__, column)
-        )
+        if _distinct_instants(types, column):
+            converted = {v: normalize_value(v) for v in set(column)}
+            columns[i] = list(map(converted.__getitem__, column))
+        else:
+            columns[i] = list(map(normalize_value, column))
     return tuple(zip(*columns, strict=True))
+
+
+def _distinct_instants(types: set[type], column: list[Any]) -> bool:
+    """Whether equal values of `column` are one instant, so convert alike: datetimes without
+    a zone or at a fixed offset. (Within one named zone, Python's `==` ignores `fold`: the
+    two 01:30s of a DST change compare equal.)"""
+    if not types <= {datetime, type(None)}:
+        return False
+    zones = set(map(attrgetter("tzinfo"), filter(None, column)))
+    return all(zone is None or type(zone) is timezone for zone in zones)
 
 
 _WRAPPER = re.compile(r"^(?:nullable|lowcardinality)\((.*)\)$", re.IGNORECASE)
