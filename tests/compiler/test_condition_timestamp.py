@@ -13,6 +13,7 @@ from tests.support.engines import Engine, assembled_on, load_table
 from tripl_cli.compiler.filters import measure_condition
 from tripl_cli.compiler.plan import compile_plan
 from tripl_cli.project.schema import ColumnDef, ColumnType, Condition, FactTable
+from tripl_cli.project.semantics import definition_hash
 from tripl_cli.timegrid import Window
 
 from .projects import project_of
@@ -74,21 +75,49 @@ def test_offset_timestamps_mean_the_same_instant_on_every_engine(engine: Engine)
         assert got == want, f"columns declared: {declared is not None}"
 
 
-def test_a_column_declared_as_text_keeps_the_value_as_written() -> None:
-    value = "2026-01-05T10:00:00+05:00"
-    fact = FactTable(
-        name="t",
-        sql="SELECT * FROM x",
-        timestamp_column="ts",
-        columns=[
-            ColumnDef(name="ts", type=ColumnType.TIMESTAMP),
-            ColumnDef(name="s", type=ColumnType.STRING),
-        ],
+def _rendered(value: str, column_type: ColumnType | None) -> str:
+    columns = [ColumnDef(name="ts", type=ColumnType.TIMESTAMP)]
+    if column_type is not None:
+        columns.append(ColumnDef(name="c", type=column_type))
+    fact = FactTable(name="t", sql="SELECT * FROM x", timestamp_column="ts", columns=columns)
+    condition = Condition.model_validate({"column": "c", "operator": "eq", "value": value})
+    found = measure_condition(
+        fact, filters=[], where=None, conditions=[condition], dialect="duckdb"
     )
-    for column, rendered in (("s", value), ("ts", "2026-01-05 05:00:00")):
-        condition = Condition.model_validate({"column": column, "operator": "eq", "value": value})
-        found = measure_condition(
-            fact, filters=[], where=None, conditions=[condition], dialect="duckdb"
+    assert found is not None
+    return found.expression.sql(dialect="duckdb")
+
+
+def test_which_values_are_converted() -> None:
+    offset = "2026-01-05T10:00:00+05:00"
+    assert _rendered(offset, ColumnType.TIMESTAMP) == "c = '2026-01-05 05:00:00'"
+    assert _rendered(offset, None) == "c = '2026-01-05 05:00:00'"
+    assert _rendered(offset, ColumnType.STRING) == f"c = '{offset}'"  # text, as written
+    # Compact and week forms only where the column is declared a timestamp: in a column of
+    # unknown type, `20260105T120000Z` is more likely an identifier.
+    assert _rendered("20260105T120000Z", ColumnType.TIMESTAMP) == "c = '2026-01-05 12:00:00'"
+    assert _rendered("20260105T120000Z", None) == "c = '20260105T120000Z'"
+    # Moved past the calendar's ends by its offset: left as written, never a crash.
+    for edge in ("9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+01:00"):
+        assert _rendered(edge, ColumnType.TIMESTAMP) == f"c = '{edge}'"
+        assert _rendered(edge, None) == f"c = '{edge}'"
+
+
+def test_the_definition_hash_is_taken_over_the_instant() -> None:
+    """Two spellings of one instant are one definition; a text column keeps them apart."""
+
+    def hash_of(value: str, column_type: ColumnType) -> str:
+        fact = FactTable(
+            name="t",
+            sql="SELECT * FROM x",
+            timestamp_column="ts",
+            columns=[ColumnDef(name="c", type=column_type)],
         )
-        assert found is not None
-        assert found.expression.sql(dialect="duckdb") == f"{column} = '{rendered}'"
+        metric = {"name": "m", "kind": "fact", "fact_table": "t", "aggregation": "count",
+                  "conditions": [{"column": "c", "operator": "lt", "value": value}]}  # fmt: skip
+        project = project_of([fact], metric)
+        return definition_hash(project, project.metrics["m"])
+
+    plus5, utc = "2026-01-05T10:00:00+05:00", "2026-01-05T05:00:00Z"
+    assert hash_of(plus5, ColumnType.TIMESTAMP) == hash_of(utc, ColumnType.TIMESTAMP)
+    assert hash_of(plus5, ColumnType.STRING) != hash_of(utc, ColumnType.STRING)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import lru_cache
 
 from sqlglot import exp
@@ -20,15 +19,8 @@ from sqlglot.errors import ParseError
 
 from tripl_cli.compiler.dialects import rules_for
 from tripl_cli.errors import TriplError
-from tripl_cli.project.schema import (
-    TEXT_OPERATORS,
-    ColumnType,
-    Condition,
-    FactTable,
-    Measure,
-    Operator,
-    Scalar,
-)
+from tripl_cli.project.condition_time import declared_types, in_utc
+from tripl_cli.project.schema import Condition, FactTable, Measure, Operator, Scalar
 
 
 def node(tree: exp.Expr) -> exp.Expression:
@@ -295,33 +287,8 @@ def _fragment(sql: str, dialect: str, what: str) -> tuple[str, exp.Expression]:
     return key, tree.copy()  # callers embed it in their own trees
 
 
-def _utc_text(value: Scalar | None) -> Scalar | None:
-    """An ISO-8601 timestamp with a UTC offset as UTC text without one (every session runs
-    in UTC); any other value unchanged. Engines read an offset differently against a column
-    without a zone: DuckDB and PostgreSQL drop it, MySQL converts it."""
-    if not isinstance(value, str):
-        return value
-    try:
-        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return value
-    if ts.tzinfo is None:
-        return value
-    return ts.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
-
-
-def _in_utc(cond: Condition, column_type: ColumnType | None) -> Condition:
-    """`cond` with its timestamp values in UTC, unless its column is declared as text."""
-    if column_type is ColumnType.STRING or cond.operator in TEXT_OPERATORS:
-        return cond
-    if isinstance(cond.value, list):
-        return cond.model_copy(update={"value": [_utc_text(v) for v in cond.value]})
-    return cond.model_copy(update={"value": _utc_text(cond.value)})
-
-
 def _condition(cond: Condition, dialect: str, fact_table: FactTable) -> tuple[str, exp.Expression]:
-    declared = {c.name.lower(): c.type for c in fact_table.columns or ()}
-    cond = _in_utc(cond, declared.get(cond.column.lower()))
+    cond = in_utc(cond, declared_types(fact_table).get(cond.column.lower()))
     tree = node(rules_for(dialect).condition(condition_expression(cond)))
     return "cond:" + cond.model_dump_json(), tree
 

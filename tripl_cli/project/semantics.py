@@ -19,6 +19,7 @@ from sqlglot.tokenizer_core import TokenType
 from sqlglot.tokens import Tokenizer
 
 from tripl_cli.errors import TriplError
+from tripl_cli.project.condition_time import declared_types, in_utc
 from tripl_cli.project.model import Project
 from tripl_cli.project.schema import (
     DEFAULT_BREAKDOWN_LIMIT,
@@ -59,8 +60,11 @@ def dependencies(project: Project, metric: AnyMetric) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _conditions(conditions: Iterable[Condition]) -> list[Any]:
-    items = [c.model_dump(mode="json") for c in conditions]
+def _conditions(conditions: Iterable[Condition], table: FactTable | None) -> list[Any]:
+    # Timestamps as the instant they mean (as compiled): an offset's spelling is no change,
+    # and values whose meaning changed (tripl rendered them as written) are recollected.
+    types = declared_types(table) if table is not None else {}
+    items = [in_utc(c, types.get(c.column.lower())).model_dump(mode="json") for c in conditions]
     return sorted(items, key=lambda c: json.dumps(c, sort_keys=True))  # AND is commutative
 
 
@@ -139,7 +143,7 @@ def _measure(project: Project, measure: Measure, sql: _Sql) -> dict[str, Any]:
             filters.append({"missing": name})
         else:
             filters.append(
-                {"sql": sql(found.sql), "conditions": _conditions(found.conditions or [])}
+                {"sql": sql(found.sql), "conditions": _conditions(found.conditions or [], table)}
             )
     return {
         "table": _table(table, measure.fact_table, sql),
@@ -147,7 +151,7 @@ def _measure(project: Project, measure: Measure, sql: _Sql) -> dict[str, Any]:
         "column": measure.column,
         "filters": sorted(filters, key=lambda f: json.dumps(f, sort_keys=True)),
         "where": sql(measure.where),
-        "conditions": _conditions(measure.conditions),
+        "conditions": _conditions(measure.conditions, table),
     }
 
 
