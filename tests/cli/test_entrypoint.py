@@ -111,6 +111,8 @@ def test_a_bad_project_name_is_a_usage_error(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert "'--name'" in result.stderr and "lowercase letters" in result.stderr
     assert not (tmp_path / "newp").exists()
+    too_long = _tripl("init", "newp", "--name", "a" * 129, cwd=tmp_path)
+    assert too_long.returncode == 2 and "longer than 128 characters" in too_long.stderr
 
 
 def test_no_project_is_a_clear_error_without_traceback(tmp_path: Path) -> None:

@@ -51,12 +51,14 @@ def _project_name(name: str | None) -> str | None:
     """A bad `--name` is a usage error (exit 2), like every other bad option value."""
     import re
 
-    from tripl_cli.project.schema import NAME_PATTERN
+    from tripl_cli.project.schema import NAME_MAX, NAME_PATTERN
 
     if name is not None and not re.fullmatch(NAME_PATTERN, name):
         raise typer.BadParameter(
             f"{name!r}: use lowercase letters, digits and underscores, starting with a letter"
         )
+    if name is not None and len(name) > NAME_MAX:
+        raise typer.BadParameter(f"longer than {NAME_MAX} characters")
     return name
 
 
