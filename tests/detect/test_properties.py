@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import math
+
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -86,3 +90,23 @@ def test_a_fractional_series_is_scored_alike_in_any_unit(scale: float, seed: int
     assert bucket(50, Interval.D1) in [a.bucket for a in plain.anomalies]
     for a, b in zip(plain.anomalies, scaled.anomalies, strict=True):
         assert np.isclose(a.score, b.score, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1e-310, 2e-310] * 15 + [1e6],  # subnormal, then an ordinary value
+        [5e-324, 1e-310] * 15 + [123.4],
+        [1e-300, 2e-300, 3e-300] * 10 + [1e6],  # normal, but 1e306 apart
+    ],
+)
+def test_values_across_the_whole_float_range_give_finite_anomalies(values: list[float]) -> None:
+    """A spread of subnormal values made the next ordinary one score infinity, which
+    `detect --format json` wrote as `Infinity` (not JSON). A jump is still reported."""
+    pts = points(values, Interval.D1)
+    result = detect(pts, n=len(values), interval=Interval.D1, kind=ValueKind.FRACTIONAL)
+    assert [a.bucket for a in result.anomalies] == [bucket(len(values) - 1, Interval.D1)]
+    for a in result.anomalies:
+        numbers = [a.actual, a.expected, a.lower, a.upper, a.score]
+        assert all(x is not None and math.isfinite(x) for x in numbers), a
+        json.dumps(numbers, allow_nan=False)

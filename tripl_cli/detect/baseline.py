@@ -224,9 +224,10 @@ def _row_levels(hist: FloatArray, non_negative: bool) -> tuple[bool, FloatArray]
     if non_negative:
         busy = typical > _LEVEL_SLOT_SHARE * np.nanmedian(typical)
         if np.any(busy):
-            levels = column_nanmedian((hist[:, busy] / typical[busy]).T)
+            with np.errstate(over="ignore"):  # subnormal slots: an infinite level is no level
+                levels = column_nanmedian((hist[:, busy] / typical[busy]).T)
             good = levels[~np.isnan(levels)]
-            if good.size and np.all(good > 0):
+            if good.size and np.all(good > 0) and np.all(np.isfinite(good)):
                 return True, levels
     return False, column_nanmedian((hist - typical).T)
 

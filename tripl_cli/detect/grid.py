@@ -134,4 +134,7 @@ def build_grid(
         if point.denominator is not None:
             dens[index - first] = float(point.denominator)
             has_den = True
+    # Subnormal values (below ~2.2e-308) count as 0: beside ordinary ones, the ratios and
+    # spreads the baseline takes of them overflow to infinity.
+    values[np.abs(values) < np.finfo(np.float64).tiny] = 0.0
     return GridSeries(interval, value_kind, first, values, dens if has_den else None)

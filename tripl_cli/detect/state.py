@@ -10,6 +10,9 @@ from tripl_cli.detect.grid import BoolArray, FloatArray, GridSeries, IntervalPro
 from tripl_cli.detect.settings import DetectionSettings
 from tripl_cli.types import Anomaly, DetectorName, Direction
 
+#: Scores stay finite (JSON has no infinity); only an overflowing one is cut to this.
+_SCORE_MAX = 1e300
+
 
 @dataclass(frozen=True)
 class WalkContext:
@@ -111,7 +114,8 @@ class WalkState:
             expected=float(expected),
             lower=float(lower),
             upper=float(expected + sigma * spread),
-            score=round(float(score), 6),
+            # Finite, for JSON: a spread of subnormal values makes any change "infinite".
+            score=round(float(np.clip(score, -_SCORE_MAX, _SCORE_MAX)), 6),
             direction=Direction.SPIKE if actual > expected else Direction.DROP,
             detector=detector,
             breakdown=ctx.breakdown,

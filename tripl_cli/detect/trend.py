@@ -58,7 +58,10 @@ def _try_window(
     if idx.size < size or idx[-1] != t:
         return False
     expected = _expected_at_window_start(st, idx)
-    z = (ctx.grid.values[idx] - expected) / st.spread[idx]
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = (ctx.grid.values[idx] - expected) / st.spread[idx]
+    if not np.all(np.isfinite(z)):
+        return False  # a level near 0 re-leveled past float range: no evidence either way
     sigma = ctx.settings.sigma
     # Correlated errors (a lagging level) make sums run wider than sqrt(K) under no change.
     inflation = float(st.inflation[idx[0], which])
@@ -91,7 +94,8 @@ def _expected_at_window_start(st: WalkState, idx: IntArray) -> FloatArray:
     same_mode = st.multiplicative[idx] == st.multiplicative[first]
     if st.multiplicative[first]:
         ok = same_mode & (levels != 0)
-        expected[ok] = expected[ok] * (ref / levels[ok])
+        with np.errstate(over="ignore", invalid="ignore"):  # subnormal levels; see caller
+            expected[ok] = expected[ok] * (ref / levels[ok])
     else:
         expected[same_mode] = expected[same_mode] + (ref - levels[same_mode])
     return expected
