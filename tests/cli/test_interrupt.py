@@ -75,6 +75,30 @@ def test_ctrl_c_stops_the_run_and_records_no_failure(fresh_demo: Path, threads: 
     assert all(m["collection"] == {"status": None, "error": None} for m in slow), slow
 
 
+def test_sigterm_stops_the_run_as_ctrl_c_does(fresh_demo: Path) -> None:
+    """A cron `timeout`, a cancelled CI job or Kubernetes send SIGTERM: the run releases its
+    lock and records its end (it was left `running`, the lock held until it went stale)."""
+    (fresh_demo / "metrics" / "slow.yml").write_text(SLOW)
+    run = tripl("run", "-s", "slow_count", "--start", "2026-01-01", "--end", "2026-01-02",
+                cwd=fresh_demo)  # fmt: skip
+    state = fresh_demo / ".tripl" / "dev.db"
+    _wait_for_the_run_record(state, run)
+    time.sleep(1)
+    assert run.poll() is None, run.communicate()
+    run.send_signal(signal.SIGTERM)
+    try:
+        _, err = run.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        run.kill()
+        raise AssertionError("SIGTERM did not stop `tripl run` within 60 s") from None
+    assert run.returncode == 143, err
+    assert "terminated" in err and "Traceback" not in err
+    with contextlib.closing(sqlite3.connect(state)) as conn:
+        assert conn.execute("SELECT count(*) FROM tripl_run_lock").fetchone()[0] == 0
+        statuses = [row[0] for row in conn.execute("SELECT status FROM tripl_runs")]
+    assert statuses and "running" not in statuses, statuses
+
+
 def _wait_for_the_run_record(state: Path, run: subprocess.Popen[str]) -> None:
     """Until the run has recorded its start (it then holds the lock and sends its queries)."""
     deadline = time.monotonic() + 60

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,7 @@ app = typer.Typer(
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_ANOMALY = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 def _parse_vars(text: str | None) -> dict[str, Any]:
@@ -199,9 +201,30 @@ def _takes_arguments(group: Any, name: str) -> bool:
     return any(isinstance(p, TyperArgument) for p in command.params)
 
 
+class _Terminated:
+    """Whether SIGTERM (a cron `timeout`, a cancelled CI job, Kubernetes) stopped the command."""
+
+    received = False
+
+    @classmethod
+    def handle(cls, signum: int, frame: object) -> None:
+        # As Ctrl-C: the run releases its lock and records itself as failed on the way out.
+        cls.received = True
+        raise KeyboardInterrupt
+
+
+def _interrupted() -> int:
+    if _Terminated.received:
+        console.err().print("terminated")
+        return EXIT_TERMINATED
+    console.err().print("interrupted")
+    return EXIT_INTERRUPTED
+
+
 def run() -> None:
     """Console-script entry: user errors → message, exit 1; bugs → exit 1 (trace with --debug)."""
     debug = "--debug" in sys.argv
+    signal.signal(signal.SIGTERM, _Terminated.handle)
     try:
         command = typer.main.get_command(app)  # built once: the selectors look into it too
         args = hoist_global_options(sys.argv[1:])
@@ -212,12 +235,11 @@ def run() -> None:
     except SystemExit:
         raise
     except KeyboardInterrupt:
-        console.err().print("interrupted")
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(_interrupted())
     except BaseException as exc:
         sys.exit(_handle(exc, debug=debug))
     if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C inside a command into Exit(130)
-        console.err().print("interrupted")
+        code = _interrupted()
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
