@@ -82,8 +82,8 @@ def detect(
     manifest = state_manifest(state)
     report = detect_api.detect(
         project,
-        select=split_selectors(select),
-        exclude=split_selectors(exclude, "--exclude"),
+        select=split_selectors(select, has_state=state is not None),
+        exclude=split_selectors(exclude, "--exclude", has_state=state is not None),
         profiles_dir=opts.profiles_dir,
         target=opts.target,
         lock_timeout_s=lock_timeout,
@@ -189,8 +189,8 @@ def backtest(
         overrides["sensitivity"] = sensitivity.value
     rows = detect_api.backtest(
         project,
-        select=split_selectors(select),
-        exclude=split_selectors(exclude, "--exclude"),
+        select=split_selectors(select, has_state=state is not None),
+        exclude=split_selectors(exclude, "--exclude", has_state=state is not None),
         start=start_at,
         end=end_at,
         overrides=overrides or None,

@@ -31,16 +31,19 @@ class ValidateFormat(StrEnum):
     GITHUB = "github"
 
 
-def split_selectors(selectors: list[str] | None, option: str = "--select") -> list[str]:
+def split_selectors(
+    selectors: list[str] | None, option: str = "--select", *, has_state: bool = False
+) -> list[str]:
     """`-s 'a b' -s c` → ['a', 'b', 'c'] (space = union); a malformed one is a usage error
-    (exit 2), as a bad value of any other option is."""
+    (exit 2), as a bad value of any other option is — and so is a `state:` one without
+    `--state` (`has_state`: the command was given one)."""
     from tripl_cli.errors import TriplError
     from tripl_cli.project.selection import parse_selector
 
     parts = [part for item in selectors or [] for part in item.split()]
     for part in parts:
         try:
-            parse_selector(part, state=True)  # whether --state is given is checked later
+            parse_selector(part, state=has_state)
         except TriplError as exc:
             hint = f" ({exc.hint})" if exc.hint else ""
             raise typer.BadParameter(f"{exc.message}{hint}", param_hint=option) from None
@@ -179,8 +182,8 @@ def compile_(
     result = project_api.compile_project(
         project,
         dialect=chosen,
-        select=split_selectors(select),
-        exclude=split_selectors(exclude, "--exclude"),
+        select=split_selectors(select, has_state=state is not None),
+        exclude=split_selectors(exclude, "--exclude", has_state=state is not None),
         state_manifest=old_manifest,
     )
     if print_:

@@ -80,8 +80,8 @@ def ls(
     manifest = state_manifest(state)
     catalog = read_api.catalog(
         project,
-        select=split_selectors(select),
-        exclude=split_selectors(exclude, "--exclude"),
+        select=split_selectors(select, has_state=state is not None),
+        exclude=split_selectors(exclude, "--exclude", has_state=state is not None),
         profiles_dir=opts.profiles_dir,
         target=opts.target,
         state_manifest=manifest,

@@ -93,8 +93,8 @@ def run(
         )
     project = loading.open_project(opts)
     run_options = run_api.RunOptions(
-        select=split_selectors(select),
-        exclude=split_selectors(exclude, "--exclude"),
+        select=split_selectors(select, has_state=state is not None),
+        exclude=split_selectors(exclude, "--exclude", has_state=state is not None),
         start=start_at,
         end=end_at,
         full_refresh=full_refresh,
