@@ -188,6 +188,9 @@ def test_errors(invoke: Invoke, demo_copy: Path, tmp_path: Path) -> None:
     (empty / "manifest.json").write_text('{"queries": {}}')
     with pytest.raises(TriplError, match="not a tripl manifest"):
         read_state_manifest(empty)
+    (empty / "manifest.json").write_text('{"metadata": {"manifest_version": 99}, "metrics": {}}')
+    with pytest.raises(TriplError, match="written by a newer tripl \\(manifest v99"):
+        read_state_manifest(empty)
     # The sections of a manifest, but of the wrong shape: clear errors, not a crash.
     for broken, problem in [
         ('{"metrics": {}, "fact_tables": [1]}', "'fact_tables' is not an object of names"),

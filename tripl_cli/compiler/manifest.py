@@ -18,7 +18,7 @@ from tripl_cli.project.model import ObjectKind, Project
 from tripl_cli.project.schema import FactTable
 from tripl_cli.version import installed_version
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = semantics.MANIFEST_VERSION
 
 
 def compiled_path(query: CompiledQuery) -> PurePosixPath:

@@ -25,7 +25,7 @@ from tripl_cli.errors import TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.schema import AnyMetric, CompositionMetric, FactMetric
 from tripl_cli.project.schema_errors import did_you_mean
-from tripl_cli.project.semantics import is_known_hash
+from tripl_cli.project.semantics import MANIFEST_VERSION, is_known_hash
 
 METHODS = ("metric", "fact_table", "tag", "path", "owner", "kind", "status", "interval", "state")
 STATE_VALUES = ("modified", "new")
@@ -105,6 +105,14 @@ def read_state_manifest(location: Path) -> dict[str, Any]:
         raise TriplError(
             f"--state: {path} is not a tripl manifest ({problem})",
             hint="it is written by `tripl compile` into target/manifest.json",
+        )
+    metadata = document.get("metadata")
+    version = metadata.get("manifest_version") if isinstance(metadata, dict) else None
+    if isinstance(version, int) and version > MANIFEST_VERSION:
+        raise TriplError(
+            f"--state: {path} was written by a newer tripl (manifest v{version}; this tripl "
+            f"reads v{MANIFEST_VERSION})",
+            hint="compile the older manifest with this tripl's version, or upgrade tripl",
         )
     return document
 

@@ -36,6 +36,8 @@ from tripl_cli.types import ValueKind
 
 #: Bump when the hashed representation changes meaning (forces recollection everywhere).
 HASH_VERSION = 1
+#: The layout of target/manifest.json (`tripl compile` writes it; `--state` reads one).
+MANIFEST_VERSION = 1
 _COUNT_SHAPED = frozenset({Aggregation.COUNT, Aggregation.COUNT_DISTINCT})
 
 
