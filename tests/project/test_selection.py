@@ -104,3 +104,13 @@ def test_unmatched_selectors_suggest_names(full: Project) -> None:
     assert unmatched_selectors(full, ["revenu tag:commerce"]) == [
         "'metric:revenu' matches no metric (did you mean 'revenue'?)"
     ]
+    # Every method suggests what its values could be (a CI job's `-s tag:kp` ran nothing).
+    tag = next(t for m in full.metrics.values() for t in m.tags)
+    table = next(iter(full.fact_tables))
+    assert unmatched_selectors(
+        full, [f"tag:{tag[:-1]}", f"fact_table:{table[:-1]}", "kind:fac"]
+    ) == [
+        f"'tag:{tag[:-1]}' matches no metric (did you mean '{tag}'?)",
+        f"'fact_table:{table[:-1]}' matches no metric (did you mean '{table}'?)",
+        "'kind:fac' matches no metric (did you mean 'fact'?)",
+    ]

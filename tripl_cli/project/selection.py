@@ -23,9 +23,10 @@ from typing import Any
 
 from tripl_cli.errors import TriplError
 from tripl_cli.project.model import Project
-from tripl_cli.project.schema import AnyMetric, CompositionMetric, FactMetric
+from tripl_cli.project.schema import AnyMetric, CompositionMetric, FactMetric, MetricStatus
 from tripl_cli.project.schema_errors import did_you_mean
 from tripl_cli.project.semantics import MANIFEST_VERSION, is_known_hash
+from tripl_cli.timegrid import Interval
 
 METHODS = ("metric", "fact_table", "tag", "path", "owner", "kind", "status", "interval", "state")
 STATE_VALUES = ("modified", "new")
@@ -279,8 +280,29 @@ def unmatched_selectors(
                 if atom.method == "state":
                     continue  # "nothing changed" is an answer, not a typo
                 if not _select_atom(project, atom, state_manifest):
-                    hint = (
-                        did_you_mean(atom.value, project.metrics) if atom.method == "metric" else ""
-                    )
+                    hint = did_you_mean(atom.value, _known_values(project, atom.method))
                     out.append(f"'{atom.method}:{atom.value}' matches no metric{hint}")
     return out
+
+
+def _known_values(project: Project, method: str) -> set[str]:
+    """What a selector of `method` could name in this project (for "did you mean")."""
+    metrics = project.metrics.values()
+    if method == "metric":
+        return set(project.metrics)
+    if method == "fact_table":
+        return set(project.fact_tables)
+    if method == "tag":
+        return {tag for m in metrics for tag in m.tags}
+    if method == "owner":
+        return {m.owner for m in metrics if m.owner}
+    if method == "kind":
+        return {"fact", "sql", "composition"}
+    if method == "status":
+        return {status.value for status in MetricStatus}
+    if method == "interval":
+        return {interval.value for interval in Interval}
+    if method == "path":
+        found = (project.source_of("metric", name) for name in project.metrics)
+        return {source.path for source in found if source is not None}
+    return set()
