@@ -1,0 +1,1 @@
+"""`python -m bench.scale`: a 1,000-metric project end to end on DuckDB."""
