@@ -170,6 +170,10 @@ def test_errors(invoke: Invoke, demo_copy: Path, tmp_path: Path) -> None:
         "`--state DIR` on the command line"
     ) in " ".join(missing.output.split())
     assert "target/ folder of an older `tripl compile`" in missing.output
+    # A command without --state says so, rather than to pass it.
+    report = invoke(demo_copy, "report", "-s", "state:new", env={"COLUMNS": "300"})
+    assert report.exit_code == 2
+    assert "which this command does not take" in " ".join(report.output.split())
     empty = tmp_path / "empty"
     empty.mkdir()
     error = error_of(invoke, demo_copy, "ls", "-s", "state:new", "--state", str(empty))

@@ -32,21 +32,31 @@ class ValidateFormat(StrEnum):
 
 
 def split_selectors(
-    selectors: list[str] | None, option: str = "--select", *, has_state: bool = False
+    selectors: list[str] | None,
+    option: str = "--select",
+    *,
+    has_state: bool = False,
+    takes_state: bool = True,
 ) -> list[str]:
     """`-s 'a b' -s c` → ['a', 'b', 'c'] (space = union); a malformed one is a usage error
     (exit 2), as a bad value of any other option is — and so is a `state:` one without
-    `--state` (`has_state`: the command was given one)."""
+    `--state` (`has_state`: the command was given one; `takes_state`: it has the option)."""
     from tripl_cli.errors import TriplError
     from tripl_cli.project.selection import parse_selector
 
     parts = [part for item in selectors or [] for part in item.split()]
     for part in parts:
         try:
-            parse_selector(part, state=has_state)
+            terms = parse_selector(part, state=has_state or not takes_state)
         except TriplError as exc:
             hint = f" ({exc.hint})" if exc.hint else ""
             raise typer.BadParameter(f"{exc.message}{hint}", param_hint=option) from None
+        if not takes_state and any(atom.method == "state" for term in terms for atom in term):
+            raise typer.BadParameter(
+                f"'{part}': a state: selector compares with an older manifest (--state), "
+                "which this command does not take",
+                param_hint=option,
+            )
     return parts
 
 

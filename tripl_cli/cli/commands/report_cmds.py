@@ -30,8 +30,8 @@ def report(
     path, built = report_api.write_report(
         project,
         out_dir=out,
-        select=split_selectors(select),
-        exclude=split_selectors(exclude, "--exclude"),
+        select=split_selectors(select, takes_state=False),
+        exclude=split_selectors(exclude, "--exclude", takes_state=False),
         profiles_dir=opts.profiles_dir,
         target=opts.target,
     )
