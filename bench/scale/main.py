@@ -3,9 +3,10 @@
 Generates bench/compile's project (1,000 metrics on 20 fact tables: every metric kind, every
 interval from 15m to 1w, breakdowns) and a DuckDB warehouse holding N rows per fact table over
 58 days, then measures side by side, best of --repeat:
-  (a) the run's SQL alone: every query of the compiled plan, one after the other;
+  (a) the run's SQL alone: every query of the compiled plan, one after the other, through
+      the adapter (its rows fetched and normalised into Python values);
   (b) `tripl run --start … --end …` end to end as the CLI, into a fresh SQLite state:
-      start-up, compile, the same queries, reading the rows into values, storing them;
+      start-up, compile, the same queries, assembling the metric values, storing them;
 and prints the values stored, (b) − (a) — what tripl itself costs around the warehouse —
 and the peak memory of (b). Not part of the test suite.
 """

@@ -207,22 +207,22 @@ def test_var_in_profiles_sees_the_cli_vars_over_the_project_vars(tmp_path: Path)
     assert resolve_target(alone.project, env={}).config["path"] == "project.duckdb"
 
 
-def test_one_profile_problem_is_one_located_line(tmp_path: Path) -> None:
-    project = project_at(tmp_path)
-    dup = "shop:\n  target: a\n  outputs:\n    a: {type: duckdb}\n    a: {type: duckdb}\n"
-    write_project(tmp_path, {"profiles.yml": dup})
+def _profile_error(root: Path, profiles_yml: str) -> ConfigError:
+    project = project_at(root)
+    write_project(root, {"profiles.yml": profiles_yml})
     with pytest.raises(ConfigError) as info:
         resolve_target(project, env={})
-    text = info.value.render()
+    return info.value
+
+
+def test_one_profile_problem_is_one_located_line(tmp_path: Path) -> None:
+    dup = "shop:\n  target: a\n  outputs:\n    a: {type: duckdb}\n    a: {type: duckdb}\n"
+    text = _profile_error(tmp_path, dup).render()
     assert text.count("profiles.yml:5:5") == 1 and "duplicate key 'a'" in text
     assert "\n" not in text.split("hint:")[0].strip()
 
 
 def test_a_misspelled_profile_key_is_named_where_it_is(tmp_path: Path) -> None:
-    project = project_at(tmp_path)
-    typo = "shop:\n  target: a\n  outputz:\n    a: {type: duckdb}\n"
-    write_project(tmp_path, {"profiles.yml": typo})
-    with pytest.raises(ConfigError) as info:
-        resolve_target(project, env={})
-    assert info.value.render().startswith(f"{tmp_path / 'profiles.yml'}:3:3: ")
-    assert "unknown key 'outputz' in profile 'shop' (did you mean 'outputs'?)" in info.value.message
+    error = _profile_error(tmp_path, "shop:\n  target: a\n  outputz:\n    a: {type: duckdb}\n")
+    assert error.render().startswith(f"{tmp_path / 'profiles.yml'}:3:3: ")
+    assert "unknown key 'outputz' in profile 'shop' (did you mean 'outputs'?)" in error.message

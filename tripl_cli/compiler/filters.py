@@ -10,7 +10,7 @@ Conditions follow SQL's three-valued logic: a NULL column matches only `is_null`
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -20,7 +20,14 @@ from sqlglot.errors import ParseError
 from tripl_cli.compiler.dialects import rules_for
 from tripl_cli.errors import TriplError
 from tripl_cli.project.condition_time import declared_types, in_utc
-from tripl_cli.project.schema import Condition, FactTable, Measure, Operator, Scalar
+from tripl_cli.project.schema import (
+    ColumnType,
+    Condition,
+    FactTable,
+    Measure,
+    Operator,
+    Scalar,
+)
 
 
 def node(tree: exp.Expr) -> exp.Expression:
@@ -331,8 +338,10 @@ def _fragment(sql: str, dialect: str, what: str) -> tuple[str, exp.Expression]:
     return key, tree.copy()  # callers embed it in their own trees
 
 
-def _condition(cond: Condition, dialect: str, fact_table: FactTable) -> tuple[str, exp.Expression]:
-    cond = in_utc(cond, declared_types(fact_table).get(cond.column.lower()))
+def _condition(
+    cond: Condition, dialect: str, types: Mapping[str, ColumnType]
+) -> tuple[str, exp.Expression]:
+    cond = in_utc(cond, types.get(cond.column.lower()))
     tree = node(rules_for(dialect).condition(condition_expression(cond)))
     return "cond:" + cond.model_dump_json(), tree
 
@@ -359,6 +368,7 @@ def measure_condition(
 ) -> RowCondition | None:
     """The combined row filter of one measure, or None when it keeps every row."""
     terms: list[tuple[str, exp.Expression]] = []
+    types = declared_types(fact_table)  # for the conditions' timestamps (`in_utc`)
     for name in filters:
         row_filter = fact_table.row_filter(name)
         if row_filter is None:
@@ -369,10 +379,10 @@ def measure_condition(
         if row_filter.sql is not None:
             what = f"row filter '{fact_table.name}.{name}'"
             terms.append(_fragment(row_filter.sql, dialect, what))
-        terms.extend(_condition(cond, dialect, fact_table) for cond in row_filter.conditions or ())
+        terms.extend(_condition(cond, dialect, types) for cond in row_filter.conditions or ())
     if where:
         terms.append(_fragment(where, dialect, "`where`"))
-    terms.extend(_condition(cond, dialect, fact_table) for cond in conditions)
+    terms.extend(_condition(cond, dialect, types) for cond in conditions)
     return combine(terms)
 
 

@@ -507,10 +507,10 @@ def _unreadable(name: str, exc: TypeError | ValueError) -> str:
 def _assemble_one(
     plan: CompiledPlan, results: Mapping[str, QueryResult], name: str
 ) -> list[MetricValue]:
-    values, unreadable = assemble_by_metric(_only(plan, [name]), results)
-    if name in unreadable:
-        raise AssembleError(_unreadable(name, unreadable[name]))
-    return values.get(name, [])
+    values, unreadable = _assemble_isolated(plan, results, [name])
+    if unreadable:
+        raise AssembleError(unreadable[name])
+    return values[name]
 
 
 def _assemble_isolated(
