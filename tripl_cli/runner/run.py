@@ -415,6 +415,7 @@ class _Run:
         return (
             stored is not None
             and metric is not None
+            and stored != self.hashes.get(name)  # today's, computed once when planning
             and not is_known_hash(self.project, metric, stored)
         )
 
