@@ -67,6 +67,21 @@ fact_tables:
 """
 
 
+def test_a_declared_column_behind_select_star_is_checked_on_the_warehouse(
+    tmp_path: Path,
+) -> None:
+    root = _project(tmp_path / "star", "amount")
+    fact = FACT + "    columns:\n      - {name: ts, type: timestamp}\n"
+    fact += "      - {name: amount, type: number}\n      - {name: region, type: string}\n"
+    (root / "fact_tables" / "ev.yml").write_text(fact)
+    code, doc = _validate(root)
+    assert code == 0 and doc["errors"] == []
+    (warning,) = doc["warnings"]
+    assert (warning["rule"], warning["line"]) == ("warehouse-column", 8)
+    expected = "declared column 'region' is not returned by fact table 'ev' on target 'dev'"
+    assert warning["message"] == expected
+
+
 def test_types_the_run_would_fail_on_are_errors_and_declarations_are_checked(
     tmp_path: Path,
 ) -> None:
@@ -81,7 +96,10 @@ def test_types_the_run_would_fail_on_are_errors_and_declarations_are_checked(
     assert "string (VARCHAR)" in errors[1][1] and "a timestamp is needed" in errors[1][1]
     warnings = {str(w["message"]): f"{w['path']}:{w['line']}" for w in doc["warnings"]}
     ts = "column 'ts' of 'ev' is declared timestamp but the warehouse returns string (VARCHAR)"
-    region = "declared column 'region' is not returned by fact table 'ev' on target 'dev'"
+    # Not selected by its sql: the project's own warning, not a second one from the warehouse.
+    region = (
+        "fact table 'ev': column 'region' is declared in `columns:` but its sql does not select it"
+    )
     label = "column 'label' of 'ev' is declared number but the warehouse returns string (VARCHAR)"
     assert set(warnings) == {ts, region, label}
     # Each warning points at its own entry of `columns:`, not the first.

@@ -204,3 +204,52 @@ def test_an_unset_destination_secret_warns_and_its_empty_value_is_still_checked(
     assert ("env-var-missing", "warning", 2) in found  # the URL: deliverable once set
     assert ("wrong-type", "error", 3) in found  # an empty port is no port
     assert all(i.severity.value == "warning" for i in loaded.issues if i.location.line == 2)
+
+
+_SPEC_ORDERS = """\
+    fact_tables:
+      - name: orders
+        sql: |
+          SELECT created_at, user_id, amount, status, country, platform, app_version
+          FROM raw.orders
+        timestamp_column: created_at
+        columns:
+          - {name: amount, type: number}
+          - {name: country, type: string}
+        identifier_columns: [user_id]
+        row_filters:
+          - name: completed
+            sql: status = 'completed'
+    """
+_SPEC_REVENUE = """\
+    metrics:
+      - name: revenue
+        kind: fact
+        fact_table: orders
+        aggregation: sum
+        column: amount
+        filters: [completed]
+        conditions: [{column: platform, operator: in, value: [ios, android]}]
+        breakdowns: [country]
+    """
+
+
+def test_columns_may_declare_some_of_the_selected_columns(tmp_path: Path) -> None:
+    # SPEC §2's own example: `columns:` types two of the seven columns its SELECT names.
+    files = {"tripl_project.yml": "name: p\n", "fact_tables/orders.yml": _SPEC_ORDERS}
+    files["metrics/m.yml"] = _SPEC_REVENUE
+    result = validate_project(write_project(tmp_path, files), env={})
+    assert format_text(result) == "project 'p' is valid (1 metric, 1 fact table)\n"
+
+
+def test_a_declared_column_its_sql_does_not_select_is_reported(tmp_path: Path) -> None:
+    orders = _SPEC_ORDERS.replace("{name: country, type: string}", "{name: countyr, type: string}")
+    files = {"tripl_project.yml": "name: p\n", "fact_tables/orders.yml": orders}
+    files["metrics/m.yml"] = _SPEC_REVENUE
+    result = validate_project(write_project(tmp_path, files), env={})
+    assert format_text(result) == (
+        "fact_tables/orders.yml:9:16: warning[unselected-column]: fact table 'orders': "
+        "column 'countyr' is declared in `columns:` but its sql does not select it "
+        "(did you mean 'country'?)\n"
+        "project 'p' is valid (1 metric, 1 fact table), 1 warning\n"
+    )

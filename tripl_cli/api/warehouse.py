@@ -16,7 +16,7 @@ from tripl_cli.errors import Issue, Severity, TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.profiles import ResolvedTarget, find_profiles, resolve_target
 from tripl_cli.project.schema import NUMERIC_AGGREGATIONS, FactMetric, FactTable
-from tripl_cli.project.sqlcheck import check_query
+from tripl_cli.project.sqlcheck import check_query, output_columns
 from tripl_cli.timegrid import Interval, Window, floor_to_bucket
 
 #: One command asks for its target from several places (secrets registration, opening the
@@ -200,9 +200,14 @@ def _live_column_issues(
             lenient = (needed, found.type) in converts
             severity = Severity.WARNING if lenient else Severity.ERROR
             issues.append(Issue("warehouse-type", message, sql_at, severity, hint))
+    tree = check_query(fact.sql, resolved.dialect).tree
+    selected = output_columns(tree) if tree is not None else None
+    selected_names = {c.lower() for c in selected or ()}
     for index, declared in enumerate(fact.columns or []):
         at = project.location_of("fact_table", fact.name, "columns", index)
         found = live.get(declared.name.lower())
+        if found is None and selected is not None and declared.name.lower() not in selected_names:
+            continue  # the project's own `unselected-column` warning says so
         if found is None:
             message = (
                 f"declared column '{declared.name}' is not returned by fact table "

@@ -122,6 +122,7 @@ def _fact_table(ctx: RuleContext, name: str, table: FactTable) -> Iterator[Issue
             base: Path = ("row_filters", index, "conditions")
             yield from _conditions(ctx, "fact_table", name, table, row_filter.conditions, base)
     yield from _columns(ctx, "fact_table", name, table, refs)
+    yield from _declared_not_selected(ctx, name, table)
     ts_type = _types(table).get(table.timestamp_column.lower())
     if ts_type is not None and ts_type is not ColumnType.TIMESTAMP:
         message = (
@@ -129,6 +130,31 @@ def _fact_table(ctx: RuleContext, name: str, table: FactTable) -> Iterator[Issue
             f"as {ts_type.value}, not timestamp"
         )
         yield ctx.issue("column-type", message, "fact_table", name, "timestamp_column")
+
+
+def _declared_not_selected(ctx: RuleContext, name: str, table: FactTable) -> Iterator[Issue]:
+    """`columns:` may type some of the selected columns; one the sql does not select is a
+    stale or misspelt entry (a reference to it is an `unknown-column` error)."""
+    selected = ctx.selected_columns(table)
+    if selected is None or not table.columns:
+        return
+    known = {s.lower() for s in selected}
+    for index, column in enumerate(table.columns):
+        if column.name.lower() not in known:
+            message = (
+                f"fact table '{name}': column '{column.name}' is declared in `columns:` but "
+                f"its sql does not select it{did_you_mean(column.name, selected)}"
+            )
+            yield ctx.issue(
+                "unselected-column",
+                message,
+                "fact_table",
+                name,
+                "columns",
+                index,
+                "name",
+                severity=Severity.WARNING,
+            )
 
 
 def _duplicates(

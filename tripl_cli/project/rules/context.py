@@ -78,13 +78,22 @@ class RuleContext:
         return self._queries[key]
 
     def known_columns(self, table: FactTable) -> KnownColumns | None:
+        """What the fact table's SELECT list names, where it names every column; else the
+        declared `columns:` (which may then be partial: they are read as the whole list)."""
+        selected = self.selected_columns(table)
+        if selected is not None:
+            return KnownColumns(selected, "its sql selects")
         if table.columns is not None:
             return KnownColumns(tuple(c.name for c in table.columns), "declared in `columns:`")
+        return None
+
+    def selected_columns(self, table: FactTable) -> tuple[str, ...] | None:
+        """The names the fact table's sql selects, or None when they cannot be known."""
         check = self.query("fact_table", table.name, table.sql)
         if check is None or check.tree is None:
             return None
         names = output_columns(check.tree)
-        return None if names is None else KnownColumns(tuple(names), "its sql selects")
+        return None if names is None else tuple(names)
 
 
 def measures_of(metric: FactMetric) -> list[tuple[Path, Measure]]:
