@@ -226,3 +226,14 @@ def test_a_misspelled_profile_key_is_named_where_it_is(tmp_path: Path) -> None:
     error = _profile_error(tmp_path, "shop:\n  target: a\n  outputz:\n    a: {type: duckdb}\n")
     assert error.render().startswith(f"{tmp_path / 'profiles.yml'}:3:3: ")
     assert "unknown key 'outputz' in profile 'shop' (did you mean 'outputs'?)" in error.message
+
+
+@pytest.mark.parametrize(("written", "kind"), [("postgresql", "postgres"), ("mariadb", "mysql")])
+def test_a_common_type_spelling_is_read_as_its_canonical_type(
+    tmp_path: Path, written: str, kind: str
+) -> None:
+    project = project_at(tmp_path)
+    profiles = f"shop:\n  target: a\n  outputs:\n    a: {{type: {written}, host: h}}\n"
+    write_project(tmp_path, {"profiles.yml": profiles})
+    resolved = resolve_target(project, env={})
+    assert (resolved.type, resolved.dialect) == (kind, kind)

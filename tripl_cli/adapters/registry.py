@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from tripl_cli.adapters.base import Adapter
 from tripl_cli.errors import ConfigError
+from tripl_cli.project.profiles import TYPE_ALIASES
 from tripl_cli.project.schema import ProfileTarget
 from tripl_cli.project.schema_errors import did_you_mean
 
@@ -38,8 +39,6 @@ ADAPTER_MODULES: Mapping[str, str] = {
     "snowflake": "tripl_cli.adapters.snowflake",
     "bigquery": "tripl_cli.adapters.bigquery",
 }
-#: Common spellings users reach for, accepted as the canonical type.
-ALIASES: Mapping[str, str] = {"postgresql": "postgres", "mariadb": "mysql"}
 DEFAULT_TYPE = "duckdb"
 
 
@@ -49,7 +48,7 @@ def adapter_types() -> tuple[str, ...]:
 
 def canonical_type(type_name: str | None) -> str:
     name = (type_name or DEFAULT_TYPE).strip().lower()
-    return ALIASES.get(name, name)
+    return TYPE_ALIASES.get(name, name)
 
 
 def connect(target_name: str, config: Mapping[str, Any], *, project_root: Path) -> Adapter:

@@ -44,6 +44,9 @@ TARGET_DIALECTS: Mapping[str, str] = MappingProxyType(
     }
 )
 
+#: Common spellings users reach for, read as the canonical `type`.
+TYPE_ALIASES: Mapping[str, str] = MappingProxyType({"postgresql": "postgres", "mariadb": "mysql"})
+
 
 @dataclass(frozen=True)
 class ResolvedTarget:
@@ -212,11 +215,12 @@ def _validate_output(
     except ValidationError as exc:
         issues = issues_from_validation(exc, ErrorContext(ProfileTarget, node, what))
         raise _fail(issues, f"{what} is invalid", secrets) from None
-    if output.type not in TARGET_DIALECTS:
+    kind = TYPE_ALIASES.get(output.type, output.type)
+    if kind not in TARGET_DIALECTS:
         allowed = ", ".join(TARGET_DIALECTS)
         raise ConfigError(
             f"{what}: unknown warehouse type '{output.type}' (use one of {allowed})"
             f"{did_you_mean(output.type, TARGET_DIALECTS)}",
             location=node.find("type"),
         )
-    return {**rendered, "type": output.type, "threads": output.threads, "state": output.state}
+    return {**rendered, "type": kind, "threads": output.threads, "state": output.state}

@@ -23,6 +23,7 @@ from tripl_cli.compiler.dialects.base import (
 )
 from tripl_cli.compiler.dialects.rules import RULES
 from tripl_cli.errors import TriplError
+from tripl_cli.project.profiles import TYPE_ALIASES
 
 __all__ = [
     "DIALECTS",
@@ -62,8 +63,7 @@ EXECUTABLE_DIALECTS: tuple[str, ...] = (
 
 #: profiles.yml `type:` → dialect, for the types that are not already a dialect name.
 _TARGET_TYPE_ALIASES: dict[str, str] = {
-    "postgresql": "postgres",
-    "mariadb": "mysql",
+    **TYPE_ALIASES,
     "spark": "databricks",
     "presto": "trino",
 }
