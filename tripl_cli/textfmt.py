@@ -38,6 +38,11 @@ def fmt_number(value: float | None) -> str:
     return f"{value:.4g}"
 
 
+def counted(n: int, word: str) -> str:
+    """`1 metric`, `2 metrics`: a count with its noun (regular plurals only)."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def fmt_bucket(bucket: datetime, interval: Interval) -> str:
     """A bucket's start: the date for daily and weekly buckets, date and time below a day."""
     return f"{bucket:%Y-%m-%d}" if interval.delta.days >= 1 else f"{bucket:%Y-%m-%d %H:%M}"

@@ -192,6 +192,18 @@ def test_ack_waits_for_the_run_lock_and_a_detect_in_flight_never_undoes_it(
             alert_api.mute(project, "orders", "1h", lock_timeout_s=0)
         with pytest.raises(StateError, match="detect-in-flight"):
             alert_api.unmute(project, "orders", lock_timeout_s=0)
+        # The CLI's --lock-timeout, which the lock message's hint names, reaches the lock.
+        for args in (
+            ("ack", str(view.incident.id)),
+            ("mute", "orders"),
+            ("mute", "orders", "--clear"),
+        ):
+            done = CliRunner().invoke(
+                app, ["--project-dir", str(project.root), "alert", *args, "--lock-timeout", "0"]
+            )
+            logging.getLogger("tripl_cli").handlers[:] = []
+            assert done.exit_code == 1 and isinstance(done.exception, StateError), done.output
+            assert "gave up after waiting 0s" in done.exception.message
     listing = alert_api.list_incidents(project, now=at(10))
     assert listing.incidents[0].incident.acked is False and listing.mutes == ()
     alert_api.ack(project, view.incident.id)

@@ -184,6 +184,22 @@ def test_quiet_run_prints_nothing_when_all_is_well(fresh_demo: Path, invoke: Inv
     assert loud.exit_code == 0 and "1 collected, 0 failed" in loud.stderr
 
 
+def test_quiet_init_debug_and_diff_print_no_summary(
+    fresh_demo: Path, tmp_path: Path, invoke: Invoke
+) -> None:
+    made = invoke(tmp_path, "--quiet", "init", str(tmp_path / "blank"))
+    assert made.exit_code == 0 and made.stderr == ""
+    checked = invoke(fresh_demo, "--quiet", "debug")
+    assert checked.exit_code == 0 and checked.stderr == "" and "✓ warehouse" in checked.stdout
+    assert invoke(fresh_demo, "compile").exit_code == 0
+    diffed = invoke(
+        fresh_demo, "--quiet", "diff", "--state", str(fresh_demo / "target"), "--no-values"
+    )
+    assert diffed.exit_code == 0 and diffed.stderr == "", diffed.stderr
+    loud = invoke(fresh_demo, "diff", "--state", str(fresh_demo / "target"), "--no-values")
+    assert "0 new, 0 modified, 0 metadata, 0 removed" in loud.stderr
+
+
 def test_the_tour_counts_the_anomalies_it_does_not_list(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -237,3 +237,18 @@ def test_a_common_type_spelling_is_read_as_its_canonical_type(
     write_project(tmp_path, {"profiles.yml": profiles})
     resolved = resolve_target(project, env={})
     assert (resolved.type, resolved.dialect) == (kind, kind)
+
+
+def test_several_unset_env_vars_each_give_their_hint_once(tmp_path: Path) -> None:
+    project = project_at(tmp_path)
+    profiles = (
+        "shop:\n  target: a\n  outputs:\n    a:\n      type: postgres\n"
+        "      user: \"{{ env_var('TRIPL_T_USER') }}\"\n"
+        "      password: \"{{ env_var('TRIPL_T_PASSWORD') }}\"\n"
+    )
+    write_project(tmp_path, {"profiles.yml": profiles})
+    with pytest.raises(ConfigError) as info:
+        resolve_target(project, env={})
+    text = info.value.render()
+    assert text.count("export TRIPL_T_USER=") == 1, text
+    assert text.count("export TRIPL_T_PASSWORD=") == 1, text

@@ -22,6 +22,7 @@ from tripl_cli.errors import SECRET_MASK, DriverMissing, TriplError
 from tripl_cli.project.loader import LoadResult
 from tripl_cli.project.model import Project
 from tripl_cli.project.profiles import ResolvedTarget
+from tripl_cli.textfmt import counted
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,8 @@ def _project_checks(
         detail = f"{root}: {len(errors)} error(s); first: {first}"
         return [Check("project", False, detail, "`tripl validate` lists them all")], result.project
     project = result.project
-    counts = f"{len(project.fact_tables)} fact tables, {len(project.metrics)} metrics"
+    counts = f"{counted(len(project.fact_tables), 'fact table')}, "
+    counts += counted(len(project.metrics), "metric")
     return [Check("project", True, f"{root} ('{project.name}': {counts})")], project
 
 

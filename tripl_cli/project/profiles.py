@@ -118,7 +118,7 @@ def _fail(issues: list[Issue], what: str, secrets: frozenset[str] = frozenset())
         message = mask_secrets(first.message, secrets)
         return ConfigError(f"{what}: {message}", location=first.location, hint=first.hint)
     lines = "\n".join(f"  {mask_secrets(issue.render(), secrets)}" for issue in issues)
-    return ConfigError(f"{what}:\n{lines}", hint=first.hint)  # each line has its place
+    return ConfigError(f"{what}:\n{lines}")  # each line has its place and its own hint
 
 
 _PROFILE_KEYS = ("target", "outputs")

@@ -9,6 +9,7 @@ from typing import Any
 
 from tripl_cli.errors import Issue, Severity
 from tripl_cli.project.loader import LoadResult, load_project
+from tripl_cli.textfmt import counted
 
 
 def validate_project(
@@ -22,22 +23,18 @@ def validate_project(
     return load_project(project_dir, cli_vars=cli_vars, env=env, dialect=dialect)
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def summary(result: LoadResult) -> str:
     errors, warnings = len(result.errors), len(result.warnings)
     if errors:
-        return f"{_count(errors, 'error')}, {_count(warnings, 'warning')}"
+        return f"{counted(errors, 'error')}, {counted(warnings, 'warning')}"
     project = result.project
     if project is None:  # pragma: no cover - a None project always comes with an error
         return "project could not be loaded"
     counts = (
-        f"{_count(len(project.metrics), 'metric')}, "
-        f"{_count(len(project.fact_tables), 'fact table')}"
+        f"{counted(len(project.metrics), 'metric')}, "
+        f"{counted(len(project.fact_tables), 'fact table')}"
     )
-    suffix = f", {_count(warnings, 'warning')}" if warnings else ""
+    suffix = f", {counted(warnings, 'warning')}" if warnings else ""
     return f"project '{project.name}' is valid ({counts}){suffix}"
 
 

@@ -14,6 +14,11 @@ if TYPE_CHECKING:
     from tripl_cli.api.alert_api import AlertListing
     from tripl_cli.project.model import Project
 
+#: How long ack/mute wait for a run or detect holding the state (seconds).
+LockTimeout = Annotated[
+    float, typer.Option("--lock-timeout", min=0, help="Seconds to wait for a running run/detect.")
+]
+
 alert_app = typer.Typer(
     help="Alert incidents: list, acknowledge, mute; send a test message.",
     no_args_is_help=True,
@@ -88,13 +93,18 @@ def _print_listing(listing: AlertListing, *, quiet: bool) -> None:
 def ack(
     ctx: typer.Context,
     incident_id: Annotated[int, typer.Argument(metavar="ID", help="From `tripl alert list`.")],
+    lock_timeout: LockTimeout = 10.0,
 ) -> None:
     """Acknowledge an incident: no more firing messages; its resolution is still sent."""
     from tripl_cli.api import alert_api
 
     opts = options(ctx)
     inc = alert_api.ack(
-        _project(ctx), incident_id, profiles_dir=opts.profiles_dir, target=opts.target
+        _project(ctx),
+        incident_id,
+        profiles_dir=opts.profiles_dir,
+        target=opts.target,
+        lock_timeout_s=lock_timeout,
     )
     if opts.quiet:
         return
@@ -114,6 +124,7 @@ def mute(
     for_: Annotated[str, typer.Option("--for", help="How long: 30m, 24h, 7d.")] = "24h",
     reason: Annotated[str | None, typer.Option(help="Why (shown by `alert list`).")] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Lift the mute instead.")] = False,
+    lock_timeout: LockTimeout = 10.0,
 ) -> None:
     """Silence a metric's alerts for a while (incidents are still tracked)."""
     from tripl_cli.api import alert_api
@@ -124,13 +135,23 @@ def mute(
     project = _project(ctx)
     if clear:
         lifted = alert_api.unmute(
-            project, metric, profiles_dir=opts.profiles_dir, target=opts.target
+            project,
+            metric,
+            profiles_dir=opts.profiles_dir,
+            target=opts.target,
+            lock_timeout_s=lock_timeout,
         )
         if not opts.quiet:
             console.err().print(f"{metric}: " + ("mute lifted" if lifted else "was not muted"))
         return
     until = alert_api.mute(
-        project, metric, for_, reason=reason, profiles_dir=opts.profiles_dir, target=opts.target
+        project,
+        metric,
+        for_,
+        reason=reason,
+        profiles_dir=opts.profiles_dir,
+        target=opts.target,
+        lock_timeout_s=lock_timeout,
     )
     if not opts.quiet:
         console.err().print(f"{metric}: muted until {until:%Y-%m-%d %H:%M} UTC")

@@ -59,7 +59,7 @@ def diff(
     if format_ is DiffFormat.JSON:
         console.print_json(report.as_json())
     else:
-        print_report(report)
+        print_report(report, quiet=opts.quiet)
 
 
 def _short(value: Any) -> str:
@@ -118,7 +118,7 @@ def _print_values(comparison: ValueComparison) -> None:
     out.print(table)
 
 
-def print_report(report: DiffReport) -> None:
+def print_report(report: DiffReport, *, quiet: bool = False) -> None:
     from tripl_cli.cli.console import escape
 
     out = console.out()
@@ -129,6 +129,8 @@ def print_report(report: DiffReport) -> None:
         _print_change(change)
     for comparison in report.values:
         _print_values(comparison)
+    if quiet:  # errors only: the notes and counts are a summary
+        return
     for note in report.notes:
         console.err().print(f"[yellow]note:[/] {escape(note)}")
     counts = ", ".join(

@@ -48,11 +48,11 @@ def debug(
     if format_ is InspectFormat.JSON:
         console.print_json(report.as_json())
     else:
-        print_checks(report)
+        print_checks(report, quiet=opts.quiet)
     raise typer.Exit(0 if report.ok else 1)
 
 
-def print_checks(report: DebugReport) -> None:
+def print_checks(report: DebugReport, *, quiet: bool = False) -> None:
     from tripl_cli.cli.console import escape
 
     out = console.out()
@@ -65,6 +65,8 @@ def print_checks(report: DebugReport) -> None:
         if check.hint and check.ok is False:
             out.print(f"  {' ' * width}  [dim]hint: {escape(check.hint)}[/]")
     failed = sum(1 for c in report.checks if c.ok is False)
+    if quiet and report.ok:  # errors only: the failed count still goes out
+        return
     summary = "all checks passed" if report.ok else f"{failed} check(s) failed"
     console.err().print(("[green]" if report.ok else "[red]") + summary + "[/]")
 

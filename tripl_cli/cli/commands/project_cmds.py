@@ -76,6 +76,7 @@ def _project_name(name: str | None) -> str | None:
 
 
 def init(
+    ctx: typer.Context,
     directory: Annotated[Path, typer.Argument(help="Where to create the project.")] = Path(),
     demo: Annotated[
         bool, typer.Option("--demo", help="Add a DuckDB warehouse with demo data.")
@@ -89,6 +90,8 @@ def init(
     from tripl_cli.scaffold import init_project
 
     result = init_project(directory, demo=demo, name=name)
+    if options(ctx).quiet:
+        return
     console.err().print(f"created project in [bold]{directory}[/]")
     for path in getattr(result, "files", ()):
         console.err().print(f"  {path}")
