@@ -95,6 +95,17 @@ def test_resolved_message() -> None:
     assert alert["fingerprint"] == ev1.updated[0].key
 
 
+def test_a_drop_resolved_by_a_jump_above_the_band_does_not_say_inside() -> None:
+    r = rule()
+    ev1 = evaluate_rule(r, [], [drop(T0)], [], now=T0 + HOUR)
+    ev2 = evaluate_rule(r, ev1.updated, [], [normal(T0 + HOUR, actual=150)], now=T0 + 2 * HOUR)
+    (out,) = build_messages(r, ev2.notifications, now=T0 + 2 * HOUR, context=CONTEXT)
+    text = out.notification.text
+    assert out.notification.status is AlertStatus.RESOLVED
+    assert "no longer below the band at 2026-03-02 01:00 UTC" in text, text
+    assert "inside the band" not in text and "latest 150 vs expected 100" in text
+
+
 def test_grouped_message_lists_top_n_by_score_and_summarises_the_rest() -> None:
     r = rule(group=True, group_limit=2)
     anomalies = [drop(T0, metric=f"m{i}", score=-(i + 5.0)) for i in range(4)]

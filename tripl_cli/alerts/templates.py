@@ -197,6 +197,12 @@ def _resolution(item: AlertItem) -> str:
         return ""
     if item.actual is None:
         return "the anomaly is no longer detected"
+    # A drop resolves once the value is no longer below the band — also when it jumped
+    # above it (a spike of its own): the quoted value must not read as "inside".
+    if item.actual > item.upper:
+        return "no longer below the band"
+    if item.actual < item.lower:
+        return "no longer above the band"
     return "back inside the band"
 
 
