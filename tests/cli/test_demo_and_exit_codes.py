@@ -8,6 +8,7 @@ import os
 import statistics
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -198,6 +199,36 @@ def test_quiet_init_debug_and_diff_print_no_summary(
     assert diffed.exit_code == 0 and diffed.stderr == "", diffed.stderr
     loud = invoke(fresh_demo, "diff", "--state", str(fresh_demo / "target"), "--no-values")
     assert "0 new, 0 modified, 0 metadata, 0 removed" in loud.stderr
+
+
+def test_fail_on_anomaly_exits_3_only_while_a_series_is_anomalous_now(
+    fresh_demo: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import functools
+
+    import duckdb
+
+    from tripl_cli.api import detect_api, run_api
+    from tripl_cli.api.project_api import open_project
+
+    # The CLI's clock is the demo's: detect at AS_OF.
+    monkeypatch.setattr(detect_api, "detect", functools.partial(detect_api.detect, as_of=AS_OF))
+    project = open_project(fresh_demo)
+    assert not run_api.run(project, run_api.RunOptions(as_of=AS_OF)).failed
+    # The demo's outage ended eight days before AS_OF: found (and alerted), but history.
+    done = invoke(fresh_demo, "detect", "--no-alerts", "--fail-on-anomaly", "--format", "json")
+    assert done.exit_code == 0, done.output
+    doc = json.loads(done.stdout)
+    assert doc["anomalies"] and not any(s["anomalous_now"] for s in doc["series"])
+    # Orders stop three days before AS_OF: an outage going on now.
+    stopped = (AS_OF - timedelta(days=3)).replace(hour=0, minute=0)
+    with duckdb.connect(str(fresh_demo / "warehouse.duckdb")) as con:
+        con.execute("DELETE FROM raw.orders WHERE created_at >= ?", [stopped])
+    assert not run_api.run(project, run_api.RunOptions(as_of=AS_OF)).failed
+    now = invoke(fresh_demo, "detect", "--no-alerts", "--fail-on-anomaly")
+    assert now.exit_code == 3, now.output
+    assert "series anomalous now" in now.stderr
+    assert invoke(fresh_demo, "detect", "--no-alerts").exit_code == 0  # without the flag
 
 
 def test_the_tour_counts_the_anomalies_it_does_not_list(

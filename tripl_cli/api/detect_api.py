@@ -55,6 +55,12 @@ class DetectReport:
         found = [a for s in self.series for a in s.result.anomalies]
         return sorted(found, key=lambda a: (a.bucket, a.metric, a.breakdown), reverse=True)
 
+    @property
+    def anomalous_now(self) -> tuple[SeriesDetection, ...]:
+        """The series anomalous at their newest scored bucket (what `--fail-on-anomaly`
+        gates on: an anomaly a week back, long recovered, is history, not news)."""
+        return tuple(s for s in self.series if s.result.anomalous_now)
+
     def as_json(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
@@ -67,6 +73,7 @@ class DetectReport:
                     "status": s.result.status,
                     "scored_buckets": len(s.result.scored_buckets),
                     "anomalies": len(s.result.anomalies),
+                    "anomalous_now": s.result.anomalous_now,
                     "warnings": list(s.result.warnings),
                 }
                 for s in self.series

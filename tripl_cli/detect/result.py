@@ -39,6 +39,17 @@ class SeriesResult:
     #: buckets within `episode_gap` do not end it, so its incident must not resolve yet.
     open_episode: Direction | None = None
 
+    @property
+    def anomalous_now(self) -> bool:
+        """Whether the series is anomalous at its newest scored bucket: an anomaly there (or
+        revealed there: a level shift dated at its start), or a reported episode going on."""
+        if self.open_episode is not None:
+            return True
+        if not self.scored_buckets:
+            return False
+        newest = self.scored_buckets[-1]
+        return newest in self.detected_at or any(a.bucket == newest for a in self.anomalies)
+
 
 def disabled_result() -> SeriesResult:
     return SeriesResult("disabled", (), (), ())

@@ -64,7 +64,10 @@ def detect(
     exclude: ExcludeOpt = None,
     format_: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TEXT,
     fail_on_anomaly: Annotated[
-        bool, typer.Option("--fail-on-anomaly", help="Exit 3 when an anomaly is found.")
+        bool,
+        typer.Option(
+            "--fail-on-anomaly", help="Exit 3 when a series is anomalous at its newest bucket."
+        ),
     ] = False,
     no_alerts: Annotated[bool, typer.Option("--no-alerts", help="Score without sending.")] = False,
     alerts: Annotated[
@@ -98,8 +101,10 @@ def detect(
             _anomaly_table(found)
         if not opts.quiet:
             learning = sum(1 for s in report.series if s.result.status == "learning")
+            now = len(report.anomalous_now)
             console.err().print(
                 f"scored {len(report.series)} series: {len(found)} anomalies"
+                + (f" ({now} series anomalous now)" if found else "")
                 + (f", {learning} still learning" if learning else "")
                 + f" → {project.target_dir / 'anomalies.json'}"
             )
@@ -110,7 +115,7 @@ def detect(
     )
     if delivery_failed:
         raise typer.Exit(1)
-    raise typer.Exit(EXIT_ANOMALY if fail_on_anomaly and found else 0)
+    raise typer.Exit(EXIT_ANOMALY if fail_on_anomaly and report.anomalous_now else 0)
 
 
 def _alert(
