@@ -110,6 +110,22 @@ def test_zoned_instant_reads_back_in_utc(engine: Engine) -> None:
     assert value.utcoffset() == timedelta(0)
 
 
+@pytest.mark.engine("postgres")
+def test_postgres_buckets_in_utc_whatever_pgtz_says(
+    engine_factory: Callable[[str], Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # libpq reads PGTZ at connect: cron and containers set it; it must not move buckets.
+    monkeypatch.setenv("PGTZ", "America/New_York")
+    adapter = engine_factory("postgres").connect()
+    try:
+        (day,) = adapter.execute(
+            "SELECT date_trunc('day', TIMESTAMPTZ '2024-01-01 02:00:00+00') AS d"
+        ).rows[0]
+    finally:
+        adapter.close()
+    assert day == datetime(2024, 1, 1, tzinfo=UTC)
+
+
 def test_columns_introspects_without_rows(engine: Engine, facts: str) -> None:
     columns = engine.adapter.columns(
         f"SELECT k, ts, amount, country, paid, qty * 2 AS double_qty FROM {facts}\n-- trailing"

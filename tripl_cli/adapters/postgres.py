@@ -4,7 +4,8 @@ Profile keys: `host` (default localhost), `port` (5432), `user`, `password`, `db
 (or `database`), `schema` (put first on the search_path), `sslmode`, `connect_timeout`
 (seconds, default 10), `query_timeout_seconds`.
 The session runs in autocommit (tripl only reads; no transaction is left open between
-queries) with `TimeZone=UTC`; timeouts use the server's own `statement_timeout`.
+queries) in UTC (`SET TIME ZONE` after connecting: libpq's PGTZ would override a startup
+option); timeouts use the server's own `statement_timeout`.
 """
 
 from __future__ import annotations
@@ -78,12 +79,15 @@ def connect(target_name: str, config: Mapping[str, Any], *, project_root: Path) 
         "application_name": "tripl",
         # Standard strings: the literals tripl renders (condition values, a breakdown's
         # kept values) double their quotes and leave backslashes alone, as sqlglot writes.
-        "options": "-c TimeZone=UTC -c standard_conforming_strings=on",
+        "options": "-c standard_conforming_strings=on",
     }
     try:
         conn = psycopg.connect(
             autocommit=True, **{k: v for k, v in params.items() if v is not None}
         )
+        # libpq's PGTZ (cron, containers) overrides the startup option: a bucket would then
+        # be cut at another zone's midnight. A session SET overrides both.
+        conn.execute("SET TIME ZONE 'UTC'")
         schema = profile.get_str("schema")
         if schema:
             conn.execute(
