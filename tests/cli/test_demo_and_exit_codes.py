@@ -231,6 +231,35 @@ def test_fail_on_anomaly_exits_3_only_while_a_series_is_anomalous_now(
     assert invoke(fresh_demo, "detect", "--no-alerts").exit_code == 0  # without the flag
 
 
+def test_a_run_stopped_before_it_starts_replaces_the_last_results(
+    fresh_demo: Path, invoke: Invoke
+) -> None:
+    results = fresh_demo / "target" / "run_results.json"
+    assert invoke(fresh_demo, "run", "-s", "orders").exit_code == 0
+    assert json.loads(results.read_text())["status"] == "success"
+    # cron's environment lacks the profile's variable: the target does not resolve.
+    profiles = fresh_demo / "profiles.yml"
+    good = profiles.read_text()
+    profiles.write_text(
+        good.replace("path: warehouse.duckdb", "path: \"{{ env_var('TRIPL_T_WH') }}\"")
+    )
+    assert "TRIPL_T_WH" in profiles.read_text()
+    unresolved = invoke(fresh_demo, "run", "-s", "orders")
+    assert unresolved.exit_code == 1
+    doc = json.loads(results.read_text())
+    assert (doc["status"], doc["results"]) == ("error", []) and "TRIPL_T_WH" in doc["error"]
+    # A merged metric names a fact table that does not exist: the project is invalid.
+    profiles.write_text(good)
+    broken = "metrics:\n  - {name: ghost, kind: fact, fact_table: nope, aggregation: count}\n"
+    (fresh_demo / "metrics" / "ghost.yml").write_text(broken)
+    assert invoke(fresh_demo, "run", "--dry-run").exit_code == 1
+    assert "TRIPL_T_WH" in json.loads(results.read_text())["error"]  # a dry run writes none
+    invalid = invoke(fresh_demo, "run")
+    assert invalid.exit_code == 1
+    doc = json.loads(results.read_text())
+    assert doc["status"] == "error" and "unknown-fact-table" in doc["error"], doc
+
+
 def test_the_tour_counts_the_anomalies_it_does_not_list(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

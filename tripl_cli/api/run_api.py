@@ -15,12 +15,14 @@ from tripl_cli.api.project_api import atomic_write, select_for_command
 from tripl_cli.api.warehouse import connector, target_of
 from tripl_cli.errors import TriplError
 from tripl_cli.files import make_dir
+from tripl_cli.project.loader import LoadResult
 from tripl_cli.project.model import Project
 from tripl_cli.project.profiles import ResolvedTarget
 from tripl_cli.runner.outcomes import RunReport
 from tripl_cli.runner.run import RunEvents, RunRequest, run_project
 from tripl_cli.runner.windows import WindowRequest
 from tripl_cli.state.store import StateStore, open_store
+from tripl_cli.textfmt import counted
 from tripl_cli.timegrid import iso_utc
 
 log = logging.getLogger(__name__)
@@ -84,8 +86,38 @@ def run(
     target: str | None = None,
     events: RunEvents | None = None,
 ) -> RunReport:
-    resolved = target_of(project, profiles_dir=profiles_dir, target=target)
     now = options.as_of or datetime.now(UTC)
+    run_id = new_run_id(now)
+    started_at = datetime.now(UTC)
+    if not options.dry_run:  # before any value is stored: run_results.json must be writable
+        make_dir(project.target_dir)
+    resolved: ResolvedTarget | None = None
+    try:
+        resolved = target_of(project, profiles_dir=profiles_dir, target=target)
+        report = _run_on(project, resolved, options, run_id, now, events)
+    except Exception as exc:
+        # The run stopped as a whole (a target that does not resolve, state locked,
+        # warehouse unreachable, a bug…): run_results.json says so, rather than still
+        # showing the previous run's results.
+        if not options.dry_run:
+            message = exc.message if isinstance(exc, TriplError) else f"{type(exc).__name__}: {exc}"
+            name = resolved.name if resolved is not None else target
+            masked = resolved.mask(message) if resolved is not None else message
+            write_aborted_results(project, run_id, started_at, masked, target=name)
+        raise
+    if not options.dry_run:
+        write_run_results(project, report, target=resolved.name)
+    return report
+
+
+def _run_on(
+    project: Project,
+    resolved: ResolvedTarget,
+    options: RunOptions,
+    run_id: str,
+    now: datetime,
+    events: RunEvents | None,
+) -> RunReport:
     names = select_for_command(project, options.select, options.exclude, options.state_manifest)
     request = RunRequest(
         metrics=tuple(names),
@@ -97,37 +129,31 @@ def run(
         lock_timeout_s=options.lock_timeout_s,
         dry_run=options.dry_run,
     )
-    run_id = new_run_id(now)
-    started_at = datetime.now(UTC)
-    if not options.dry_run:  # before any value is stored: run_results.json must be writable
-        make_dir(project.target_dir)
+    store = open_target_state(project, resolved)
     try:
-        store = open_target_state(project, resolved)
-        try:
-            report = run_project(
-                project,
-                store,
-                connector(project, resolved),
-                dialect=resolved.dialect,
-                request=request,
-                run_id=run_id,
-                events=events,
-                mask=resolved.mask,
-            )
-        finally:
-            store.close()
-    except Exception as exc:
-        # The run stopped as a whole (state locked, warehouse unreachable, a bug…):
-        # run_results.json says so, rather than still showing the previous run's results.
-        if not options.dry_run:
-            message = exc.message if isinstance(exc, TriplError) else f"{type(exc).__name__}: {exc}"
-            write_aborted_results(
-                project, run_id, started_at, resolved.mask(message), target=resolved.name
-            )
-        raise
-    if not options.dry_run:
-        write_run_results(project, report, target=resolved.name)
-    return report
+        return run_project(
+            project,
+            store,
+            connector(project, resolved),
+            dialect=resolved.dialect,
+            request=request,
+            run_id=run_id,
+            events=events,
+            mask=resolved.mask,
+        )
+    finally:
+        store.close()
+
+
+def record_invalid_project(loaded: LoadResult, *, target: str | None) -> None:
+    """A `tripl run` of a project with errors stops before it starts: its run_results.json
+    says so too (where the project's target path itself is sound)."""
+    project, errors = loaded.project, loaded.errors
+    if project is None or not errors or any(e.rule == "bad-target-path" for e in errors):
+        return
+    now = datetime.now(UTC)
+    message = f"the project has {counted(len(errors), 'error')}; first: {errors[0].render()}"
+    write_aborted_results(project, new_run_id(now), now, message, target=target)
 
 
 def write_run_results(project: Project, report: RunReport, *, target: str) -> Path:
@@ -138,8 +164,9 @@ def write_run_results(project: Project, report: RunReport, *, target: str) -> Pa
 
 
 def write_aborted_results(
-    project: Project, run_id: str, started_at: datetime, error: str, *, target: str
+    project: Project, run_id: str, started_at: datetime, error: str, *, target: str | None
 ) -> Path:
+    """run_results.json for a run that stopped as a whole: `status: error`, no results."""
     finished_at = datetime.now(UTC)
     document: dict[str, Any] = {
         "target": target,

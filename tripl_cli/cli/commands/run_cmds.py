@@ -76,7 +76,7 @@ def run(
     state: StateOpt = None,
 ) -> None:
     """Collect every selected metric from the warehouse into the state database."""
-    from tripl_cli.api import run_api
+    from tripl_cli.api import project_api, run_api
     from tripl_cli.cli import loading
 
     opts = options(ctx)
@@ -91,7 +91,10 @@ def run(
             f"--start {start} is in the future: only complete buckets are collected",
             param_hint="--start",
         )
-    project = loading.open_project(opts)
+    loaded = loading.load(opts)
+    if not dry_run:
+        run_api.record_invalid_project(loaded, target=opts.target)
+    project = project_api.valid_project(loaded)
     run_options = run_api.RunOptions(
         select=split_selectors(select, has_state=state is not None),
         exclude=split_selectors(exclude, "--exclude", has_state=state is not None),
