@@ -93,15 +93,20 @@ def test_a_composition_is_never_computed_from_an_input_stored_under_its_old_defi
     path.write_text(archived.replace("status: archived, ", ""))
 
     # Collected after its input, it is computed from the new definition's values (one row
-    # a day, v = day % 3: `picked` now counts only the rows of days 2, 5 and 8)...
+    # a day, v = day % 3: `picked` now counts only the rows of days 2, 5 and 8); its other
+    # days are 0 / 1: `picked` stored no bucket where no row matched, over the buckets its
+    # collection covered (`collected_until`), and a composition reads that as 0 as a fact
+    # ratio does — for a count...
+    shares = {day: (1.0 if day % 3 == 2 else 0.0) for day in range(1, 10)}
     assert not run(open_project(root), RunOptions(as_of=AS_OF, select=("picked",))).failed
     assert not run(open_project(root), RunOptions(as_of=AS_OF, select=("share",))).failed
-    assert _series(root, "share") == {2: 1.0, 5: 1.0, 8: 1.0}
-    # ... and run with it, its other days are 0 / 1: `picked` stored no bucket where no row
-    # matched, and a composition reads that as 0 as a fact ratio does — for a count. A sum's
-    # absent bucket may be a NaN (a gap), so a composition over a sum keeps the gap.
+    assert _series(root, "share") == shares
+    # ... the same run with it, and again alone (its 0s are kept, not turned into gaps). A
+    # sum's absent bucket may be a NaN (a gap), so a composition over a sum keeps the gap.
     assert not run(open_project(root), RunOptions(as_of=AS_OF, full_refresh=True)).failed
-    assert _series(root, "share") == {day: (1.0 if day % 3 == 2 else 0.0) for day in range(1, 10)}
+    assert _series(root, "share") == shares
+    assert not run(open_project(root), RunOptions(as_of=AS_OF, select=("share",))).failed
+    assert _series(root, "share") == shares
     assert _series(root, "big_mean") == {2: 2.0, 5: 2.0, 8: 2.0}
 
 

@@ -100,6 +100,9 @@ class _Run:
         self.relabel: dict[str, str] = {}
         #: Every metric's definition hash in the state, as the run found it.
         self.stored_hashes: dict[str, str | None] = {}
+        #: Where each metric's collected history ends, as the run found it (every bucket
+        #: before it is known: a count's absent bucket there counted nothing).
+        self.collected_until: dict[str, datetime | None] = {}
         self.windows: dict[str, Window] = {}
         #: Metrics whose SQL cannot be built for this dialect: failed alone, others go on.
         self.compile_errors: dict[str, str] = {}
@@ -120,6 +123,7 @@ class _Run:
     def plan_windows(self, names: Sequence[str]) -> None:
         statuses = self.store.metric_statuses()
         self.stored_hashes = {n: s.definition_hash for n, s in statuses.items()}
+        self.collected_until = {n: s.collected_until for n, s in statuses.items()}
         defaults = self.project.config.defaults
         natural: dict[str, Window] = {}
         for name in names:
@@ -463,23 +467,27 @@ class _Run:
                 if metric.denominator
                 else self.distincts.get(name, {})
             )
-            values = compose(
-                metric, window, numerator, divisor, zero_within=self._zero_window(metric)
-            )
+            zeros = self._zero_window(metric, window)
+            values = compose(metric, window, numerator, divisor, zero_within=zeros)
             self.store_metric(name, values, started)
 
-    def _zero_window(self, metric: CompositionMetric) -> Window | None:
+    def _zero_window(self, metric: CompositionMetric, window: Window) -> Window | None:
         """Where the composition's numerator, if a count, is 0 in a bucket it did not store:
-        the window it was collected over in this run (None: it was not, or is no count)."""
+        the window it was collected over in this run; selected without it, the composition's
+        window up to the numerator's `collected_until` (None: it is no count, it failed or
+        was skipped in this run, or it was never collected)."""
         part = self.project.metrics.get(metric.numerator)
-        outcome = self.outcomes.get(metric.numerator)
         if not isinstance(part, FactMetric) or part.numerator is not None:
             return None
         # Counts only: a sum's bucket is also absent where its value was NaN (a gap, never
         # the additive 0), which the stored series cannot tell from "no row matched".
-        if part.aggregation not in _COUNTS or outcome is None or outcome.status != "success":
+        if part.aggregation not in _COUNTS:
             return None
-        return self._aligned_window(metric.numerator)
+        outcome = self.outcomes.get(metric.numerator)
+        if outcome is not None:
+            return self._aligned_window(metric.numerator) if outcome.status == "success" else None
+        until = self.collected_until.get(metric.numerator)
+        return Window(window.start, until) if until is not None and until > window.start else None
 
     def _aligned_window(self, name: str) -> Window:
         """`name`'s window in whole buckets, as its queries read it (`compile_plan`)."""
