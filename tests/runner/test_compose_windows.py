@@ -93,16 +93,17 @@ def test_a_composition_is_never_computed_from_an_input_stored_under_its_old_defi
     path.write_text(archived.replace("status: archived, ", ""))
 
     # Collected after its input, it is computed from the new definition's values (one row
-    # a day, v = day % 3: `picked` now counts only the rows of days 2, 5 and 8); its other
-    # days are 0 / 1: `picked` stored no bucket where no row matched, over the buckets its
-    # collection covered (`collected_until`), and a composition reads that as 0 as a fact
-    # ratio does — for a count...
-    shares = {day: (1.0 if day % 3 == 2 else 0.0) for day in range(1, 10)}
+    # a day, v = day % 3: `picked` now counts only the rows of days 2, 5 and 8). Its other
+    # days stay gaps: run alone, it cannot tell "no row matched" from "not collected"...
     assert not run(open_project(root), RunOptions(as_of=AS_OF, select=("picked",))).failed
     assert not run(open_project(root), RunOptions(as_of=AS_OF, select=("share",))).failed
-    assert _series(root, "share") == shares
-    # ... the same run with it, and again alone (its 0s are kept, not turned into gaps). A
-    # sum's absent bucket may be a NaN (a gap), so a composition over a sum keeps the gap.
+    assert _series(root, "share") == {2: 1.0, 5: 1.0, 8: 1.0}
+    # ... run with it, they are 0 / 1: `picked` stored no bucket where no row matched, and a
+    # composition reads that as 0 as a fact ratio does — for a count. Run alone again, it
+    # keeps those 0s: it stored them with a 0 numerator, and `picked` still stores nothing
+    # there. A sum's absent bucket may be a NaN (a gap), so a composition over a sum keeps
+    # the gap.
+    shares = {day: (1.0 if day % 3 == 2 else 0.0) for day in range(1, 10)}
     assert not run(open_project(root), RunOptions(as_of=AS_OF, full_refresh=True)).failed
     assert _series(root, "share") == shares
     assert not run(open_project(root), RunOptions(as_of=AS_OF, select=("share",))).failed

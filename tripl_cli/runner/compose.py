@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from tripl_cli.project.schema import CompositionMetric
@@ -20,18 +20,18 @@ def compose(
     numerator: list[SeriesPoint],
     divisor: list[SeriesPoint] | Mapping[datetime, float],
     *,
-    zero_within: Window | None = None,
+    zero_at: Callable[[datetime], bool] = lambda _bucket: False,
 ) -> list[MetricValue]:
     """numerator / divisor per bucket; a bucket without both, or with a 0 divisor, is a gap
-    — except that a numerator bucket absent within `zero_within` is 0: a count numerator
-    just collected over it stores no bucket where no row matched, as a fact ratio's
-    numerator counts 0 there (docs/compiler.md)."""
+    — except that an absent numerator bucket where `zero_at` says so is 0: a count numerator
+    collected over it stores no bucket where no row matched, as a fact ratio's numerator
+    counts 0 there (docs/compiler.md)."""
     num = _by_bucket(numerator, window)
     den = dict(divisor) if isinstance(divisor, Mapping) else _by_bucket(divisor, window)
     out: list[MetricValue] = []
     for bucket in sorted(den):
         top = num.get(bucket)
-        if top is None and zero_within is not None and zero_within.contains(bucket):
+        if top is None and zero_at(bucket):
             top = 0.0
         bottom = den[bucket]
         if top is None or not bottom:

@@ -100,9 +100,6 @@ class _Run:
         self.relabel: dict[str, str] = {}
         #: Every metric's definition hash in the state, as the run found it.
         self.stored_hashes: dict[str, str | None] = {}
-        #: Where each metric's collected history ends, as the run found it (every bucket
-        #: before it is known: a count's absent bucket there counted nothing).
-        self.collected_until: dict[str, datetime | None] = {}
         self.windows: dict[str, Window] = {}
         #: Metrics whose SQL cannot be built for this dialect: failed alone, others go on.
         self.compile_errors: dict[str, str] = {}
@@ -123,7 +120,6 @@ class _Run:
     def plan_windows(self, names: Sequence[str]) -> None:
         statuses = self.store.metric_statuses()
         self.stored_hashes = {n: s.definition_hash for n, s in statuses.items()}
-        self.collected_until = {n: s.collected_until for n, s in statuses.items()}
         defaults = self.project.config.defaults
         natural: dict[str, Window] = {}
         for name in names:
@@ -467,27 +463,34 @@ class _Run:
                 if metric.denominator
                 else self.distincts.get(name, {})
             )
-            zeros = self._zero_window(metric, window)
-            values = compose(metric, window, numerator, divisor, zero_within=zeros)
+            values = compose(
+                metric, window, numerator, divisor, zero_at=self._known_zeros(metric, window)
+            )
             self.store_metric(name, values, started)
 
-    def _zero_window(self, metric: CompositionMetric, window: Window) -> Window | None:
+    def _known_zeros(self, metric: CompositionMetric, window: Window) -> Callable[[datetime], bool]:
         """Where the composition's numerator, if a count, is 0 in a bucket it did not store:
-        the window it was collected over in this run; selected without it, the composition's
-        window up to the numerator's `collected_until` (None: it is no count, it failed or
-        was skipped in this run, or it was never collected)."""
+        within the window it was collected over in this run, and where the composition's
+        own stored value had a 0 numerator (computed when that was known; the numerator
+        still stores nothing there) — so running the composition alone keeps its 0s."""
         part = self.project.metrics.get(metric.numerator)
-        if not isinstance(part, FactMetric) or part.numerator is not None:
-            return None
         # Counts only: a sum's bucket is also absent where its value was NaN (a gap, never
         # the additive 0), which the stored series cannot tell from "no row matched".
+        if not isinstance(part, FactMetric) or part.numerator is not None:
+            return lambda _bucket: False
         if part.aggregation not in _COUNTS:
-            return None
+            return lambda _bucket: False
         outcome = self.outcomes.get(metric.numerator)
-        if outcome is not None:
-            return self._aligned_window(metric.numerator) if outcome.status == "success" else None
-        until = self.collected_until.get(metric.numerator)
-        return Window(window.start, until) if until is not None and until > window.start else None
+        collected = (
+            self._aligned_window(metric.numerator)
+            if outcome is not None and outcome.status == "success"
+            else None
+        )
+        stored = self.store.read_series(metric.name, start=window.start, end=window.end)
+        zeros = {p.bucket for p in stored if p.numerator == 0}
+        return lambda bucket: (
+            bucket in zeros or (collected is not None and collected.contains(bucket))
+        )
 
     def _aligned_window(self, name: str) -> Window:
         """`name`'s window in whole buckets, as its queries read it (`compile_plan`)."""
