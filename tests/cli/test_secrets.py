@@ -66,6 +66,28 @@ def test_env_var_values_of_the_target_are_scrubbed_from_errors_and_tracebacks(
     assert "Traceback (most recent call last)" in done.stderr  # the --debug run
 
 
+def test_a_project_env_var_in_a_failing_filter_never_reaches_output_or_artifacts(
+    fresh_demo: Path, tmp_path: Path
+) -> None:
+    # The value lands in the SQL, whose error quotes it: the run's table, run_results.json
+    # and the state's recorded error must all show it masked.
+    secret = "tok-Zq8-s3cret"
+    metric = "  - {name: leaky, kind: fact, fact_table: orders, aggregation: count,"
+    metric += " where: \"amount > '{{ env_var('TRIPL_TEST_TOKEN') }}'\"}\n"
+    (fresh_demo / "metrics" / "leaky.yml").write_text("metrics:\n" + metric)
+    env = {"TRIPL_TEST_TOKEN": secret}
+    window = ("--start", "2026-03-01", "--end", "2026-03-08")  # the demo's rows
+    args = ("run", "-s", "leaky", *window, "--project-dir", str(fresh_demo))
+    done = tripl(*args, cwd=tmp_path, env=env)
+    assert done.returncode == 1, done.stderr
+    results = (fresh_demo / "target" / "run_results.json").read_text()
+    assert "leaky" in done.stderr and '"status": "error"' in results
+    with open_store(None, project_root=fresh_demo, target="dev") as store:
+        recorded = str(store.metric_statuses()["leaky"].last_error)
+    for text in (done.stdout, done.stderr, results, recorded):
+        assert secret not in text
+
+
 @pytest.mark.parametrize(
     ("password", "pieces"),
     [

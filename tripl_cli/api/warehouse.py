@@ -57,7 +57,10 @@ def _target_key(
     # env_var() reads os.environ while rendering; snapshotting it is cheap (~100 items).
     environ = frozenset(os.environ.items())
     profile = project.config.profile_name
-    return (project.root, profiles_dir, target, path, content, profile, variables, environ)
+    return (
+        project.root, profiles_dir, target, path, content, profile, variables, environ,
+        project.secrets,
+    )  # fmt: skip
 
 
 def connector(project: Project, resolved: ResolvedTarget) -> Callable[[], Adapter]:

@@ -335,6 +335,7 @@ def load_project(
             issues.append(entry)
         else:
             issues += _read_objects(root, entry, renderer, collected)
+    secrets = frozenset(renderer.secrets | loaded.secrets)
     project = Project(
         root=root,
         config=usable,
@@ -345,10 +346,10 @@ def load_project(
         sources=collected.sources,
         unset_env=collected.unset_env,
         config_path=config_path,
+        secrets=secrets,
     )
     invalid = {kind: frozenset(names) for kind, names in collected.invalid.items()}
     issues += run_rules(RuleContext(project, invalid, dialect, loaded.node))
-    secrets = frozenset(renderer.secrets | loaded.secrets)
     ordered = tuple(_masked(issue, secrets) for issue in sorted(issues, key=_position))
     logger.debug("loaded %s: %d issues", root, len(ordered))
     return LoadResult(project if config is not None else None, ordered, secrets)

@@ -52,6 +52,8 @@ class Project:
     #: Per destination, the environment variables it reads that were not set at load: it
     #: loads (with a warning) and its deliveries fail naming them.
     unset_env: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Values its files read from the environment (`env_var()`): never in a message or file.
+    secrets: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:

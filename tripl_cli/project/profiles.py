@@ -54,7 +54,7 @@ class ResolvedTarget:
     name: str
     config: Mapping[str, Any]  # rendered output incl. 'type', 'state', 'threads'
     profiles_path: Path
-    secrets: frozenset[str]  # values that came from env_var(): never print them
+    secrets: frozenset[str]  # env_var() values (the target's, the project's): never print them
 
     @property
     def type(self) -> str:
@@ -204,7 +204,9 @@ def resolve_target(
         raise _fail(renderer.issues, f"{what} of profile '{name}' cannot be rendered", secrets)
     config = _validate_output(rendered, output_node, what, secrets)
     logger.debug("using profile %s, target %s from %s", name, chosen, rel)
-    return ResolvedTarget(name, chosen, MappingProxyType(config), path, secrets)
+    # The project's own env_var() values too: a metric's `where` reads them into the SQL
+    # whose errors the run records and prints through this target's `mask`.
+    return ResolvedTarget(name, chosen, MappingProxyType(config), path, secrets | project.secrets)
 
 
 def _validate_output(
