@@ -253,3 +253,17 @@ def test_a_declared_column_its_sql_does_not_select_is_reported(tmp_path: Path) -
         "(did you mean 'country'?)\n"
         "project 'p' is valid (1 metric, 1 fact table), 1 warning\n"
     )
+
+
+def test_an_unaliased_expression_makes_the_declared_columns_the_known_ones(
+    tmp_path: Path,
+) -> None:
+    # DuckDB names `CAST(amount AS DOUBLE)` after the whole expression, so `sum(amount)`
+    # would fail at run time: the SELECT list no longer says which names exist.
+    orders = _SPEC_ORDERS.replace(" amount, status", " CAST(amount AS DOUBLE), status")
+    orders = orders.replace("{name: amount, type: number}", "{name: app_version, type: string}")
+    files = {"tripl_project.yml": "name: p\n", "fact_tables/orders.yml": orders}
+    files["metrics/m.yml"] = _SPEC_REVENUE
+    result = validate_project(write_project(tmp_path, files), env={})
+    messages = [i.message for i in result.errors if i.rule == "unknown-column"]
+    assert any(m.startswith("metric 'revenue': unknown column 'amount'") for m in messages)

@@ -406,6 +406,10 @@ def output_columns(tree: exp.Expr) -> list[str] | None:
     for projection in root.selects:
         if isinstance(projection, exp.Star) or projection.is_star:
             return None
+        if not isinstance(projection, (exp.Alias, exp.Column)):
+            # sqlglot names `CAST(x AS T)` x; DuckDB, MySQL and ClickHouse name it after
+            # the whole expression: only an alias or a bare column has one name everywhere.
+            return None
         name = projection.output_name
         if not name:
             return None
