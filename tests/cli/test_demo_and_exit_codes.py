@@ -201,7 +201,7 @@ def test_quiet_init_debug_and_diff_print_no_summary(
     assert "0 new, 0 modified, 0 metadata, 0 removed" in loud.stderr
 
 
-def test_fail_on_anomaly_exits_3_only_while_a_series_is_anomalous_now(
+def test_fail_on_anomaly_exits_3_on_news_not_on_recorded_history(
     fresh_demo: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import functools
@@ -215,19 +215,27 @@ def test_fail_on_anomaly_exits_3_only_while_a_series_is_anomalous_now(
     monkeypatch.setattr(detect_api, "detect", functools.partial(detect_api.detect, as_of=AS_OF))
     project = open_project(fresh_demo)
     assert not run_api.run(project, run_api.RunOptions(as_of=AS_OF)).failed
-    # The demo's outage ended eight days before AS_OF: found (and alerted), but history.
-    done = invoke(fresh_demo, "detect", "--no-alerts", "--fail-on-anomaly", "--format", "json")
-    assert done.exit_code == 0, done.output
-    doc = json.loads(done.stdout)
-    assert doc["anomalies"] and not any(s["anomalous_now"] for s in doc["series"])
-    # Orders stop three days before AS_OF: an outage going on now.
+    args = ("detect", "--no-alerts", "--fail-on-anomaly", "--format", "json")
+    # The demo's outage ended eight days before AS_OF: found for the first time, exit 3...
+    first = invoke(fresh_demo, *args)
+    assert first.exit_code == 3, first.output
+    series = json.loads(first.stdout)["series"]
+    assert sum(s["new_anomalies"] for s in series) > 0
+    assert not any(s["anomalous_now"] for s in series)
+    # ... recorded since, and no series anomalous now: history, exit 0.
+    again = invoke(fresh_demo, *args)
+    assert again.exit_code == 0, again.output
+    doc = json.loads(again.stdout)
+    assert doc["anomalies"] and sum(s["new_anomalies"] for s in doc["series"]) == 0
+    # Orders stop three days before AS_OF: an outage going on, red on every detect.
     stopped = (AS_OF - timedelta(days=3)).replace(hour=0, minute=0)
     with duckdb.connect(str(fresh_demo / "warehouse.duckdb")) as con:
         con.execute("DELETE FROM raw.orders WHERE created_at >= ?", [stopped])
     assert not run_api.run(project, run_api.RunOptions(as_of=AS_OF)).failed
-    now = invoke(fresh_demo, "detect", "--no-alerts", "--fail-on-anomaly")
-    assert now.exit_code == 3, now.output
-    assert "series anomalous now" in now.stderr
+    for _ in range(2):
+        now = invoke(fresh_demo, "detect", "--no-alerts", "--fail-on-anomaly")
+        assert now.exit_code == 3, now.output
+    assert "series anomalous now" in now.stderr and "(0 new;" in now.stderr
     assert invoke(fresh_demo, "detect", "--no-alerts").exit_code == 0  # without the flag
 
 

@@ -39,7 +39,7 @@ def test_redetect_is_idempotent_and_keeps_first_detection(clocked: StateStore) -
     found = [anomaly(3), anomaly(7), anomaly(7, breakdown=("country", "US"))]
     assert clocked.replace_anomalies("m", hours(0, 24), found, run_id="d1") == 3
     first = raw_rows(clocked, "tripl_anomalies", skip=["run_id"])
-    clocked.replace_anomalies("m", hours(0, 24), found, run_id="d2")
+    assert clocked.replace_anomalies("m", hours(0, 24), found, run_id="d2") == 0  # none new
     assert raw_rows(clocked, "tripl_anomalies", skip=["run_id"]) == first
     stored = clocked.read_anomalies("m")
     assert [s.anomaly for s in stored] == [found[0], found[1], found[2]]

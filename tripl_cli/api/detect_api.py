@@ -39,6 +39,15 @@ class SeriesDetection:
     metric: str
     breakdown: tuple[str, str]
     result: SeriesResult
+    #: Of its anomalies, how many this detect recorded for the first time.
+    new_anomalies: int = 0
+
+    @property
+    def gates(self) -> bool:
+        """Whether `--fail-on-anomaly` fails on it: an anomaly found for the first time, or
+        the series anomalous now (an outage going on stays red; a spike a week back, once
+        recorded, is history)."""
+        return self.new_anomalies > 0 or self.result.anomalous_now
 
 
 @dataclass(frozen=True)
@@ -56,10 +65,9 @@ class DetectReport:
         return sorted(found, key=lambda a: (a.bucket, a.metric, a.breakdown), reverse=True)
 
     @property
-    def anomalous_now(self) -> tuple[SeriesDetection, ...]:
-        """The series anomalous at their newest scored bucket (what `--fail-on-anomaly`
-        gates on: an anomaly a week back, long recovered, is history, not news)."""
-        return tuple(s for s in self.series if s.result.anomalous_now)
+    def failing(self) -> tuple[SeriesDetection, ...]:
+        """The series `--fail-on-anomaly` fails on (`SeriesDetection.gates`)."""
+        return tuple(s for s in self.series if s.gates)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -73,6 +81,7 @@ class DetectReport:
                     "status": s.result.status,
                     "scored_buckets": len(s.result.scored_buckets),
                     "anomalies": len(s.result.anomalies),
+                    "new_anomalies": s.new_anomalies,
                     "anomalous_now": s.result.anomalous_now,
                     "warnings": list(s.result.warnings),
                 }
@@ -207,18 +216,19 @@ def detect(
                 breakdown=item.breakdown,
                 complete_until=item.complete_until,
             )
+            new = 0
             if result.scored_buckets:
                 scored = Window(
                     result.scored_buckets[0], result.scored_buckets[-1] + item.interval.delta
                 )
-                store.replace_anomalies(
+                new = store.replace_anomalies(
                     item.metric.name,
                     scored,
                     result.anomalies,
                     breakdown=item.breakdown,
                     run_id=run_id,
                 )
-            detections.append(SeriesDetection(item.metric.name, item.breakdown, result))
+            detections.append(SeriesDetection(item.metric.name, item.breakdown, result, new))
     report = DetectReport(run_id, now, tuple(detections), tuple(skipped), not collected)
     atomic_write(
         project.target_dir / "anomalies.json", json.dumps(report.as_json(), indent=2, default=str)

@@ -38,7 +38,8 @@ def replace_anomalies(
     run_id: str | None,
     now: datetime,
 ) -> int:
-    """Make the window's anomalies exactly `found`; re-detecting changes nothing.
+    """Make the window's anomalies exactly `found`; re-detecting changes nothing. Returns
+    how many of them were not recorded before.
 
     `breakdown=None` replaces every series of the metric, a tuple only that series. An
     anomaly found again keeps its first `detected_at` (alerts key on it).
@@ -83,7 +84,7 @@ def replace_anomalies(
     ]
     if rows:
         conn.execute(sa.insert(t), rows)
-    return len(rows)
+    return sum(1 for a in found if _key(a) not in first_seen)
 
 
 def read_anomalies(

@@ -366,7 +366,8 @@ class StateStore:
         breakdown: tuple[str, str] | None = None,
         run_id: str | None = None,
     ) -> int:
-        """Make the window's recorded anomalies exactly `anomalies` (idempotent re-detect)."""
+        """Make the window's recorded anomalies exactly `anomalies` (idempotent re-detect);
+        returns how many were not recorded before."""
         with self._write() as conn:
             return anomaly_rows.replace_anomalies(
                 conn,

@@ -66,7 +66,8 @@ def detect(
     fail_on_anomaly: Annotated[
         bool,
         typer.Option(
-            "--fail-on-anomaly", help="Exit 3 when a series is anomalous at its newest bucket."
+            "--fail-on-anomaly",
+            help="Exit 3 on an anomaly found for the first time or a series anomalous now.",
         ),
     ] = False,
     no_alerts: Annotated[bool, typer.Option("--no-alerts", help="Score without sending.")] = False,
@@ -101,10 +102,11 @@ def detect(
             _anomaly_table(found)
         if not opts.quiet:
             learning = sum(1 for s in report.series if s.result.status == "learning")
-            now = len(report.anomalous_now)
+            new = sum(s.new_anomalies for s in report.series)
+            now = sum(1 for s in report.series if s.result.anomalous_now)
             console.err().print(
                 f"scored {len(report.series)} series: {len(found)} anomalies"
-                + (f" ({now} series anomalous now)" if found else "")
+                + (f" ({new} new; {now} series anomalous now)" if found else "")
                 + (f", {learning} still learning" if learning else "")
                 + f" → {project.target_dir / 'anomalies.json'}"
             )
@@ -115,7 +117,7 @@ def detect(
     )
     if delivery_failed:
         raise typer.Exit(1)
-    raise typer.Exit(EXIT_ANOMALY if fail_on_anomaly and report.anomalous_now else 0)
+    raise typer.Exit(EXIT_ANOMALY if fail_on_anomaly and report.failing else 0)
 
 
 def _alert(
