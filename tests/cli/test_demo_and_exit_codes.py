@@ -239,6 +239,20 @@ def test_fail_on_anomaly_exits_3_on_news_not_on_recorded_history(
     assert invoke(fresh_demo, "detect", "--no-alerts").exit_code == 0  # without the flag
 
 
+def test_validate_checks_sql_in_the_targets_dialect(fresh_demo: Path, invoke: Invoke) -> None:
+    # `median(amount AS value` parses as ClickHouse only: the DuckDB target's compile fails.
+    commerce = fresh_demo / "metrics" / "commerce.yml"
+    text = commerce.read_text()
+    assert "median(amount) AS value" in text
+    commerce.write_text(text.replace("median(amount) AS value", "median(amount AS value"))
+    checked = invoke(fresh_demo, "validate", "--format", "json")
+    assert checked.exit_code == 1, checked.output
+    (error,) = json.loads(checked.stdout)["errors"]
+    assert (error["rule"], error["path"]) == ("sql-syntax", "metrics/commerce.yml")
+    compiled = invoke(fresh_demo, "compile")
+    assert compiled.exit_code == 1 and "\x1b[" not in compiled.stderr
+
+
 def test_a_run_stopped_before_it_starts_replaces_the_last_results(
     fresh_demo: Path, invoke: Invoke
 ) -> None:

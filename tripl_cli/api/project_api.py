@@ -25,8 +25,14 @@ def project_root(project_dir: Path | None) -> Path:
     return find_project_root(project_dir or Path.cwd())
 
 
-def load(project_dir: Path | None, cli_vars: Mapping[str, Any] | None = None) -> LoadResult:
-    result = load_project(project_root(project_dir), cli_vars=cli_vars)
+def load(
+    project_dir: Path | None,
+    cli_vars: Mapping[str, Any] | None = None,
+    *,
+    dialect: str | None = None,
+) -> LoadResult:
+    """The project and its issues; SQL is checked in `dialect` if given, else permissively."""
+    result = load_project(project_root(project_dir), cli_vars=cli_vars, dialect=dialect)
     extra = [] if result.project is None else alert_template_issues(result.project)
     return replace(result, issues=(*result.issues, *extra)) if extra else result
 

@@ -17,9 +17,9 @@ from tripl_cli.project.loader import LoadResult
 from tripl_cli.project.model import Project
 
 
-def load(opts: GlobalOptions) -> LoadResult:
+def load(opts: GlobalOptions, *, dialect: str | None = None) -> LoadResult:
     """`project_api.load` (issues and all), its secrets and its target's registered."""
-    result = project_api.load(opts.project_dir, opts.cli_vars)
+    result = project_api.load(opts.project_dir, opts.cli_vars, dialect=dialect)
     secret_filter.add(result.secrets)
     if result.project is not None:
         register_target_secrets(result.project, opts)

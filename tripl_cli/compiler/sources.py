@@ -57,9 +57,11 @@ def parse_query(sql: str, *, dialect: str, what: str) -> exp.Query:
     try:
         tree = _parse(sql, dialect).copy()
     except ParseError as err:
+        # The first line only: the rest quotes the SQL with terminal underlines.
+        said = (str(err).strip().splitlines() or ["a parse error"])[0]
         raise TriplError(
             f"cannot parse the sql of {what} as {dialect}",
-            hint=f"check it with `tripl validate` (sqlglot said: {err})",
+            hint=f"check it with `tripl validate` (sqlglot said: {said})",
         ) from None
     if not isinstance(tree, exp.Query):
         raise TriplError(
