@@ -239,6 +239,26 @@ def test_fail_on_anomaly_exits_3_on_news_not_on_recorded_history(
     assert invoke(fresh_demo, "detect", "--no-alerts").exit_code == 0  # without the flag
 
 
+def test_json_commands_stopped_by_an_error_still_print_one_document(
+    fresh_demo: Path, tmp_path: Path
+) -> None:
+    ghost = "metrics:\n  - {name: ghost, kind: fact, fact_table: nope, aggregation: count}\n"
+    (fresh_demo / "metrics" / "ghost.yml").write_text(ghost)
+    for command in (("run",), ("detect",), ("ls",)):
+        done = tripl("--project-dir", str(fresh_demo), *command, "--format", "json", cwd=tmp_path)
+        assert done.returncode == 1, done.stderr
+        doc = json.loads(done.stdout)  # one document, and only that
+        assert doc["status"] == "error" and doc["error"] == "project has 1 error"
+        (issue,) = doc["issues"]
+        assert (issue["rule"], issue["path"]) == ("unknown-fact-table", "metrics/ghost.yml")
+        assert "unknown fact table 'nope'" in done.stderr  # the message stays on stderr too
+    (fresh_demo / "metrics" / "ghost.yml").unlink()
+    done = tripl("--project-dir", str(fresh_demo), "show", "orders", "-t", "nosuch",
+                 "--format", "json", cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 1
+    assert json.loads(done.stdout)["error"] == "target 'nosuch' not found (available: dev)"
+
+
 def test_validate_checks_sql_in_the_targets_dialect(fresh_demo: Path, invoke: Invoke) -> None:
     # `median(amount AS value` parses as ClickHouse only: the DuckDB target's compile fails.
     commerce = fresh_demo / "metrics" / "commerce.yml"

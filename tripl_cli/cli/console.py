@@ -74,7 +74,17 @@ def err() -> Console:
     return _consoles(_no_color)[1]
 
 
+_json_printed = False
+
+
 def print_json(document: Any) -> None:
     """One JSON document on stdout and nothing else (SPEC §9)."""
+    global _json_printed
     sys.stdout.write(json.dumps(document, indent=2, default=str, ensure_ascii=False) + "\n")
     sys.stdout.flush()
+    _json_printed = True
+
+
+def json_printed() -> bool:
+    """Whether this process printed its JSON document already (an error after it adds none)."""
+    return _json_printed

@@ -237,7 +237,7 @@ def run() -> None:
     except KeyboardInterrupt:
         sys.exit(_interrupted())
     except BaseException as exc:
-        sys.exit(_handle(exc, debug=debug))
+        sys.exit(_handle(exc, debug=debug, json_doc=_wants_json(sys.argv[1:])))
     if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C inside a command into Exit(130)
         code = _interrupted()
     sys.exit(code if isinstance(code, int) else EXIT_OK)
@@ -247,7 +247,31 @@ _SEE_VALIDATE = "; see `tripl validate`"
 _BUG_HINT = "this is a bug in tripl; rerun with --debug for the traceback and report it"
 
 
-def _handle(exc: BaseException, *, debug: bool) -> int:
+def _wants_json(args: list[str]) -> bool:
+    """`--format json` on the command line: its stdout must hold one JSON document."""
+    pairs = zip(args, [*args[1:], ""], strict=True)
+    return "--format=json" in args or any(a == "--format" and b == "json" for a, b in pairs)
+
+
+def _print_error_document(exc: BaseException, scrub: Callable[[str], str]) -> None:
+    """A command asked for JSON stopped with an error: stdout still gets one document."""
+    from tripl_cli.errors import ProjectInvalid, TriplError
+
+    if isinstance(exc, TriplError):
+        message, hint = exc.message, exc.hint
+    else:
+        message, hint = f"internal error: {type(exc).__name__}: {exc}", _BUG_HINT
+    document: dict[str, Any] = {"status": "error", "error": scrub(message), "hint": hint}
+    if isinstance(exc, ProjectInvalid):
+        document["issues"] = [
+            {"path": i.location.path, "line": i.location.line, "col": i.location.col,
+             "rule": i.rule, "severity": i.severity.value, "message": scrub(i.message)}
+            for i in exc.issues
+        ]  # fmt: skip
+    console.print_json(document)
+
+
+def _handle(exc: BaseException, *, debug: bool, json_doc: bool = False) -> int:
     from tripl_cli.cli.logs import json_logging, secret_filter
     from tripl_cli.errors import ProjectInvalid, TriplError
 
@@ -262,6 +286,8 @@ def _handle(exc: BaseException, *, debug: bool) -> int:
     if isinstance(exc, typer.TyperException) and hasattr(exc, "show"):
         exc.show()  # usage errors: the command's usage line and what was wrong
         return int(getattr(exc, "exit_code", EXIT_USAGE))
+    if json_doc and not console.json_printed():
+        _print_error_document(exc, scrub)
     if json_logging():
         return _log_json(exc, debug=debug)
     if isinstance(exc, ProjectInvalid):
