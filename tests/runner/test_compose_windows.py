@@ -114,3 +114,24 @@ def test_a_composition_is_never_computed_from_an_input_stored_under_its_old_defi
 def _series(root: Path, metric: str) -> dict[int, float | None]:
     with open_store(None, project_root=root, target="dev") as store:
         return {p.bucket.day: p.value for p in store.read_series(metric)}
+
+
+def test_a_composition_whose_inputs_were_never_collected_says_so(tmp_path: Path) -> None:
+    profile = "nv:\n  target: dev\n  outputs:\n    dev: {type: duckdb, path: wh.duckdb}\n"
+    facts = f'  - {{name: t, timestamp_column: ts, sql: "SELECT * FROM ({_rows("v")}) AS r"}}\n'
+    metrics = (
+        "metrics:\n"
+        "  - {name: picked, kind: fact, fact_table: t, aggregation: count, where: 'v > 1'}\n"
+        "  - {name: rows, kind: fact, fact_table: t, aggregation: count}\n"
+        "  - {name: share, kind: composition, numerator: picked, denominator: rows}\n"
+    )
+    root = project_files(
+        tmp_path / "p", profile=profile, facts=facts, metrics=metrics, config="name: nv\n"
+    )
+    (outcome,) = run(open_project(root), RunOptions(as_of=AS_OF, select=("share",))).outcomes
+    assert (outcome.status, outcome.buckets_written) == ("success", 0)
+    assert outcome.note is not None and "`tripl run -s +share`" in outcome.note
+    # Collected with its inputs, it has values and no such note.
+    both = run(open_project(root), RunOptions(as_of=AS_OF, select=("+share",))).outcomes
+    share = next(o for o in both if o.metric == "share")
+    assert share.buckets_written > 0 and share.note is None

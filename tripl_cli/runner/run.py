@@ -466,6 +466,12 @@ class _Run:
             values = compose(
                 metric, window, numerator, divisor, zero_at=self._known_zeros(metric, window)
             )
+            if not values and not (numerator and divisor):
+                self.notes[name] = (
+                    "an input has no values stored in this window: collect the inputs first "
+                    f"(`tripl run -s +{name}`)"
+                )
+                log.warning("%s: %s", name, self.notes[name])
             self.store_metric(name, values, started)
 
     def _known_zeros(self, metric: CompositionMetric, window: Window) -> Callable[[datetime], bool]:
