@@ -267,3 +267,17 @@ def test_an_unaliased_expression_makes_the_declared_columns_the_known_ones(
     result = validate_project(write_project(tmp_path, files), env={})
     messages = [i.message for i in result.errors if i.rule == "unknown-column"]
     assert any(m.startswith("metric 'revenue': unknown column 'amount'") for m in messages)
+
+
+def test_a_file_that_is_not_yaml_hides_its_objects_instead_of_making_them_unknown(
+    tmp_path: Path,
+) -> None:
+    broken = "metrics:\n  - name: orders\n    kind: fact\n      fact_table: orders\n"
+    reader = (
+        "metrics:\n  - {name: orders_per_day, kind: composition, numerator: orders,"
+        " denominator: orders}\n"
+    )
+    files = {"tripl_project.yml": "name: p\n", "fact_tables/orders.yml": ORDERS}
+    files |= {"metrics/a.yml": broken, "metrics/b.yml": reader}
+    result = validate_project(write_project(tmp_path, files), env={})
+    assert [(i.rule, i.location.path) for i in result.issues] == [("yaml-syntax", "metrics/a.yml")]

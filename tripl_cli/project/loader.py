@@ -349,10 +349,21 @@ def load_project(
         secrets=secrets,
     )
     invalid = {kind: frozenset(names) for kind, names in collected.invalid.items()}
-    issues += run_rules(RuleContext(project, invalid, dialect, loaded.node))
+    found = run_rules(RuleContext(project, invalid, dialect, loaded.node))
+    if any(i.rule == "yaml-syntax" for i in issues):
+        # A file that is not YAML hides which objects it declares: a reference to one of
+        # them would be reported as unknown, in files nobody touched.
+        found = [i for i in found if i.rule not in _HIDDEN_BY_UNREADABLE_FILES]
+    issues += found
     ordered = tuple(_masked(issue, secrets) for issue in sorted(issues, key=_position))
     logger.debug("loaded %s: %d issues", root, len(ordered))
     return LoadResult(project if config is not None else None, ordered, secrets)
+
+
+#: Rules about references to objects, which an unreadable file may declare.
+_HIDDEN_BY_UNREADABLE_FILES = frozenset(
+    {"unknown-fact-table", "unknown-metric", "unknown-destination", "empty-selection"}
+)
 
 
 def _masked(issue: Issue, secrets: frozenset[str]) -> Issue:
