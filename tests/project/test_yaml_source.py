@@ -108,3 +108,10 @@ def test_a_file_that_is_not_utf8_points_at_the_byte(tmp_path: Path) -> None:
     assert issue.location == SourceLocation("m.yml", 1, 4)
     file.write_bytes(b"\xef\xbb\xbfa: 1\n")
     assert read_yaml(file, "m.yml").data == {"a": 1}
+
+
+def test_an_unclosed_quote_is_reported_where_it_opens_not_at_the_end_of_the_file() -> None:
+    text = 'metrics:\n  - name: a\n    description: "never closed\n  - name: b\n'
+    (issue,) = parse_yaml(text, "m.yml").issues
+    assert issue.rule == "yaml-syntax" and "end of stream" in issue.message
+    assert (issue.location.line, issue.location.col) == (3, 18)

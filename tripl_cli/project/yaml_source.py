@@ -189,6 +189,9 @@ def _first_line(exc: BaseException) -> str:
 
 def _syntax_issue(path: str, exc: yaml.YAMLError, text: str) -> Issue:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if "end of stream" in str(getattr(exc, "problem", "") or ""):
+        # The end of the file points at nothing: where the unclosed quote or block began does.
+        mark = getattr(exc, "context_mark", None) or mark
     if isinstance(exc, yaml.MarkedYAMLError):
         parts = [p for p in (exc.context, exc.problem) if p]
         message = ", ".join(parts) if parts else _first_line(exc)
