@@ -349,3 +349,17 @@ def test_detect_long_after_the_last_run_does_not_say_run_first(
     assert done.exit_code == 0, done.output
     assert "still learning" in done.stderr  # nothing recent to score ...
     assert "run `tripl run` first" not in done.stderr  # ... but values are stored
+
+
+def test_github_annotations_are_relative_to_the_checkout_from_a_subfolder(
+    fresh_demo: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `working-directory: analytics` in a workflow: cwd is the project, not the checkout.
+    checkout = fresh_demo.parent
+    commerce = fresh_demo / "metrics" / "commerce.yml"
+    commerce.write_text(commerce.read_text().replace("aggregation: sum", "aggregation: summ", 1))
+    monkeypatch.chdir(fresh_demo)
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(checkout))
+    done = invoke(fresh_demo, "validate", "--format", "github")
+    assert done.exit_code == 1
+    assert f"::error file={fresh_demo.name}/metrics/commerce.yml,line=" in done.stdout, done.stdout

@@ -18,11 +18,14 @@ from tripl_cli.project.validate import format_github, format_json, summary
 
 
 def _repo_relative_prefix(project_root: Path | None) -> str:
-    """Annotations need repository-relative paths: the project folder relative to cwd."""
+    """Annotations need repository-relative paths: the project folder relative to the
+    checkout (`$GITHUB_WORKSPACE` in Actions, where a step may run in a subfolder), else
+    to cwd."""
     if project_root is None:
         return ""
+    base = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd())
     try:
-        rel = Path(os.path.relpath(project_root.resolve(), Path.cwd().resolve()))
+        rel = Path(os.path.relpath(project_root.resolve(), base.resolve()))
     except ValueError:  # another drive on Windows
         return ""
     return "" if str(rel) == "." or rel.parts[0] == ".." else f"{rel.as_posix()}/"
