@@ -240,7 +240,8 @@ def test_an_unreachable_warehouse_stops_the_run_with_one_message(tmp_path: Path)
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert proc.returncode == 1
-    assert proc.stdout == ""
+    shown = json.loads(proc.stdout)  # --format json: one error document, nothing else
+    assert shown["status"] == "error" and "could not connect" in shown["error"]
     assert proc.stderr.count("could not connect to target 'test'") == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     results = ws.run_results()
