@@ -116,18 +116,34 @@ def _breakdowns_as_listed(metric: FactMetric) -> dict[str, Any]:
     return {"breakdowns": list(metric.breakdowns), "breakdown_limit": metric.breakdown_limit}
 
 
+def _no_breakdowns(_metric: FactMetric) -> dict[str, Any]:
+    return {}
+
+
 @dataclass(frozen=True)
 class _Form:
     """One way tripl has written a definition into its hash."""
 
     sql: _Sql
     breakdowns: Callable[[FactMetric], dict[str, Any]]
+    #: A composition reads its parts' totals only: their breakdowns change none of its values.
+    parts_without_breakdowns: bool = False
+
+    def for_parts(self) -> _Form:
+        if not self.parts_without_breakdowns:
+            return self
+        return _Form(self.sql, _no_breakdowns, parts_without_breakdowns=True)
 
 
-_CURRENT = _Form(_as_tokens, _breakdown_set)
+_CURRENT = _Form(_as_tokens, _breakdown_set, parts_without_breakdowns=True)
 #: Earlier forms, still recognized so an upgrade relabels history instead of dropping it:
-#: breakdowns as listed (before they were a set), and SQL as written (before tokens).
-_EARLIER = (_Form(_as_tokens, _breakdowns_as_listed), _Form(_as_written, _breakdowns_as_listed))
+#: parts with their breakdowns (before compositions left them out), breakdowns as listed
+#: (before they were a set), and SQL as written (before tokens).
+_EARLIER = (
+    _Form(_as_tokens, _breakdown_set),
+    _Form(_as_tokens, _breakdowns_as_listed),
+    _Form(_as_written, _breakdowns_as_listed),
+)
 
 
 def _table(table: FactTable | None, name: str, sql: _Sql) -> dict[str, Any]:
@@ -172,7 +188,7 @@ def _definition(
         base["columns"] = [metric.time_column, metric.value_column]
     else:
         base["parts"] = {
-            key: _part_hash(project, part, seen, form)
+            key: _part_hash(project, part, seen, form.for_parts())
             for key, part in (("numerator", metric.numerator), ("denominator", metric.denominator))
             if part is not None
         }
