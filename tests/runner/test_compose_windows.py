@@ -131,7 +131,27 @@ def test_a_composition_whose_inputs_were_never_collected_says_so(tmp_path: Path)
     (outcome,) = run(open_project(root), RunOptions(as_of=AS_OF, select=("share",))).outcomes
     assert (outcome.status, outcome.buckets_written) == ("success", 0)
     assert outcome.note is not None and "`tripl run -s +share`" in outcome.note
-    # Collected with its inputs, it has values and no such note.
+    # Collected with its inputs over a window without rows: nothing to say either.
+    empty = RunOptions(
+        as_of=AS_OF,
+        select=("+share",),
+        start=datetime(2025, 12, 1, tzinfo=UTC),
+        end=datetime(2025, 12, 5, tzinfo=UTC),
+    )
+    share = next(o for o in run(open_project(root), empty).outcomes if o.metric == "share")
+    assert (share.status, share.buckets_written, share.note) == ("success", 0, None)
+    # Collected with its inputs, it has values (0 where `picked` matched no row)...
     both = run(open_project(root), RunOptions(as_of=AS_OF, select=("+share",))).outcomes
     share = next(o for o in both if o.metric == "share")
-    assert share.buckets_written > 0 and share.note is None
+    assert share.buckets_written == 9 and share.note is None
+    assert _series(root, "share")[1] == 0.0
+    # ... and once it reads a new numerator, never collected, those 0s are not its own.
+    path = root / "metrics" / "m.yml"
+    path.write_text(
+        path.read_text().replace("numerator: picked", "numerator: fresh")
+        + "  - {name: fresh, kind: fact, fact_table: t, aggregation: count, where: 'v > 0'}\n"
+    )
+    (outcome,) = run(open_project(root), RunOptions(as_of=AS_OF, select=("share",))).outcomes
+    assert (outcome.status, outcome.buckets_written) == ("success", 0)
+    assert outcome.note is not None and "`tripl run -s +share`" in outcome.note
+    assert _series(root, "share") == {}

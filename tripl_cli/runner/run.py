@@ -466,13 +466,22 @@ class _Run:
             values = compose(
                 metric, window, numerator, divisor, zero_at=self._known_zeros(metric, window)
             )
-            if not values and not (numerator and divisor):
+            empty = [
+                part
+                for part, series in ((metric.numerator, numerator), (metric.denominator, divisor))
+                if part is not None and not series
+            ]
+            if not values and any(self._not_collected_here(part) for part in empty):
                 self.notes[name] = (
                     "an input has no values stored in this window: collect the inputs first "
                     f"(`tripl run -s +{name}`)"
                 )
                 log.warning("%s: %s", name, self.notes[name])
             self.store_metric(name, values, started)
+
+    def _not_collected_here(self, name: str) -> bool:
+        outcome = self.outcomes.get(name)
+        return outcome is None or outcome.status != "success"
 
     def _known_zeros(self, metric: CompositionMetric, window: Window) -> Callable[[datetime], bool]:
         """Where the composition's numerator, if a count, is 0 in a bucket it did not store:
@@ -492,8 +501,10 @@ class _Run:
             if outcome is not None and outcome.status == "success"
             else None
         )
-        stored = self.store.read_series(metric.name, start=window.start, end=window.end)
-        zeros = {p.bucket for p in stored if p.numerator == 0}
+        zeros: set[datetime] = set()
+        if metric.name not in self.changed:  # a changed definition's zeros are not its own
+            stored = self.store.read_series(metric.name, start=window.start, end=window.end)
+            zeros = {p.bucket for p in stored if p.numerator == 0}
         return lambda bucket: (
             bucket in zeros or (collected is not None and collected.contains(bucket))
         )
