@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -45,6 +46,11 @@ def test_redetect_is_idempotent_and_keeps_first_detection(clocked: StateStore) -
     assert [s.anomaly for s in stored] == [found[0], found[1], found[2]]
     assert {s.detected_at for s in stored} == {T0}  # the first call's time, kept on re-detect
     assert {s.run_id for s in stored} == {"d2"}
+    # The same bucket relabelled (a spike confirmed as a level shift) is not new; a new
+    # bucket is.
+    trend = dataclasses.replace(found[0], detector=DetectorName.TREND)
+    again = [trend, found[1], found[2], anomaly(9)]
+    assert clocked.replace_anomalies("m", hours(0, 24), again, run_id="d3") == 1
 
 
 def test_vanished_anomalies_go_and_other_series_stay(clocked: StateStore) -> None:

@@ -39,7 +39,7 @@ def replace_anomalies(
     now: datetime,
 ) -> int:
     """Make the window's anomalies exactly `found`; re-detecting changes nothing. Returns
-    how many of them were not recorded before.
+    how many are in a bucket of their series where none was recorded before.
 
     `breakdown=None` replaces every series of the metric, a tuple only that series. An
     anomaly found again keeps its first `detected_at` (alerts key on it).
@@ -84,7 +84,10 @@ def replace_anomalies(
     ]
     if rows:
         conn.execute(sa.insert(t), rows)
-    return sum(1 for a in found if _key(a) not in first_seen)
+    # New by series and bucket: the same event relabelled (a spike confirmed as a level
+    # shift) is no news.
+    seen = {(bucket, column, value) for bucket, column, value, _ in first_seen}
+    return sum(1 for a in found if (as_utc(a.bucket), *a.breakdown) not in seen)
 
 
 def read_anomalies(
