@@ -397,24 +397,33 @@ def check_fragment(sql: str, dialect: str | None = None) -> QueryCheck:
 # --------------------------------------------------------------------------- columns
 def output_columns(tree: exp.Expr) -> list[str] | None:
     """The names a query returns, or None when they cannot be known (`*`, unnamed exprs)."""
+    named = named_output_columns(tree)
+    return None if named is None or not named[1] else named[0]
+
+
+def named_output_columns(tree: exp.Expr) -> tuple[list[str], bool] | None:
+    """The names of the columns a query selects by a name of their own (an alias or a bare
+    column), and whether that is all of them; None with `*` (nothing is known).
+
+    sqlglot names `CAST(x AS T)` x, but DuckDB, MySQL and ClickHouse name it after the whole
+    expression: only an alias or a bare column has one name on every engine.
+    """
     root = _query_root(tree)
     while isinstance(root, exp.SetOperation):
         root = _query_root(root.left)
     if not isinstance(root, exp.Select):
         return None
     names: list[str] = []
+    complete = True
     for projection in root.selects:
         if isinstance(projection, exp.Star) or projection.is_star:
             return None
-        if not isinstance(projection, (exp.Alias, exp.Column)):
-            # sqlglot names `CAST(x AS T)` x; DuckDB, MySQL and ClickHouse name it after
-            # the whole expression: only an alias or a bare column has one name everywhere.
-            return None
         name = projection.output_name
-        if not name:
-            return None
-        names.append(name)
-    return names
+        if isinstance(projection, (exp.Alias, exp.Column)) and name:
+            names.append(name)
+        else:
+            complete = False
+    return names, complete
 
 
 #: Unquoted date-part keywords some dialects parse as columns (`dateadd(day, -1, x)`).

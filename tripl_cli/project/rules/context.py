@@ -13,7 +13,7 @@ from tripl_cli.project.sqlcheck import (
     QueryCheck,
     check_query,
     has_template_leftovers,
-    output_columns,
+    named_output_columns,
 )
 
 Path = tuple[str | int, ...]
@@ -78,22 +78,31 @@ class RuleContext:
         return self._queries[key]
 
     def known_columns(self, table: FactTable) -> KnownColumns | None:
-        """What the fact table's SELECT list names, where it names every column; else the
-        declared `columns:` (which may then be partial: they are read as the whole list)."""
-        selected = self.selected_columns(table)
-        if selected is not None:
-            return KnownColumns(selected, "its sql selects")
-        if table.columns is not None:
-            return KnownColumns(tuple(c.name for c in table.columns), "declared in `columns:`")
-        return None
+        """What the fact table's SELECT list names, where it names every column; else those
+        names and the declared `columns:` (which may then be partial: they are read as the
+        rest of the list); None when neither says anything (`*`, nothing declared)."""
+        named = self._named_columns(table)
+        declared = [c.name for c in table.columns] if table.columns is not None else None
+        if named is not None and named[1]:
+            return KnownColumns(tuple(named[0]), "its sql selects")
+        if declared is None:
+            return None
+        selected = named[0] if named is not None else []
+        names = tuple(dict.fromkeys([*selected, *declared]))
+        if not selected:
+            return KnownColumns(names, "declared in `columns:`")
+        return KnownColumns(names, "its sql selects by name or `columns:` declares")
 
     def selected_columns(self, table: FactTable) -> tuple[str, ...] | None:
-        """The names the fact table's sql selects, or None when they cannot be known."""
+        """The names the fact table's sql selects, where it names every column."""
+        named = self._named_columns(table)
+        return tuple(named[0]) if named is not None and named[1] else None
+
+    def _named_columns(self, table: FactTable) -> tuple[list[str], bool] | None:
         check = self.query("fact_table", table.name, table.sql)
         if check is None or check.tree is None:
             return None
-        names = output_columns(check.tree)
-        return None if names is None else tuple(names)
+        return named_output_columns(check.tree)
 
 
 def measures_of(metric: FactMetric) -> list[tuple[Path, Measure]]:
