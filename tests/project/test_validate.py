@@ -283,3 +283,14 @@ def test_a_file_that_is_not_yaml_hides_its_objects_instead_of_making_them_unknow
     files |= {"metrics/a.yml": broken, "metrics/b.yml": reader}
     result = validate_project(write_project(tmp_path, files), env={})
     assert [(i.rule, i.location.path) for i in result.issues] == [("yaml-syntax", "metrics/a.yml")]
+
+
+def test_a_readable_file_with_a_bad_value_hides_no_unknown_reference(tmp_path: Path) -> None:
+    # `!!int abc` is a yaml-syntax issue in a file that parses: its objects are known.
+    tagged = "metrics:\n  - {name: odd, kind: fact, fact_table: orders, aggregation: count,"
+    tagged += " description: !!int abc}\n"
+    typo = "metrics:\n  - {name: n, kind: fact, fact_table: orderz, aggregation: count}\n"
+    files = {"tripl_project.yml": "name: p\n", "fact_tables/orders.yml": ORDERS}
+    files |= {"metrics/a.yml": tagged, "metrics/b.yml": typo}
+    result = validate_project(write_project(tmp_path, files), env={})
+    assert "unknown-fact-table" in {i.rule for i in result.issues}

@@ -239,6 +239,8 @@ def _read_objects(
     doc = read_yaml(file, rel)
     issues = list(doc.issues)
     if doc.data is None:
+        if issues:
+            collected.unreadable.append(rel)
         return issues
     if not isinstance(doc.data, dict):
         kinds = ", ".join(f"`{k}:`" for k in TOP_LEVEL_KINDS)
@@ -350,7 +352,7 @@ def load_project(
     )
     invalid = {kind: frozenset(names) for kind, names in collected.invalid.items()}
     found = run_rules(RuleContext(project, invalid, dialect, loaded.node))
-    if any(i.rule == "yaml-syntax" for i in issues):
+    if collected.unreadable:
         # A file that is not YAML hides which objects it declares: a reference to one of
         # them would be reported as unknown, in files nobody touched.
         found = [i for i in found if i.rule not in _HIDDEN_BY_UNREADABLE_FILES]

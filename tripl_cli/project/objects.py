@@ -82,6 +82,8 @@ class Collected:
     first_seen: dict[tuple[ObjectKind, str], SourceLocation] = field(default_factory=dict)
     #: Per destination, the environment variables it reads that are not set.
     unset_env: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Files that could not be parsed at all: which objects they declare is unknown.
+    unreadable: list[str] = field(default_factory=list)
 
 
 def object_label(kind: ObjectKind, data: Any, fallback: str) -> str:
