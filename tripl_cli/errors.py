@@ -18,6 +18,9 @@ SECRET_MASK = "****"
 
 #: Shorter pieces of a secret are too common to mask inside words ('x' in "exist").
 _MIN_INNER = 4
+#: A value read through env_var() shorter than this (`dev`, `eu`, `1`) is a setting more
+#: likely than a credential: masking it would garble every message that names it.
+MIN_SECRET_LENGTH = 4
 
 
 def secret_forms(secret: str) -> set[str]:

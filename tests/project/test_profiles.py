@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -252,3 +253,11 @@ def test_several_unset_env_vars_each_give_their_hint_once(tmp_path: Path) -> Non
     text = info.value.render()
     assert text.count("export TRIPL_T_USER=") == 1, text
     assert text.count("export TRIPL_T_PASSWORD=") == 1, text
+
+
+def test_short_project_env_values_do_not_mask_the_targets_messages(tmp_path: Path) -> None:
+    project = project_at(tmp_path)
+    project = dataclasses.replace(project, secrets=frozenset({"dev", "tok-Zq8-s3cret"}))
+    write_project(tmp_path, {"profiles.yml": "shop:\n  target: dev\n  outputs:\n    dev: {}\n"})
+    resolved = resolve_target(project, env={})
+    assert resolved.mask("target 'dev': tok-Zq8-s3cret refused") == "target 'dev': **** refused"

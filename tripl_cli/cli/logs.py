@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from tripl_cli.cli.console import visible_controls
-from tripl_cli.errors import mask_secrets
+from tripl_cli.errors import MIN_SECRET_LENGTH, mask_secrets
 
 
 class SecretFilter(logging.Filter):
@@ -24,7 +24,7 @@ class SecretFilter(logging.Filter):
         self.secrets: set[str] = set()
 
     def add(self, values: Iterable[str]) -> None:
-        self.secrets.update(v for v in values if v and len(v) >= 4)
+        self.secrets.update(v for v in values if v and len(v) >= MIN_SECRET_LENGTH)
 
     def scrub(self, text: str) -> str:
         return mask_secrets(text, self.secrets)

@@ -261,7 +261,8 @@ def _print_error_document(exc: BaseException, scrub: Callable[[str], str]) -> No
         message, hint = exc.message, exc.hint
     else:
         message, hint = f"internal error: {type(exc).__name__}: {exc}", _BUG_HINT
-    document: dict[str, Any] = {"status": "error", "error": scrub(message), "hint": hint}
+    shown_hint = scrub(hint) if hint is not None else None  # it may quote the SQL
+    document: dict[str, Any] = {"status": "error", "error": scrub(message), "hint": shown_hint}
     if isinstance(exc, ProjectInvalid):
         document["issues"] = [
             {"path": i.location.path, "line": i.location.line, "col": i.location.col,

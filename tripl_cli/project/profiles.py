@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tripl_cli.errors import ConfigError, Issue, SourceLocation, mask_secrets
+from tripl_cli.errors import MIN_SECRET_LENGTH, ConfigError, Issue, SourceLocation, mask_secrets
 from tripl_cli.project.locations import NodeLocation
 from tripl_cli.project.model import Project
 from tripl_cli.project.schema import ProfileTarget
@@ -205,8 +205,10 @@ def resolve_target(
     config = _validate_output(rendered, output_node, what, secrets)
     logger.debug("using profile %s, target %s from %s", name, chosen, rel)
     # The project's own env_var() values too: a metric's `where` reads them into the SQL
-    # whose errors the run records and prints through this target's `mask`.
-    return ResolvedTarget(name, chosen, MappingProxyType(config), path, secrets | project.secrets)
+    # whose errors the run records and prints through this target's `mask` (as the log
+    # filter does, not the short ones: a `dev` in a description would mask the target).
+    project_secrets = {v for v in project.secrets if len(v) >= MIN_SECRET_LENGTH}
+    return ResolvedTarget(name, chosen, MappingProxyType(config), path, secrets | project_secrets)
 
 
 def _validate_output(
