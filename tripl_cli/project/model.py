@@ -52,7 +52,8 @@ class Project:
     #: Per destination, the environment variables it reads that were not set at load: it
     #: loads (with a warning) and its deliveries fail naming them.
     unset_env: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    #: Values its files read from the environment (`env_var()`): never in a message or file.
+    #: Values its files read from the environment (`env_var()`): never in a message or a
+    #: run artifact (compiled SQL holds what the SQL reads, as dbt's does).
     secrets: frozenset[str] = frozenset()
 
     @property
