@@ -363,3 +363,11 @@ def test_github_annotations_are_relative_to_the_checkout_from_a_subfolder(
     done = invoke(fresh_demo, "validate", "--format", "github")
     assert done.exit_code == 1
     assert f"::error file={fresh_demo.name}/metrics/commerce.yml,line=" in done.stdout, done.stdout
+    # A profiles.yml elsewhere in the checkout (`--profiles-dir ../ci`) keeps its own path.
+    ci = checkout / "ci"
+    ci.mkdir()
+    (fresh_demo / "profiles.yml").rename(ci / "profiles.yml")
+    bad = invoke(fresh_demo, "--profiles-dir", "../ci", "-t", "nosuch", "validate", "--format",
+                 "github")  # fmt: skip
+    assert bad.exit_code == 1
+    assert "::error file=ci/profiles.yml,line=" in bad.stdout, bad.stdout

@@ -6,29 +6,42 @@ and how they are printed.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from pathlib import Path
 
 from tripl_cli.cli import console
 from tripl_cli.cli.console import escape
-from tripl_cli.errors import Severity
+from tripl_cli.errors import Issue, Severity
 from tripl_cli.project.loader import LoadResult
 from tripl_cli.project.validate import format_github, format_json, summary
 
 
-def _repo_relative_prefix(project_root: Path | None) -> str:
-    """Annotations need repository-relative paths: the project folder relative to the
-    checkout (`$GITHUB_WORKSPACE` in Actions, where a step may run in a subfolder), else
-    to cwd."""
-    if project_root is None:
-        return ""
-    base = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd())
-    try:
-        rel = Path(os.path.relpath(project_root.resolve(), base.resolve()))
-    except ValueError:  # another drive on Windows
-        return ""
-    return "" if str(rel) == "." or rel.parts[0] == ".." else f"{rel.as_posix()}/"
+def _repo_relative(result: LoadResult) -> LoadResult:
+    """Annotations need paths relative to the checkout (`$GITHUB_WORKSPACE` in Actions,
+    where a step may run in a subfolder; else cwd): each issue's path — relative to the
+    project, or absolute (a profiles.yml elsewhere) — rewritten so, where it lies inside."""
+    root = result.project.root if result.project else None
+    if root is None:
+        return result
+    base = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd()).resolve()
+
+    def inside(issue: Issue) -> Issue:
+        if not issue.location.path:
+            return issue
+        where = Path(issue.location.path)
+        try:
+            rel = Path(os.path.relpath((root / where).resolve(), base))
+        except ValueError:  # another drive on Windows
+            return issue
+        if rel.parts[:1] == ("..",):
+            return issue
+        return dataclasses.replace(
+            issue, location=dataclasses.replace(issue.location, path=rel.as_posix())
+        )
+
+    return dataclasses.replace(result, issues=tuple(inside(i) for i in result.issues))
 
 
 def render_issues(result: LoadResult, fmt: str, *, quiet: bool = False) -> None:
@@ -36,8 +49,7 @@ def render_issues(result: LoadResult, fmt: str, *, quiet: bool = False) -> None:
         sys.stdout.write(format_json(result))
         return
     if fmt == "github":
-        root = result.project.root if result.project else None
-        sys.stdout.write(format_github(result, path_prefix=_repo_relative_prefix(root)))
+        sys.stdout.write(format_github(_repo_relative(result)))
         return
     for issue in result.issues:
         style = "red" if issue.severity is Severity.ERROR else "yellow"
