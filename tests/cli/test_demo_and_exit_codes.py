@@ -257,6 +257,11 @@ def test_json_commands_stopped_by_an_error_still_print_one_document(
                  "--format", "json", cwd=tmp_path)  # fmt: skip
     assert done.returncode == 1
     assert json.loads(done.stdout)["error"] == "target 'nosuch' not found (available: dev)"
+    # A usage error too (exit 2): its usage text on stderr, one document on stdout.
+    usage = tripl("--project-dir", str(fresh_demo), "ls", "--format", "json", "--bogus",
+                  cwd=tmp_path)  # fmt: skip
+    assert usage.returncode == 2 and "Usage:" in usage.stderr
+    assert json.loads(usage.stdout)["error"] == "No such option: --bogus"
 
 
 def test_validate_checks_sql_in_the_targets_dialect(fresh_demo: Path, invoke: Invoke) -> None:

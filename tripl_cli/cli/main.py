@@ -286,6 +286,9 @@ def _handle(exc: BaseException, *, debug: bool, json_doc: bool = False) -> int:
         return EXIT_ERROR
     if isinstance(exc, typer.TyperException) and hasattr(exc, "show"):
         exc.show()  # usage errors: the command's usage line and what was wrong
+        if json_doc:
+            what = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+            console.print_json({"status": "error", "error": scrub(what), "hint": None})
         return int(getattr(exc, "exit_code", EXIT_USAGE))
     if json_doc and not console.json_printed():
         _print_error_document(exc, scrub)
