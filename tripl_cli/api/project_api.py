@@ -14,7 +14,7 @@ from typing import Any
 
 from tripl_cli.errors import ConfigError, Issue, ProjectInvalid, TriplError
 from tripl_cli.files import make_dir
-from tripl_cli.project.loader import LoadResult, find_project_root, load_project
+from tripl_cli.project.loader import Dialect, LoadResult, find_project_root, load_project
 from tripl_cli.project.model import Project
 from tripl_cli.timegrid import Window, floor_to_bucket
 
@@ -29,7 +29,7 @@ def load(
     project_dir: Path | None,
     cli_vars: Mapping[str, Any] | None = None,
     *,
-    dialect: str | None = None,
+    dialect: Dialect = None,
 ) -> LoadResult:
     """The project and its issues; SQL is checked in `dialect` if given, else permissively."""
     result = load_project(project_root(project_dir), cli_vars=cli_vars, dialect=dialect)

@@ -13,11 +13,11 @@ from tripl_cli.api.warehouse import target_of
 from tripl_cli.cli.context import GlobalOptions
 from tripl_cli.cli.logs import secret_filter
 from tripl_cli.errors import TriplError
-from tripl_cli.project.loader import LoadResult
+from tripl_cli.project.loader import Dialect, LoadResult
 from tripl_cli.project.model import Project
 
 
-def load(opts: GlobalOptions, *, dialect: str | None = None) -> LoadResult:
+def load(opts: GlobalOptions, *, dialect: Dialect = None) -> LoadResult:
     """`project_api.load` (issues and all), its secrets and its target's registered."""
     result = project_api.load(opts.project_dir, opts.cli_vars, dialect=dialect)
     secret_filter.add(result.secrets)

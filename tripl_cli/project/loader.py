@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
@@ -305,17 +305,22 @@ def _render_item(renderer: TemplateRenderer, kind: str, raw: Any, node: NodeLoca
     return {k: raw[k] if k in later else rendered[k] for k in raw}
 
 
+#: A dialect name, a function of the project that finds one (None: not known), or None.
+Dialect = str | Callable[[Project], str | None] | None
+
+
 def load_project(
     project_dir: Path,
     *,
     cli_vars: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
-    dialect: str | None = None,
+    dialect: Dialect = None,
 ) -> LoadResult:
     """Read, render and validate a project; all issues in one pass, never an exception.
 
-    `dialect` (the target's sqlglot dialect, when known) makes SQL checks exact; without it
-    the SQL is parsed permissively.
+    `dialect` (the target's sqlglot dialect, when known — or a function finding it from the
+    project read so far, e.g. through its profile) makes SQL checks exact; without it the SQL
+    is parsed permissively.
     """
     root = Path(project_dir)
     environ = os.environ if env is None else env
@@ -351,7 +356,8 @@ def load_project(
         secrets=secrets,
     )
     invalid = {kind: frozenset(names) for kind, names in collected.invalid.items()}
-    found = run_rules(RuleContext(project, invalid, dialect, loaded.node))
+    exact = dialect(project) if callable(dialect) else dialect
+    found = run_rules(RuleContext(project, invalid, exact, loaded.node))
     if collected.unreadable:
         # A file that is not YAML hides which objects it declares: a reference to one of
         # them would be reported as unknown, in files nobody touched.

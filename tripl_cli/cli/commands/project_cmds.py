@@ -116,12 +116,11 @@ def validate(
     # What stops the check itself (no project here, an unusable target or warehouse) is
     # reported as an issue too: `--format json|github` consumers get their one document.
     try:
-        result = loading.load(opts)
         # SQL that parses in some dialect but not the target's fails compile and run: check
         # it in the target's dialect where the target resolves (offline, from profiles.yml).
-        dialect = _target_dialect(result.project, opts.profiles_dir, opts.target)
-        if dialect is not None:
-            result = loading.load(opts, dialect=dialect)
+        result = loading.load(
+            opts, dialect=lambda project: _target_dialect(project, opts.profiles_dir, opts.target)
+        )
     except TriplError as exc:
         result = LoadResult(None, (_as_issue(exc, "no-project", None, "tripl_project.yml"),))
     if warehouse and result.project is not None and not result.errors:
@@ -150,14 +149,10 @@ def validate(
     raise typer.Exit(1 if result.errors else 0)
 
 
-def _target_dialect(
-    project: Project | None, profiles_dir: Path | None, target: str | None
-) -> str | None:
+def _target_dialect(project: Project, profiles_dir: Path | None, target: str | None) -> str | None:
     from tripl_cli.api.warehouse import target_of
     from tripl_cli.errors import TriplError
 
-    if project is None:
-        return None
     try:
         return target_of(project, profiles_dir=profiles_dir, target=target).dialect
     except TriplError:  # reported by _target_issue where it matters (-t, --warehouse)
