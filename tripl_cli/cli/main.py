@@ -259,6 +259,8 @@ def _print_error_document(exc: BaseException, scrub: Callable[[str], str]) -> No
 
     if isinstance(exc, TriplError):
         message, hint = exc.message, exc.hint
+    elif isinstance(exc, typer.TyperException) and hasattr(exc, "format_message"):
+        message, hint = exc.format_message(), None  # a usage error: its text on stderr too
     else:
         message, hint = f"internal error: {type(exc).__name__}: {exc}", _BUG_HINT
     shown_hint = scrub(hint) if hint is not None else None  # it may quote the SQL
@@ -287,8 +289,7 @@ def _handle(exc: BaseException, *, debug: bool, json_doc: bool = False) -> int:
     if isinstance(exc, typer.TyperException) and hasattr(exc, "show"):
         exc.show()  # usage errors: the command's usage line and what was wrong
         if json_doc:
-            what = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-            console.print_json({"status": "error", "error": scrub(what), "hint": None})
+            _print_error_document(exc, scrub)
         return int(getattr(exc, "exit_code", EXIT_USAGE))
     if json_doc and not console.json_printed():
         _print_error_document(exc, scrub)
