@@ -491,16 +491,19 @@ class _Run:
         part = self.project.metrics.get(metric.numerator)
         # Counts only: a sum's bucket is also absent where its value was NaN (a gap, never
         # the additive 0), which the stored series cannot tell from "no row matched".
-        if not isinstance(part, FactMetric) or part.numerator is not None:
+        if not isinstance(part, FactMetric) or part.is_ratio or part.aggregation not in _COUNTS:
             return lambda _bucket: False
-        if part.aggregation not in _COUNTS:
-            return lambda _bucket: False
-        outcome = self.outcomes.get(metric.numerator)
         collected = (
-            self._aligned_window(metric.numerator)
-            if outcome is not None and outcome.status == "success"
-            else None
+            None
+            if self._not_collected_here(metric.numerator)
+            else self._aligned_window(metric.numerator)
         )
+        if (
+            collected is not None
+            and collected.start <= window.start
+            and window.end <= collected.end
+        ):
+            return collected.contains  # the usual run: no stored zeros to read
         zeros: set[datetime] = set()
         if metric.name not in self.changed:  # a changed definition's zeros are not its own
             stored = self.store.read_series(metric.name, start=window.start, end=window.end)
