@@ -133,6 +133,9 @@ class ProjectInvalid(TriplError):
 class ConfigError(TriplError):
     """profiles.yml / target / flag problems."""
 
+    #: The target the error is about, once known (a run's results name it).
+    target: str | None = None
+
 
 class WarehouseError(TriplError):
     """The warehouse could not be reached or rejected a query."""

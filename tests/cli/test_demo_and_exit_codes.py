@@ -295,6 +295,7 @@ def test_a_run_stopped_before_it_starts_replaces_the_last_results(
     assert unresolved.exit_code == 1
     doc = json.loads(results.read_text())
     assert (doc["status"], doc["results"]) == ("error", []) and "TRIPL_T_WH" in doc["error"]
+    assert doc["target"] == "dev"  # the profile's default target, named though not usable
     # A merged metric names a fact table that does not exist: the project is invalid.
     profiles.write_text(good)
     broken = "metrics:\n  - {name: ghost, kind: fact, fact_table: nope, aggregation: count}\n"
@@ -305,6 +306,7 @@ def test_a_run_stopped_before_it_starts_replaces_the_last_results(
     assert invalid.exit_code == 1
     doc = json.loads(results.read_text())
     assert doc["status"] == "error" and "unknown-fact-table" in doc["error"], doc
+    assert doc["target"] == "dev"
 
 
 def test_the_tour_counts_the_anomalies_it_does_not_list(

@@ -13,7 +13,7 @@ from typing import Any
 
 from tripl_cli.api.project_api import atomic_write, select_for_command
 from tripl_cli.api.warehouse import connector, target_of
-from tripl_cli.errors import TriplError
+from tripl_cli.errors import ConfigError, TriplError
 from tripl_cli.files import make_dir
 from tripl_cli.project.loader import LoadResult
 from tripl_cli.project.model import Project
@@ -102,6 +102,8 @@ def run(
         if not options.dry_run:
             message = exc.message if isinstance(exc, TriplError) else f"{type(exc).__name__}: {exc}"
             name = resolved.name if resolved is not None else target
+            if name is None and isinstance(exc, ConfigError):
+                name = exc.target  # the profile's default target, named but not usable
             masked = resolved.mask(message) if resolved is not None else message
             write_aborted_results(project, run_id, started_at, masked, target=name)
         raise
@@ -145,7 +147,9 @@ def _run_on(
         store.close()
 
 
-def record_invalid_project(loaded: LoadResult, *, target: str | None) -> None:
+def record_invalid_project(
+    loaded: LoadResult, *, profiles_dir: Path | None, target: str | None
+) -> None:
     """A `tripl run` of a project with errors stops before it starts: its run_results.json
     says so too (where the project's target path itself is sound)."""
     project, errors = loaded.project, loaded.errors
@@ -153,7 +157,16 @@ def record_invalid_project(loaded: LoadResult, *, target: str | None) -> None:
         return
     now = datetime.now(UTC)
     message = f"the project has {counted(len(errors), 'error')}; first: {errors[0].render()}"
-    write_aborted_results(project, new_run_id(now), now, message, target=target)
+    name = _target_name(project, profiles_dir=profiles_dir, target=target)
+    write_aborted_results(project, new_run_id(now), now, message, target=name)
+
+
+def _target_name(project: Project, *, profiles_dir: Path | None, target: str | None) -> str | None:
+    """The target a run would use, for its results, as far as profiles.yml tells."""
+    try:
+        return target_of(project, profiles_dir=profiles_dir, target=target).name
+    except ConfigError as exc:
+        return target or exc.target
 
 
 def write_run_results(project: Project, report: RunReport, *, target: str) -> Path:

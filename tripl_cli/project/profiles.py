@@ -185,15 +185,41 @@ def resolve_target(
             location=profile_node.location,
             hint="add `target: dev` to the profile or pass --target",
         )
+    try:
+        config, secrets = _chosen_output(
+            doc, profile, profile_node, renderer, name=name, chosen=chosen, explicit=bool(target)
+        )
+    except ConfigError as exc:  # about the chosen target: a run's results name it
+        exc.target = chosen
+        raise
+    logger.debug("using profile %s, target %s from %s", name, chosen, rel)
+    # The project's own env_var() values too: a metric's `where` reads them into the SQL
+    # whose errors the run records and prints through this target's `mask` (as the log
+    # filter does, not the short ones: a `dev` in a description would mask the target).
+    project_secrets = {v for v in project.secrets if len(v) >= MIN_SECRET_LENGTH}
+    return ResolvedTarget(name, chosen, MappingProxyType(config), path, secrets | project_secrets)
+
+
+def _chosen_output(
+    doc: YamlDocument,
+    profile: dict[str, Any],
+    profile_node: NodeLocation,
+    renderer: TemplateRenderer,
+    *,
+    name: str,
+    chosen: str,
+    explicit: bool,
+) -> tuple[dict[str, Any], frozenset[str]]:
+    """Target `chosen` of profile `name`, rendered and validated, and the secrets it holds."""
     outputs = _mapping(doc, profile.get("outputs"), (name, "outputs"), f"profile '{name}' outputs")
     outputs_node = profile_node.children.get("outputs", profile_node)
     # A default `target:` that names no output is wrong where it is written; a --target
     # is checked against the outputs.
-    where, fix = (
-        (outputs_node.location, "pass --target with one of them")
-        if target
-        else (target_node.location, f"fix `target:` of profile '{name}', or pass --target")
-    )
+    if explicit:
+        where, fix = outputs_node.location, "pass --target with one of them"
+    else:
+        where = profile_node.children.get("target", profile_node).location
+        fix = f"fix `target:` of profile '{name}', or pass --target"
     raw_output = _pick(outputs, chosen, "target", where, fix)
     output_node = outputs_node.children.get(chosen, outputs_node)
     what = f"target '{chosen}'"
@@ -202,13 +228,7 @@ def resolve_target(
     secrets = frozenset(renderer.secrets)
     if renderer.issues:
         raise _fail(renderer.issues, f"{what} of profile '{name}' cannot be rendered", secrets)
-    config = _validate_output(rendered, output_node, what, secrets)
-    logger.debug("using profile %s, target %s from %s", name, chosen, rel)
-    # The project's own env_var() values too: a metric's `where` reads them into the SQL
-    # whose errors the run records and prints through this target's `mask` (as the log
-    # filter does, not the short ones: a `dev` in a description would mask the target).
-    project_secrets = {v for v in project.secrets if len(v) >= MIN_SECRET_LENGTH}
-    return ResolvedTarget(name, chosen, MappingProxyType(config), path, secrets | project_secrets)
+    return _validate_output(rendered, output_node, what, secrets), secrets
 
 
 def _validate_output(

@@ -93,7 +93,7 @@ def run(
         )
     loaded = loading.load(opts)
     if not dry_run:
-        run_api.record_invalid_project(loaded, target=opts.target)
+        run_api.record_invalid_project(loaded, profiles_dir=opts.profiles_dir, target=opts.target)
     project = project_api.valid_project(loaded)
     run_options = run_api.RunOptions(
         select=split_selectors(select, has_state=state is not None),
