@@ -200,13 +200,17 @@ def test_dry_run_says_which_definitions_changed_and_drops_nothing(ws: Workspace)
         before = store.read_series("paid_orders")
     assert before
     ws.edit_yaml("metrics/facts.yml", "paid_orders", column="user_id")
+    ws.edit_yaml("metrics/facts.yml", "revenue", breakdowns=["platform"])
     result = ws.run("--dry-run")
     assert result.exit_code == 0, result.output
-    said = [line for line in result.stderr.splitlines() if "definition changed" in line]
-    assert len(said) == 1 and said[0].startswith("paid_orders: "), result.stderr
+    said = sorted(line for line in result.stderr.splitlines() if "changed" in line)
+    assert len(said) == 2, result.stderr
+    assert said[0].startswith("paid_orders: definition changed; a run drops its stored history")
+    assert said[1].startswith("revenue: breakdowns changed; a run drops its stored breakdown")
     doc = json.loads(ws.run("--dry-run", "--format", "json").stdout)
-    (changed,) = doc["definition_changed"]
-    assert changed["metric"] == "paid_orders"
+    changed, breakdowns = sorted(doc["definition_changed"], key=lambda c: str(c["metric"]))
+    assert (breakdowns["metric"], breakdowns["drops"]) == ("revenue", "breakdowns")
+    assert (changed["metric"], changed["drops"]) == ("paid_orders", "history")
     assert changed["recollect"]["start"] <= "2026-01-10T00:00:00Z"
     with ws.store() as store:
         assert store.read_series("paid_orders") == before  # a dry run drops nothing

@@ -248,6 +248,80 @@ def test_a_changed_definition_drops_history_and_recollects(wh: Warehouse) -> Non
     assert all(p.value != old[p.bucket] for p in revenue)  # the new definition's values
 
 
+def _revenue_rows(wh: Warehouse) -> tuple[dict[datetime, float | None], set[Key]]:
+    """revenue's totals, and the keys of its breakdown values."""
+    got = {k: v for k, v in wh.stored().items() if k[0] == "revenue"}
+    totals = {k[1]: v[0] for k, v in got.items() if k[2] == ("", "")}
+    return totals, {k for k in got if k[2] != ("", "")}
+
+
+@pytest.mark.parametrize(
+    "breakdowns",
+    [
+        {"breakdowns": ["country", "platform"]},  # a column added
+        {"breakdowns": []},  # every breakdown removed
+        {"breakdowns": ["platform"]},  # another column instead
+    ],
+)
+def test_a_breakdown_change_keeps_the_totals_and_recollects_the_breakdowns(
+    wh: Warehouse, breakdowns: dict[str, Any]
+) -> None:
+    backfill(wh.ws, "2026-01-01", "2026-01-12")  # 11 days of history
+    old_totals, old_breakdowns = _revenue_rows(wh)
+    assert set(old_totals) == {day(d) for d in range(1, 12)}
+    assert {k[2][0] for k in old_breakdowns} == {"country"}
+    wh.ws.edit_yaml("metrics/facts.yml", "revenue", **breakdowns)
+    report = wh.api_run(day(12, 6))  # the next scheduled run
+    (outcome,) = [o for o in report.outcomes if o.metric == "revenue"]
+    assert outcome.status == "success"
+    assert outcome.note and outcome.note.startswith("breakdowns changed"), outcome.note
+    assert outcome.window == Window(day(5), day(12))  # initial_buckets, as for a change
+    totals, breakdown_keys = _revenue_rows(wh)
+    assert totals == old_totals  # Jan 1-4 kept, Jan 5-11 recollected to the same values
+    want = {k: v for k, v in wh.expected().items() if k[0] == "revenue" and k[2] != ("", "")}
+    assert breakdown_keys == set(want)  # only the new breakdowns, only in the window
+    got = {k: v for k, v in wh.stored().items() if k in want}
+    assert not diff(got, want)
+    with wh.ws.store() as store:  # the totals carry the new hash: the next run resumes
+        status = store.metric_statuses()["revenue"]
+        assert status.definition_hash == definition_hash(
+            wh.ws.project(), wh.ws.project().metrics["revenue"]
+        )
+    again = wh.api_run(day(13, 6))
+    (outcome,) = [o for o in again.outcomes if o.metric == "revenue"]
+    assert outcome.note is None and outcome.window == Window(day(9), day(13))
+
+
+def test_a_breakdown_limit_change_the_hash_cannot_tell_recollects_everything(
+    wh: Warehouse,
+) -> None:
+    backfill(wh.ws, "2026-01-01", "2026-01-12")
+    wh.ws.edit_yaml("metrics/facts.yml", "revenue", breakdown_limit=2)  # was 4
+    report = wh.api_run(day(12, 6))
+    (outcome,) = [o for o in report.outcomes if o.metric == "revenue"]
+    assert outcome.note and outcome.note.startswith("definition changed"), outcome.note
+    totals, _ = _revenue_rows(wh)
+    assert set(totals) == {day(d) for d in range(5, 12)}  # Jan 1-4 dropped
+
+
+def test_a_composition_alone_reads_a_part_whose_breakdowns_changed(wh: Warehouse) -> None:
+    backfill(wh.ws)
+    with wh.ws.store() as store:
+        before = {p.bucket: p.value for p in store.read_series("revenue_per_order")}
+    wh.ws.edit_yaml("metrics/facts.yml", "revenue", breakdowns=["platform"])
+    result = wh.ws.run("-s", "revenue_per_order", "--start", "2026-01-05", "--end", "2026-01-12")
+    assert result.exit_code == 0, result.output  # its input's totals are still the same
+    with wh.ws.store() as store:
+        after = {p.bucket: p.value for p in store.read_series("revenue_per_order")}
+        assert store.breakdown_columns("revenue") == ["country"]  # not recollected yet
+    assert after == before and len(after) == 7
+    # A change of the part's totals still stops it, with what to do.
+    wh.ws.edit_yaml("metrics/facts.yml", "revenue", where="amount >= 100")
+    result = wh.ws.run("-s", "revenue_per_order", "--start", "2026-01-05", "--end", "2026-01-12")
+    assert result.exit_code == 1
+    assert "input metric revenue changed since it was last collected" in result.output
+
+
 def test_resume_windows_follow_watermark_lookback_and_initial_buckets(wh: Warehouse) -> None:
     first = wh.api_run(day(12, 6))  # first run: initial_buckets (7) back, current bucket excluded
     w = windows(first)

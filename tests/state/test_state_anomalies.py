@@ -9,7 +9,11 @@ import pytest
 
 from tests.state.state_testlib import T0, OpenStore, hour, hours, raw_rows, value_set
 from tripl_cli.state import StateStore
-from tripl_cli.types import Anomaly, DetectorName, Direction
+from tripl_cli.state.records import WindowWrite
+from tripl_cli.types import Anomaly, DetectorName, Direction, MetricValue
+
+#: tripl_metric_values' columns but its definition hash.
+_ALL_BUT_HASH = ("metric", "bucket", "value", "numerator", "denominator", "run_id")
 
 
 def anomaly(b: int, *, breakdown: tuple[str, str] = ("", ""), score: float = 5.0) -> Anomaly:
@@ -86,3 +90,26 @@ def test_reset_metric_drops_its_anomalies(clocked: StateStore) -> None:
     clocked.replace_anomalies("m", hours(0, 24), [anomaly(3)])
     clocked.reset_metric("m", "h2")
     assert clocked.read_anomalies("m") == []
+
+
+def test_a_breakdown_reset_keeps_the_totals_and_their_anomalies(clocked: StateStore) -> None:
+    us = ("country", "US")
+    old = value_set("m", range(8), base=1, keys=["US", "DE"])
+    clocked.replace_window("m", hours(0, 8), old, definition_hash="h", run_id="r")
+    clocked.replace_anomalies("m", hours(0, 24), [anomaly(3), anomaly(5, breakdown=us)])
+    # Only the breakdowns changed: the new window (hours 4-8) holds a platform breakdown.
+    new = [v for v in value_set("m", range(4, 8), base=1) if v.breakdown == ("", "")]
+    new += [MetricValue("m", hour(b), 2.0, ("platform", "ios")) for b in range(4, 8)]
+    write = WindowWrite(
+        "m", hours(4, 8), new, definition_hash="h2", run_id="r2", reset_breakdowns=True
+    )
+    clocked.replace_windows([write])
+    assert [p.value for p in clocked.read_series("m")] == [1.0 + b for b in range(8)]
+    assert clocked.breakdown_columns("m") == ["platform"]
+    assert clocked.read_breakdowns("m", "country") == {}
+    assert [s.anomaly for s in clocked.read_anomalies("m")] == [anomaly(3)]
+    assert clocked.metric_statuses()["m"].definition_hash == "h2"
+    # Every total row carries the new hash: a later write under it is not refused.
+    clocked.replace_window("m", hours(7, 8), new[3:4], definition_hash="h2", run_id="r3")
+    hashes = raw_rows(clocked, "tripl_metric_values", skip=_ALL_BUT_HASH)
+    assert {row for (row,) in hashes} == {"h2"} and len(hashes) == 8

@@ -234,6 +234,28 @@ def is_known_hash(project: Project, metric: AnyMetric, stored: str | None) -> bo
     return stored == definition_hash(project, metric) or stored in earlier_hashes(project, metric)
 
 
+def breakdowns_only_changed(
+    project: Project, metric: AnyMetric, stored: str | None, stored_breakdowns: Iterable[str]
+) -> bool:
+    """Whether `stored` hashes `metric` as it is but for its breakdowns: with the breakdown
+    columns found stored for it (`stored_breakdowns`), under its limit, the default limit or
+    none. Its total series are then the same definition's; only its breakdowns changed.
+
+    The stored hash does not tell an earlier limit of another value: such a change is not
+    recognised (the history is recollected whole, as for any other change).
+    """
+    if stored is None or not isinstance(metric, FactMetric):
+        return False
+    columns = sorted(set(stored_breakdowns))
+    if not columns and not metric.breakdowns:
+        return False  # neither then nor now: something else changed
+    for limit in dict.fromkeys((metric.breakdown_limit, DEFAULT_BREAKDOWN_LIMIT, None)):
+        before = metric.model_copy(update={"breakdowns": columns, "breakdown_limit": limit})
+        if is_known_hash(project, before, stored):
+            return True
+    return False
+
+
 def metrics_in_dependency_order(project: Project, names: Iterable[str]) -> list[str]:
     """`names` ordered so a composition comes after the metrics it reads (stable otherwise)."""
     wanted = list(dict.fromkeys(names))

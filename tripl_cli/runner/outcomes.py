@@ -76,6 +76,34 @@ def run_status(outcomes: Sequence[MetricOutcome]) -> str:
 
 
 @dataclass(frozen=True)
+class DefinitionChange:
+    """A dry run's metric whose definition changed: a run would drop its stored history
+    (only its breakdown series, when only its breakdowns changed) and recollect `window`."""
+
+    metric: str
+    window: Window
+    breakdowns_only: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "recollect": _window_json(self.window),
+            "drops": "breakdowns" if self.breakdowns_only else "history",
+        }
+
+    def describe(self) -> str:
+        what = (
+            "breakdowns changed; a run drops its stored breakdown values (totals kept)"
+            if self.breakdowns_only
+            else "definition changed; a run drops its stored history"
+        )
+        return (
+            f"{what} and recollects {self.window.start:%Y-%m-%d %H:%M} .. "
+            f"{self.window.end:%Y-%m-%d %H:%M}"
+        )
+
+
+@dataclass(frozen=True)
 class RunReport:
     run_id: str
     started_at: datetime
@@ -83,9 +111,9 @@ class RunReport:
     dry_run: bool
     outcomes: tuple[MetricOutcome, ...]
     queries: tuple[PlannedQuery, ...] = field(default_factory=tuple)
-    #: A dry run's metrics whose definition changed: a run would drop their stored history
-    #: and recollect it over their window (a real run says so in each outcome's note).
-    changed: tuple[tuple[str, Window], ...] = field(default_factory=tuple)
+    #: A dry run's metrics whose definition changed (a real run says so in each outcome's
+    #: note).
+    changed: tuple[DefinitionChange, ...] = field(default_factory=tuple)
 
     @property
     def failed(self) -> list[MetricOutcome]:
@@ -107,9 +135,7 @@ class RunReport:
             "queries": [self._query_json(q) for q in self.queries],
         }
         if self.dry_run:
-            doc["definition_changed"] = [
-                {"metric": name, "recollect": _window_json(window)} for name, window in self.changed
-            ]
+            doc["definition_changed"] = [change.as_json() for change in self.changed]
         return doc
 
     def _query_json(self, query: PlannedQuery) -> dict[str, Any]:

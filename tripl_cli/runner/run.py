@@ -24,13 +24,20 @@ from tripl_cli.errors import StateValueError, TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.schema import Aggregation, CompositionMetric, FactMetric, MetricStatus
 from tripl_cli.project.semantics import (
+    breakdowns_only_changed,
     definition_hash,
     is_known_hash,
     metrics_in_dependency_order,
 )
 from tripl_cli.runner.compose import compose
 from tripl_cli.runner.execute import AdapterFactory, Executor, QueryOutcome
-from tripl_cli.runner.outcomes import MetricOutcome, PlannedQuery, RunReport, run_status
+from tripl_cli.runner.outcomes import (
+    DefinitionChange,
+    MetricOutcome,
+    PlannedQuery,
+    RunReport,
+    run_status,
+)
 from tripl_cli.runner.windows import (
     MetricHistory,
     WindowRequest,
@@ -96,6 +103,9 @@ class _Run:
         self.outcomes: dict[str, MetricOutcome] = {}
         self.hashes: dict[str, str] = {}
         self.changed: set[str] = set()
+        #: Metrics whose breakdowns changed and nothing else: their breakdown series are
+        #: dropped and recollected, their totals kept.
+        self.new_breakdowns: set[str] = set()
         #: Unchanged metrics whose stored hash is an older hashing of the same definition.
         self.relabel: dict[str, str] = {}
         #: Every metric's definition hash in the state, as the run found it.
@@ -128,7 +138,9 @@ class _Run:
             stored = statuses.get(name)
             previous = stored.definition_hash if stored else None
             changed = self._stale(name)
-            if changed:
+            if changed and self._breakdowns_only(name):
+                self.new_breakdowns.add(name)
+            elif changed:
                 self.changed.add(name)
             elif previous and previous != self.hashes[name]:
                 self.relabel[name] = previous  # the same definition, hashed the older way
@@ -358,6 +370,7 @@ class _Run:
                 breakdown_columns=self.project.metrics[name].breakdowns,
                 status="success",
                 reset=name in self.changed,  # dropped only as the new values are stored
+                reset_breakdowns=name in self.new_breakdowns,
             )
             for name, metric_values in values.items()
         ]
@@ -378,6 +391,8 @@ class _Run:
             notes = [self.notes[name]] if name in self.notes else []
             if name in self.changed:
                 notes.insert(0, "definition changed: history dropped and recollected")
+            elif name in self.new_breakdowns:
+                notes.insert(0, "breakdowns changed: breakdown history dropped and recollected")
             note = "; ".join(notes) or None
             seconds = time.perf_counter() - started[name]
             self.outcomes[name] = MetricOutcome(
@@ -419,6 +434,19 @@ class _Run:
             and not is_known_hash(self.project, metric, stored)
         )
 
+    def recollecting(self, name: str) -> bool:
+        """Whether this run drops stored values of `name` (all or its breakdowns)."""
+        return name in self.changed or name in self.new_breakdowns
+
+    def _breakdowns_only(self, name: str) -> bool:
+        """Whether `name` (stale) changed only its breakdowns: its stored totals stand."""
+        return breakdowns_only_changed(
+            self.project,
+            self.project.metrics[name],
+            self.stored_hashes.get(name),
+            self.store.breakdown_columns(name),
+        )
+
     def fail(self, name: str, error: str, started: float) -> None:
         error = self.mask(error)
         log.error("%s: %s", name, error)
@@ -429,7 +457,7 @@ class _Run:
             error=error,
             # A changed metric keeps its old hash (and history) until it is collected: the
             # next run still sees the change and recollects then.
-            definition_hash=None if name in self.changed else self.hashes[name],
+            definition_hash=None if self.recollecting(name) else self.hashes[name],
         )
         self.outcomes[name] = MetricOutcome(
             name, "error", self.windows.get(name), 0, time.perf_counter() - started, error
@@ -452,7 +480,12 @@ class _Run:
             if name in self.distinct_errors:
                 self.fail(name, self.distinct_errors[name], started)
                 continue
-            stale = [i for i in metric.parts if i not in self.windows and self._stale(i)]
+            # A part whose breakdowns alone changed still has its totals: all a composition reads.
+            stale = [
+                i
+                for i in metric.parts
+                if i not in self.windows and self._stale(i) and not self._breakdowns_only(i)
+            ]
             if stale:
                 self.fail(name, self._stale_inputs(name, stale), started)
                 continue
@@ -641,11 +674,13 @@ def run_project(
         with store.run_lock(run_id, timeout_s=request.lock_timeout_s):
             plan = _plan(run, active)
             _execute(run, plan, [m for m in active if m in run.windows], connect)
-    changed: tuple[tuple[str, Window], ...] = ()
+    changed: tuple[DefinitionChange, ...] = ()
     if request.dry_run:
         planned = tuple(PlannedQuery.of(q) for q in plan.queries)
         changed = tuple(
-            (m, run.windows[m]) for m in ordered if m in run.changed and m in run.windows
+            DefinitionChange(m, run.windows[m], breakdowns_only=m in run.new_breakdowns)
+            for m in ordered
+            if run.recollecting(m) and m in run.windows
         )
     else:
         planned = tuple(

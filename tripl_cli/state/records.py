@@ -24,6 +24,8 @@ class WindowWrite:
     include_total: bool = True
     status: str | None = None
     reset: bool = False
+    #: Only the breakdowns changed: drop the breakdown series, keep the totals (relabelled).
+    reset_breakdowns: bool = False
 
 
 class RunStatus(StrEnum):

@@ -273,6 +273,24 @@ def relabel_hash(conn: sa.Connection, metric: str, old: str, new: str) -> None:
         )
 
 
+def reset_breakdowns(conn: sa.Connection, metric: str, new_hash: str) -> int:
+    """Only the metric's breakdowns changed: drop its breakdown series (values and
+    anomalies), keep its total series under `new_hash`; returns rows dropped."""
+    dropped = conn.execute(
+        sa.delete(breakdown_values).where(breakdown_values.c.metric == metric)
+    ).rowcount
+    dropped += conn.execute(
+        sa.delete(anomalies).where(
+            anomalies.c.metric == metric, anomalies.c.breakdown_column != TOTAL[0]
+        )
+    ).rowcount
+    for table in (metric_status, metric_values):
+        conn.execute(
+            sa.update(table).where(table.c.metric == metric).values(definition_hash=new_hash)
+        )
+    return dropped
+
+
 def reset_metric(conn: sa.Connection, metric: str, new_hash: str, *, now: datetime) -> int:
     """Drop a metric's stored history (values, breakdowns, anomalies); returns rows dropped."""
     dropped = 0

@@ -140,11 +140,8 @@ def _print_dry_run(report: RunReport) -> None:
             f"{query.window.end:%Y-%m-%d %H:%M}) metrics: {', '.join(query.metrics)}"
         )
         echo_sql(header, query)
-    for name, window in report.changed:
-        console.err().print(
-            f"{console.escape(name)}: definition changed; a run drops its stored history and "
-            f"recollects {window.start:%Y-%m-%d %H:%M} .. {window.end:%Y-%m-%d %H:%M}"
-        )
+    for change in report.changed:
+        console.err().print(f"{console.escape(change.metric)}: {change.describe()}")
     console.err().print(f"dry run: {len(report.queries)} queries would run; nothing was stored")
 
 
