@@ -1,12 +1,13 @@
 """SQL tripl writes as the engine reads the user's own: column names from the YAML are folded
-by PostgreSQL as the user's unquoted aliases are, and a regular-expression match runs on
-MariaDB."""
+by PostgreSQL as the user's unquoted aliases are, a regular-expression match runs on
+MariaDB, and `~` matches anywhere in the string on DuckDB as on PostgreSQL."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import pytest
 import sqlglot
 
 from tests.compiler.projects import project_of
@@ -80,3 +81,33 @@ def test_regexp_runs_on_mariadb(engine_factory: Callable[[str], Engine]) -> None
     sql = rules.render(tree)
     assert "REGEXP_LIKE" not in sql
     assert engine.adapter.execute(sql).rows == (("apple",),)
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "postgres"])
+def test_a_tilde_match_in_a_where_means_what_the_engine_runs(
+    dialect: str, engine_factory: Callable[[str], Engine]
+) -> None:
+    # sqlglot reads DuckDB's `~` as REGEXP_FULL_MATCH (DuckDB before 2.0); DuckDB 2.0 and
+    # PostgreSQL match anywhere: `v ~ '^a'` holds for 'ab'.
+    engine = engine_factory(dialect)
+    words = ["a", "ab", "abc", "b", "cab"]
+    rows = [(datetime(2026, 1, 1, i, tzinfo=UTC), w) for i, w in enumerate(words)]
+    table = load_table(engine, "tilde_words", [("ts", "timestamp"), ("v", "string")], rows)
+    fact = FactTable.model_validate(
+        {"name": "words", "timestamp_column": "ts", "sql": f"SELECT ts, v FROM {table}"}
+    )
+    wheres = {"starts_a": "v ~ '^a'", "no_b": "v !~ 'b'", "ab": "v ~ 'ab'"}
+    metrics = [
+        {"name": n, "kind": "fact", "fact_table": "words", "aggregation": "count", "where": w}
+        for n, w in wheres.items()
+    ]
+    plan = compile_plan(
+        project_of([fact], *metrics), list(wheres), dialect=dialect, window_for=lambda _: WINDOW
+    )
+    results = {q.id: execute_query(engine.adapter, q, timeout_s=None) for q in plan.queries}
+    got = {v.metric: v.value for v in assemble(plan, results)}
+    engine_own = {
+        n: engine.adapter.execute(f"SELECT count(*) FROM {table} WHERE {w}").rows[0][0]
+        for n, w in wheres.items()
+    }
+    assert got == engine_own == {"starts_a": 3, "no_b": 1, "ab": 3}

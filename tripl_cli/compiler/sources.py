@@ -16,6 +16,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
+from tripl_cli.compiler.dialects import rules_for
 from tripl_cli.errors import TriplError
 from tripl_cli.timegrid import Window
 
@@ -49,7 +50,7 @@ def _literal_sql(ts: datetime, rules: LiteralRules) -> str:
 def _parse(sql: str, dialect: str) -> exp.Expr:
     # Memoised (callers get copies): a compile asks for each fact table's query once per scan
     # and variant, and copying a parsed tree is ~4x cheaper than parsing it again.
-    return sqlglot.parse_one(sql.strip().rstrip(";").strip(), read=dialect)
+    return sqlglot.parse_one(sql.strip().rstrip(";").strip(), read=rules_for(dialect).reader)
 
 
 def parse_query(sql: str, *, dialect: str, what: str) -> exp.Query:

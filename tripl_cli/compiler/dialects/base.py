@@ -229,6 +229,9 @@ class DialectRules:
     unquoted_case: ClassVar[Literal["lower", "upper"] | None] = None
     #: sqlglot's dialect with tripl's corrections, where its SQL would not run (None: `name`).
     generator_dialect: ClassVar[type[Dialect] | None] = None
+    #: The sqlglot dialect that reads users' SQL, where sqlglot's own reads an operator
+    #: otherwise than the engine runs it.
+    reader_dialect: ClassVar[type[Dialect] | None] = None
     #: Where the engine's own average (a DECIMAL division) would round, averages are taken
     #: over this type instead (MySQL/MariaDB keep 4 decimals: `div_precision_increment`).
     average_type: ClassVar[str | None] = None
@@ -460,6 +463,11 @@ class DialectRules:
         return name.upper() if self.unquoted_case == "upper" else name
 
     # ---------------------------------------------------------------- rendering
+    @property
+    def reader(self) -> str | type[Dialect]:
+        """What `sqlglot.parse_one(read=…)` takes to read this dialect's SQL as it runs."""
+        return self.reader_dialect or self.name
+
     def render(self, tree: exp.Expr) -> str:
         """SQL text for this dialect; constructs sqlglot cannot express here raise.
 
