@@ -6,6 +6,7 @@ runs in UTC. A column declared `string` keeps the text as written."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -121,3 +122,41 @@ def test_the_definition_hash_is_taken_over_the_instant() -> None:
     plus5, utc = "2026-01-05T10:00:00+05:00", "2026-01-05T05:00:00Z"
     assert hash_of(plus5, ColumnType.TIMESTAMP) == hash_of(utc, ColumnType.TIMESTAMP)
     assert hash_of(plus5, ColumnType.STRING) != hash_of(utc, ColumnType.STRING)
+
+
+def test_clickhouse_reads_condition_timestamps_as_utc_in_a_zoned_or_date_column(
+    engine_factory: Callable[[str], Engine],
+) -> None:
+    # ClickHouse reads a text literal in the column's own zone, whatever the session's, and
+    # refuses one with a time against a Date32: tripl writes a typed UTC timestamp there.
+    engine = engine_factory("clickhouse")
+    rows = [(DAY + timedelta(hours=h),) for h in range(48)]
+    table = load_table(engine, "condition_ts_zoned", [("ts", "timestamp")], rows)
+    fact = FactTable(
+        name="t",
+        sql="SELECT toDateTime64(u, 6, 'Asia/Kolkata') AS ts, toDate32(u) AS d"
+        f" FROM (SELECT ts AS u FROM {table})",
+        timestamp_column="ts",
+        columns=[ColumnDef(name="d", type=ColumnType.TIMESTAMP)],
+    )
+    conditions = {
+        "from_noon_utc": ("ts", "gte", "2026-01-05T12:00:00Z"),
+        "before_5_naive": ("ts", "lt", "2026-01-05 05:00:00"),  # the timestamp column
+        "in_kolkata": ("ts", "in", ["2026-01-05T12:00:00+05:30", "2026-01-06T00:00:00Z"]),
+        "date_after": ("d", "gte", "2026-01-05T23:30:00Z"),
+    }
+    metrics = [
+        {"name": name, "kind": "fact", "fact_table": "t", "aggregation": "count",
+         "conditions": [{"column": column, "operator": op, "value": value}]}
+        for name, (column, op, value) in conditions.items()
+    ]  # fmt: skip
+    window = Window(DAY, DAY + timedelta(days=2))
+    plan = compile_plan(
+        project_of([fact], *metrics), list(conditions), dialect="clickhouse", window_for=window
+    )
+    got = {v.metric: v.value for v in assembled_on(engine, plan) if v.bucket == DAY}
+    got_next = {v.metric: v.value for v in assembled_on(engine, plan) if v.bucket > DAY}
+    # Python's reading, per UTC day: Jan 5 12:00..23:00 (12 rows), 00:00..04:00 (5), 06:30
+    # UTC is no row and Jan 6 00:00 is one (the next day), a date is its midnight in UTC.
+    assert got == {"from_noon_utc": 12.0, "before_5_naive": 5.0}
+    assert got_next == {"from_noon_utc": 24.0, "in_kolkata": 1.0, "date_after": 24.0}

@@ -17,9 +17,9 @@ from functools import lru_cache
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from tripl_cli.compiler.dialects import rules_for
+from tripl_cli.compiler.dialects import DialectRules, rules_for
 from tripl_cli.errors import TriplError
-from tripl_cli.project.condition_time import declared_types, in_utc
+from tripl_cli.project.condition_time import declared_types, in_utc, instants
 from tripl_cli.project.schema import (
     ColumnType,
     Condition,
@@ -339,11 +339,25 @@ def _fragment(sql: str, dialect: str, what: str) -> tuple[str, exp.Expression]:
 
 
 def _condition(
-    cond: Condition, dialect: str, types: Mapping[str, ColumnType]
+    cond: Condition,
+    dialect: str,
+    types: Mapping[str, ColumnType],
+    instant_types: Mapping[str, ColumnType],
 ) -> tuple[str, exp.Expression]:
+    timestamps = instants(cond, instant_types.get(cond.column.lower()))
     cond = in_utc(cond, types.get(cond.column.lower()))
-    tree = node(rules_for(dialect).condition(condition_expression(cond)))
-    return "cond:" + cond.model_dump_json(), tree
+    rules = rules_for(dialect)
+    tree: exp.Expr = condition_expression(cond)
+    if timestamps:
+        tree = tree.transform(lambda n: _instant(n, timestamps, rules), copy=False)
+    return "cond:" + cond.model_dump_json(), node(rules.condition(tree))
+
+
+def _instant(literal: exp.Expr, timestamps: frozenset[str], rules: DialectRules) -> exp.Expr:
+    """A condition's value that is an instant, as the engine must read it (the others as is)."""
+    if isinstance(literal, exp.Literal) and literal.is_string and literal.this in timestamps:
+        return rules.condition_instant(literal.this)
+    return literal
 
 
 def combine(terms: Iterable[tuple[str, exp.Expression]]) -> RowCondition | None:
@@ -369,6 +383,8 @@ def measure_condition(
     """The combined row filter of one measure, or None when it keeps every row."""
     terms: list[tuple[str, exp.Expression]] = []
     types = declared_types(fact_table)  # for the conditions' timestamps (`in_utc`)
+    # Typed as instants: the timestamp column too (not for `in_utc`, whose text is hashed).
+    instant_types = {fact_table.timestamp_column.lower(): ColumnType.TIMESTAMP, **types}
     for name in filters:
         row_filter = fact_table.row_filter(name)
         if row_filter is None:
@@ -379,10 +395,12 @@ def measure_condition(
         if row_filter.sql is not None:
             what = f"row filter '{fact_table.name}.{name}'"
             terms.append(_fragment(row_filter.sql, dialect, what))
-        terms.extend(_condition(cond, dialect, types) for cond in row_filter.conditions or ())
+        terms.extend(
+            _condition(cond, dialect, types, instant_types) for cond in row_filter.conditions or ()
+        )
     if where:
         terms.append(_fragment(where, dialect, "`where`"))
-    terms.extend(_condition(cond, dialect, types) for cond in conditions)
+    terms.extend(_condition(cond, dialect, types, instant_types) for cond in conditions)
     return combine(terms)
 
 

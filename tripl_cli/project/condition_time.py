@@ -53,6 +53,27 @@ def in_utc(condition: Condition, column_type: ColumnType | None) -> Condition:
     return condition if converted == value else condition.model_copy(update={"value": converted})
 
 
+def instants(condition: Condition, column_type: ColumnType | None) -> frozenset[str]:
+    """The values of `in_utc(condition, column_type)` that are instants (UTC text without an
+    offset): each timestamp value of a column declared `timestamp`, and each value written
+    with an offset. An engine that reads a text literal in the column's own zone (ClickHouse)
+    is given these as typed UTC timestamps."""
+    if column_type not in (None, ColumnType.TIMESTAMP) or condition.operator in TEXT_OPERATORS:
+        return frozenset()
+    declared = column_type is ColumnType.TIMESTAMP
+    value = condition.value
+    found: set[str] = set()
+    for v in value if isinstance(value, list) else [value]:
+        if not isinstance(v, str) or not (declared or _EXTENDED.fullmatch(v)):
+            continue
+        try:
+            datetime.fromisoformat(v.replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        found.add(utc_text(v, declared_timestamp=declared))
+    return frozenset(found)
+
+
 def declared_types(table: FactTable) -> dict[str, ColumnType]:
     """A fact table's declared column types by lower-cased name (`columns:` may be absent)."""
     return {c.name.lower(): c.type for c in table.columns or ()}

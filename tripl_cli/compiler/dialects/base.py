@@ -385,6 +385,12 @@ class DialectRules:
 
         return tree.transform(escaped, copy=False)
 
+    def condition_instant(self, text: str) -> exp.Expression:
+        """A `conditions:` timestamp value (UTC text, `condition_time.instants`) as this engine
+        must read it as a UTC instant: a text literal, which engines read in their session
+        time zone (pinned to UTC) against a timestamp column."""
+        return string(text)
+
     def averaged(self, value: exp.Expr) -> exp.Expr:
         """`value` as the type an average is computed in (see `average_type`)."""
         if self.average_type is None:

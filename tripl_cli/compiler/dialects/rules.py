@@ -292,6 +292,11 @@ class ClickHouseRules(DialectRules):
         # sqlglot would render CAST(… AS Nullable(DateTime)): no zone, no microseconds.
         return call("toDateTime64", string(utc_text(ts)), num(6), string("UTC"))
 
+    def condition_instant(self, text: str) -> exp.Expression:
+        # A text literal is read in the column's own zone (`DateTime64(6, 'Asia/Kolkata')`),
+        # whatever session_timezone says; a Date32 column refuses one with a time.
+        return call("toDateTime64", string(text), num(6), string("UTC"))
+
     def coalesce_breakdown(
         self, col: exp.Expr, column_type: ColumnType | None = None
     ) -> exp.Expression:
