@@ -1,6 +1,7 @@
 """SQL tripl writes as the engine reads the user's own: column names from the YAML are folded
 by PostgreSQL as the user's unquoted aliases are, a regular-expression match runs on
-MariaDB, and `~` matches anywhere in the string on DuckDB as on PostgreSQL."""
+MariaDB, `~` matches anywhere in the string on DuckDB as on PostgreSQL, and `IS [NOT] TRUE`
+keeps its meaning for NULL on Snowflake."""
 
 from __future__ import annotations
 
@@ -111,3 +112,33 @@ def test_a_tilde_match_in_a_where_means_what_the_engine_runs(
         for n, w in wheres.items()
     }
     assert got == engine_own == {"starts_a": 3, "no_b": 1, "ab": 3}
+
+
+@pytest.mark.parametrize("dialect", ["snowflake", "duckdb", "postgres"])
+def test_is_true_and_is_false_keep_their_meaning_for_null(
+    dialect: str, engine_factory: Callable[[str], Engine]
+) -> None:
+    # sqlglot writes Snowflake's `b IS NOT TRUE` as `NOT b`, which leaves NULL unmatched.
+    engine = engine_factory(dialect)
+    flags = [True, False, None, None, True]
+    rows = [(datetime(2026, 1, 1, i, tzinfo=UTC), b) for i, b in enumerate(flags)]
+    table = load_table(engine, "is_bool_flags", [("ts", "timestamp"), ("b", "bool")], rows)
+    fact = FactTable.model_validate(
+        {"name": "flags", "timestamp_column": "ts", "sql": f"SELECT ts, b FROM {table}"}
+    )
+    wheres = {
+        "is_true": ("b IS TRUE", lambda b: b is True),
+        "is_not_true": ("b IS NOT TRUE", lambda b: b is not True),
+        "is_false": ("b IS FALSE", lambda b: b is False),
+        "is_not_false": ("b IS NOT FALSE", lambda b: b is not False),
+    }
+    metrics = [
+        {"name": n, "kind": "fact", "fact_table": "flags", "aggregation": "count", "where": w}
+        for n, (w, _) in wheres.items()
+    ]
+    plan = compile_plan(
+        project_of([fact], *metrics), list(wheres), dialect=dialect, window_for=lambda _: WINDOW
+    )
+    results = {q.id: execute_query(engine.adapter, q, timeout_s=None) for q in plan.queries}
+    got = {v.metric: v.value for v in assemble(plan, results)}
+    assert got == {n: sum(1 for b in flags if holds(b)) for n, (_, holds) in wheres.items()}

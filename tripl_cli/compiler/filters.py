@@ -227,7 +227,8 @@ def literal(value: Scalar) -> exp.Expression:
 def parse_fragment(sql: str, *, dialect: str, what: str) -> exp.Expression:
     """Parse a boolean SQL fragment written in the target dialect."""
     try:
-        return node(exp.condition(sql, dialect=rules_for(dialect).reader))
+        rules = rules_for(dialect)
+        return node(rules.as_written(exp.condition(sql, dialect=rules.reader)))
     except ParseError as err:
         raise TriplError(
             f"cannot parse {what} as a {dialect} boolean expression: {sql!r}",

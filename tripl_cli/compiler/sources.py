@@ -50,7 +50,8 @@ def _literal_sql(ts: datetime, rules: LiteralRules) -> str:
 def _parse(sql: str, dialect: str) -> exp.Expr:
     # Memoised (callers get copies): a compile asks for each fact table's query once per scan
     # and variant, and copying a parsed tree is ~4x cheaper than parsing it again.
-    return sqlglot.parse_one(sql.strip().rstrip(";").strip(), read=rules_for(dialect).reader)
+    rules = rules_for(dialect)
+    return rules.as_written(sqlglot.parse_one(sql.strip().rstrip(";").strip(), read=rules.reader))
 
 
 def parse_query(sql: str, *, dialect: str, what: str) -> exp.Query:

@@ -469,6 +469,16 @@ class DialectRules:
         return name.upper() if self.unquoted_case == "upper" else name
 
     # ---------------------------------------------------------------- rendering
+    def as_written(self, tree: exp.Expr) -> exp.Expr:
+        """The user's parsed SQL, rewritten (in place) where this dialect's generator would
+        change its meaning: where the engine has no `IS TRUE`, sqlglot writes `x IS NOT TRUE`
+        as `NOT x`, which a NULL `x` fails (Snowflake, Trino); `NOT COALESCE(x, FALSE)` keeps
+        what the user wrote."""
+        generator = Dialect.get_or_raise(self.generator_dialect or self.name).generator_class
+        if generator.IS_BOOL_ALLOWED:
+            return tree
+        return tree.transform(_two_valued, copy=False)
+
     @property
     def reader(self) -> str | type[Dialect]:
         """What `sqlglot.parse_one(read=…)` takes to read this dialect's SQL as it runs."""
@@ -496,6 +506,16 @@ _PLAIN: dict[Aggregation, type[exp.Expression]] = {
     Aggregation.MIN: exp.Min,
     Aggregation.MAX: exp.Max,
 }
+
+
+def _two_valued(node: exp.Expr) -> exp.Expr:
+    """`x IS [NOT] TRUE|FALSE` without IS: `COALESCE(x, the answer for NULL)`, negated
+    where the test is for the other value."""
+    if not isinstance(node, exp.Is) or not isinstance(node.expression, exp.Boolean):
+        return node
+    target, negated = bool(node.expression.this), bool(node.args.get("negate"))
+    value = exp.Coalesce(this=node.this, expressions=[exp.Boolean(this=not target)])
+    return value if target != negated else exp.Not(this=value)
 
 
 def bit_sum(conditions: Sequence[exp.Expr]) -> exp.Expression:
