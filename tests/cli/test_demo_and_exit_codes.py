@@ -378,3 +378,17 @@ def test_github_annotations_are_relative_to_the_checkout_from_a_subfolder(
                  "github")  # fmt: skip
     assert bad.exit_code == 1
     assert "::error file=ci/profiles.yml,line=" in bad.stdout, bad.stdout
+
+
+def test_run_and_compile_read_sql_in_the_targets_dialect(fresh_demo: Path, invoke: Invoke) -> None:
+    # `||` is OR on MySQL and a concatenation elsewhere: compile (and run) read a `where` as
+    # the dialect they render for does (compile --dialect mysql refused `a > 0 || b` before).
+    commerce = fresh_demo / "metrics" / "commerce.yml"
+    text = commerce.read_text()
+    assert "    where: amount > 0\n" in text
+    commerce.write_text(text.replace("where: amount > 0", "where: amount > 0 || amount < -1"))
+    mysql = invoke(fresh_demo, "compile", "--dialect", "mysql", "--print")
+    assert mysql.exit_code == 0, mysql.output
+    assert "amount > 0 OR amount < -1" in mysql.stdout
+    duckdb = invoke(fresh_demo, "compile", "--print")  # the DuckDB target: no OR there
+    assert duckdb.exit_code == 0 and " OR " not in duckdb.stdout

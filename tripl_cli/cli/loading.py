@@ -8,6 +8,8 @@ error `_handle` prints (message, hint, `--debug` traceback) can show them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from tripl_cli.api import project_api
 from tripl_cli.api.warehouse import target_of
 from tripl_cli.cli.context import GlobalOptions
@@ -26,12 +28,26 @@ def load(opts: GlobalOptions, *, dialect: Dialect = None) -> LoadResult:
     return result
 
 
-def open_project(opts: GlobalOptions) -> Project:
+def open_project(opts: GlobalOptions, *, dialect: Dialect = None) -> Project:
     """The valid project (`ProjectInvalid` carrying every issue otherwise), secrets registered.
 
     Same contract as `project_api.open_project`, which cannot return the secrets.
     """
-    return project_api.valid_project(load(opts))
+    return project_api.valid_project(load(opts, dialect=dialect))
+
+
+def target_dialect(opts: GlobalOptions) -> Callable[[Project], str | None]:
+    """For `load(dialect=…)`: the selected target's dialect where it resolves offline (from
+    profiles.yml), so SQL is checked as that engine reads it (`s || n` is OR on MySQL and a
+    concatenation elsewhere); otherwise None (every dialect may read it)."""
+
+    def of(project: Project) -> str | None:
+        try:
+            return target_of(project, profiles_dir=opts.profiles_dir, target=opts.target).dialect
+        except TriplError:  # the commands that need the target report it themselves
+            return None
+
+    return of
 
 
 def register_target_secrets(project: Project, opts: GlobalOptions) -> None:

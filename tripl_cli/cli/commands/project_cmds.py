@@ -118,9 +118,7 @@ def validate(
     try:
         # SQL that parses in some dialect but not the target's fails compile and run: check
         # it in the target's dialect where the target resolves (offline, from profiles.yml).
-        result = loading.load(
-            opts, dialect=lambda project: _target_dialect(project, opts.profiles_dir, opts.target)
-        )
+        result = loading.load(opts, dialect=loading.target_dialect(opts))
     except TriplError as exc:
         result = LoadResult(None, (_as_issue(exc, "no-project", None, "tripl_project.yml"),))
     if warehouse and result.project is not None and not result.errors:
@@ -147,16 +145,6 @@ def validate(
             result = dataclasses.replace(result, issues=(*result.issues, bad_target))
     render_issues(result, format_.value, quiet=opts.quiet)
     raise typer.Exit(1 if result.errors else 0)
-
-
-def _target_dialect(project: Project, profiles_dir: Path | None, target: str | None) -> str | None:
-    from tripl_cli.api.warehouse import target_of
-    from tripl_cli.errors import TriplError
-
-    try:
-        return target_of(project, profiles_dir=profiles_dir, target=target).dialect
-    except TriplError:  # reported by _target_issue where it matters (-t, --warehouse)
-        return None
 
 
 def _target_issue(project: Project, profiles_dir: Path | None, target: str | None) -> Issue | None:
@@ -202,7 +190,7 @@ def compile_(
         raise typer.BadParameter(f"use one of: {', '.join(DIALECTS)}", param_hint="--dialect")
     opts = options(ctx)
     old_manifest = state_manifest(state)  # read before this compile overwrites target/
-    project = loading.open_project(opts)
+    project = loading.open_project(opts, dialect=dialect or loading.target_dialect(opts))
     chosen = project_api.resolve_dialect(
         project, dialect=dialect, profiles_dir=opts.profiles_dir, target=opts.target
     )

@@ -91,7 +91,7 @@ def run(
             f"--start {start} is in the future: only complete buckets are collected",
             param_hint="--start",
         )
-    loaded = loading.load(opts)
+    loaded = loading.load(opts, dialect=loading.target_dialect(opts))
     if not dry_run:
         run_api.record_invalid_project(loaded, profiles_dir=opts.profiles_dir, target=opts.target)
     project = project_api.valid_project(loaded)
