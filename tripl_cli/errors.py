@@ -130,6 +130,11 @@ class ProjectInvalid(TriplError):
         return [i for i in self.issues if i.severity is Severity.ERROR]
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a cron `timeout`, a cancelled CI job), raised where Ctrl-C would be: a command
+    stops the same way, and can still tell which it was."""
+
+
 class ConfigError(TriplError):
     """profiles.yml / target / flag problems."""
 

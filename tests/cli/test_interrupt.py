@@ -73,6 +73,8 @@ def test_ctrl_c_stops_the_run_and_records_no_failure(fresh_demo: Path, threads: 
     slow = [m for m in json.loads(listed.stdout)["metrics"] if m["metric"].startswith("slow")]
     assert len(slow) == 2
     assert all(m["collection"] == {"status": None, "error": None} for m in slow), slow
+    results = json.loads((fresh_demo / "target" / "run_results.json").read_text())
+    assert results["status"] == "error" and "interrupted" in results["error"], results
 
 
 def test_sigterm_stops_the_run_as_ctrl_c_does(fresh_demo: Path) -> None:
@@ -97,6 +99,9 @@ def test_sigterm_stops_the_run_as_ctrl_c_does(fresh_demo: Path) -> None:
         assert conn.execute("SELECT count(*) FROM tripl_run_lock").fetchone()[0] == 0
         statuses = [row[0] for row in conn.execute("SELECT status FROM tripl_runs")]
     assert statuses and "running" not in statuses, statuses
+    # CI reads target/run_results.json: it says this run stopped (not the last one's result).
+    results = json.loads((fresh_demo / "target" / "run_results.json").read_text())
+    assert results["status"] == "error" and "terminated" in results["error"], results
 
 
 def _wait_for_the_run_record(state: Path, run: subprocess.Popen[str]) -> None:
@@ -113,3 +118,39 @@ def _wait_for_the_run_record(state: Path, run: subprocess.Popen[str]) -> None:
                     return
         time.sleep(0.1)
     raise AssertionError(f"the run never started: {run.communicate()}")
+
+
+class _Stopped:
+    """A command during which SIGTERM arrived: its exception broke something else on the way
+    (SQLAlchemy's pool reset failing on the interrupted connection), or was swallowed (raised
+    inside a destructor) and the command went on."""
+
+    def __init__(self, then: Exception | None) -> None:
+        self.then = then
+
+    def main(self, **_: object) -> int:
+        from tripl_cli.cli import main
+
+        main._Terminated.received = True
+        if self.then is not None:
+            raise self.then
+        return 0
+
+
+@pytest.mark.parametrize("then", [RuntimeError("can't change 'autocommit' now"), None])
+def test_a_sigterm_ends_the_command_as_terminated_whatever_it_broke(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], then: Exception | None
+) -> None:
+    import typer
+
+    from tripl_cli.cli import main
+
+    monkeypatch.setattr(typer.main, "get_command", lambda _app: _Stopped(then))
+    monkeypatch.setattr(main._Terminated, "received", False)
+    monkeypatch.setattr(sys, "argv", ["tripl", "ls"])
+    monkeypatch.setattr(main.signal, "signal", lambda *_: None)  # keep pytest's handlers
+    with pytest.raises(SystemExit) as stopped:
+        main.run()
+    assert stopped.value.code == 143
+    err = capsys.readouterr().err
+    assert "terminated" in err and "internal error" not in err

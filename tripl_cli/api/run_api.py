@@ -13,7 +13,7 @@ from typing import Any
 
 from tripl_cli.api.project_api import atomic_write, select_for_command
 from tripl_cli.api.warehouse import connector, target_of
-from tripl_cli.errors import ConfigError, TriplError
+from tripl_cli.errors import ConfigError, Terminated, TriplError
 from tripl_cli.files import make_dir
 from tripl_cli.project.loader import LoadResult
 from tripl_cli.project.model import Project
@@ -95,12 +95,12 @@ def run(
     try:
         resolved = target_of(project, profiles_dir=profiles_dir, target=target)
         report = _run_on(project, resolved, options, run_id, now, events)
-    except Exception as exc:
+    except BaseException as exc:
         # The run stopped as a whole (a target that does not resolve, state locked,
-        # warehouse unreachable, a bug…): run_results.json says so, rather than still
-        # showing the previous run's results.
+        # warehouse unreachable, Ctrl-C or SIGTERM, a bug…): run_results.json says so,
+        # rather than still showing the previous run's results.
         if not options.dry_run:
-            message = exc.message if isinstance(exc, TriplError) else f"{type(exc).__name__}: {exc}"
+            message = _stopped_by(exc)
             name = resolved.name if resolved is not None else target
             if name is None and isinstance(exc, ConfigError):
                 name = exc.target  # the profile's default target, named but not usable
@@ -110,6 +110,16 @@ def run(
     if not options.dry_run:
         write_run_results(project, report, target=resolved.name)
     return report
+
+
+def _stopped_by(exc: BaseException) -> str:
+    if isinstance(exc, TriplError):
+        return exc.message
+    if isinstance(exc, Terminated):
+        return "the run was terminated (SIGTERM) before it finished"
+    if isinstance(exc, KeyboardInterrupt):
+        return "the run was interrupted (Ctrl-C) before it finished"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _run_on(

@@ -18,6 +18,7 @@ import typer
 
 from tripl_cli.cli import console
 from tripl_cli.cli.context import GlobalOptions
+from tripl_cli.errors import Terminated
 
 app = typer.Typer(
     name="tripl",
@@ -210,7 +211,7 @@ class _Terminated:
     def handle(cls, signum: int, frame: object) -> None:
         # As Ctrl-C: the run releases its lock and records itself as failed on the way out.
         cls.received = True
-        raise KeyboardInterrupt
+        raise Terminated
 
 
 def _interrupted() -> int:
@@ -237,8 +238,12 @@ def run() -> None:
     except KeyboardInterrupt:
         sys.exit(_interrupted())
     except BaseException as exc:
+        if _Terminated.received:  # the signal broke something on its way (a pool's reset)
+            sys.exit(_interrupted())
         sys.exit(_handle(exc, debug=debug, json_doc=_wants_json(sys.argv[1:])))
-    if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C inside a command into Exit(130)
+    if code == EXIT_INTERRUPTED or _Terminated.received:
+        # typer turns Ctrl-C inside a command into Exit(130); a SIGTERM whose exception was
+        # swallowed (raised inside a destructor) still ends the command as terminated.
         code = _interrupted()
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
