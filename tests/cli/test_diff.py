@@ -254,3 +254,17 @@ def test_a_manifest_from_an_older_tripl_shows_no_modification(
     (old / "manifest.json").write_text(json.dumps(manifest))
     assert diff_json(invoke, fresh_demo, "--state", str(old))["changes"] == []
     assert select_metrics(project, ["state:modified"], state_manifest=manifest) == []
+
+
+def test_an_interval_change_is_not_compared_with_another_intervals_values(
+    invoke: Invoke, demo_copy: Path
+) -> None:
+    old = snapshot(demo_copy)
+    commerce = "metrics/commerce.yml"
+    edit(
+        demo_copy, commerce, "    where: amount > 0\n", "    where: amount > 0\n    interval: 1w\n"
+    )
+    doc = diff_json(invoke, demo_copy, "--state", str(old), "--last", "3")
+    revenue = doc["values"]["revenue"]
+    assert revenue["points"] == []  # weekly values against stored daily ones: no baseline
+    assert revenue["note"].startswith("interval changed (1d → 1w)"), revenue

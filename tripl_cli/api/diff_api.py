@@ -216,9 +216,22 @@ def diff(
     notes: list[str] = []
     target_name: str | None = None
     if values and modified:
+        # Another interval's stored buckets are no baseline for the new ones.
+        regridded = {
+            c.name: f"{f.old} → {f.new}"
+            for c in changes
+            if c.name in modified
+            for f in c.fields
+            if f.field == "interval"
+        }
         try:
             target_name, found = recent_values(
-                project, modified, last=last, profiles_dir=profiles_dir, target=target
+                project,
+                modified,
+                last=last,
+                profiles_dir=profiles_dir,
+                target=target,
+                regridded=regridded,
             )
             compared = tuple(found)
         except TriplError as exc:

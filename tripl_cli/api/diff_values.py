@@ -181,6 +181,13 @@ def _comparison(
     return ValueComparison(name, rows, note)
 
 
+def _regridded_note(change: str) -> str:
+    return (
+        f"interval changed ({change}): the stored values are another interval's buckets, "
+        "not comparable; `tripl run` recollects this metric"
+    )
+
+
 def recent_values(
     project: Project,
     names: Sequence[str],
@@ -188,19 +195,28 @@ def recent_values(
     last: int,
     profiles_dir: Path | None = None,
     target: str | None = None,
+    regridded: Mapping[str, str] | None = None,
 ) -> tuple[str, list[ValueComparison]]:
-    """(target name, one comparison per metric in `names`) — nothing is written anywhere."""
+    """(target name, one comparison per metric in `names`) — nothing is written anywhere.
+
+    `regridded`: metrics whose interval changed (name → "old → new"): their stored buckets
+    are another interval's, so they get a note instead of a comparison.
+    """
     resolved = target_of(project, profiles_dir=profiles_dir, target=target)
     nothing = f"nothing stored yet on target '{resolved.name}'"
+    regridded = regridded or {}
     with reading_state(project, profiles_dir=profiles_dir, target=target) as store:
         if store is None:
             return resolved.name, [ValueComparison(n, note=nothing) for n in names]
-        shown, computed = _windows(project, store, names, last)
+        comparable = [n for n in names if n not in regridded]
+        shown, computed = _windows(project, store, comparable, last)
         run = _Recompute(project, store, computed)
         if computed:
             run.collect(profiles_dir, target, resolved.dialect)
         out = [
-            _comparison(project, store, n, shown[n], run)
+            ValueComparison(n, note=_regridded_note(regridded[n]))
+            if n in regridded
+            else _comparison(project, store, n, shown[n], run)
             if n in shown
             else ValueComparison(n, note=nothing)
             for n in names
