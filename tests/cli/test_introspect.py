@@ -241,6 +241,30 @@ def test_unsupported_yaml_shapes_are_refused(bad: str, tmp_path: Path) -> None:
     assert ("flow mapping" if bad == "flow" else "alias") in caught.value.message
 
 
+def test_aliases_on_other_keys_are_kept_as_they_are() -> None:
+    from tripl_cli.api.columns_yaml import ColumnEntry, set_fact_table_columns
+
+    text = (
+        "common: &common {owner: data}\n"
+        "fact_tables:\n"
+        "  - name: a\n    sql: SELECT ts FROM a\n    timestamp_column: &ts ts\n"
+        "    tags: &tags [x]\n"
+        "  - name: b\n    <<: *common\n    sql: SELECT ts FROM b\n    timestamp_column: *ts\n"
+        "    tags: *tags\n"
+    )
+    edited = set_fact_table_columns(
+        text, path="f.yml", fact_table="b", line=6, columns=[ColumnEntry("ts", "timestamp")]
+    )
+    # The block goes after b's own `timestamp_column: *ts`, not after the anchored one in a.
+    assert edited == text.replace(
+        "    timestamp_column: *ts\n",
+        "    timestamp_column: *ts\n    columns:\n      - {name: ts, type: timestamp}\n",
+    )
+    a, b = yaml.safe_load(edited)["fact_tables"]
+    assert "columns" not in a and b["columns"] == [{"name": "ts", "type": "timestamp"}]
+    assert (b["owner"], b["timestamp_column"], b["tags"]) == ("data", "ts", ["x"])
+
+
 @pytest.mark.parametrize("style", ["block", "flow", "tagged"])
 def test_an_anchor_on_the_columns_is_kept_for_its_aliases(style: str) -> None:
     from tripl_cli.api.columns_yaml import ColumnEntry, set_fact_table_columns

@@ -119,14 +119,25 @@ def _ensure_editable(obj: MappingNode, name: str, path: str) -> None:
             hint="write it as a block mapping (one key per line) so tripl can edit it, "
             "or add `columns:` by hand",
         )
-    for key, value in obj.value:
-        # An alias (`columns: *cols`) points at text elsewhere: editing it would be wrong.
-        if value.start_mark.index < key.end_mark.index:
-            raise TriplError(
-                f"'{key.value}' of fact table '{name}' in {path} is a YAML alias; "
-                "tripl cannot edit it in place",
-                hint="replace the alias by its value, or edit `columns:` by hand",
-            )
+    columns = _pair(obj, "columns")
+    # `columns: *cols` points at text elsewhere: rewriting it would be wrong. An alias on
+    # another key (`timestamp_column: *ts`, `<<: *common`) is left as it is.
+    if columns is not None and _is_alias(*columns):
+        raise TriplError(
+            f"'columns' of fact table '{name}' in {path} is a YAML alias; "
+            "tripl cannot edit it in place",
+            hint="replace the alias by its value, or edit `columns:` by hand",
+        )
+
+
+def _is_alias(key: Node, value: Node) -> bool:
+    """An alias's node is the anchored one, whose text lies before its key."""
+    return int(value.start_mark.index) < int(key.end_mark.index)
+
+
+def _value_end(key: Node, value: Node) -> int:
+    """Where a key's value ends in the text: an alias (`*ts`) on the key's own line."""
+    return int(key.end_mark.index) if _is_alias(key, value) else _content_end(value)
 
 
 def _anchor(text: str, value: Node) -> str:
@@ -172,7 +183,7 @@ def set_fact_table_columns(
         end = _line_end(text, _content_end(value))
         return text[:start] + block + text[end:]
     anchor = next((p for k in _INSERT_AFTER if (p := _pair(obj, k)) is not None), None)
-    end_of = _content_end(anchor[1]) if anchor is not None else _content_end(obj)
+    end_of = _value_end(*anchor) if anchor is not None else _content_end(obj)
     at = _line_end(text, end_of)
     prefix = "" if at == 0 or text[at - 1] == "\n" else "\r\n" if "\r\n" in text else "\n"
     return text[:at] + prefix + block + text[at:]
