@@ -444,6 +444,10 @@ def test_full_refresh_recollects_initial_buckets(wh: Warehouse) -> None:
         {k: v for k, v in wh.expected().items() if k[0] in DAILY},
     )
     assert not problems, "\n".join(problems[:20])
+    # With --start the window is given: the flag would change nothing, and says so.
+    both = wh.ws.run("--full-refresh", "--start", "2026-01-09", "--end", "2026-01-10")
+    assert both.exit_code == 0, both.output
+    assert "--full-refresh changes nothing with --start" in both.stderr
 
 
 def test_a_composition_follows_its_inputs_recollected_buckets(wh: Warehouse) -> None:

@@ -91,6 +91,11 @@ def run(
             f"--start {start} is in the future: only complete buckets are collected",
             param_hint="--start",
         )
+    if full_refresh and start_at is not None and not opts.quiet:
+        console.err().print(
+            "[yellow]warning:[/] --full-refresh changes nothing with --start: the window is"
+            " --start .. --end (or the current bucket); drop one of them"
+        )
     loaded = loading.load(opts, dialect=loading.target_dialect(opts))
     if not dry_run:
         run_api.record_invalid_project(loaded, profiles_dir=opts.profiles_dir, target=opts.target)
