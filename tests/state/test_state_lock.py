@@ -62,12 +62,17 @@ def test_lock_row_exists_only_while_held_even_on_error(store: StateStore) -> Non
         assert _holder(store).run_id == "run-b"
 
 
-def test_second_process_waits_then_fails_clearly(state_url: str, tmp_path: Path) -> None:
+def test_second_process_waits_then_fails_clearly(
+    state_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     proc, _held, release, _released = _start_holder(state_url, tmp_path, "run-holder")
     try:
         with open_store(state_url, project_root=tmp_path, target="t") as store:
             with pytest.raises(StateError) as err, store.run_lock("run-late", timeout_s=0.3):
                 pytest.fail("acquired a lock another process holds")
+            # The wait is said once, as it starts (a silent minute looks like a hang).
+            waiting = [r.getMessage() for r in caplog.records if "waiting up to" in r.getMessage()]
+            assert len(waiting) == 1 and "the state lock of run run-holder" in waiting[0]
             text = err.value.render()
             assert "is locked by another tripl run: run run-holder" in text
             assert f"pid {proc.pid} on {socket.gethostname()}" in text

@@ -85,6 +85,7 @@ class RunLock:
 
     def acquire(self, *, timeout_s: float, poll_s: float = 0.25) -> None:
         deadline = time.monotonic() + timeout_s
+        waited = False
         while True:
             holder = self._try_insert()
             if holder is None:
@@ -99,6 +100,11 @@ class RunLock:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise self._busy_error(holder, timeout_s)
+            if not waited:  # said once: a silent wait of a minute looks like a hang
+                logger.warning(
+                    "waiting up to %.0f s for the state lock of %s", remaining, holder.describe()
+                )
+                waited = True
             time.sleep(min(poll_s, remaining))
 
     def _try_insert(self) -> LockHolder | None:
