@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
 from tripl_cli.cli import console
+
+from .conftest import Invoke
 
 
 def test_piped_output_is_wide_and_no_color_is_plain(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -33,3 +36,17 @@ def test_the_no_color_variable_is_honoured(monkeypatch: pytest.MonkeyPatch) -> N
 def test_columns_overrides_the_pipe_width(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "100")
     assert console._console(io.StringIO(), no_color=False).width == 100
+
+
+def test_a_location_or_a_value_is_never_an_emoji_code(
+    fresh_demo: Path, invoke: Invoke, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # rich read `:100:` (a line number) and `:thumbs_up:` (a stored value) as emoji codes.
+    pad = "# pad\n" * 98
+    broken = "  - {name: Bad Name, kind: fact, fact_table: orders, aggregation: count}\n"
+    (fresh_demo / "metrics" / "late.yml").write_text(f"metrics:\n{pad}{broken}")
+    checked = invoke(fresh_demo, "validate")
+    assert checked.exit_code == 1
+    assert "metrics/late.yml:100:" in checked.stdout + checked.stderr
+    console.out().print(":thumbs_up: :smile:")
+    assert capsys.readouterr().out.strip() == ":thumbs_up: :smile:"

@@ -51,6 +51,7 @@ def _console(stream: Any, no_color: bool, *, stderr: bool = False) -> Console:
         no_color=plain,
         color_system=None if plain else "auto",  # --no-color: no bold or dim either
         highlight=False,
+        emoji=False,  # `path:100:3` and a value ':thumbs_up:' are text, not emoji codes
         soft_wrap=True,
         width=PIPE_WIDTH if piped else None,
     )
