@@ -82,19 +82,21 @@ def test_sigterm_stops_the_run_as_ctrl_c_does(fresh_demo: Path) -> None:
     lock and records its end (it was left `running`, the lock held until it went stale)."""
     (fresh_demo / "metrics" / "slow.yml").write_text(SLOW)
     run = tripl("run", "-s", "slow_count", "--start", "2026-01-01", "--end", "2026-01-02",
-                cwd=fresh_demo)  # fmt: skip
+                "--format", "json", cwd=fresh_demo)  # fmt: skip
     state = fresh_demo / ".tripl" / "dev.db"
     _wait_for_the_run_record(state, run)
     time.sleep(1)
     assert run.poll() is None, run.communicate()
     run.send_signal(signal.SIGTERM)
     try:
-        _, err = run.communicate(timeout=60)
+        out, err = run.communicate(timeout=60)
     except subprocess.TimeoutExpired:
         run.kill()
         raise AssertionError("SIGTERM did not stop `tripl run` within 60 s") from None
     assert run.returncode == 143, err
     assert "terminated" in err and "Traceback" not in err
+    # --format json: stdout still holds its one document.
+    assert json.loads(out) == {"status": "error", "error": "terminated", "hint": None}
     with contextlib.closing(sqlite3.connect(state)) as conn:
         assert conn.execute("SELECT count(*) FROM tripl_run_lock").fetchone()[0] == 0
         statuses = [row[0] for row in conn.execute("SELECT status FROM tripl_runs")]

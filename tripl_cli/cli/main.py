@@ -215,11 +215,18 @@ class _Terminated:
 
 
 def _interrupted() -> int:
-    if _Terminated.received:
-        console.err().print("terminated")
-        return EXIT_TERMINATED
-    console.err().print("interrupted")
-    return EXIT_INTERRUPTED
+    """Ctrl-C or SIGTERM ended the command: said on stderr (a JSON log line under
+    `--log-format json`), and as the one JSON document on stdout under `--format json`."""
+    from tripl_cli.cli.logs import json_logging
+
+    what = "terminated" if _Terminated.received else "interrupted"
+    if _wants_json(sys.argv[1:]) and not console.json_printed():
+        console.print_json({"status": "error", "error": what, "hint": None})
+    if json_logging():
+        logging.getLogger("tripl_cli.cli").error(what)
+    else:
+        console.err().print(what)
+    return EXIT_TERMINATED if _Terminated.received else EXIT_INTERRUPTED
 
 
 def run() -> None:
