@@ -15,6 +15,7 @@ import pytest
 
 from tests.cli.conftest import AS_OF, Demo, Invoke
 from tripl_cli.api import demo_api
+from tripl_cli.errors import StateError
 from tripl_cli.scaffold import init_project
 
 ENTRY = "from tripl_cli.cli.main import run; run()"
@@ -392,3 +393,26 @@ def test_run_and_compile_read_sql_in_the_targets_dialect(fresh_demo: Path, invok
     assert "amount > 0 OR amount < -1" in mysql.stdout
     duckdb = invoke(fresh_demo, "compile", "--print")  # the DuckDB target: no OR there
     assert duckdb.exit_code == 0 and " OR " not in duckdb.stdout
+
+
+@pytest.mark.parametrize("where", ["pages", "header"])
+def test_a_damaged_state_file_is_said_so_with_what_to_do(
+    demo_copy: Path, invoke: Invoke, where: str
+) -> None:
+    state = demo_copy / ".tripl" / "dev.db"
+    data = bytearray(state.read_bytes())
+    assert len(data) > 65536
+    if where == "pages":  # a disk fault after the header: pages of the tables themselves
+        for at in range(40960, len(data) - 200, 16384):
+            data[at : at + 200] = b"\xa5" * 200
+    else:
+        data[:100] = b"\x00" * 100
+    state.write_bytes(bytes(data))
+    for command in (("ls",), ("run",), ("show", "orders", "--format", "json")):
+        result = invoke(demo_copy, *command)
+        assert result.exit_code == 1, (command, result.output)
+        # A user's problem, said as one (the entry point prints it without "internal error").
+        assert isinstance(result.exception, StateError), (command, result.exception)
+        said = result.exception.render()
+        assert "is damaged" in said and "move the file aside" in said, (command, said)
+        assert "[SQL:" not in said

@@ -159,3 +159,20 @@ def describe_db_error(exc: sa.exc.DBAPIError | sa.exc.OperationalError) -> str:
     """The driver's own first line, without SQLAlchemy's SQL echo and links."""
     text = str(exc.orig) if exc.orig is not None else str(exc)
     return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+#: SQLite's words for a file that is not (or no longer) a database: SQLITE_CORRUPT, NOTADB.
+_DAMAGED = ("database disk image is malformed", "file is not a database")
+
+
+def is_damaged(exc: sa.exc.DBAPIError) -> bool:
+    """Whether the database file itself is damaged (a disk fault, a partial copy)."""
+    return any(words in str(exc.orig) for words in _DAMAGED)
+
+
+def damaged_error(shown: str, exc: sa.exc.DBAPIError) -> StateError:
+    return StateError(
+        f"the state database {shown} is damaged: {describe_db_error(exc)}",
+        hint="restore it from a backup; or move the file aside, and the next `tripl run` "
+        "starts a new one (recollecting initial_buckets; older values are then lost)",
+    )

@@ -15,8 +15,10 @@ from tripl_cli.errors import StateError, StateValueError
 from tripl_cli.state import alert_rows, anomaly_rows, migrations, owner, runs, values
 from tripl_cli.state.engine import (
     create_state_engine,
+    damaged_error,
     describe_db_error,
     display_url,
+    is_damaged,
     read_connection,
     resolve_url,
     write_transaction,
@@ -61,6 +63,8 @@ def open_store(
         raise
     except sa.exc.DBAPIError as exc:
         engine.dispose()
+        if is_damaged(exc):
+            raise damaged_error(shown, exc) from None
         raise StateError(
             f"cannot open the state database {shown}: {describe_db_error(exc)}",
             hint="check the target's `state:` URL, that the database server is up and "
@@ -145,18 +149,23 @@ class StateStore:
         # constraint and SQL errors stay internal (they would be ours).
         try:
             yield
-        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
-            raise StateError(
-                f"the state database {self.display_url} failed: {describe_db_error(exc)}",
-                hint="check that the state database is reachable and not locked by another "
-                "program (a failed write is rolled back: it changed nothing)",
-            ) from exc
-        except sa.exc.DataError as exc:  # a value this database cannot hold
-            raise StateValueError(
-                f"the state database {self.display_url} refused a value: {describe_db_error(exc)}",
-                hint="PostgreSQL text cannot hold a NUL character, for instance; the write "
-                "was rolled back: it changed nothing",
-            ) from exc
+        except sa.exc.DBAPIError as exc:
+            if is_damaged(exc):  # a disk fault, a partial copy: no write can help
+                raise damaged_error(self.display_url, exc) from exc
+            if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError)):
+                raise StateError(
+                    f"the state database {self.display_url} failed: {describe_db_error(exc)}",
+                    hint="check that the state database is reachable and not locked by another "
+                    "program (a failed write is rolled back: it changed nothing)",
+                ) from exc
+            if isinstance(exc, sa.exc.DataError):  # a value this database cannot hold
+                raise StateValueError(
+                    f"the state database {self.display_url} refused a value: "
+                    f"{describe_db_error(exc)}",
+                    hint="PostgreSQL text cannot hold a NUL character, for instance; the write "
+                    "was rolled back: it changed nothing",
+                ) from exc
+            raise
 
     @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
