@@ -66,6 +66,29 @@ def test_env_var_values_of_the_target_are_scrubbed_from_errors_and_tracebacks(
     assert "Traceback (most recent call last)" in done.stderr  # the --debug run
 
 
+@pytest.mark.parametrize("key", ["target", "type"])
+def test_an_env_var_value_named_as_target_or_type_is_masked(
+    fresh_demo: Path, tmp_path: Path, key: str
+) -> None:
+    # The wrong value is quoted back ("target '…' not found", "unknown warehouse type '…'").
+    profiles = fresh_demo / "profiles.yml"
+    text = profiles.read_text()
+    old = "  target: dev\n" if key == "target" else "type: duckdb"
+    new = (
+        "  target: \"{{ env_var('TRIPL_TEST_PW') }}\"\n"
+        if key == "target"
+        else "type: \"{{ env_var('TRIPL_TEST_PW') }}\""
+    )
+    assert old in text
+    profiles.write_text(text.replace(old, new))
+    env = {"TRIPL_TEST_PW": PASSWORD}
+    done = tripl("run", "--format", "json", "--project-dir", str(fresh_demo), cwd=tmp_path, env=env)
+    assert done.returncode == 1
+    assert "****" in done.stderr
+    results = (fresh_demo / "target" / "run_results.json").read_text()
+    assert PASSWORD not in done.stderr + done.stdout + results
+
+
 def test_a_project_env_var_in_a_failing_filter_never_reaches_output_or_artifacts(
     fresh_demo: Path, tmp_path: Path
 ) -> None:

@@ -190,8 +190,15 @@ def resolve_target(
             doc, profile, profile_node, renderer, name=name, chosen=chosen, explicit=bool(target)
         )
     except ConfigError as exc:  # about the chosen target: a run's results name it
-        exc.target = chosen
-        raise
+        # Every env_var() value read so far is masked, the chosen name's (`target:`) too.
+        secrets = frozenset(renderer.secrets)
+        masked = ConfigError(
+            mask_secrets(exc.message, secrets),
+            location=exc.location,
+            hint=None if exc.hint is None else mask_secrets(exc.hint, secrets),
+        )
+        masked.target = mask_secrets(chosen, secrets)
+        raise masked from None
     logger.debug("using profile %s, target %s from %s", name, chosen, rel)
     # The project's own env_var() values too: a metric's `where` reads them into the SQL
     # whose errors the run records and prints through this target's `mask` (as the log
