@@ -76,6 +76,23 @@ def test_refuses_a_file(tmp_path: Path) -> None:
         init_project(target, demo=False)
 
 
+def test_a_path_that_cannot_be_made_or_written_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(TriplError, match="cannot create the project directory") as info:
+        init_project(tmp_path / "afile" / "sub", demo=False)  # a file where a folder must be
+    assert info.value.hint
+
+    def no_room(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(init_module, "generate_demo_warehouse", no_room)
+    with pytest.raises(TriplError, match="No space left on device"):
+        init_project(tmp_path / "full", demo=True, as_of=AS_OF)
+    assert not (tmp_path / "full").exists()
+
+
 def test_refuses_an_invalid_project_name(tmp_path: Path) -> None:
     with pytest.raises(TriplError, match="invalid project name") as info:
         init_project(tmp_path / "x", demo=False, name="My-Shop")

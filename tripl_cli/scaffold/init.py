@@ -19,6 +19,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from tripl_cli.errors import TriplError
+from tripl_cli.files import make_dir
 from tripl_cli.project.schema import NAME_PATTERN
 from tripl_cli.scaffold.demo_data import DemoWarehouse, generate_demo_warehouse
 
@@ -64,9 +65,14 @@ def init_project(
             warehouse = generate_demo_warehouse(warehouse_path, as_of=as_of)
         else:
             _create_empty_duckdb(warehouse_path)
-    except BaseException:
+    except BaseException as exc:
         # Leave nothing half-made behind: the destination was empty when we started.
         _undo(dest, created)
+        if isinstance(exc, OSError):  # no room, no permission: the user's to fix
+            raise TriplError(
+                f"cannot write the project in {dest}: {exc.strerror or exc}",
+                hint="choose a path you can write to, with room for the files",
+            ) from None
         raise
     files.append(Path(WAREHOUSE_FILE))
     logger.info("initialised %s project %r in %s", "demo" if demo else "basic", project_name, dest)
@@ -107,7 +113,7 @@ def _prepare_destination(dest: Path) -> bool:
                 hint="choose a new directory (e.g. `tripl init my_project`) or empty this one",
             )
         return False
-    dest.mkdir(parents=True)
+    make_dir(dest, what="the project directory", hint="choose a path you can write to")
     return True
 
 
