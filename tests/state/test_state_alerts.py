@@ -202,3 +202,10 @@ def test_a_save_computed_before_an_ack_never_clears_it(store: StateStore) -> Non
     store.save_alert_changes([replace(stale, last_anomaly_bucket=hour(9))], [])
     (reopened,) = store.open_incidents()
     assert reopened.id == inc.id and reopened.acked is False
+
+
+@pytest.mark.parametrize("incident_id", [0, -1, 2**31, 10**23])
+def test_an_id_no_incident_can_have_finds_none(store: StateStore, incident_id: int) -> None:
+    # `tripl alert ack 99999999999999999999999` overflowed the driver (an internal error).
+    assert store.incident(incident_id) is None
+    assert store.ack_incident(incident_id) is None

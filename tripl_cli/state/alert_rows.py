@@ -100,13 +100,22 @@ def open_incidents(conn: sa.Connection) -> list[StoredIncident]:
     return _sorted(_incident(row) for row in conn.execute(query))
 
 
+#: The largest id an incident can have (an INTEGER key: 32 bits on PostgreSQL): a larger
+#: one names no incident, and binding it would overflow the driver.
+_MAX_ID = 2**31 - 1
+
+
 def incident_by_id(conn: sa.Connection, incident_id: int) -> StoredIncident | None:
+    if not 1 <= incident_id <= _MAX_ID:
+        return None
     row = conn.execute(sa.select(incidents).where(incidents.c.id == incident_id)).first()
     return None if row is None else _incident(row)
 
 
 def ack_incident(conn: sa.Connection, incident_id: int, *, now: datetime) -> StoredIncident | None:
     """Mark an incident acknowledged; None when no incident has this id."""
+    if not 1 <= incident_id <= _MAX_ID:
+        return None
     conn.execute(
         sa.update(incidents).where(incidents.c.id == incident_id).values(acked=True, updated_at=now)
     )
