@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tripl_cli.errors import SourceLocation
+from tripl_cli.project import yaml_source
 from tripl_cli.project.yaml_source import MAX_DEPTH, parse_yaml, read_yaml
 
 
@@ -56,6 +59,16 @@ def test_alias_bombs_are_rejected_quickly() -> None:
     doc = parse_yaml("\n".join(lines) + "\n", "f.yml")
     assert doc.data is None
     assert [i.rule for i in doc.issues] == ["yaml-syntax"]
+    assert "once its aliases are expanded" in doc.issues[0].message
+
+
+def test_a_huge_file_without_aliases_is_not_blamed_on_aliases(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(yaml_source, "MAX_EXPANDED_NODES", 100)
+    doc = parse_yaml("".join(f"- {i}\n" for i in range(150)), "f.yml")
+    (issue,) = doc.issues
+    assert issue.message == "document has more than 100 values: split it into several files"
 
 
 def test_deep_nesting_is_an_issue_not_a_recursion_error() -> None:

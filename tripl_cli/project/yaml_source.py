@@ -84,6 +84,11 @@ class _Builder:
         self._sizes[key] = min(size, MAX_EXPANDED_NODES + 1)
         return self._sizes[key]
 
+    @property
+    def distinct_nodes(self) -> int:
+        """Nodes `expanded_size` has seen, each alias's once: the document's own size."""
+        return len(self._sizes)
+
     def issue(self, rule: str, message: str, node: Node) -> None:
         self.issues.append(Issue(rule, message, _loc(self.path, node)))
 
@@ -246,7 +251,11 @@ def parse_yaml(text: str, path: str) -> YamlDocument:
         message = f"nesting deeper than {MAX_DEPTH} levels"
         return YamlDocument(path, None, empty, (Issue("yaml-syntax", message, _loc(path, root)),))
     if too_big:
-        message = "document is too large once its aliases are expanded"
+        message = (
+            f"document has more than {MAX_EXPANDED_NODES:,} values: split it into several files"
+            if builder.distinct_nodes > MAX_EXPANDED_NODES
+            else "document is too large once its aliases are expanded"
+        )
         return YamlDocument(path, None, empty, (Issue("yaml-syntax", message, _loc(path, root)),))
     data, node = builder.build(root)
     return YamlDocument(path, data, node, tuple(builder.issues))
