@@ -188,7 +188,11 @@ class Aggregation(StrEnum):
 
 
 #: Aggregations whose column must be a number (the others take any type).
-NUMERIC_AGGREGATIONS = frozenset({Aggregation.SUM, Aggregation.AVG})
+#: Aggregations whose column must hold numbers: every value is stored as a float (the
+#: `max` of a timestamp or a string fails at run time on every engine).
+NUMERIC_AGGREGATIONS = frozenset(
+    {Aggregation.SUM, Aggregation.AVG, Aggregation.MIN, Aggregation.MAX}
+)
 
 
 class MetricStatus(StrEnum):
