@@ -133,6 +133,14 @@ def test_on_mysql_a_type_it_converts_is_a_warning(
     assert code == 1
     assert [e["rule"] for e in doc["errors"]] == ["warehouse-type"]
     assert "column 'epoch' (timestamp_column)" in str(doc["errors"][0]["message"])
+    # Nor the max of a text: a text, which no run can store as a number.
+    (root / "fact_tables" / "ev.yml").write_text(fact)
+    metrics = (root / "metrics" / "m.yml").read_text()
+    (root / "metrics" / "m.yml").write_text(metrics.replace("aggregation: sum", "aggregation: max"))
+    code, doc = _validate(root)
+    assert code == 1
+    assert [e["rule"] for e in doc["errors"]] == ["warehouse-type"]
+    assert "column 'label' (max in metric 's')" in str(doc["errors"][0]["message"])
 
 
 def test_on_postgres_a_capitalised_column_needs_an_alias(

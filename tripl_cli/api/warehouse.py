@@ -15,7 +15,7 @@ from tripl_cli.compiler.sources import windowed_query
 from tripl_cli.errors import Issue, Severity, TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.profiles import ResolvedTarget, find_profiles, resolve_target
-from tripl_cli.project.schema import NUMERIC_AGGREGATIONS, FactMetric, FactTable
+from tripl_cli.project.schema import NUMERIC_AGGREGATIONS, Aggregation, FactMetric, FactTable
 from tripl_cli.project.sqlcheck import check_query, output_columns
 from tripl_cli.timegrid import Interval, Window, floor_to_bucket
 
@@ -104,14 +104,16 @@ def fact_table_columns(adapter: Adapter, fact: FactTable, dialect: str) -> list[
 
 
 #: Column → the live type it needs and what needs it.
-TypedUses = dict[str, tuple[str, str]]
+#: Column → (the type it needs, what needs it, whether MySQL's silent conversion is no help:
+#: it sums '12abc' as 12, but the max of a text is a text).
+TypedUses = dict[str, tuple[str, str, bool]]
 
 
 def _referenced_columns(project: Project, fact: FactTable) -> tuple[dict[str, str], TypedUses]:
     """Column → what references it (for a precise message); and the columns that need a
     type: the timestamp column, and the columns summed or averaged."""
     refs: dict[str, str] = {fact.timestamp_column: "timestamp_column"}
-    typed: TypedUses = {fact.timestamp_column: ("timestamp", "timestamp_column")}
+    typed: TypedUses = {fact.timestamp_column: ("timestamp", "timestamp_column", False)}
     for column in fact.identifier_columns:
         refs.setdefault(column, "identifier_columns")
     for metric in project.metrics.values():
@@ -124,7 +126,9 @@ def _referenced_columns(project: Project, fact: FactTable) -> tuple[dict[str, st
                 refs.setdefault(measure.column, f"metric '{metric.name}'")
                 if measure.aggregation in NUMERIC_AGGREGATIONS:
                     what = f"{measure.aggregation.value} in metric '{metric.name}'"
-                    typed.setdefault(measure.column, ("number", what))
+                    strict = measure.aggregation in (Aggregation.MIN, Aggregation.MAX)
+                    needed, first, was_strict = typed.get(measure.column, ("number", what, False))
+                    typed[measure.column] = (needed, first, was_strict or strict)
             for cond in measure.conditions:
                 refs.setdefault(cond.column, f"metric '{metric.name}' conditions")
         if any(m.fact_table == fact.name for m in metric.measures()):
@@ -192,7 +196,7 @@ def _live_column_issues(
             hint = f'alias it in the fact table\'s SQL: "{found.name}" AS {alias}'
             issues.append(Issue("warehouse-column", message, sql_at, hint=hint))
     converts = _MYSQL_CONVERTS if resolved.dialect == "mysql" else frozenset()
-    for column, (needed, where) in typed.items():
+    for column, (needed, where, strict) in typed.items():
         found = live.get(column.lower())
         if found is not None and found.type != needed:
             message = (
@@ -200,7 +204,7 @@ def _live_column_issues(
                 f"({found.raw_type}) on target '{target}', where a {needed} is needed"
             )
             hint = f"cast it in the fact table's SQL, e.g. {_CASTS[needed]}"
-            lenient = (needed, found.type) in converts
+            lenient = not strict and (needed, found.type) in converts
             severity = Severity.WARNING if lenient else Severity.ERROR
             issues.append(Issue("warehouse-type", message, sql_at, severity, hint))
     tree = check_query(fact.sql, resolved.dialect).tree
