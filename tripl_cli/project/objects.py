@@ -21,8 +21,10 @@ from tripl_cli.project.schema import (
     AlertRule,
     CompositionMetric,
     Destination,
+    DestinationBase,
     FactMetric,
     FactTable,
+    MetricBase,
     SqlMetric,
 )
 from tripl_cli.project.schema_errors import (
@@ -59,6 +61,11 @@ _DESTINATION_MODELS = _destination_models()
 _SINGLE_MODELS: dict[ObjectKind, type[BaseModel]] = {
     "fact_table": FactTable,
     "alert_rule": AlertRule,
+}
+#: The keys every model of a kind shares, per kind that has several models.
+_SHARED_MODELS: dict[ObjectKind, type[BaseModel]] = {
+    "metric": MetricBase,
+    "destination": DestinationBase,
 }
 #: The key that picks the model, per kind that has several.
 _DISCRIMINATORS: dict[ObjectKind, tuple[str, dict[str, type[BaseModel]]]] = {
@@ -112,6 +119,22 @@ def _pick_model(
     return models[tag]
 
 
+def _shared_key_issues(
+    kind: ObjectKind, data: Mapping[str, Any], node: NodeLocation, what: str
+) -> list[Issue]:
+    """Without a model to pick, the keys every model of `kind` has are still checked (a bad
+    name or interval is said in the same pass as the missing `kind`)."""
+    base = _SHARED_MODELS.get(kind)
+    if base is None:
+        return []
+    shared = {k: v for k, v in data.items() if k in base.model_fields}
+    try:
+        base.model_validate(shared)
+    except ValidationError as exc:
+        return issues_from_validation(exc, ErrorContext(base, node, what))
+    return []
+
+
 def validate_object(
     kind: ObjectKind, data: Any, node: NodeLocation, fallback_label: str
 ) -> tuple[BaseModel | None, list[Issue]]:
@@ -124,7 +147,7 @@ def validate_object(
         return None, [Issue("wrong-type", message, node.location)]
     model = _pick_model(kind, data, node, what)
     if isinstance(model, Issue):
-        return None, [model]
+        return None, [model, *_shared_key_issues(kind, data, node, what)]
     try:
         return model.model_validate(data), []
     except ValidationError as exc:
