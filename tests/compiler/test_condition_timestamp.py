@@ -134,7 +134,8 @@ def test_clickhouse_reads_condition_timestamps_as_utc_in_a_zoned_or_date_column(
     table = load_table(engine, "condition_ts_zoned", [("ts", "timestamp")], rows)
     fact = FactTable(
         name="t",
-        sql="SELECT toDateTime64(u, 6, 'Asia/Kolkata') AS ts, toDate32(u) AS d"
+        sql="SELECT toDateTime64(u, 6, 'Asia/Kolkata') AS ts, toDate32(u) AS d,"
+        " formatDateTime(u, '%Y-%m-%d %H:%i:%S') AS label"
         f" FROM (SELECT ts AS u FROM {table})",
         timestamp_column="ts",
         columns=[ColumnDef(name="d", type=ColumnType.TIMESTAMP)],
@@ -144,6 +145,9 @@ def test_clickhouse_reads_condition_timestamps_as_utc_in_a_zoned_or_date_column(
         "before_5_naive": ("ts", "lt", "2026-01-05 05:00:00"),  # the timestamp column
         "in_kolkata": ("ts", "in", ["2026-01-05T12:00:00+05:30", "2026-01-06T00:00:00Z"]),
         "date_after": ("d", "gte", "2026-01-05T23:30:00Z"),
+        # A column of unknown type may be text: its values stay text literals (a DateTime64
+        # against a String fails, or matches nothing in an IN list).
+        "text_label": ("label", "eq", "2026-01-05T10:00:00Z"),
     }
     metrics = [
         {"name": name, "kind": "fact", "fact_table": "t", "aggregation": "count",
@@ -158,5 +162,5 @@ def test_clickhouse_reads_condition_timestamps_as_utc_in_a_zoned_or_date_column(
     got_next = {v.metric: v.value for v in assembled_on(engine, plan) if v.bucket > DAY}
     # Python's reading, per UTC day: Jan 5 12:00..23:00 (12 rows), 00:00..04:00 (5), 06:30
     # UTC is no row and Jan 6 00:00 is one (the next day), a date is its midnight in UTC.
-    assert got == {"from_noon_utc": 12.0, "before_5_naive": 5.0}
+    assert got == {"from_noon_utc": 12.0, "before_5_naive": 5.0, "text_label": 1.0}
     assert got_next == {"from_noon_utc": 24.0, "in_kolkata": 1.0, "date_after": 24.0}

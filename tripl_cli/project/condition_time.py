@@ -55,22 +55,22 @@ def in_utc(condition: Condition, column_type: ColumnType | None) -> Condition:
 
 def instants(condition: Condition, column_type: ColumnType | None) -> frozenset[str]:
     """The values of `in_utc(condition, column_type)` that are instants (UTC text without an
-    offset): each timestamp value of a column declared `timestamp`, and each value written
-    with an offset. An engine that reads a text literal in the column's own zone (ClickHouse)
-    is given these as typed UTC timestamps."""
-    if column_type not in (None, ColumnType.TIMESTAMP) or condition.operator in TEXT_OPERATORS:
+    offset) of a column known to hold timestamps (`column_type` TIMESTAMP: declared, or the
+    fact table's timestamp column). An engine that reads a text literal in the column's own
+    zone (ClickHouse) is given these as typed UTC timestamps. A column whose type is not
+    known may be text: its values stay text literals, as they are elsewhere."""
+    if column_type is not ColumnType.TIMESTAMP or condition.operator in TEXT_OPERATORS:
         return frozenset()
-    declared = column_type is ColumnType.TIMESTAMP
     value = condition.value
     found: set[str] = set()
     for v in value if isinstance(value, list) else [value]:
-        if not isinstance(v, str) or not (declared or _EXTENDED.fullmatch(v)):
+        if not isinstance(v, str):
             continue
         try:
             datetime.fromisoformat(v.replace("Z", "+00:00"))
         except ValueError:
             continue
-        found.add(utc_text(v, declared_timestamp=declared))
+        found.add(utc_text(v, declared_timestamp=True))
     return frozenset(found)
 
 
