@@ -11,6 +11,7 @@ from tripl_cli.errors import TriplError
 from tripl_cli.project.loader import load_project
 from tripl_cli.project.model import Project
 from tripl_cli.project.semantics import (
+    breakdowns_only_changed,
     definition_hash,
     dependencies,
     earlier_hashes,
@@ -227,3 +228,58 @@ def test_definition_hashes_are_pinned() -> None:
         assert earlier_hashes(project, metric) == earlier, name
         assert is_known_hash(project, metric, with_part_breakdowns), name
         assert is_known_hash(project, metric, legacy), name
+
+
+#: revenue in the `full` fixture: breakdowns [country] under the default limit, hourly.
+_REVENUE_BREAKDOWNS = "breakdowns: [country]\n    interval: 1h"
+_AMOUNT_OVER = 'where: "amount > '
+
+
+@pytest.mark.parametrize(
+    ("now", "also", "stored_columns", "recognised"),
+    [
+        ("breakdowns: [country, platform]\n    interval: 1h", None, ["country"], True),
+        ("breakdowns: []\n    interval: 1h", None, ["country"], True),
+        ("breakdowns: [platform]\n    breakdown_limit: 3\n    interval: 1h", None, ["country"],
+         True),
+        # A change of the totals as well is never taken for a breakdown change.
+        ("breakdowns: [platform]\n    interval: 6h", None, ["country"], False),
+        ("breakdowns: []\n    interval: 1h", 'where: "amount >= ', ["country"], False),
+        # Breakdown columns that stored no row cannot be told: recollected whole, as before.
+        ("breakdowns: []\n    interval: 1h", None, [], False),
+    ],
+)  # fmt: skip
+def test_a_breakdown_change_is_told_from_any_other(
+    tmp_path: Path, now: str, also: str | None, stored_columns: list[str], recognised: bool
+) -> None:
+    root = copy_full(tmp_path)
+    stored = hashes(root)["revenue"]
+    edit(root, "metrics/commerce.yml", _REVENUE_BREAKDOWNS, now)
+    if also is not None:
+        edit(root, "metrics/commerce.yml", _AMOUNT_OVER, also)
+    project = load(root)
+    revenue = project.metrics["revenue"]
+    assert definition_hash(project, revenue) != stored
+    assert breakdowns_only_changed(project, revenue, stored, stored_columns) is recognised
+
+
+def test_a_ratio_whose_limit_is_set_from_the_default_has_a_breakdown_change(
+    tmp_path: Path,
+) -> None:
+    root = copy_full(tmp_path)
+    before = hashes(root)["average_order_value"]  # breakdowns [country], the default limit
+    edit(
+        root,
+        "metrics/commerce.yml",
+        "    denominator: {fact_table: orders, aggregation: count, filters: [completed]}\n"
+        "    breakdowns: [country]\n",
+        "    denominator: {fact_table: orders, aggregation: count, filters: [completed]}\n"
+        "    breakdowns: [platform]\n    breakdown_limit: 4\n",
+    )
+    project = load(root)
+    metric = project.metrics["average_order_value"]
+    assert definition_hash(project, metric) != before
+    assert breakdowns_only_changed(project, metric, before, ["country"])
+    assert not breakdowns_only_changed(project, metric, before, ["platform"])
+    # Not a fact metric: nothing to tell.
+    assert not breakdowns_only_changed(project, project.metrics["purchase_conversion"], "x", [])

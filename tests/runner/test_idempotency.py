@@ -292,6 +292,26 @@ def test_a_breakdown_change_keeps_the_totals_and_recollects_the_breakdowns(
     assert outcome.note is None and outcome.window == Window(day(9), day(13))
 
 
+def test_a_breakdown_change_whose_collection_fails_keeps_everything_until_it_runs(
+    wh: Warehouse,
+) -> None:
+    backfill(wh.ws, "2026-01-01", "2026-01-12")
+    before = {k: v for k, v in wh.stored().items() if k[0] == "revenue"}
+    with wh.ws.store() as store:
+        old_hash = store.metric_statuses()["revenue"].definition_hash
+    wh.ws.edit_yaml("metrics/facts.yml", "revenue", breakdowns=["platform"])
+    wh.engine.adapter.execute(f"DROP TABLE {wh.orders_name}")  # the warehouse fails
+    failed = wh.api_run(day(12, 6))
+    assert {o.metric: o.status for o in failed.outcomes}["revenue"] == "error"
+    with wh.ws.store() as store:  # the old hash stays: the next run still sees the change
+        assert store.metric_statuses()["revenue"].definition_hash == old_hash
+    assert {k: v for k, v in wh.stored().items() if k[0] == "revenue"} == before
+    wh.load()
+    report = wh.api_run(day(12, 6))
+    (outcome,) = [o for o in report.outcomes if o.metric == "revenue"]
+    assert outcome.note and outcome.note.startswith("breakdowns changed"), outcome.note
+
+
 def test_a_breakdown_limit_change_the_hash_cannot_tell_recollects_everything(
     wh: Warehouse,
 ) -> None:

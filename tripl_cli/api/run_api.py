@@ -95,7 +95,7 @@ def run(
     try:
         resolved = target_of(project, profiles_dir=profiles_dir, target=target)
         report = _run_on(project, resolved, options, run_id, now, events)
-    except BaseException as exc:
+    except (Exception, KeyboardInterrupt) as exc:
         # The run stopped as a whole (a target that does not resolve, state locked,
         # warehouse unreachable, Ctrl-C or SIGTERM, a bug…): run_results.json says so,
         # rather than still showing the previous run's results.
@@ -112,7 +112,7 @@ def run(
     return report
 
 
-def _stopped_by(exc: BaseException) -> str:
+def _stopped_by(exc: Exception | KeyboardInterrupt) -> str:
     if isinstance(exc, TriplError):
         return exc.message
     if isinstance(exc, Terminated):

@@ -210,6 +210,8 @@ class _Terminated:
     @classmethod
     def handle(cls, signum: int, frame: object) -> None:
         # As Ctrl-C: the run releases its lock and records itself as failed on the way out.
+        # A second SIGTERM must not break that way out (the lock's release, the run record).
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         cls.received = True
         raise Terminated
 

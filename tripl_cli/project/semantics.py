@@ -239,16 +239,19 @@ def breakdowns_only_changed(
 ) -> bool:
     """Whether `stored` hashes `metric` as it is but for its breakdowns: with the breakdown
     columns found stored for it (`stored_breakdowns`), under its limit, the default limit or
-    none. Its total series are then the same definition's; only its breakdowns changed.
+    none. Its total series are then the same definition's; only its breakdowns changed. A
+    match is certain (the whole definition hashes alike); a miss only means the history is
+    recollected whole, as for any other change.
 
-    The stored hash does not tell an earlier limit of another value: such a change is not
-    recognised (the history is recollected whole, as for any other change).
+    The stored hash tells neither an earlier limit of another value, nor breakdown columns
+    without a stored row (their window was empty), nor the order of a hash written before
+    breakdowns were hashed as a set: those changes are not recognised.
     """
     if stored is None or not isinstance(metric, FactMetric):
         return False
     columns = sorted(set(stored_breakdowns))
     if not columns and not metric.breakdowns:
-        return False  # neither then nor now: something else changed
+        return False  # no breakdown stored, none now: nothing tells what the old ones were
     for limit in dict.fromkeys((metric.breakdown_limit, DEFAULT_BREAKDOWN_LIMIT, None)):
         before = metric.model_copy(update={"breakdowns": columns, "breakdown_limit": limit})
         if is_known_hash(project, before, stored):

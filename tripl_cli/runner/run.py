@@ -106,6 +106,7 @@ class _Run:
         #: Metrics whose breakdowns changed and nothing else: their breakdown series are
         #: dropped and recollected, their totals kept.
         self.new_breakdowns: set[str] = set()
+        self.breakdowns_only: dict[str, bool] = {}  # `_breakdowns_only`, per stale metric
         #: Unchanged metrics whose stored hash is an older hashing of the same definition.
         self.relabel: dict[str, str] = {}
         #: Every metric's definition hash in the state, as the run found it.
@@ -440,12 +441,14 @@ class _Run:
 
     def _breakdowns_only(self, name: str) -> bool:
         """Whether `name` (stale) changed only its breakdowns: its stored totals stand."""
-        return breakdowns_only_changed(
-            self.project,
-            self.project.metrics[name],
-            self.stored_hashes.get(name),
-            self.store.breakdown_columns(name),
-        )
+        if name not in self.breakdowns_only:  # asked when planning and when composing
+            self.breakdowns_only[name] = breakdowns_only_changed(
+                self.project,
+                self.project.metrics[name],
+                self.stored_hashes.get(name),
+                self.store.breakdown_columns(name),
+            )
+        return self.breakdowns_only[name]
 
     def fail(self, name: str, error: str, started: float) -> None:
         error = self.mask(error)

@@ -166,8 +166,10 @@ _DAMAGED = ("database disk image is malformed", "file is not a database")
 
 
 def is_damaged(exc: sa.exc.DBAPIError) -> bool:
-    """Whether the database file itself is damaged (a disk fault, a partial copy)."""
-    return any(words in str(exc.orig) for words in _DAMAGED)
+    """Whether an SQLite state file itself is damaged (a disk fault, a partial copy)."""
+    return isinstance(exc.orig, sqlite3.DatabaseError) and any(
+        words in str(exc.orig) for words in _DAMAGED
+    )
 
 
 def damaged_error(shown: str, exc: sa.exc.DBAPIError) -> StateError:

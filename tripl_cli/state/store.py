@@ -254,18 +254,18 @@ class StateStore:
     def replace_windows(self, writes: Sequence[WindowWrite]) -> list[int]:
         """Several `replace_window`s in ONE transaction (all stored, or none): a run stores
         every metric of its scans at once, rather than paying a commit per metric."""
-        dropped: dict[str, tuple[str, int]] = {}
+        dropped: dict[str, str] = {}
         with self._write() as conn:
             for w in writes:
                 if w.reset:
                     n = values.reset_metric(conn, w.metric, w.definition_hash, now=self.clock())
-                    dropped[w.metric] = ("definition changed; dropped %d stored values", n)
+                    dropped[w.metric] = f"definition changed; dropped {n} stored values"
                 elif w.reset_breakdowns:
                     n = values.reset_breakdowns(conn, w.metric, w.definition_hash)
-                    dropped[w.metric] = ("breakdowns changed; dropped %d breakdown values", n)
+                    dropped[w.metric] = f"breakdowns changed; dropped {n} breakdown values"
             written = values.replace_windows(conn, writes, now=self.clock())
-        for metric, (what, n) in dropped.items():  # said once it is so: committed
-            logger.warning("%s: " + what, metric, n)
+        for metric, what in dropped.items():  # said once it is so: committed
+            logger.warning("%s: %s", metric, what)
         for w, n in zip(writes, written, strict=True):
             logger.debug(
                 "%s: stored %d values in %s..%s", w.metric, n, w.window.start, w.window.end
