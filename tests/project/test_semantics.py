@@ -11,6 +11,7 @@ from tripl_cli.errors import TriplError
 from tripl_cli.project.loader import load_project
 from tripl_cli.project.model import Project
 from tripl_cli.project.semantics import (
+    breakdown_spec,
     breakdowns_only_changed,
     definition_hash,
     dependencies,
@@ -283,3 +284,25 @@ def test_a_ratio_whose_limit_is_set_from_the_default_has_a_breakdown_change(
     assert not breakdowns_only_changed(project, metric, before, ["platform"])
     # Not a fact metric: nothing to tell.
     assert not breakdowns_only_changed(project, project.metrics["purchase_conversion"], "x", [])
+
+
+def test_the_stored_spec_tells_any_breakdown_change_and_still_no_totals_change(
+    tmp_path: Path,
+) -> None:
+    root = copy_full(tmp_path)
+    project = load(root)
+    stored = hashes(root)["orders_count"]  # breakdowns [country, platform], limit 5
+    spec = breakdown_spec(project.metrics["orders_count"])
+    assert spec == '{"breakdown_limit": 5, "breakdowns": ["country", "platform"]}'
+    edit(root, "metrics/commerce.yml", "breakdown_limit: 5", "breakdown_limit: 7")
+    project = load(root)
+    orders = project.metrics["orders_count"]
+    columns = ["country", "platform"]
+    # An old limit other than the metric's, the default or none: only the spec tells it.
+    assert not breakdowns_only_changed(project, orders, stored, columns)
+    assert breakdowns_only_changed(project, orders, stored, columns, spec)
+    edit(root, "metrics/commerce.yml", "    filters: [real]\n    breakdowns: [country, platform]",
+         "    breakdowns: [country, platform]")  # fmt: skip
+    project = load(root)
+    changed = project.metrics["orders_count"]
+    assert not breakdowns_only_changed(project, changed, stored, columns, spec)

@@ -312,16 +312,41 @@ def test_a_breakdown_change_whose_collection_fails_keeps_everything_until_it_run
     assert outcome.note and outcome.note.startswith("breakdowns changed"), outcome.note
 
 
-def test_a_breakdown_limit_change_the_hash_cannot_tell_recollects_everything(
+def test_a_breakdown_limit_change_keeps_the_totals_and_a_state_before_v8_cannot_tell_it(
     wh: Warehouse,
 ) -> None:
     backfill(wh.ws, "2026-01-01", "2026-01-12")
+    totals, _ = _revenue_rows(wh)
     wh.ws.edit_yaml("metrics/facts.yml", "revenue", breakdown_limit=2)  # was 4
     report = wh.api_run(day(12, 6))
     (outcome,) = [o for o in report.outcomes if o.metric == "revenue"]
+    assert outcome.note and outcome.note.startswith("breakdowns changed"), outcome.note
+    assert _revenue_rows(wh)[0] == totals  # Jan 1-4 kept: the stored spec tells the change
+    # A status written before schema v8 has no spec: the old limit (2, not the default, not
+    # none) cannot be told from the stored hash, so the history is recollected whole.
+    wh.ws.edit_yaml("metrics/facts.yml", "revenue", breakdown_limit=3)
+    with closing(sqlite3.connect(wh.ws.state_path)) as conn, conn:
+        conn.execute("UPDATE tripl_metric_status SET breakdown_spec = NULL")
+    report = wh.api_run(day(12, 6))
+    (outcome,) = [o for o in report.outcomes if o.metric == "revenue"]
     assert outcome.note and outcome.note.startswith("definition changed"), outcome.note
-    totals, _ = _revenue_rows(wh)
-    assert set(totals) == {day(d) for d in range(5, 12)}  # Jan 1-4 dropped
+    assert set(_revenue_rows(wh)[0]) == {day(d) for d in range(5, 12)}  # Jan 1-4 dropped
+
+
+def test_removing_breakdowns_that_never_stored_a_row_keeps_the_totals(wh: Warehouse) -> None:
+    # Breakdowns whose window held no row stored no breakdown value (as if upstream was
+    # empty then): the stored spec, not the stored rows, says what they were.
+    backfill(wh.ws, "2026-01-01", "2026-01-12")
+    with wh.ws.store() as store:
+        before = {p.bucket for p in store.read_series("revenue")}
+    with closing(sqlite3.connect(wh.ws.state_path)) as conn, conn:
+        conn.execute("DELETE FROM tripl_breakdown_values WHERE metric = 'revenue'")
+    wh.ws.edit_yaml("metrics/facts.yml", "revenue", breakdowns=[])
+    report = wh.api_run(day(12, 6))
+    (outcome,) = [o for o in report.outcomes if o.metric == "revenue"]
+    assert outcome.note and outcome.note.startswith("breakdowns changed"), outcome.note
+    with wh.ws.store() as store:
+        assert {p.bucket for p in store.read_series("revenue")} == before
 
 
 def test_a_composition_alone_reads_a_part_whose_breakdowns_changed(wh: Warehouse) -> None:

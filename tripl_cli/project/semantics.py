@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -234,29 +234,53 @@ def is_known_hash(project: Project, metric: AnyMetric, stored: str | None) -> bo
     return stored == definition_hash(project, metric) or stored in earlier_hashes(project, metric)
 
 
-def breakdowns_only_changed(
-    project: Project, metric: AnyMetric, stored: str | None, stored_breakdowns: Iterable[str]
-) -> bool:
-    """Whether `stored` hashes `metric` as it is but for its breakdowns: with the breakdown
-    columns found stored for it (`stored_breakdowns`), under its limit, the default limit or
-    none. Its total series are then the same definition's; only its breakdowns changed. A
-    match is certain (the whole definition hashes alike); a miss only means the history is
-    recollected whole, as for any other change.
+def breakdown_spec(metric: AnyMetric) -> str | None:
+    """The breakdown columns and limit a fact metric's hash is taken with, as stored beside
+    it (`breakdowns_only_changed` reads it back); None for other kinds."""
+    if not isinstance(metric, FactMetric):
+        return None
+    return json.dumps(_breakdown_set(metric), sort_keys=True)
 
-    The stored hash tells neither an earlier limit of another value, nor breakdown columns
-    without a stored row (their window was empty), nor the order of a hash written before
-    breakdowns were hashed as a set: those changes are not recognised.
+
+def breakdowns_only_changed(
+    project: Project,
+    metric: AnyMetric,
+    stored: str | None,
+    stored_breakdowns: Iterable[str],
+    stored_spec: str | None = None,
+) -> bool:
+    """Whether `stored` hashes `metric` as it is but for its breakdowns: its total series
+    are then the same definition's; only its breakdowns changed. A match is certain (the
+    whole definition hashes alike); a miss only means the history is recollected whole, as
+    for any other change.
+
+    The old breakdowns are `stored_spec` (`breakdown_spec`, stored since schema v8). Without
+    it they are guessed: the breakdown columns found stored (`stored_breakdowns`) under the
+    metric's limit, the default limit or none — which cannot tell another old limit, old
+    columns without a stored row (their window was empty), or the order of a hash written
+    before breakdowns were hashed as a set.
     """
     if stored is None or not isinstance(metric, FactMetric):
         return False
-    columns = sorted(set(stored_breakdowns))
-    if not columns and not metric.breakdowns:
-        return False  # no breakdown stored, none now: nothing tells what the old ones were
-    for limit in dict.fromkeys((metric.breakdown_limit, DEFAULT_BREAKDOWN_LIMIT, None)):
+    for columns, limit in _earlier_breakdowns(metric, stored_breakdowns, stored_spec):
         before = metric.model_copy(update={"breakdowns": columns, "breakdown_limit": limit})
         if is_known_hash(project, before, stored):
             return True
     return False
+
+
+def _earlier_breakdowns(
+    metric: FactMetric, stored_breakdowns: Iterable[str], stored_spec: str | None
+) -> Iterator[tuple[list[str], int | None]]:
+    if stored_spec is not None:
+        spec = json.loads(stored_spec)
+        yield list(spec["breakdowns"]), spec["breakdown_limit"]
+        return
+    columns = sorted(set(stored_breakdowns))
+    if not columns and not metric.breakdowns:
+        return  # no breakdown stored, none now: nothing tells what the old ones were
+    for limit in dict.fromkeys((metric.breakdown_limit, DEFAULT_BREAKDOWN_LIMIT, None)):
+        yield columns, limit
 
 
 def metrics_in_dependency_order(project: Project, names: Iterable[str]) -> list[str]:

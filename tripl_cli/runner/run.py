@@ -24,6 +24,7 @@ from tripl_cli.errors import StateValueError, TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.schema import Aggregation, CompositionMetric, FactMetric, MetricStatus
 from tripl_cli.project.semantics import (
+    breakdown_spec,
     breakdowns_only_changed,
     definition_hash,
     is_known_hash,
@@ -109,8 +110,10 @@ class _Run:
         self.breakdowns_only: dict[str, bool] = {}  # `_breakdowns_only`, per stale metric
         #: Unchanged metrics whose stored hash is an older hashing of the same definition.
         self.relabel: dict[str, str] = {}
-        #: Every metric's definition hash in the state, as the run found it.
+        #: Every metric's definition hash in the state, as the run found it, and the
+        #: breakdowns it was taken with (`breakdown_spec`; None before schema v8).
         self.stored_hashes: dict[str, str | None] = {}
+        self.stored_specs: dict[str, str | None] = {}
         self.windows: dict[str, Window] = {}
         #: Metrics whose SQL cannot be built for this dialect: failed alone, others go on.
         self.compile_errors: dict[str, str] = {}
@@ -131,6 +134,7 @@ class _Run:
     def plan_windows(self, names: Sequence[str]) -> None:
         statuses = self.store.metric_statuses()
         self.stored_hashes = {n: s.definition_hash for n, s in statuses.items()}
+        self.stored_specs = {n: s.breakdown_spec for n, s in statuses.items()}
         defaults = self.project.config.defaults
         natural: dict[str, Window] = {}
         for name in names:
@@ -372,6 +376,7 @@ class _Run:
                 status="success",
                 reset=name in self.changed,  # dropped only as the new values are stored
                 reset_breakdowns=name in self.new_breakdowns,
+                breakdown_spec=breakdown_spec(self.project.metrics[name]),
             )
             for name, metric_values in values.items()
         ]
@@ -442,11 +447,13 @@ class _Run:
     def _breakdowns_only(self, name: str) -> bool:
         """Whether `name` (stale) changed only its breakdowns: its stored totals stand."""
         if name not in self.breakdowns_only:  # asked when planning and when composing
+            spec = self.stored_specs.get(name)
             self.breakdowns_only[name] = breakdowns_only_changed(
                 self.project,
                 self.project.metrics[name],
                 self.stored_hashes.get(name),
-                self.store.breakdown_columns(name),
+                self.store.breakdown_columns(name) if spec is None else (),
+                spec,
             )
         return self.breakdowns_only[name]
 

@@ -245,6 +245,13 @@ def _v7_retired_incidents(conn: sa.Connection) -> None:
     del conn
 
 
+def _v8_breakdown_spec(conn: sa.Connection) -> None:
+    """v8: `tripl_metric_status.breakdown_spec`, the breakdown columns and limit of the
+    definition last stored. Rows written before v8 read NULL until the metric's next run;
+    until then a change of its breakdowns is told from the breakdown columns stored."""
+    _add_columns(conn, "tripl_metric_status", [sa.Column("breakdown_spec", sa.Text, nullable=True)])
+
+
 MIGRATIONS: list[Callable[[sa.Connection], None]] = [
     _v1_collection,
     _v2_detection_and_alerts,
@@ -253,6 +260,7 @@ MIGRATIONS: list[Callable[[sa.Connection], None]] = [
     _v5_finite_values,
     _v6_state_owner,
     _v7_retired_incidents,
+    _v8_breakdown_spec,
 ]
 if len(MIGRATIONS) != SCHEMA_VERSION:  # pragma: no cover - a bug caught at import
     raise RuntimeError("state schema: exactly one migration per schema version")

@@ -26,6 +26,8 @@ class WindowWrite:
     reset: bool = False
     #: Only the breakdowns changed: drop the breakdown series, keep the totals (relabelled).
     reset_breakdowns: bool = False
+    #: The breakdown columns and limit `definition_hash` was taken with (stored with it).
+    breakdown_spec: str | None = None
 
 
 class RunStatus(StrEnum):
@@ -53,6 +55,8 @@ class MetricStatus:
     last_run_id: str | None
     updated_at: datetime | None
     collected_until: datetime | None = None
+    #: The breakdown columns and limit of the stored definition (None before schema v8).
+    breakdown_spec: str | None = None
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,7 @@ def metric_statuses(conn: sa.Connection, metric: str | None = None) -> dict[str,
             last_run_id=row.last_run_id,
             updated_at=row.updated_at,
             collected_until=row.collected_until,
+            breakdown_spec=row.breakdown_spec,
         )
         for row in conn.execute(query)
     }

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from tripl_cli.state.coltypes import UtcDateTime, json_type
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 #: Names are SQL identifiers or metric names; hashes/run ids are hex or uuid strings.
 _NAME = sa.String(255)
@@ -67,6 +67,9 @@ metric_status = sa.Table(
     # known, so a count series may be zero-filled up to it. `updated_at` is only when the
     # row was last written, which a bounded `--end` in the past does not make complete.
     sa.Column("collected_until", UtcDateTime, nullable=True),
+    # v8: the breakdown columns and limit its definition hash was taken with (JSON): a
+    # change of breakdowns alone is then told for sure (`semantics.breakdowns_only_changed`).
+    sa.Column("breakdown_spec", sa.Text, nullable=True),
 )
 
 runs = sa.Table(

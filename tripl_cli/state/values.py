@@ -256,6 +256,7 @@ def _move_watermarks(
             "last_run_id": w.run_id,
             "updated_at": now,
             "collected_until": until,
+            "breakdown_spec": w.breakdown_spec,
         }
         if w.status is not None:
             row |= {"last_status": w.status, "last_error": None}
