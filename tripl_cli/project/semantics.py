@@ -273,9 +273,12 @@ def _earlier_breakdowns(
     metric: FactMetric, stored_breakdowns: Iterable[str], stored_spec: str | None
 ) -> Iterator[tuple[list[str], int | None]]:
     if stored_spec is not None:
-        spec = json.loads(stored_spec)
-        yield list(spec["breakdowns"]), spec["breakdown_limit"]
-        return
+        try:
+            spec = json.loads(stored_spec)
+            yield list(spec["breakdowns"]), spec["breakdown_limit"]
+            return
+        except (ValueError, KeyError, TypeError):  # edited by hand: guess, as before v8
+            pass
     columns = sorted(set(stored_breakdowns))
     if not columns and not metric.breakdowns:
         return  # no breakdown stored, none now: nothing tells what the old ones were
