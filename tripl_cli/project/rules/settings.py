@@ -120,6 +120,7 @@ def _timezone(ctx: RuleContext, name: str, zone: str) -> Iterator[Issue]:
 
 
 def _selectors(ctx: RuleContext, name: str, select: str, exclude: str | None) -> Iterator[Issue]:
+    bad = False  # each of select and exclude is checked: one's error hides no other's
     for key, text in (("select", select), ("exclude", exclude)):
         if text is None:
             continue
@@ -129,14 +130,17 @@ def _selectors(ctx: RuleContext, name: str, select: str, exclude: str | None) ->
             hint = f"; {exc.hint}" if exc.hint else ""
             message = f"alert rule '{name}': bad `{key}`: {exc.message}{hint}"
             yield ctx.issue("bad-selector", message, "alert_rule", name, key)
-            return
+            bad = True
+            continue
         if any(atom.method == "state" for term in terms for atom in term):
             message = (
                 f"alert rule '{name}': bad `{key}`: `state:` selectors compare with an older "
                 "manifest, which an alert rule never has; select by name, tag, fact_table, …"
             )
             yield ctx.issue("bad-selector", message, "alert_rule", name, key)
-            return
+            bad = True
+    if bad:
+        return
     if not select_metrics(ctx.project, [select], [exclude] if exclude else []):
         message = f"alert rule '{name}' selects no metric ({select!r})"
         yield ctx.issue(
