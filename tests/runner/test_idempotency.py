@@ -292,6 +292,35 @@ def test_a_breakdown_change_keeps_the_totals_and_recollects_the_breakdowns(
     assert outcome.note is None and outcome.window == Window(day(9), day(13))
 
 
+def test_a_breakdown_change_after_a_pause_leaves_no_hole_in_the_kept_totals(
+    wh: Warehouse,
+) -> None:
+    # The last run was long ago (watermark Jan 2): the change's run resumes the totals from
+    # there, as any run would, while the new breakdowns start initial_buckets back.
+    backfill(wh.ws, "2026-01-01", "2026-01-03")
+    wh.ws.edit_yaml("metrics/facts.yml", "revenue", breakdowns=["platform"])
+    report = wh.api_run(day(12, 6), select=["revenue"])  # alone: no shared scan widens it
+    (outcome,) = report.outcomes
+    assert outcome.note and outcome.note.startswith("breakdowns changed"), outcome.note
+    assert outcome.window == Window(day(1) - timedelta(days=1), day(12))  # Jan 2 − lookback 2
+    totals, breakdown_keys = _revenue_rows(wh)
+    assert {day(d) for d in range(1, 12)} <= set(totals)  # no day left out
+    assert {k[2][0] for k in breakdown_keys} == {"platform"}
+
+
+@pytest.mark.parametrize("spec", ["not json", '{"breakdowns": "country", "breakdown_limit": 4}'])
+def test_a_spec_edited_beyond_reading_falls_back_to_the_stored_columns(
+    wh: Warehouse, spec: str
+) -> None:
+    backfill(wh.ws, "2026-01-01", "2026-01-12")
+    with closing(sqlite3.connect(wh.ws.state_path)) as conn, conn:
+        conn.execute("UPDATE tripl_metric_status SET breakdown_spec = ?", (spec,))
+    wh.ws.edit_yaml("metrics/facts.yml", "revenue", breakdowns=["platform"])
+    report = wh.api_run(day(12, 6))
+    (outcome,) = [o for o in report.outcomes if o.metric == "revenue"]
+    assert outcome.note and outcome.note.startswith("breakdowns changed"), outcome.note
+
+
 def test_a_breakdown_change_whose_collection_fails_keeps_everything_until_it_runs(
     wh: Warehouse,
 ) -> None:

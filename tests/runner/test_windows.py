@@ -40,6 +40,21 @@ def test_changed_definition_and_full_refresh_start_over() -> None:
     assert _window(kept, refresh).start == datetime(2026, 2, 8, tzinfo=UTC)
 
 
+def test_new_breakdowns_reach_initial_buckets_back_and_kept_totals_resume_from_the_watermark() -> (
+    None
+):
+    # Kept totals whose watermark is older than initial_buckets resume from it: starting at
+    # initial_buckets would leave the buckets between them never collected.
+    old = MetricHistory(watermark=datetime(2026, 1, 20, tzinfo=UTC), hash_changed=False,
+                        breakdowns_changed=True)  # fmt: skip
+    assert _window(old, WindowRequest(as_of=AS_OF)) == Window(
+        datetime(2026, 1, 18, tzinfo=UTC), datetime(2026, 3, 10, tzinfo=UTC)
+    )
+    recent = MetricHistory(watermark=datetime(2026, 3, 8, tzinfo=UTC), hash_changed=False,
+                           breakdowns_changed=True)  # fmt: skip
+    assert _window(recent, WindowRequest(as_of=AS_OF)).start == datetime(2026, 2, 8, tzinfo=UTC)
+
+
 def test_a_changed_definition_recollects_initial_buckets_whatever_the_window_asked() -> None:
     changed = MetricHistory(watermark=datetime(2026, 3, 8, tzinfo=UTC), hash_changed=True)
     bounded = WindowRequest(

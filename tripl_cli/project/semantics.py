@@ -272,18 +272,32 @@ def breakdowns_only_changed(
 def _earlier_breakdowns(
     metric: FactMetric, stored_breakdowns: Iterable[str], stored_spec: str | None
 ) -> Iterator[tuple[list[str], int | None]]:
-    if stored_spec is not None:
-        try:
-            spec = json.loads(stored_spec)
-            yield list(spec["breakdowns"]), spec["breakdown_limit"]
-            return
-        except (ValueError, KeyError, TypeError):  # edited by hand: guess, as before v8
-            pass
+    spec = _read_spec(stored_spec)
+    if spec is not None:
+        yield spec
+        return
     columns = sorted(set(stored_breakdowns))
     if not columns and not metric.breakdowns:
         return  # no breakdown stored, none now: nothing tells what the old ones were
     for limit in dict.fromkeys((metric.breakdown_limit, DEFAULT_BREAKDOWN_LIMIT, None)):
         yield columns, limit
+
+
+def _read_spec(stored_spec: str | None) -> tuple[list[str], int | None] | None:
+    """A stored `breakdown_spec`; None when missing, or edited beyond reading (then the old
+    breakdowns are guessed, as before v8)."""
+    try:
+        spec = json.loads(stored_spec) if stored_spec is not None else None
+    except ValueError:
+        return None
+    if not isinstance(spec, dict) or "breakdown_limit" not in spec:
+        return None
+    columns, limit = spec.get("breakdowns"), spec["breakdown_limit"]
+    if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+        return None
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)):
+        return None
+    return columns, limit
 
 
 def metrics_in_dependency_order(project: Project, names: Iterable[str]) -> list[str]:

@@ -149,9 +149,11 @@ class _Run:
                 self.changed.add(name)
             elif previous and previous != self.hashes[name]:
                 self.relabel[name] = previous  # the same definition, hashed the older way
+            dropped = name in self.changed  # all its history (not only its breakdowns)
             history = MetricHistory(
-                watermark=None if changed or stored is None else stored.watermark,
-                hash_changed=changed,
+                watermark=None if dropped or stored is None else stored.watermark,
+                hash_changed=dropped,
+                breakdowns_changed=name in self.new_breakdowns,
             )
             natural[name] = metric_window(
                 self.project.interval_of(metric),
@@ -447,13 +449,12 @@ class _Run:
     def _breakdowns_only(self, name: str) -> bool:
         """Whether `name` (stale) changed only its breakdowns: its stored totals stand."""
         if name not in self.breakdowns_only:  # asked when planning and when composing
-            spec = self.stored_specs.get(name)
             self.breakdowns_only[name] = breakdowns_only_changed(
                 self.project,
                 self.project.metrics[name],
                 self.stored_hashes.get(name),
-                self.store.breakdown_columns(name) if spec is None else (),
-                spec,
+                self.store.breakdown_columns(name),  # for a spec missing or unreadable
+                self.stored_specs.get(name),
             )
         return self.breakdowns_only[name]
 

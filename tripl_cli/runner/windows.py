@@ -30,6 +30,9 @@ class MetricHistory:
 
     watermark: datetime | None  # newest stored bucket
     hash_changed: bool  # stored definition hash differs from the current one
+    #: Only its breakdowns changed: its totals are kept, so it resumes from the watermark
+    #: as usual, and its new breakdowns reach `initial_buckets` back.
+    breakdowns_changed: bool = False
 
 
 def metric_window(
@@ -49,9 +52,10 @@ def metric_window(
         start = end - interval.delta * initial_buckets
     else:
         start = floor_to_bucket(history.watermark, interval) - interval.delta * lookback
-    if history.hash_changed:
+    if history.hash_changed or history.breakdowns_changed:
         # Its history is dropped: recollect what a first run would, as well as the window
-        # asked for — a bounded backfill alone would leave every other bucket missing.
+        # asked for — a bounded backfill alone would leave every other bucket missing. (Kept
+        # totals resume from their watermark too: starting later would leave a hole.)
         start = min(start, current - interval.delta * initial_buckets)
         end = current
     return Window(min(start, end), end)
