@@ -248,6 +248,12 @@ def test_a_changed_definition_drops_history_and_recollects(wh: Warehouse) -> Non
     assert all(p.value != old[p.bucket] for p in revenue)  # the new definition's values
 
 
+def _revenue_note(report: RunReport) -> str:
+    """revenue's note in a run's results ("" without one)."""
+    (outcome,) = [o for o in report.outcomes if o.metric == "revenue"]
+    return outcome.note or ""
+
+
 def _revenue_rows(wh: Warehouse) -> tuple[dict[datetime, float | None], set[Key]]:
     """revenue's totals, and the keys of its breakdown values."""
     got = {k: v for k, v in wh.stored().items() if k[0] == "revenue"}
@@ -317,8 +323,7 @@ def test_a_spec_edited_beyond_reading_falls_back_to_the_stored_columns(
         conn.execute("UPDATE tripl_metric_status SET breakdown_spec = ?", (spec,))
     wh.ws.edit_yaml("metrics/facts.yml", "revenue", breakdowns=["platform"])
     report = wh.api_run(day(12, 6))
-    (outcome,) = [o for o in report.outcomes if o.metric == "revenue"]
-    assert outcome.note and outcome.note.startswith("breakdowns changed"), outcome.note
+    assert _revenue_note(report).startswith("breakdowns changed")
 
 
 def test_a_breakdown_change_whose_collection_fails_keeps_everything_until_it_runs(
@@ -337,8 +342,7 @@ def test_a_breakdown_change_whose_collection_fails_keeps_everything_until_it_run
     assert {k: v for k, v in wh.stored().items() if k[0] == "revenue"} == before
     wh.load()
     report = wh.api_run(day(12, 6))
-    (outcome,) = [o for o in report.outcomes if o.metric == "revenue"]
-    assert outcome.note and outcome.note.startswith("breakdowns changed"), outcome.note
+    assert _revenue_note(report).startswith("breakdowns changed")
 
 
 def test_a_breakdown_limit_change_keeps_the_totals_and_a_state_before_v8_cannot_tell_it(
@@ -348,8 +352,7 @@ def test_a_breakdown_limit_change_keeps_the_totals_and_a_state_before_v8_cannot_
     totals, _ = _revenue_rows(wh)
     wh.ws.edit_yaml("metrics/facts.yml", "revenue", breakdown_limit=2)  # was 4
     report = wh.api_run(day(12, 6))
-    (outcome,) = [o for o in report.outcomes if o.metric == "revenue"]
-    assert outcome.note and outcome.note.startswith("breakdowns changed"), outcome.note
+    assert _revenue_note(report).startswith("breakdowns changed")
     assert _revenue_rows(wh)[0] == totals  # Jan 1-4 kept: the stored spec tells the change
     # A status written before schema v8 has no spec: the old limit (2, not the default, not
     # none) cannot be told from the stored hash, so the history is recollected whole.
@@ -357,8 +360,7 @@ def test_a_breakdown_limit_change_keeps_the_totals_and_a_state_before_v8_cannot_
     with closing(sqlite3.connect(wh.ws.state_path)) as conn, conn:
         conn.execute("UPDATE tripl_metric_status SET breakdown_spec = NULL")
     report = wh.api_run(day(12, 6))
-    (outcome,) = [o for o in report.outcomes if o.metric == "revenue"]
-    assert outcome.note and outcome.note.startswith("definition changed"), outcome.note
+    assert _revenue_note(report).startswith("definition changed")
     assert set(_revenue_rows(wh)[0]) == {day(d) for d in range(5, 12)}  # Jan 1-4 dropped
 
 
@@ -372,8 +374,7 @@ def test_removing_breakdowns_that_never_stored_a_row_keeps_the_totals(wh: Wareho
         conn.execute("DELETE FROM tripl_breakdown_values WHERE metric = 'revenue'")
     wh.ws.edit_yaml("metrics/facts.yml", "revenue", breakdowns=[])
     report = wh.api_run(day(12, 6))
-    (outcome,) = [o for o in report.outcomes if o.metric == "revenue"]
-    assert outcome.note and outcome.note.startswith("breakdowns changed"), outcome.note
+    assert _revenue_note(report).startswith("breakdowns changed")
     with wh.ws.store() as store:
         assert {p.bucket for p in store.read_series("revenue")} == before
 
