@@ -220,10 +220,11 @@ def _interrupted() -> int:
     """Ctrl-C or SIGTERM ended the command: said on stderr (a JSON log line under
     `--log-format json`), and as the one JSON document on stdout under `--format json`."""
     from tripl_cli.cli.logs import json_logging
+    from tripl_cli.errors import TriplError
 
     what = "terminated" if _Terminated.received else "interrupted"
     if _wants_json(sys.argv[1:]) and not console.json_printed():
-        console.print_json({"status": "error", "error": what, "hint": None})
+        _print_error_document(TriplError(what), str)  # nothing secret to scrub
     if json_logging():
         logging.getLogger("tripl_cli.cli").error(what)
     else:
