@@ -59,19 +59,21 @@ def instants(condition: Condition, column_type: ColumnType | None) -> frozenset[
     fact table's timestamp column). An engine that reads a text literal in the column's own
     zone (ClickHouse) is given these as typed UTC timestamps. A column whose type is not
     known may be text: its values stay text literals, as they are elsewhere."""
-    if column_type is not ColumnType.TIMESTAMP or condition.operator in TEXT_OPERATORS:
+    if column_type is not ColumnType.TIMESTAMP:
         return frozenset()
-    value = condition.value
-    found: set[str] = set()
-    for v in value if isinstance(value, list) else [value]:
-        if not isinstance(v, str):
-            continue
-        try:
-            datetime.fromisoformat(v.replace("Z", "+00:00"))
-        except ValueError:
-            continue
-        found.add(utc_text(v, declared_timestamp=True))
-    return frozenset(found)
+    converted = in_utc(condition, column_type)
+    if converted.operator in TEXT_OPERATORS:
+        return frozenset()
+    values = converted.value if isinstance(converted.value, list) else [converted.value]
+    return frozenset(v for v in values if isinstance(v, str) and _is_timestamp(v))
+
+
+def _is_timestamp(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def declared_types(table: FactTable) -> dict[str, ColumnType]:
