@@ -25,6 +25,7 @@ from tripl_cli.compiler.records import CompiledQuery
 from tripl_cli.project.semantics import definition_hash, earlier_hashes
 from tripl_cli.runner.execute import Executor, QueryOutcome
 from tripl_cli.runner.outcomes import RunReport
+from tripl_cli.state import StateStore
 from tripl_cli.timegrid import Window
 
 from .conformance_data import (
@@ -312,6 +313,21 @@ def test_a_breakdown_change_after_a_pause_leaves_no_hole_in_the_kept_totals(
     totals, breakdown_keys = _revenue_rows(wh)
     assert {day(d) for d in range(1, 12)} <= set(totals)  # no day left out
     assert {k[2][0] for k in breakdown_keys} == {"platform"}
+
+
+def test_a_stored_spec_spares_reading_the_stored_breakdown_columns(
+    wh: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A fact table's SQL change makes every metric on it stale: one state query each for
+    # their breakdown columns would be wasted where the spec tells.
+    backfill(wh.ws, "2026-01-01", "2026-01-12")
+
+    def no_query(*_: object) -> list[str]:
+        raise AssertionError("the stored breakdown columns were read")
+
+    monkeypatch.setattr(StateStore, "breakdown_columns", no_query)
+    wh.ws.edit_yaml("metrics/facts.yml", "revenue", breakdowns=["platform"])
+    assert _revenue_note(wh.api_run(day(12, 6))).startswith("breakdowns changed")
 
 
 @pytest.mark.parametrize("spec", ["not json", '{"breakdowns": "country", "breakdown_limit": 4}'])

@@ -11,7 +11,7 @@ import dataclasses
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -453,10 +453,15 @@ class _Run:
                 self.project,
                 self.project.metrics[name],
                 self.stored_hashes.get(name),
-                self.store.breakdown_columns(name),  # for a spec missing or unreadable
+                self._stored_breakdown_columns(name),
                 self.stored_specs.get(name),
             )
         return self.breakdowns_only[name]
+
+    def _stored_breakdown_columns(self, name: str) -> Iterator[str]:
+        # A generator: the state is queried only if it is read, where the stored spec is
+        # missing or unreadable (a fact table's SQL change makes every metric on it stale).
+        yield from self.store.breakdown_columns(name)
 
     def fail(self, name: str, error: str, started: float) -> None:
         error = self.mask(error)
