@@ -105,8 +105,12 @@ def open_incidents(conn: sa.Connection) -> list[StoredIncident]:
 _MAX_ID = 2**31 - 1
 
 
+def _may_exist(incident_id: int) -> bool:
+    return 1 <= incident_id <= _MAX_ID
+
+
 def incident_by_id(conn: sa.Connection, incident_id: int) -> StoredIncident | None:
-    if not 1 <= incident_id <= _MAX_ID:
+    if not _may_exist(incident_id):
         return None
     row = conn.execute(sa.select(incidents).where(incidents.c.id == incident_id)).first()
     return None if row is None else _incident(row)
@@ -114,7 +118,7 @@ def incident_by_id(conn: sa.Connection, incident_id: int) -> StoredIncident | No
 
 def ack_incident(conn: sa.Connection, incident_id: int, *, now: datetime) -> StoredIncident | None:
     """Mark an incident acknowledged; None when no incident has this id."""
-    if not 1 <= incident_id <= _MAX_ID:
+    if not _may_exist(incident_id):
         return None
     conn.execute(
         sa.update(incidents).where(incidents.c.id == incident_id).values(acked=True, updated_at=now)
