@@ -10,7 +10,6 @@ writes two metrics at once, and both must then hold the same set: all stored, or
 
 from __future__ import annotations
 
-import dataclasses
 import multiprocessing
 import os
 import random
@@ -64,7 +63,7 @@ def _settled(store: StateStore) -> dict[str, set[tuple[Any, ...]]]:
 
 
 def _as(metric: str, values: list[MetricValue]) -> list[MetricValue]:
-    return [dataclasses.replace(v, metric=metric) for v in values]
+    return [v._replace(metric=metric) for v in values]
 
 
 def _write_forever(url: str, root: str, commits: Any) -> None:
