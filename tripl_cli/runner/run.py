@@ -32,6 +32,7 @@ from tripl_cli.project.semantics import (
 )
 from tripl_cli.runner.compose import compose
 from tripl_cli.runner.execute import AdapterFactory, Executor, QueryOutcome
+from tripl_cli.runner.gc_pacing import fewer_gc_passes
 from tripl_cli.runner.outcomes import (
     DefinitionChange,
     MetricOutcome,
@@ -731,7 +732,8 @@ def _execute(run: _Run, plan: CompiledPlan, names: Sequence[str], connect: Adapt
         executor = Executor(connect, threads=request.threads, timeout_s=request.query_timeout_s)
         try:
             run.announce(len(plan.rankings) + len(plan.queries))
-            run.collect(run.ranked(plan, executor), executor)
+            with fewer_gc_passes():
+                run.collect(run.ranked(plan, executor), executor)
         finally:
             executor.close()
         run.compose_all(names)
