@@ -87,29 +87,43 @@ class _Batcher:
 def _bound_rows(
     write: WindowWrite, bind_ts: Callable[[datetime], Any]
 ) -> Iterator[tuple[bool, tuple[Any, ...]]]:
-    """Validate and bind one write's values: (is a total, row) in insert column order."""
-    metric, window = write.metric, write.window
+    """Validate and bind one write's values: (is a total, row) in insert column order.
+
+    Written for speed (a backfill binds millions): fields unpacked once, `_clean` inlined.
+    """
+    metric, start, end = write.metric, write.window.start, write.window.end
+    definition_hash, run_id = write.definition_hash, write.run_id
+    isfinite = math.isfinite
     warned = False  # about an infinite value, once per write
-    for v in write.values:
-        if v.metric != metric:
-            raise ValueError(f"value of metric {v.metric!r} passed to a write of {metric!r}")
-        ts = v.bucket if v.bucket.tzinfo is UTC else as_utc(v.bucket)
-        if not window.start <= ts < window.end:
+    for name, bucket, value, (column, key), numerator, denominator in write.values:
+        if name != metric:
+            raise ValueError(f"value of metric {name!r} passed to a write of {metric!r}")
+        ts = bucket if bucket.tzinfo is UTC else as_utc(bucket)
+        if not start <= ts < end:
             raise ValueError(
                 f"{metric}: bucket {ts.isoformat()} is outside the window "
-                f"[{window.start.isoformat()}, {window.end.isoformat()})"
+                f"[{start.isoformat()}, {end.isoformat()})"
             )
-        numbers = (_clean(v.value), _clean(v.numerator), _clean(v.denominator))
-        if not warned and v.value is not None and math.isinf(v.value):
-            warned = True
-            logger.warning("%s: an infinite value (bucket %s) is stored as a gap", metric, ts)
-        column, key = v.breakdown
+        if value is not None:
+            value = float(value)
+            if not isfinite(value):
+                if not warned and math.isinf(value):
+                    warned = True
+                    logger.warning(
+                        "%s: an infinite value (bucket %s) is stored as a gap", metric, ts
+                    )
+                value = None
+        if numerator is not None or denominator is not None:
+            numerator, denominator = _clean(numerator), _clean(denominator)
         if column:
-            yield False, (metric, column, bind_ts(ts), key, *numbers, write.run_id)
+            yield False, (metric, column, bind_ts(ts), key, value, numerator, denominator, run_id)
         elif key:
-            raise ValueError(f"{metric}: breakdown {v.breakdown!r} has no column name")
+            raise ValueError(f"{metric}: breakdown {(column, key)!r} has no column name")
         else:
-            yield True, (metric, bind_ts(ts), *numbers, write.definition_hash, write.run_id)
+            yield (
+                True,
+                (metric, bind_ts(ts), value, numerator, denominator, definition_hash, run_id),
+            )
 
 
 def _in_chunks(names: Sequence[str]) -> Iterator[list[str]]:
