@@ -20,10 +20,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     StringConstraints,
+    ValidationError,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from tripl_cli.timegrid import Interval
 
@@ -241,24 +243,29 @@ class FactMetric(MetricBase):
     numerator: Measure | None = None
     denominator: Measure | None = None
 
-    @model_validator(mode="after")
-    def _single_or_ratio(self) -> FactMetric:
-        single = self.fact_table is not None or self.aggregation is not None
-        ratio = self.numerator is not None or self.denominator is not None
-        if single and ratio:
-            raise ValueError(
-                "a fact metric is either a single aggregate (fact_table, aggregation) "
-                "or a ratio (numerator, denominator), not both"
-            )
-        if ratio and (self.numerator is None or self.denominator is None):
-            raise ValueError("a ratio needs both `numerator` and `denominator`")
-        if not ratio and (self.fact_table is None or self.aggregation is None):
-            raise ValueError("a fact metric needs `fact_table` and `aggregation`")
-        if ratio and (self.column or self.filters or self.where or self.conditions):
-            raise ValueError(
-                "on a ratio, put column/filters/where/conditions inside numerator/denominator"
-            )
-        return self
+    @model_validator(mode="wrap")
+    @classmethod
+    def _single_or_ratio(cls, data: Any, handler: ModelWrapValidatorHandler[FactMetric]) -> Any:
+        # Judged on the keys as written, and said beside the fields' own errors: an
+        # "after" validator is skipped once a field fails, so a metric with a bad
+        # `aggregation` and no `fact_table` was told only of the aggregation.
+        shape = _fact_shape_problem(data) if isinstance(data, dict) else None
+        try:
+            metric = handler(data)
+        except ValidationError as exc:
+            # An unknown key is likely the missing one misspelled: its hint says enough.
+            if shape is None or any(e["type"] == "extra_forbidden" for e in exc.errors()):
+                raise
+            details: list[InitErrorDetails] = [
+                {"type": e["type"], "loc": e["loc"], "input": e["input"], "ctx": e.get("ctx", {})}
+                for e in exc.errors()
+            ]
+            error = PydanticCustomError("value_error", "Value error, {error}", {"error": shape})
+            details.append({"type": error, "loc": (), "input": data})
+            raise ValidationError.from_exception_data(exc.title, details) from None
+        if shape is not None:
+            raise ValueError(shape)
+        return metric
 
     @property
     def is_ratio(self) -> bool:
@@ -279,6 +286,29 @@ class FactMetric(MetricBase):
                 conditions=self.conditions,
             )
         ]
+
+
+def _fact_shape_problem(data: dict[str, Any]) -> str | None:
+    """What is wrong with a fact metric's shape (single aggregate or ratio), from its keys."""
+
+    def given(key: str) -> bool:
+        return data.get(key) is not None
+
+    single = given("fact_table") or given("aggregation")
+    ratio = given("numerator") or given("denominator")
+    if single and ratio:
+        return (
+            "a fact metric is either a single aggregate (fact_table, aggregation) "
+            "or a ratio (numerator, denominator), not both"
+        )
+    if ratio and not (given("numerator") and given("denominator")):
+        return "a ratio needs both `numerator` and `denominator`"
+    missing = [f"`{k}`" for k in ("fact_table", "aggregation") if not given(k)]
+    if not ratio and missing:
+        return f"a fact metric needs {' and '.join(missing)}"
+    if ratio and any(data.get(k) for k in ("column", "filters", "where", "conditions")):
+        return "on a ratio, put column/filters/where/conditions inside numerator/denominator"
+    return None
 
 
 class SqlMetric(MetricBase):
