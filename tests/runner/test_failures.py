@@ -207,7 +207,10 @@ def test_dry_run_says_which_definitions_changed_and_drops_nothing(ws: Workspace)
     assert len(said) == 2, result.stderr
     assert said[0].startswith("paid_orders: definition changed; a run drops its stored history")
     assert said[1].startswith("revenue: breakdowns changed; a run drops its stored breakdown")
-    doc = json.loads(ws.run("--dry-run", "--format", "json").stdout)
+    as_json = ws.run("--dry-run", "--format", "json")
+    doc = json.loads(as_json.stdout)
+    said_too = sorted(line for line in as_json.stderr.splitlines() if "changed" in line)
+    assert said_too == said  # also beside the JSON document, as a real run warns
     changed, breakdowns = sorted(doc["definition_changed"], key=lambda c: str(c["metric"]))
     assert (breakdowns["metric"], breakdowns["drops"]) == ("revenue", "breakdowns")
     assert (changed["metric"], changed["drops"]) == ("paid_orders", "history")

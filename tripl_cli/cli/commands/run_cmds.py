@@ -129,6 +129,7 @@ def run(
         )
     if format_ is OutputFormat.JSON:
         console.print_json(report.as_json())
+        _print_changes(report)  # a consequence to see, also beside the JSON on stdout
     elif dry_run:
         _print_dry_run(report)
     else:
@@ -145,9 +146,14 @@ def _print_dry_run(report: RunReport) -> None:
             f"{query.window.end:%Y-%m-%d %H:%M}) metrics: {', '.join(query.metrics)}"
         )
         echo_sql(header, query)
+    _print_changes(report)
+    console.err().print(f"dry run: {len(report.queries)} queries would run; nothing was stored")
+
+
+def _print_changes(report: RunReport) -> None:
+    """A dry run's metrics whose stored history a run would drop, on stderr."""
     for change in report.changed:
         console.err().print(f"{console.escape(change.metric)}: {change.describe()}")
-    console.err().print(f"dry run: {len(report.queries)} queries would run; nothing was stored")
 
 
 def _print_summary(report: RunReport, *, quiet: bool) -> None:
