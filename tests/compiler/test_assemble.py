@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tripl_cli.compiler.assemble import assemble, distinct_counts, read_measure
+from tripl_cli.compiler.assemble import assemble, assemble_by_metric, distinct_counts, read_measure
 from tripl_cli.compiler.records import (
     CompiledPlan,
     CompiledQuery,
@@ -167,3 +167,25 @@ def test_distinct_counts() -> None:
     plan = _plan(distincts=(DistinctOutput("per_user", "t", "user_id", ref),))
     results = {"d": Result(("bucket", "a0"), ((B0, 3), (B1, 0)))}
     assert distinct_counts(plan, results) == {"per_user": {B0: 3.0, B1: 0.0}}
+
+
+def test_an_empty_result_without_columns_reads_as_no_values() -> None:
+    plan = _plan(
+        MetricOutput("revenue", MeasureRef("q", "a0", Aggregation.SUM)),
+        MetricOutput(
+            "share",
+            MeasureRef("q", "a1", Aggregation.SUM),
+            denominator=MeasureRef("q", "a2", Aggregation.SUM),
+        ),
+    )
+    assert assemble_by_metric(plan, {"q": Result((), ())}) == ({"revenue": [], "share": []}, {})
+
+
+def test_a_missing_column_makes_only_its_metric_unreadable() -> None:
+    plan = _plan(
+        MetricOutput("revenue", MeasureRef("q", "a0", Aggregation.SUM)),
+        MetricOutput("orders", MeasureRef("q", "a1", Aggregation.COUNT)),
+    )
+    values, unreadable = assemble_by_metric(plan, {"q": Result(("bucket", "a1"), ((B0, 4),))})
+    assert values == {"orders": [MetricValue("orders", B0, 4.0)]}
+    assert list(unreadable) == ["revenue"] and "no column 'a0'" in str(unreadable["revenue"])

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
@@ -55,15 +55,26 @@ class _Indexed:
     def __init__(self, result: QueryResultLike) -> None:
         names = [c.lower() for c in result.columns]  # Snowflake upper-cases unquoted aliases
         self.position = {name: i for i, name in enumerate(names)}
-        at_bucket = self.position[BUCKET_COLUMN]
-        at_breakdown = self.position.get(BREAKDOWN_COLUMN)
         self.rows: dict[RowKey, Row] = {}
+        if not result.rows:
+            return
+        at_bucket = self.column(BUCKET_COLUMN)
+        at_breakdown = self.position.get(BREAKDOWN_COLUMN)
         for row in result.rows:
             if len(row) != len(names):
                 raise ValueError(f"a row of {len(row)} values for {len(names)} columns")
             breakdown = None if at_breakdown is None else row[at_breakdown]
             key = (_as_bucket(row[at_bucket]), "" if breakdown is None else str(breakdown))
             self.rows[key] = row
+
+    def column(self, name: str) -> int:
+        """Where column `name` is; 0 when there is no row to read it from (an empty result
+        may have no columns at all). A missing column makes the metric unreadable."""
+        if name in self.position:
+            return self.position[name]
+        if not self.rows:
+            return 0
+        raise ValueError(f"the query's result has no column {name!r}")
 
 
 def _number(value: Any) -> float | None:
@@ -78,10 +89,10 @@ class _Operand:
 
     __slots__ = ("additive_null", "matches", "row_count", "value")
 
-    def __init__(self, ref: MeasureRef, position: Mapping[str, int]) -> None:
-        self.value = position[ref.value]
-        self.matches = None if ref.matches is None else position[ref.matches]
-        self.row_count = None if ref.row_count is None else position[ref.row_count]
+    def __init__(self, ref: MeasureRef, column: Callable[[str], int]) -> None:
+        self.value = column(ref.value)
+        self.matches = None if ref.matches is None else column(ref.matches)
+        self.row_count = None if ref.row_count is None else column(ref.row_count)
         # Only a NULL aggregate of matching rows is an additive 0 (see the module rules).
         self.additive_null = ref.aggregation is not None and ref.additive
 
@@ -108,11 +119,12 @@ class _Operand:
 
 
 def read_measure(ref: MeasureRef, row: Mapping[str, Any] | None) -> float | None:
-    """One operand's value in one row given as a mapping, or None for a gap."""
+    """One operand's value in one row given as a mapping, or None for a gap (the rules
+    `assemble` applies, for a row at hand)."""
     if row is None:
         return None
-    position = {name: i for i, name in enumerate(row)}
-    operand = _Operand(dataclasses.replace(ref, row_count=None), position)  # not read here
+    names = list(row)
+    operand = _Operand(dataclasses.replace(ref, row_count=None), names.index)  # not read here
     return operand.read(tuple(row.values()))
 
 
@@ -123,15 +135,14 @@ def _breakdown(output: MetricOutput, key: RowKey) -> tuple[str, str]:
 def _single(output: MetricOutput, indexed: _Indexed) -> list[MetricValue]:
     out: list[MetricValue] = []
     several = infinite = 0
-    operand = _Operand(output.value, indexed.position)
-    metric, column, row_count = output.metric, output.breakdown, operand.row_count
+    operand = _Operand(output.value, indexed.column)
+    metric, row_count = output.metric, operand.row_count
     for key, row in indexed.rows.items():
         value = operand.read(row)
         if row_count is not None and (_number(row[row_count]) or 0) > 1:
             several += 1
         if value is not None:
-            breakdown = TOTAL if column is None else (column, key[1])
-            out.append(MetricValue(metric, key[0], value, breakdown))
+            out.append(MetricValue(metric, key[0], value, _breakdown(output, key)))
         elif _infinite(row[operand.value]):
             infinite += 1
     if several:
@@ -160,8 +171,8 @@ def _ratio(output: MetricOutput, nums: _Indexed, dens: _Indexed) -> list[MetricV
     assert output.denominator is not None
     out: list[MetricValue] = []
     infinite = 0
-    numerator = _Operand(output.value, nums.position)
-    denominator = _Operand(output.denominator, dens.position)
+    numerator = _Operand(output.value, nums.column)
+    denominator = _Operand(output.denominator, dens.column)
     additive = output.value.additive
     for key, den_row in dens.rows.items():
         den = denominator.read(den_row)
@@ -267,7 +278,7 @@ def distinct_counts(
         if distinct.value.query_id not in results:
             continue
         indexed = _Indexed(results[distinct.value.query_id])
-        operand = _Operand(distinct.value, indexed.position)
+        operand = _Operand(distinct.value, indexed.column)
         for key, row in indexed.rows.items():
             value = operand.read(row)
             if value is not None:
