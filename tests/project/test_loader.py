@@ -193,3 +193,21 @@ def test_dialect_makes_sql_checks_exact(tmp_path: Path) -> None:
     assert load_project(tmp_path, env={}, dialect="clickhouse").issues == ()
     rules = [i.rule for i in load_project(tmp_path, env={}, dialect="postgres").issues]
     assert rules == ["sql-syntax"]
+
+
+def test_a_fact_metrics_shape_is_checked_whatever_mapping_it_comes_from() -> None:
+    from types import MappingProxyType
+
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="needs `fact_table` and `aggregation`"):
+        FactMetric.model_validate(MappingProxyType({"name": "m", "kind": "fact"}))
+    # An unknown key inside the numerator is not the missing denominator misspelled.
+    with pytest.raises(ValidationError) as err:
+        FactMetric.model_validate(
+            {"name": "m", "kind": "fact", "numerator": {"fact_table": "o", "aggregation": "count",
+                                                          "filter": ["x"]}}
+        )  # fmt: skip
+    said = [(e["type"], e["loc"]) for e in err.value.errors()]
+    assert said == [("extra_forbidden", ("numerator", "filter")), ("value_error", ())]
+    assert "needs both `numerator` and `denominator`" in str(err.value)

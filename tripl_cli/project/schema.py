@@ -9,6 +9,7 @@ live in `tripl_cli.project.rules`, not here.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import datetime, time
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -246,23 +247,17 @@ class FactMetric(MetricBase):
     @model_validator(mode="wrap")
     @classmethod
     def _single_or_ratio(cls, data: Any, handler: ModelWrapValidatorHandler[FactMetric]) -> Any:
-        # Judged on the keys as written, and said beside the fields' own errors: an
-        # "after" validator is skipped once a field fails, so a metric with a bad
-        # `aggregation` and no `fact_table` was told only of the aggregation.
-        shape = _fact_shape_problem(data) if isinstance(data, dict) else None
+        # Said beside the fields' own errors, from the keys as written: an "after" validator
+        # is skipped once a field fails, so a metric with a bad `aggregation` and no
+        # `fact_table` was told only of the aggregation.
         try:
             metric = handler(data)
         except ValidationError as exc:
-            # An unknown key is likely the missing one misspelled: its hint says enough.
-            if shape is None or any(e["type"] == "extra_forbidden" for e in exc.errors()):
+            shape = _fact_shape_problem(data) if isinstance(data, Mapping) else None
+            if shape is None:
                 raise
-            details: list[InitErrorDetails] = [
-                {"type": e["type"], "loc": e["loc"], "input": e["input"], "ctx": e.get("ctx", {})}
-                for e in exc.errors()
-            ]
-            error = PydanticCustomError("value_error", "Value error, {error}", {"error": shape})
-            details.append({"type": error, "loc": (), "input": data})
-            raise ValidationError.from_exception_data(exc.title, details) from None
+            raise _with_model_error(exc, shape, data) from None
+        shape = _fact_shape_problem(dict(metric))
         if shape is not None:
             raise ValueError(shape)
         return metric
@@ -288,7 +283,26 @@ class FactMetric(MetricBase):
         ]
 
 
-def _fact_shape_problem(data: dict[str, Any]) -> str | None:
+def _with_model_error(exc: ValidationError, message: str, data: Any) -> ValidationError:
+    """`exc` and one more error of the whole model, unless an unknown top-level key (likely
+    the missing one misspelled, whose hint says enough) or an error pydantic cannot rebuild
+    (a custom type) is among them: then `exc` alone."""
+    errors = exc.errors()
+    if any(e["type"] == "extra_forbidden" and len(e["loc"]) == 1 for e in errors):
+        return exc
+    details: list[InitErrorDetails] = [
+        {"type": e["type"], "loc": e["loc"], "input": e["input"], "ctx": e.get("ctx", {})}
+        for e in errors
+    ]
+    error = PydanticCustomError("value_error", "Value error, {error}", {"error": message})
+    details.append({"type": error, "loc": (), "input": data})
+    try:
+        return ValidationError.from_exception_data(exc.title, details)
+    except (KeyError, TypeError, ValueError):  # e.g. "Invalid error type" of a custom one
+        return exc
+
+
+def _fact_shape_problem(data: Mapping[str, Any]) -> str | None:
     """What is wrong with a fact metric's shape (single aggregate or ratio), from its keys."""
 
     def given(key: str) -> bool:
