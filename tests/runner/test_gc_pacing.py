@@ -25,3 +25,14 @@ def test_a_higher_threshold_set_by_the_host_is_kept() -> None:
             assert gc.get_threshold()[0] == YOUNG_THRESHOLD * 2
     finally:
         gc.set_threshold(*before)
+
+
+def test_collection_switched_off_by_the_host_stays_off() -> None:
+    before = gc.get_threshold()
+    gc.set_threshold(0, *before[1:])
+    try:
+        with fewer_gc_passes():
+            assert gc.get_threshold()[0] == 0
+        assert gc.get_threshold()[0] == 0
+    finally:
+        gc.set_threshold(*before)

@@ -151,7 +151,7 @@ def _print_dry_run(report: RunReport) -> None:
 
 
 def _print_changes(report: RunReport) -> None:
-    """A dry run's metrics whose stored history a run would drop, on stderr."""
+    """The metrics whose stored history a run would drop (a dry run's only), on stderr."""
     for change in report.changed:
         console.err().print(f"{console.escape(change.metric)}: {change.describe()}")
 
