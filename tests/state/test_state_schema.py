@@ -383,3 +383,60 @@ def test_upgrade_from_v4_makes_stored_infinities_gaps(
         SeriesPoint(hour(1), 2.0, None, 3.0),
     ]
     assert store.read_breakdowns("m", "c") == {"x": [SeriesPoint(hour(0), None)]}
+
+
+def _without_rowid(store: StateStore) -> dict[str, bool]:
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE name IN"
+            " ('tripl_metric_values', 'tripl_breakdown_values')"
+        )
+        return {name: "WITHOUT ROWID" in sql.upper() for name, sql in rows}
+
+
+def test_upgrade_from_v8_keeps_values_and_clusters_them_on_sqlite(
+    state_url: str, make_store: OpenStore, tmp_path: Path
+) -> None:
+    engine = _fabricate(state_url, 8, tmp_path)
+    with engine.begin() as conn:
+        b = timestamp_binder(conn.dialect)
+        for i in range(3):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO tripl_metric_values (metric, bucket, value, numerator,"
+                    " denominator, definition_hash, run_id) VALUES ('m', :b, :v, 1.0, :v, 'h', 'r')"
+                ),
+                {"b": b(hour(i)), "v": float(i + 1)},
+            )
+        conn.execute(
+            sa.text(
+                "INSERT INTO tripl_breakdown_values (metric, breakdown_column, bucket,"
+                " breakdown_value, value, run_id) VALUES ('m', 'c', :b, 'x', 4.5, 'r')"
+            ),
+            {"b": b(hour(1))},
+        )
+    engine.dispose()
+
+    store = make_store()
+    assert store.schema_version() == SCHEMA_VERSION
+    assert store.read_series("m") == [SeriesPoint(hour(i), i + 1.0, 1.0, i + 1.0) for i in range(3)]
+    assert store.read_breakdowns("m", "c") == {"x": [SeriesPoint(hour(1), 4.5)]}
+    assert _reflect(store) == _expected_schema()
+    if store.backend == "sqlite":
+        assert _without_rowid(store) == {
+            "tripl_metric_values": True,
+            "tripl_breakdown_values": True,
+        }
+    # The upgraded tables take writes as new ones do (the window replaced, the rest kept).
+    store.replace_window(
+        "m", hours(1, 2), value_set("m", [1], base=7), definition_hash="h", run_id="r2"
+    )
+    assert [p.value for p in store.read_series("m")] == [1.0, 8.0, 3.0]  # base 7 + bucket 1
+
+
+def test_a_new_sqlite_state_stores_values_in_key_order(tmp_path: Path) -> None:
+    with open_store(None, project_root=tmp_path, target="dev") as store:
+        assert _without_rowid(store) == {
+            "tripl_metric_values": True,
+            "tripl_breakdown_values": True,
+        }
