@@ -220,8 +220,18 @@ def test_fail_on_anomaly_exits_3_on_news_not_on_recorded_history(
     # The demo's outage ended eight days before AS_OF: found for the first time, exit 3...
     first = invoke(fresh_demo, *args)
     assert first.exit_code == 3, first.output
-    series = json.loads(first.stdout)["series"]
+    doc = json.loads(first.stdout)
+    series = doc["series"]
     assert sum(s["new_anomalies"] for s in series) > 0
+    # Recorded together, counted per series: nothing was recorded before, so each series'
+    # anomalies (one per bucket) are all new.
+    for s in series:
+        mine = {
+            a["bucket"]
+            for a in doc["anomalies"]
+            if (a["metric"], a["breakdown"]) == (s["metric"], s["breakdown"])
+        }
+        assert s["new_anomalies"] == len(mine), s
     assert not any(s["anomalous_now"] for s in series)
     # ... recorded since, and no series anomalous now: history, exit 0.
     again = invoke(fresh_demo, *args)

@@ -9,7 +9,7 @@ import pytest
 
 from tests.state.state_testlib import T0, OpenStore, hour, hours, raw_rows, value_set
 from tripl_cli.state import StateStore
-from tripl_cli.state.records import WindowWrite
+from tripl_cli.state.records import AnomalyWrite, WindowWrite
 from tripl_cli.types import Anomaly, DetectorName, Direction, MetricValue
 
 #: tripl_metric_values' columns but its definition hash.
@@ -113,3 +113,22 @@ def test_a_breakdown_reset_keeps_the_totals_and_their_anomalies(clocked: StateSt
     clocked.replace_window("m", hours(7, 8), new[3:4], definition_hash="h2", run_id="r3")
     hashes = raw_rows(clocked, "tripl_metric_values", skip=_ALL_BUT_HASH)
     assert {row for (row,) in hashes} == {"h2"} and len(hashes) == 8
+
+
+def test_several_series_are_recorded_in_one_transaction(clocked: StateStore) -> None:
+    us = ("country", "US")
+    first = [
+        AnomalyWrite("m", hours(0, 24), [anomaly(3)], run_id="d1"),
+        AnomalyWrite("m", hours(0, 24), [anomaly(5, breakdown=us)], breakdown=us, run_id="d1"),
+    ]
+    assert clocked.replace_anomalies_of(first) == [1, 1]
+    recorded = {(s.anomaly.bucket, s.anomaly.breakdown) for s in clocked.read_anomalies("m")}
+    assert recorded == {(hour(3), ("", "")), (hour(5), us)}
+    # One bad write (an anomaly outside its window) records nothing of the others.
+    bad = AnomalyWrite("m", hours(0, 2), [anomaly(7)], run_id="d2")
+    again = AnomalyWrite("m", hours(0, 24), [anomaly(3), anomaly(9)], run_id="d2")
+    with pytest.raises(ValueError, match="does not belong"):
+        clocked.replace_anomalies_of([again, bad])
+    assert {
+        (s.anomaly.bucket, s.anomaly.breakdown) for s in clocked.read_anomalies("m")
+    } == recorded

@@ -28,6 +28,7 @@ from tripl_cli.errors import ConfigError
 from tripl_cli.project.model import Project
 from tripl_cli.project.schema import AnyMetric, MetricStatus
 from tripl_cli.project.semantics import value_kind
+from tripl_cli.state.records import AnomalyWrite
 from tripl_cli.state.records import MetricStatus as CollectionStatus
 from tripl_cli.state.store import StateStore
 from tripl_cli.timegrid import Interval, Window, floor_to_bucket, iso_utc
@@ -194,7 +195,7 @@ def detect(
     now = as_of or datetime.now(UTC)
     run_id = new_run_id(now)
     names = select_for_command(project, select, exclude, state_manifest)
-    detections: list[SeriesDetection] = []
+    found: list[tuple[_Series, SeriesResult, AnomalyWrite | None]] = []
     skipped: list[tuple[str, str]] = []
     collected = False
     with (
@@ -216,19 +217,21 @@ def detect(
                 breakdown=item.breakdown,
                 complete_until=item.complete_until,
             )
-            new = 0
+            write = None
             if result.scored_buckets:
                 scored = Window(
                     result.scored_buckets[0], result.scored_buckets[-1] + item.interval.delta
                 )
-                new = store.replace_anomalies(
-                    item.metric.name,
-                    scored,
-                    result.anomalies,
-                    breakdown=item.breakdown,
-                    run_id=run_id,
+                write = AnomalyWrite(
+                    item.metric.name, scored, result.anomalies, item.breakdown, run_id
                 )
-            detections.append(SeriesDetection(item.metric.name, item.breakdown, result, new))
+            found.append((item, result, write))
+        # Recorded at once, in one transaction: a commit per series cost more (docs/detection.md).
+        new = iter(store.replace_anomalies_of([w for _, _, w in found if w is not None]))
+    detections = [
+        SeriesDetection(item.metric.name, item.breakdown, result, 0 if w is None else next(new))
+        for item, result, w in found
+    ]
     report = DetectReport(run_id, now, tuple(detections), tuple(skipped), not collected)
     atomic_write(
         project.target_dir / "anomalies.json", json.dumps(report.as_json(), indent=2, default=str)

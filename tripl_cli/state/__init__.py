@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from tripl_cli.state.lock import RunLock
 from tripl_cli.state.records import (
+    AnomalyWrite,
     LockHolder,
     MetricMute,
     MetricStatus,
@@ -23,6 +24,7 @@ from tripl_cli.state.store import StateStore, open_store
 
 __all__ = [
     "SCHEMA_VERSION",
+    "AnomalyWrite",
     "LockHolder",
     "MetricMute",
     "MetricStatus",

@@ -30,6 +30,18 @@ class WindowWrite:
     breakdown_spec: str | None = None
 
 
+@dataclass(frozen=True)
+class AnomalyWrite:
+    """One series' scored window and the anomalies found in it
+    (`StateStore.replace_anomalies` says what each field does)."""
+
+    metric: str
+    window: Window
+    anomalies: Sequence[Anomaly]
+    breakdown: tuple[str, str] | None = None
+    run_id: str | None = None
+
+
 class RunStatus(StrEnum):
     RUNNING = "running"
     SUCCESS = "success"

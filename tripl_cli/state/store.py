@@ -25,6 +25,7 @@ from tripl_cli.state.engine import (
 )
 from tripl_cli.state.lock import Clock, RunLock
 from tripl_cli.state.records import (
+    AnomalyWrite,
     MetricMute,
     MetricStatus,
     NewOutboxEntry,
@@ -379,16 +380,27 @@ class StateStore:
     ) -> int:
         """Make the window's recorded anomalies exactly `anomalies` (idempotent re-detect);
         returns how many were not recorded before."""
+        write = AnomalyWrite(metric, window, anomalies, breakdown=breakdown, run_id=run_id)
+        return self.replace_anomalies_of([write])[0]
+
+    def replace_anomalies_of(self, writes: Sequence[AnomalyWrite]) -> list[int]:
+        """Several `replace_anomalies` in ONE transaction (all recorded, or none); returns
+        each write's count of new anomalies. `detect` over 1,000 series paid a commit (and
+        a run-lock check) per series."""
+        now = self.clock()
         with self._write() as conn:
-            return anomaly_rows.replace_anomalies(
-                conn,
-                metric,
-                window,
-                anomalies,
-                breakdown=breakdown,
-                run_id=run_id,
-                now=self.clock(),
-            )
+            return [
+                anomaly_rows.replace_anomalies(
+                    conn,
+                    w.metric,
+                    w.window,
+                    w.anomalies,
+                    breakdown=w.breakdown,
+                    run_id=w.run_id,
+                    now=now,
+                )
+                for w in writes
+            ]
 
     def read_anomalies(
         self,
