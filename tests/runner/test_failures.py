@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -256,3 +257,41 @@ def test_an_unreachable_warehouse_stops_the_run_with_one_message(tmp_path: Path)
     assert "could not connect" in results["error"]
     with ws.store() as store:
         assert store.list_runs(limit=1)[0].status == "error"
+
+
+def _read_only(*args: Any, **kwargs: Any) -> Any:
+    raise OSError(30, "Read-only file system")
+
+
+def test_an_unwritable_target_directory_stops_the_run_before_anything_is_stored(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tripl_cli.files
+    from tripl_cli.api import run_api
+    from tripl_cli.errors import TriplError
+
+    monkeypatch.setattr(tripl_cli.files.tempfile, "NamedTemporaryFile", _read_only)
+    options = run_api.RunOptions(start=datetime(2026, 1, 10, tzinfo=UTC))
+    # A TriplError (one message, exit 1), not an OSError reported as a bug at the end.
+    with pytest.raises(TriplError, match=r"cannot write files in the target directory .*Read-only"):
+        run_api.run(ws.project(), options, profiles_dir=ws.root)
+    assert _state_rows(ws, "tripl_metric_values") == 0
+
+
+def test_a_run_results_file_that_cannot_be_written_leaves_the_runs_own_error(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tripl_cli.api import run_api
+    from tripl_cli.errors import TriplError
+
+    def gone(*args: Any, **kwargs: Any) -> Any:
+        raise TriplError("the warehouse is gone")
+
+    # The run stops as a whole; its error document cannot be written either (a read-only
+    # target/ refuses the clean-up of its temporary file too): the run's error is raised.
+    monkeypatch.setattr(run_api, "_run_on", gone)
+    monkeypatch.setattr(Path, "write_text", _read_only)
+    monkeypatch.setattr(Path, "unlink", _read_only)
+    with pytest.raises(TriplError, match="the warehouse is gone"):
+        run_api.run(ws.project(), run_api.RunOptions(), profiles_dir=ws.root)
+    assert "cannot write" in caplog.text and "run_results.json" in caplog.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -200,7 +201,8 @@ def atomic_write(path: Path, text: str) -> None:
             shutil.copymode(target, tmp)
         tmp.replace(target)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a read-only mount refuses even this
+            tmp.unlink(missing_ok=True)
         raise TriplError(
             f"cannot write {path}: {exc.strerror or exc}",
             hint="check that its folder is a directory you may write to",

@@ -14,7 +14,7 @@ from typing import Any
 from tripl_cli.api.project_api import atomic_write, select_for_command
 from tripl_cli.api.warehouse import connector, target_of
 from tripl_cli.errors import ConfigError, Terminated, TriplError
-from tripl_cli.files import make_dir
+from tripl_cli.files import writable_dir
 from tripl_cli.project.loader import LoadResult
 from tripl_cli.project.model import Project
 from tripl_cli.project.profiles import ResolvedTarget
@@ -90,7 +90,7 @@ def run(
     run_id = new_run_id(now)
     started_at = datetime.now(UTC)
     if not options.dry_run:  # before any value is stored: run_results.json must be writable
-        make_dir(project.target_dir)
+        writable_dir(project.target_dir, what="the target directory")
     resolved: ResolvedTarget | None = None
     try:
         resolved = target_of(project, profiles_dir=profiles_dir, target=target)
@@ -105,7 +105,10 @@ def run(
             if name is None and isinstance(exc, ConfigError):
                 name = exc.target  # the profile's default target, named but not usable
             masked = resolved.mask(message) if resolved is not None else message
-            write_aborted_results(project, run_id, started_at, masked, target=name)
+            try:
+                write_aborted_results(project, run_id, started_at, masked, target=name)
+            except TriplError as unwritten:  # the run's own error is the one to tell
+                log.warning("%s", unwritten.message)
         raise
     if not options.dry_run:
         write_run_results(project, report, target=resolved.name)
