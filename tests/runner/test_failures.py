@@ -273,7 +273,9 @@ def test_an_unwritable_target_directory_stops_the_run_before_anything_is_stored(
     monkeypatch.setattr(tripl_cli.files.tempfile, "NamedTemporaryFile", _read_only)
     options = run_api.RunOptions(start=datetime(2026, 1, 10, tzinfo=UTC))
     # A TriplError (one message, exit 1), not an OSError reported as a bug at the end.
-    with pytest.raises(TriplError, match=r"cannot write files in the target directory .*Read-only"):
+    with pytest.raises(
+        TriplError, match=r"cannot write files in the directory .*target: Read-only"
+    ):
         run_api.run(ws.project(), options, profiles_dir=ws.root)
     assert _state_rows(ws, "tripl_metric_values") == 0
 

@@ -90,7 +90,7 @@ def run(
     run_id = new_run_id(now)
     started_at = datetime.now(UTC)
     if not options.dry_run:  # before any value is stored: run_results.json must be writable
-        writable_dir(project.target_dir, what="the target directory")
+        writable_dir(project.target_dir)
     resolved: ResolvedTarget | None = None
     try:
         resolved = target_of(project, profiles_dir=profiles_dir, target=target)
