@@ -166,6 +166,8 @@ def test_unknown_profile_keys_are_warned_about_by_name(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     config = {"type": "duckdb", "path": "wh.duckdb", "threads": 1, "thread": 2, "pth": "x"}
+    connect("dev", {"type": "duckdb", "path": "wh.duckdb"}, project_root=tmp_path).close()
+    caplog.clear()  # the file exists now: no word about creating it
     with caplog.at_level(logging.WARNING, logger="tripl_cli.adapters"):
         connect("dev", config, project_root=tmp_path).close()
     assert [r.getMessage() for r in caplog.records] == [
@@ -225,3 +227,19 @@ def test_missing_driver_names_the_extra(
 
     assert info.value.message == f"the {config['type']} driver ({module}) is not installed"
     assert info.value.hint == f"pip install 'tripl[{extra}]'"
+
+
+def test_a_missing_duckdb_file_is_created_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A fresh clone has no warehouse (*.duckdb is git-ignored): say so, not only later that
+    # its tables do not exist.
+    connect("dev", {"type": "duckdb", "path": "wh.duckdb"}, project_root=tmp_path).close()
+    assert (
+        "(duckdb): " in caplog.text
+        and "wh.duckdb did not exist, so DuckDB created it empty" in caplog.text
+    )
+    caplog.clear()
+    connect("dev", {"type": "duckdb", "path": "wh.duckdb"}, project_root=tmp_path).close()
+    connect("dev", {"type": "duckdb"}, project_root=tmp_path).close()  # in memory
+    assert "did not exist" not in caplog.text

@@ -118,8 +118,16 @@ def connect(target_name: str, config: Mapping[str, Any], *, project_root: Path) 
     duckdb = import_driver("duckdb", "duckdb", "duckdb")
     path = resolve_path(profile.get_str("path", MEMORY) or MEMORY, project_root)
     read_only = profile.get_bool("read_only")
+    created = path != MEMORY and not path.startswith("md:") and not Path(path).exists()
     try:
         conn = duckdb.connect(path, read_only=read_only)
     except duckdb.Error as exc:
         raise connect_error(profile, f"at {path}", exc) from exc
+    if created:  # e.g. a fresh clone, where *.duckdb is git-ignored: tables "do not exist"
+        log.warning(
+            "target '%s' (duckdb): %s did not exist, so DuckDB created it empty;"
+            " check the profile's `path` if tables are missing",
+            target_name,
+            path,
+        )
     return DuckDBAdapter(profile, conn, duckdb)
