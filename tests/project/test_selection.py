@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from tests.project.helpers import FULL
+from tests.project.helpers import FULL, ORDERS, write_project
 from tripl_cli.errors import TriplError
 from tripl_cli.project.loader import load_project
 from tripl_cli.project.model import Project
 from tripl_cli.project.selection import parse_selector, select_metrics, unmatched_selectors
+from tripl_cli.timegrid import Interval
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +103,7 @@ def test_errors(full: Project) -> None:
         parse_selector("+")
 
 
-def test_unmatched_selectors_suggest_names(full: Project) -> None:
+def test_unmatched_selectors_suggest_names(full: Project, tmp_path: Path) -> None:
     assert unmatched_selectors(full, ["revenu tag:commerce"]) == [
         "'metric:revenu' matches no metric (did you mean 'revenue'?)"
     ]
@@ -114,3 +117,12 @@ def test_unmatched_selectors_suggest_names(full: Project) -> None:
         f"'fact_table:{table[:-1]}' matches no metric (did you mean '{table}'?)",
         "'kind:fac' matches no metric (did you mean 'fact'?)",
     ]
+    # A valid value that no metric has is said as such, not suggested as its own typo.
+    daily = {
+        "tripl_project.yml": "name: daily\n",
+        "fact_tables/o.yml": ORDERS,
+        "metrics/m.yml": "metrics: [{name: n, kind: fact, fact_table: orders, aggregation: count}]",
+    }
+    project = load_project(write_project(tmp_path, daily), env={}).project
+    assert project is not None and project.interval_of(project.metrics["n"]) is Interval.D1
+    assert unmatched_selectors(project, ["interval:1w"]) == ["'interval:1w' matches no metric"]

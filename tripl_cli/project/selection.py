@@ -280,7 +280,9 @@ def unmatched_selectors(
                 if atom.method == "state":
                     continue  # "nothing changed" is an answer, not a typo
                 if not _select_atom(project, atom, state_manifest):
-                    hint = did_you_mean(atom.value, _known_values(project, atom.method))
+                    # A valid value no metric has (`interval:1w`) is not its own typo.
+                    known = _known_values(project, atom.method) - {atom.value}
+                    hint = did_you_mean(atom.value, known)
                     out.append(f"'{atom.method}:{atom.value}' matches no metric{hint}")
     return out
 
