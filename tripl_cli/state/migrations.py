@@ -252,50 +252,6 @@ def _v8_breakdown_spec(conn: sa.Connection) -> None:
     _add_columns(conn, "tripl_metric_status", [sa.Column("breakdown_spec", sa.Text, nullable=True)])
 
 
-def _v9_clustered_values(conn: sa.Connection) -> None:
-    """v9: on SQLite, the two value tables are stored in their primary key's order
-    (`WITHOUT ROWID`): one B-tree instead of a rowid table beside a key index, 39% less
-    disk for bench/scale's values (docs/state.md). Other backends are unchanged. The copy
-    runs inside the upgrade's transaction (a kill leaves the v8 tables as they were)."""
-    if conn.dialect.name != "sqlite":
-        return
-    md = sa.MetaData()
-    tables = [
-        sa.Table(
-            "tripl_metric_values",
-            md,
-            sa.Column("metric", _NAME, primary_key=True),
-            sa.Column("bucket", UtcDateTime, primary_key=True),
-            sa.Column("value", sa.Double, nullable=True),
-            sa.Column("numerator", sa.Double, nullable=True),
-            sa.Column("denominator", sa.Double, nullable=True),
-            sa.Column("definition_hash", _ID, nullable=False),
-            sa.Column("run_id", _ID, nullable=False),
-            sqlite_with_rowid=False,
-        ),
-        sa.Table(
-            "tripl_breakdown_values",
-            md,
-            sa.Column("metric", _NAME, primary_key=True),
-            sa.Column("breakdown_column", _NAME, primary_key=True),
-            sa.Column("bucket", UtcDateTime, primary_key=True),
-            sa.Column("breakdown_value", sa.Text, primary_key=True),
-            sa.Column("value", sa.Double, nullable=True),
-            sa.Column("numerator", sa.Double, nullable=True),
-            sa.Column("denominator", sa.Double, nullable=True),
-            sa.Column("run_id", _ID, nullable=False),
-            sqlite_with_rowid=False,
-        ),
-    ]
-    for table in tables:
-        old = f"tripl_v8_{table.name}"
-        columns = ", ".join(c.name for c in table.columns)
-        conn.exec_driver_sql(f"ALTER TABLE {table.name} RENAME TO {old}")
-        table.create(conn)
-        conn.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {old}")
-        conn.exec_driver_sql(f"DROP TABLE {old}")
-
-
 MIGRATIONS: list[Callable[[sa.Connection], None]] = [
     _v1_collection,
     _v2_detection_and_alerts,
@@ -305,7 +261,6 @@ MIGRATIONS: list[Callable[[sa.Connection], None]] = [
     _v6_state_owner,
     _v7_retired_incidents,
     _v8_breakdown_spec,
-    _v9_clustered_values,
 ]
 if len(MIGRATIONS) != SCHEMA_VERSION:  # pragma: no cover - a bug caught at import
     raise RuntimeError("state schema: exactly one migration per schema version")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from tripl_cli.state.coltypes import UtcDateTime, json_type
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 8
 
 #: Names are SQL identifiers or metric names; hashes/run ids are hex or uuid strings.
 _NAME = sa.String(255)
@@ -37,7 +37,6 @@ metric_values = sa.Table(
     sa.Column("denominator", sa.Double, nullable=True),
     sa.Column("definition_hash", _ID, nullable=False),
     sa.Column("run_id", _ID, nullable=False),
-    sqlite_with_rowid=False,  # one B-tree in key order (v9)
 )
 
 # Key order (metric, column, bucket, value): a window delete is one index range scan.
@@ -52,7 +51,6 @@ breakdown_values = sa.Table(
     sa.Column("numerator", sa.Double, nullable=True),
     sa.Column("denominator", sa.Double, nullable=True),
     sa.Column("run_id", _ID, nullable=False),
-    sqlite_with_rowid=False,
 )
 
 metric_status = sa.Table(
