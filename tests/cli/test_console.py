@@ -50,3 +50,40 @@ def test_a_location_or_a_value_is_never_an_emoji_code(
     assert "metrics/late.yml:100:" in checked.stdout + checked.stderr
     console.out().print(":thumbs_up: :smile:")
     assert capsys.readouterr().out.strip() == ":thumbs_up: :smile:"
+
+
+def _run_on_a_terminal(project: Path, env: dict[str, str]) -> str:
+    """`tripl run` with a pseudo-terminal as stdout and stderr: all it wrote there."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    main, child = pty.openpty()
+    code = "from tripl_cli.cli.main import run; run()"
+    with subprocess.Popen(
+        [sys.executable, "-c", code, "run", "--project-dir", str(project)],
+        stdout=child, stderr=child, stdin=subprocess.DEVNULL, env={**os.environ, **env},
+    ) as proc:  # fmt: skip
+        os.close(child)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert proc.wait(timeout=120) == 0
+    os.close(main)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_ci_true_draws_no_progress_bar_even_on_a_terminal(tmp_path: Path) -> None:
+    from tripl_cli.scaffold.init import init_project
+
+    init_project(tmp_path / "p", demo=False)
+    bar = "━"  # rich's progress bar
+    assert bar in _run_on_a_terminal(tmp_path / "p", {"CI": "false"})
+    assert bar not in _run_on_a_terminal(tmp_path / "p", {"CI": "true"})

@@ -65,6 +65,12 @@ def configure(*, no_color: bool) -> None:
     _no_color = no_color
 
 
+def in_ci() -> bool:
+    """`CI=true`, as CI services set it: no progress bars (a runner may give a terminal),
+    no alerts unless asked (docs/alerts.md)."""
+    return os.environ.get("CI", "").lower() == "true"
+
+
 def out() -> Console:
     """stdout: the command's result."""
     return _consoles(_no_color)[0]

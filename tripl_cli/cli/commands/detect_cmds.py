@@ -133,11 +133,9 @@ def _alert(
 
     In CI (`CI=true`) nothing is sent unless `--alerts` asks for it.
     """
-    import os
-
     if no_alerts:
         return False
-    if os.environ.get("CI", "").lower() == "true" and not force:
+    if console.in_ci() and not force:
         if project.alert_rules and not options(ctx).quiet:  # scheduled CI jobs set CI too
             console.err().print("alerts: not sent, since CI=true (pass --alerts to send them)")
         return False

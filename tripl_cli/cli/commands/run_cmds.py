@@ -111,7 +111,8 @@ def run(
         dry_run=dry_run,
         state_manifest=state_manifest(state),
     )
-    show_bar = format_ is OutputFormat.TEXT and sys.stderr.isatty() and not opts.quiet
+    terminal = sys.stderr.isatty() and not console.in_ci()  # a CI runner may give a TTY
+    show_bar = format_ is OutputFormat.TEXT and terminal and not opts.quiet
     if show_bar:
         from rich.progress import Progress
 
