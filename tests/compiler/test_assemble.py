@@ -189,3 +189,9 @@ def test_a_missing_column_makes_only_its_metric_unreadable() -> None:
     values, unreadable = assemble_by_metric(plan, {"q": Result(("bucket", "a1"), ((B0, 4),))})
     assert values == {"orders": [MetricValue("orders", B0, 4.0)]}
     assert list(unreadable) == ["revenue"] and "no column 'a0'" in str(unreadable["revenue"])
+
+
+def test_rows_without_a_bucket_column_make_their_metrics_unreadable() -> None:
+    plan = _plan(MetricOutput("orders", MeasureRef("q", "a0", Aggregation.COUNT)))
+    values, unreadable = assemble_by_metric(plan, {"q": Result(("a0",), ((4,),))})
+    assert values == {} and "no column 'bucket'" in str(unreadable["orders"])

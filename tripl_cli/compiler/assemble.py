@@ -58,7 +58,9 @@ class _Indexed:
         self.rows: dict[RowKey, Row] = {}
         if not result.rows:
             return
-        at_bucket = self.column(BUCKET_COLUMN)
+        at_bucket = self.position.get(BUCKET_COLUMN)
+        if at_bucket is None:
+            raise ValueError(f"the query's result has no column {BUCKET_COLUMN!r}")
         at_breakdown = self.position.get(BREAKDOWN_COLUMN)
         for row in result.rows:
             if len(row) != len(names):
