@@ -3,7 +3,7 @@
 CPython's collector runs whenever 700 container objects were allocated since its last pass, and
 every so often re-scans every live object. Collecting 2M values makes tens of millions of
 tuples (rows, values, insert parameters) and keeps millions alive, none of them in a
-reference cycle: with the default threshold a third of assembling went to the collector
+reference cycle: with the default threshold about 40% of assembling went to the collector
 (bench/scale's results, assembled alone: 4.4–4.9 s, 2.7–3.6 s with this pacing, 2.4–2.8 s
 with the collector off). Cycles made meanwhile are still collected, only later.
 """
