@@ -140,6 +140,8 @@ class ConfigError(TriplError):
 
     #: The target the error is about, once known (a run's results name it).
     target: str | None = None
+    #: Where the message lists several problems: each on its own, located (secrets masked).
+    issues: tuple[Issue, ...] = ()
 
 
 class WarehouseError(TriplError):

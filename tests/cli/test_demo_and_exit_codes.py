@@ -119,6 +119,23 @@ def test_validate_checks_a_target_named_on_the_command_line(
     )
     assert doc["valid"] is False and [i["rule"] for i in doc["errors"]] == ["bad-target"]
     assert doc["errors"][0]["path"] == "profiles.yml"
+    # A target with two unset variables: two issues, each at its own line (an annotation
+    # without a line was all `--format github` could make of one issue listing both).
+    profiles = fresh_demo / "profiles.yml"
+    profiles.write_text(
+        profiles.read_text().replace(
+            "      path: warehouse.duckdb",
+            "      path: \"{{ env_var('TRIPL_T_A') }}\"\n"
+            "      schema: \"{{ env_var('TRIPL_T_B') }}\"",
+        )
+    )
+    doc = json.loads(
+        tripl("validate", "-t", "dev", "--format", "json", *where, cwd=tmp_path).stdout
+    )
+    located = [(i["rule"], i["path"], i["line"]) for i in doc["errors"]]
+    assert [(rule, path) for rule, path, _ in located] == [("bad-target", "profiles.yml")] * 2
+    assert all(isinstance(line, int) for _, _, line in located), located
+    assert "TRIPL_T_A" in doc["errors"][0]["message"] and "TRIPL_T_B" in doc["errors"][1]["message"]
 
 
 def test_never_collected_exits_1(fresh_demo: Path, tmp_path: Path) -> None:

@@ -7,9 +7,10 @@ runs `dev`. Every value read through `env_var()` is a secret: callers mask it wi
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -117,8 +118,22 @@ def _fail(issues: list[Issue], what: str, secrets: frozenset[str] = frozenset())
     if len(issues) == 1:  # one line, located once (not "path: … path: …")
         message = mask_secrets(first.message, secrets)
         return ConfigError(f"{what}: {message}", location=first.location, hint=first.hint)
-    lines = "\n".join(f"  {mask_secrets(issue.render(), secrets)}" for issue in issues)
-    return ConfigError(f"{what}:\n{lines}")  # each line has its place and its own hint
+    masked = _masked(issues, secrets)
+    lines = "\n".join(f"  {issue.render()}" for issue in masked)
+    error = ConfigError(f"{what}:\n{lines}")  # each line has its place and its own hint
+    error.issues = masked  # for `validate`, which lists each with its place
+    return error
+
+
+def _masked(issues: Sequence[Issue], secrets: frozenset[str]) -> tuple[Issue, ...]:
+    return tuple(
+        dataclasses.replace(
+            issue,
+            message=mask_secrets(issue.message, secrets),
+            hint=issue.hint and mask_secrets(issue.hint, secrets),
+        )
+        for issue in issues
+    )
 
 
 _PROFILE_KEYS = ("target", "outputs")
@@ -198,6 +213,7 @@ def resolve_target(
             hint=None if exc.hint is None else mask_secrets(exc.hint, secrets),
         )
         masked.target = mask_secrets(chosen, secrets)
+        masked.issues = _masked(exc.issues, secrets)
         raise masked from None
     logger.debug("using profile %s, target %s from %s", name, chosen, rel)
     # The project's own env_var() values too: a metric's `where` reads them into the SQL

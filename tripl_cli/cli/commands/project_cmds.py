@@ -125,14 +125,10 @@ def validate(
         from tripl_cli.api.warehouse import check_against_warehouse
 
         project = result.project
-        bad_target = _target_issue(project, opts.profiles_dir, opts.target)
+        bad_target = _target_issues(project, opts.profiles_dir, opts.target)
         try:
-            live = (
-                [bad_target]
-                if bad_target is not None
-                else check_against_warehouse(
-                    project, profiles_dir=opts.profiles_dir, target=opts.target
-                )
+            live = bad_target or check_against_warehouse(
+                project, profiles_dir=opts.profiles_dir, target=opts.target
             )
         except TriplError as exc:  # e.g. it cannot be reached
             live = [_as_issue(exc, "warehouse-unavailable", project.root)]
@@ -140,22 +136,30 @@ def validate(
     if opts.target is not None and result.project is not None and not warehouse:
         # A target named on the command line is checked too (profiles.yml only, offline):
         # `validate -t prod` passing while `compile -t prod` fails would mislead.
-        bad_target = _target_issue(result.project, opts.profiles_dir, opts.target)
-        if bad_target is not None:
-            result = dataclasses.replace(result, issues=(*result.issues, bad_target))
+        bad_target = _target_issues(result.project, opts.profiles_dir, opts.target)
+        if bad_target:
+            result = dataclasses.replace(result, issues=(*result.issues, *bad_target))
     render_issues(result, format_.value, quiet=opts.quiet)
     raise typer.Exit(1 if result.errors else 0)
 
 
-def _target_issue(project: Project, profiles_dir: Path | None, target: str | None) -> Issue | None:
+def _target_issues(project: Project, profiles_dir: Path | None, target: str | None) -> list[Issue]:
     from tripl_cli.api.warehouse import target_of
-    from tripl_cli.errors import TriplError
+    from tripl_cli.errors import ConfigError, TriplError
 
     try:
         target_of(project, profiles_dir=profiles_dir, target=target)
+    except ConfigError as exc:
+        if exc.issues:  # several problems (two unset env vars): each at its own place
+            about = f"target '{exc.target}': " if exc.target else ""
+            parts = (
+                TriplError(about + i.message, location=i.location, hint=i.hint) for i in exc.issues
+            )
+            return [_as_issue(part, "bad-target", project.root) for part in parts]
+        return [_as_issue(exc, "bad-target", project.root)]
     except TriplError as exc:
-        return _as_issue(exc, "bad-target", project.root)
-    return None
+        return [_as_issue(exc, "bad-target", project.root)]
+    return []
 
 
 def _as_issue(
