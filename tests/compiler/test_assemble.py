@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tripl_cli.compiler.assemble import assemble, assemble_by_metric, distinct_counts, read_measure
+from tripl_cli.compiler.assemble import assemble, assemble_by_metric, distinct_counts
 from tripl_cli.compiler.records import (
     CompiledPlan,
     CompiledQuery,
@@ -42,6 +42,13 @@ def _plan(*outputs: MetricOutput, distincts: tuple[DistinctOutput, ...] = ()) ->
     return CompiledPlan("duckdb", tuple(_query(i) for i in sorted(ids)), outputs, distincts)
 
 
+def read_measure(ref: MeasureRef, row: dict[str, Any]) -> float | None:
+    """The value `assemble` reads for `ref` from one bucket's `row` (None: a gap)."""
+    result = Result(("bucket", *row), ((B0, *row.values()),))
+    found = assemble(_plan(MetricOutput("m", ref)), {ref.query_id: result})
+    return found[0].value if found else None
+
+
 @pytest.mark.parametrize(
     ("aggregation", "matches", "value", "expected"),
     [
@@ -71,7 +78,8 @@ def test_unfiltered_sum_of_nulls_is_zero_and_avg_is_gap() -> None:
     assert read_measure(MeasureRef("q", "a0", Aggregation.SUM), {"a0": None}) == 0.0
     assert read_measure(MeasureRef("q", "a0", Aggregation.MIN), {"a0": None}) is None
     # SQL metric values (aggregation None): NULL is a gap.
-    assert read_measure(MeasureRef("q", "a0", None, row_count="a1"), {"a0": None}) is None
+    sql_value = MeasureRef("q", "a0", None, row_count="a1")
+    assert read_measure(sql_value, {"a0": None, "a1": 1}) is None
 
 
 def test_assemble_omits_gaps_and_keys_breakdowns() -> None:

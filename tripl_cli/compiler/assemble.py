@@ -14,7 +14,6 @@ Outputs whose queries are missing from `results` (a failed query) are skipped.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -118,16 +117,6 @@ class _Operand:
             return 0.0 if self.additive_null else None
         number = float(raw)
         return number if math.isfinite(number) else None
-
-
-def read_measure(ref: MeasureRef, row: Mapping[str, Any] | None) -> float | None:
-    """One operand's value in one row given as a mapping, or None for a gap (the rules
-    `assemble` applies, for a row at hand)."""
-    if row is None:
-        return None
-    names = list(row)
-    operand = _Operand(dataclasses.replace(ref, row_count=None), names.index)  # not read here
-    return operand.read(tuple(row.values()))
 
 
 def _breakdown(output: MetricOutput, key: RowKey) -> tuple[str, str]:
