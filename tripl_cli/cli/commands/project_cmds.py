@@ -120,7 +120,7 @@ def validate(
         # it in the target's dialect where the target resolves (offline, from profiles.yml).
         result = loading.load(opts, dialect=loading.target_dialect(opts))
     except TriplError as exc:
-        result = LoadResult(None, (_as_issue(exc, "no-project", None, "tripl_project.yml"),))
+        result = LoadResult(None, tuple(_as_issues(exc, "no-project", None, "tripl_project.yml")))
     if warehouse and result.project is not None and not result.errors:
         from tripl_cli.api.warehouse import check_against_warehouse
 
@@ -131,7 +131,7 @@ def validate(
                 project, profiles_dir=opts.profiles_dir, target=opts.target
             )
         except TriplError as exc:  # e.g. it cannot be reached
-            live = [_as_issue(exc, "warehouse-unavailable", project.root)]
+            live = _as_issues(exc, "warehouse-unavailable", project.root)
         result = dataclasses.replace(result, issues=(*result.issues, *live))
     if opts.target is not None and result.project is not None and not warehouse:
         # A target named on the command line is checked too (profiles.yml only, offline):
@@ -145,35 +145,35 @@ def validate(
 
 def _target_issues(project: Project, profiles_dir: Path | None, target: str | None) -> list[Issue]:
     from tripl_cli.api.warehouse import target_of
-    from tripl_cli.errors import ConfigError, TriplError
+    from tripl_cli.errors import TriplError
 
     try:
         target_of(project, profiles_dir=profiles_dir, target=target)
-    except ConfigError as exc:
-        if exc.issues:  # several problems (two unset env vars): each at its own place
-            about = f"target '{exc.target}': " if exc.target else ""
-            parts = (
-                TriplError(about + i.message, location=i.location, hint=i.hint) for i in exc.issues
-            )
-            return [_as_issue(part, "bad-target", project.root) for part in parts]
-        return [_as_issue(exc, "bad-target", project.root)]
     except TriplError as exc:
-        return [_as_issue(exc, "bad-target", project.root)]
+        return _as_issues(exc, "bad-target", project.root)
     return []
 
 
-def _as_issue(
+def _as_issues(
     exc: TriplError, rule: str, root: Path | None, default: str = "profiles.yml"
-) -> Issue:
-    """An error that stopped a check, as an issue located like the others (relative to the
-    project; at `default` where the error has no place of its own)."""
-    from tripl_cli.errors import Issue, SourceLocation
+) -> list[Issue]:
+    """An error that stopped a check, as issues located like the others: one per problem it
+    lists (a target's two unset env vars), relative to the project; at `default` where a
+    problem has no place of its own."""
+    from tripl_cli.errors import ConfigError, Issue, SourceLocation
 
-    where = exc.location or SourceLocation(default)
-    path = Path(where.path)
-    if root is not None and path.is_absolute() and path.is_relative_to(root):
-        where = dataclasses.replace(where, path=path.relative_to(root).as_posix())
-    return Issue(rule, exc.message, where, hint=exc.hint)
+    problems = [(exc.message, exc.location, exc.hint)]
+    if isinstance(exc, ConfigError) and exc.issues:
+        about = f"target '{exc.target}': " if exc.target else ""
+        problems = [(about + i.message, i.location, i.hint) for i in exc.issues]
+    issues = []
+    for message, location, hint in problems:
+        where = location or SourceLocation(default)
+        path = Path(where.path)
+        if root is not None and path.is_absolute() and path.is_relative_to(root):
+            where = dataclasses.replace(where, path=path.relative_to(root).as_posix())
+        issues.append(Issue(rule, message, where, hint=hint))
+    return issues
 
 
 def compile_(
