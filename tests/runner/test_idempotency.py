@@ -249,9 +249,9 @@ def test_a_changed_definition_drops_history_and_recollects(wh: Warehouse) -> Non
     assert all(p.value != old[p.bucket] for p in revenue)  # the new definition's values
 
 
-def _revenue_note(report: RunReport) -> str:
-    """revenue's note in a run's results ("" without one)."""
-    (outcome,) = [o for o in report.outcomes if o.metric == "revenue"]
+def _next_run_note(wh: Warehouse) -> str:
+    """revenue's note in the next scheduled run's results ("" without one)."""
+    (outcome,) = [o for o in wh.api_run(day(12, 6)).outcomes if o.metric == "revenue"]
     return outcome.note or ""
 
 
@@ -327,7 +327,13 @@ def test_a_stored_spec_spares_reading_the_stored_breakdown_columns(
 
     monkeypatch.setattr(StateStore, "breakdown_columns", no_query)
     wh.ws.edit_yaml("metrics/facts.yml", "revenue", breakdowns=["platform"])
-    assert _revenue_note(wh.api_run(day(12, 6))).startswith("breakdowns changed")
+    assert _next_run_note(wh).startswith("breakdowns changed")
+
+
+def _store_spec(wh: Warehouse, spec: str | None) -> None:
+    """Every status's stored breakdown spec, as an older tripl or a hand edit left it."""
+    with closing(sqlite3.connect(wh.ws.state_path)) as conn, conn:
+        conn.execute("UPDATE tripl_metric_status SET breakdown_spec = ?", (spec,))
 
 
 @pytest.mark.parametrize("spec", ["not json", '{"breakdowns": "country", "breakdown_limit": 4}'])
@@ -335,11 +341,9 @@ def test_a_spec_edited_beyond_reading_falls_back_to_the_stored_columns(
     wh: Warehouse, spec: str
 ) -> None:
     backfill(wh.ws, "2026-01-01", "2026-01-12")
-    with closing(sqlite3.connect(wh.ws.state_path)) as conn, conn:
-        conn.execute("UPDATE tripl_metric_status SET breakdown_spec = ?", (spec,))
+    _store_spec(wh, spec)
     wh.ws.edit_yaml("metrics/facts.yml", "revenue", breakdowns=["platform"])
-    report = wh.api_run(day(12, 6))
-    assert _revenue_note(report).startswith("breakdowns changed")
+    assert _next_run_note(wh).startswith("breakdowns changed")
 
 
 def test_a_breakdown_change_whose_collection_fails_keeps_everything_until_it_runs(
@@ -357,8 +361,7 @@ def test_a_breakdown_change_whose_collection_fails_keeps_everything_until_it_run
         assert store.metric_statuses()["revenue"].definition_hash == old_hash
     assert {k: v for k, v in wh.stored().items() if k[0] == "revenue"} == before
     wh.load()
-    report = wh.api_run(day(12, 6))
-    assert _revenue_note(report).startswith("breakdowns changed")
+    assert _next_run_note(wh).startswith("breakdowns changed")
 
 
 def test_a_breakdown_limit_change_keeps_the_totals_and_a_state_before_v8_cannot_tell_it(
@@ -367,16 +370,13 @@ def test_a_breakdown_limit_change_keeps_the_totals_and_a_state_before_v8_cannot_
     backfill(wh.ws, "2026-01-01", "2026-01-12")
     totals, _ = _revenue_rows(wh)
     wh.ws.edit_yaml("metrics/facts.yml", "revenue", breakdown_limit=2)  # was 4
-    report = wh.api_run(day(12, 6))
-    assert _revenue_note(report).startswith("breakdowns changed")
+    assert _next_run_note(wh).startswith("breakdowns changed")
     assert _revenue_rows(wh)[0] == totals  # Jan 1-4 kept: the stored spec tells the change
     # A status written before schema v8 has no spec: the old limit (2, not the default, not
     # none) cannot be told from the stored hash, so the history is recollected whole.
     wh.ws.edit_yaml("metrics/facts.yml", "revenue", breakdown_limit=3)
-    with closing(sqlite3.connect(wh.ws.state_path)) as conn, conn:
-        conn.execute("UPDATE tripl_metric_status SET breakdown_spec = NULL")
-    report = wh.api_run(day(12, 6))
-    assert _revenue_note(report).startswith("definition changed")
+    _store_spec(wh, None)  # as a status written before schema v8
+    assert _next_run_note(wh).startswith("definition changed")
     assert set(_revenue_rows(wh)[0]) == {day(d) for d in range(5, 12)}  # Jan 1-4 dropped
 
 
@@ -389,8 +389,7 @@ def test_removing_breakdowns_that_never_stored_a_row_keeps_the_totals(wh: Wareho
     with closing(sqlite3.connect(wh.ws.state_path)) as conn, conn:
         conn.execute("DELETE FROM tripl_breakdown_values WHERE metric = 'revenue'")
     wh.ws.edit_yaml("metrics/facts.yml", "revenue", breakdowns=[])
-    report = wh.api_run(day(12, 6))
-    assert _revenue_note(report).startswith("breakdowns changed")
+    assert _next_run_note(wh).startswith("breakdowns changed")
     with wh.ws.store() as store:
         assert {p.bucket for p in store.read_series("revenue")} == before
 

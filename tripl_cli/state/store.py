@@ -387,6 +387,8 @@ class StateStore:
         """Several `replace_anomalies` in ONE transaction (all recorded, or none); returns
         each write's count of new anomalies. `detect` over 1,000 series paid a commit (and
         a run-lock check) per series."""
+        if not writes:  # nothing scored: no write transaction to take
+            return []
         now = self.clock()
         with self._write() as conn:
             return [
