@@ -179,6 +179,12 @@ def test_json_logs_carry_the_final_error_too(tmp_path: Path) -> None:
     assert line["message"] == "unknown metric 'nope'"
     assert line["hint"] == "`tripl ls` lists every metric"  # a field, not part of the message
 
+    # What a command says on stderr besides logs is a record too (it was plain text).
+    valid = _tripl("--log-format", "json", "validate", cwd=tmp_path)
+    assert valid.returncode == 0, valid.stderr
+    (said,) = [json.loads(text) for text in valid.stderr.splitlines()]
+    assert said["level"] == "info" and "is valid" in said["message"]
+
 
 def test_run_and_detect_on_the_repository_example(tmp_path: Path) -> None:
     """The root example project works from a clean copy: validate, compile, run, detect."""

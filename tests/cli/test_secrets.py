@@ -111,6 +111,33 @@ def test_a_project_env_var_in_a_failing_filter_never_reaches_output_or_artifacts
         assert secret not in text
 
 
+def test_json_logs_of_a_run_are_one_record_per_line_with_each_metric_s_result(
+    fresh_demo: Path, tmp_path: Path
+) -> None:
+    # `--log-format json`: stderr is JSON lines only (the text summary table was printed
+    # there before), each metric's result a record with fields, its error masked there too.
+    secret = "tok-Zq8-s3cret"
+    metric = "  - {name: leaky, kind: fact, fact_table: orders, aggregation: count,"
+    metric += " where: \"amount > '{{ env_var('TRIPL_TEST_TOKEN') }}'\"}\n"
+    (fresh_demo / "metrics" / "leaky.yml").write_text("metrics:\n" + metric)
+    window = ("--start", "2026-03-01", "--end", "2026-03-08", "--full-refresh")
+    args = ("--log-format", "json", "run", "-s", "leaky", "orders", *window)
+    done = tripl(*args, "--project-dir", str(fresh_demo), cwd=tmp_path,
+                 env={"TRIPL_TEST_TOKEN": secret})  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert secret not in done.stdout + done.stderr
+    records = [json.loads(line) for line in done.stderr.splitlines()]  # every line is JSON
+    by_metric = {r["metric"]: r for r in records if "metric" in r}
+    assert by_metric["orders"]["status"] == "success"
+    assert by_metric["orders"]["buckets_written"] == 7
+    assert by_metric["orders"]["window_start"] == "2026-03-01T00:00:00+00:00"
+    assert by_metric["leaky"]["status"] == "error" and "****" in by_metric["leaky"]["error"]
+    assert records[-1]["collected"] == 1 and records[-1]["failed"] == 1
+    warning = next(r for r in records if r["level"] == "warning")
+    assert "--full-refresh changes nothing with --start" in warning["message"]
+    assert any(r["level"] == "error" and "leaky" in r["message"] for r in records)
+
+
 @pytest.mark.parametrize(
     ("password", "pieces"),
     [

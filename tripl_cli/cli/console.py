@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import re
 import sys
+from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -36,8 +39,9 @@ PIPE_WIDTH = 250
 
 
 @cache
-def _consoles(no_color: bool) -> tuple[Console, Console]:
-    return _console(sys.stdout, no_color), _console(sys.stderr, no_color, stderr=True)
+def _consoles(no_color: bool, json_lines: bool) -> tuple[Console, Console]:
+    stderr = _json_lines_console() if json_lines else _console(sys.stderr, no_color, stderr=True)
+    return _console(sys.stdout, no_color), stderr
 
 
 def _console(stream: Any, no_color: bool, *, stderr: bool = False) -> Console:
@@ -57,12 +61,57 @@ def _console(stream: Any, no_color: bool, *, stderr: bool = False) -> Console:
     )
 
 
+def _json_lines_console() -> Console:
+    """stderr under `--log-format json`: each print becomes one `info` log line (JSON)."""
+    from rich.console import Console
+
+    return Console(
+        file=_LogLines(),
+        no_color=True,
+        color_system=None,
+        force_terminal=False,
+        highlight=False,
+        emoji=False,
+        soft_wrap=True,
+        width=PIPE_WIDTH,
+    )
+
+
+class _LogLines(io.StringIO):
+    """A text stream whose every write is one record for tripl's log handlers.
+
+    rich writes a whole `print` at once (a table is one record); going through the
+    handlers gives the JSON shape and the secret masking of every other line on stderr.
+    """
+
+    def write(self, text: str) -> int:
+        if text.strip():
+            emit(text.rstrip())
+        return len(text)
+
+
+def emit(message: str, fields: Mapping[str, Any] | None = None) -> None:
+    """One record straight to tripl's handlers, whatever the logger's level: narrative the
+    command chose to print (`--quiet` is the command's own check), with structured fields."""
+    logger = logging.getLogger("tripl_cli.cli")
+    record = logger.makeRecord(logger.name, logging.INFO, "(console)", 0, message, (), None)
+    record.fields = dict(fields or {})
+    for handler in logging.getLogger("tripl_cli").handlers:
+        handler.handle(record)
+
+
 _no_color = False
+_json_lines = False
 
 
-def configure(*, no_color: bool) -> None:
-    global _no_color
-    _no_color = no_color
+def configure(*, no_color: bool, json_lines: bool = False) -> None:
+    """`json_lines`: `--log-format json`, where every line on stderr is a JSON log record."""
+    global _no_color, _json_lines
+    _no_color, _json_lines = no_color, json_lines
+
+
+def json_lines() -> bool:
+    return _json_lines
 
 
 def in_ci() -> bool:
@@ -73,12 +122,12 @@ def in_ci() -> bool:
 
 def out() -> Console:
     """stdout: the command's result."""
-    return _consoles(_no_color)[0]
+    return _consoles(_no_color, _json_lines)[0]
 
 
 def err() -> Console:
     """stderr: progress, warnings and errors."""
-    return _consoles(_no_color)[1]
+    return _consoles(_no_color, _json_lines)[1]
 
 
 _json_printed = False

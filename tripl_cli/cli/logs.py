@@ -36,6 +36,12 @@ class SecretFilter(logging.Filter):
         hint = getattr(record, "hint", None)
         if isinstance(hint, str):
             record.hint = self.scrub(hint)
+        fields = getattr(record, "fields", None)
+        if fields:
+            record.fields = {
+                key: self.scrub(value) if isinstance(value, str) else value
+                for key, value in fields.items()
+            }
         if record.exc_info:
             # Formatters reuse `exc_text` when set; the exception itself may hold the secret.
             record.exc_text = self.scrub(_FORMATTER.formatException(record.exc_info))
@@ -67,10 +73,12 @@ class JsonFormatter(logging.Formatter):
         hint = getattr(record, "hint", None)
         if hint:
             doc["hint"] = hint
+        for key, value in getattr(record, "fields", {}).items():
+            doc.setdefault(key, value)  # structured output of a command (console.emit)
         exception = _exception_text(self, record)
         if exception:
             doc["exception"] = exception
-        return json.dumps(doc, ensure_ascii=False)
+        return json.dumps(doc, ensure_ascii=False, default=str)
 
 
 class TextFormatter(logging.Formatter):

@@ -86,7 +86,7 @@ def main(
         raise typer.BadParameter("use text or json", param_hint="--log-format")
     from tripl_cli.cli.logs import setup_logging
 
-    console.configure(no_color=no_color)
+    console.configure(no_color=no_color, json_lines=log_format == "json")
     setup_logging(log_format=log_format, debug=debug, quiet=quiet)
     ctx.obj = GlobalOptions(
         project_dir=project_dir,

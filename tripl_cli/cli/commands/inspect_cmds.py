@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -93,9 +94,9 @@ def introspect(
     if project is None or (errors and fact_table not in project.fact_tables):
         raise ProjectInvalid(issues=list(loaded.issues))
     if errors:
-        console.err().print(
-            f"[yellow]warning:[/] the project has {len(errors)} error(s) "
-            "(`tripl validate` lists them); introspecting anyway"
+        logging.getLogger(__name__).warning(
+            "the project has %d error(s) (`tripl validate` lists them); introspecting anyway",
+            len(errors),
         )
     found = introspect_api.introspect(
         project, fact_table, profiles_dir=opts.profiles_dir, target=opts.target

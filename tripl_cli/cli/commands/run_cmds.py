@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -38,6 +39,9 @@ def parse_when(text: str | None, flag: str) -> datetime | None:
             param_hint=flag,
         ) from None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+log = logging.getLogger(__name__)
 
 
 class _ProgressEvents:
@@ -91,9 +95,9 @@ def run(
             f"--start {start} is in the future: only complete buckets are collected",
             param_hint="--start",
         )
-    if full_refresh and start_at is not None and not opts.quiet:
-        console.err().print(
-            "[yellow]warning:[/] --full-refresh changes nothing with --start: the window is"
+    if full_refresh and start_at is not None:
+        log.warning(
+            "--full-refresh changes nothing with --start: the window is"
             " --start .. --end (or the current bucket); drop one of them"
         )
     loaded = loading.load(opts, dialect=loading.target_dialect(opts))
@@ -113,6 +117,7 @@ def run(
     )
     terminal = sys.stderr.isatty() and not console.in_ci()  # a CI runner may give a TTY
     show_bar = format_ is OutputFormat.TEXT and terminal and not opts.quiet
+    show_bar = show_bar and not console.json_lines()  # stderr holds JSON log lines only
     if show_bar:
         from rich.progress import Progress
 
@@ -160,6 +165,10 @@ def _print_changes(report: RunReport) -> None:
 def _print_summary(report: RunReport, *, quiet: bool) -> None:
     from rich.table import Table
 
+    if console.json_lines():
+        _log_summary(report, quiet=quiet)
+        return
+
     from tripl_cli.cli.console import escape
 
     if not quiet:
@@ -193,6 +202,41 @@ def _print_summary(report: RunReport, *, quiet: bool) -> None:
         f"run {report.run_id}: {ok} collected, {len(report.failed)} failed, "
         f"{len(report.outcomes) - ok - len(report.failed)} skipped "
         f"in {(report.finished_at - report.started_at).total_seconds():.1f}s"
+    )
+
+
+def _log_summary(report: RunReport, *, quiet: bool) -> None:
+    """`--log-format json`: a record per metric with the summary's columns as fields, then
+    the run's; failures were logged as errors while the run went (no recap here)."""
+    if quiet:
+        return
+    for o in report.outcomes:
+        fields: dict[str, object] = {
+            "metric": o.metric,
+            "status": o.status,
+            "buckets_written": o.buckets_written,
+            "window_start": o.window.start.isoformat() if o.window else None,
+            "window_end": o.window.end.isoformat() if o.window else None,
+            "seconds": round(o.seconds, 3),
+        }
+        if o.note:
+            fields["note"] = o.note
+        if o.error:
+            fields["error"] = o.error
+        console.emit(f"{o.metric}: {o.status}, {o.buckets_written} buckets", fields)
+    ok = sum(1 for o in report.outcomes if o.status == "success")
+    skipped = len(report.outcomes) - ok - len(report.failed)
+    seconds = (report.finished_at - report.started_at).total_seconds()
+    console.emit(
+        f"run {report.run_id}: {ok} collected, {len(report.failed)} failed, {skipped} skipped"
+        f" in {seconds:.1f}s",
+        {
+            "run_id": report.run_id,
+            "collected": ok,
+            "failed": len(report.failed),
+            "skipped": skipped,
+            "seconds": round(seconds, 3),
+        },
     )
 
 
