@@ -201,6 +201,30 @@ def test_text_output(invoke: Invoke, demo_copy: Path) -> None:
     assert "1 new, 3 modified, 1 metadata, 1 removed" in result.stderr
 
 
+def test_a_rename_says_where_the_history_stays(invoke: Invoke, demo_copy: Path) -> None:
+    # The hash leaves the name out: a new metric with a removed one's hash is a rename,
+    # whose values stay stored under the old name (it was shown as new + removed only).
+    old = snapshot(demo_copy)
+    renamed = "  - name: large_mobile_orders\n"
+    edit(demo_copy, "metrics/commerce.yml", "  - name: big_mobile_orders\n", renamed)
+    doc = diff_json(invoke, demo_copy, "--state", str(old))
+    changes = {c["name"]: c for c in doc["changes"]}
+    assert changes["large_mobile_orders"]["change"] == "new"
+    assert changes["large_mobile_orders"]["same_definition_as"] == ["big_mobile_orders"]
+    assert changes["big_mobile_orders"]["change"] == "removed"
+    (note,) = doc["notes"]
+    assert "has the definition of removed 'big_mobile_orders'" in note
+    assert "`tripl run -s large_mobile_orders --start DATE` backfills it" in note
+    text = invoke(demo_copy, "diff", "--state", str(old))
+    assert "same definition as removed metric big_mobile_orders" in text.stdout
+    assert "the stored history stays under the old name" in text.stderr
+    # Another definition under the new name is no rename.
+    edit(demo_copy, "metrics/commerce.yml", renamed, renamed + "    where: amount > 1\n")
+    doc = diff_json(invoke, demo_copy, "--state", str(old))
+    assert {c["name"]: c for c in doc["changes"]}["large_mobile_orders"]["same_definition_as"] == []
+    assert doc["notes"] == []
+
+
 def test_no_changes_and_nothing_stored(invoke: Invoke, fresh_demo: Path) -> None:
     old = snapshot(fresh_demo)
     doc = diff_json(invoke, fresh_demo, "--state", str(old))

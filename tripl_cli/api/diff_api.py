@@ -10,8 +10,8 @@ buckets with the new definition (nothing is stored) next to the values stored by
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -48,6 +48,8 @@ class Change:
     fields: tuple[FieldChange, ...] = ()
     #: For modified objects: changed things they read (`fact_table:orders`, `metric:x`).
     causes: tuple[str, ...] = ()
+    #: For a new metric: removed ones with its very definition (a rename, most likely).
+    same_definition_as: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -57,6 +59,7 @@ class Change:
             "location": self.location,
             "fields": [f.as_json() for f in self.fields],
             "causes": list(self.causes),
+            "same_definition_as": list(self.same_definition_as),
         }
 
 
@@ -150,23 +153,51 @@ def _with_causes(changes: list[Change], new: Mapping[str, Any]) -> list[Change]:
     for change in changes:
         if change.object_type == "metric" and change.change == "modified":
             deps = metrics.get(change.name, {}).get("dependencies") or []
-            causes = tuple(str(d) for d in deps if d in changed)
-            change = Change(
-                change.object_type,
-                change.name,
-                change.change,
-                change.location,
-                change.fields,
-                causes,
-            )
+            change = replace(change, causes=tuple(str(d) for d in deps if d in changed))
         out.append(change)
     return out
+
+
+def _with_renames(
+    changes: list[Change], old: Mapping[str, Any], new: Mapping[str, Any]
+) -> list[Change]:
+    """Pair each new metric with the removed ones of the same definition hash (the hash
+    leaves the name out): a rename, whose stored history stays under the old name."""
+    removed_by_hash: dict[str, list[str]] = {}
+    before = _entries(old, "metric")
+    for c in changes:
+        digest = before.get(c.name, {}).get("definition_hash")
+        if c.object_type == "metric" and c.change == "removed" and digest:
+            removed_by_hash.setdefault(str(digest), []).append(c.name)
+    after = _entries(new, "metric")
+    out: list[Change] = []
+    for c in changes:
+        digest = after.get(c.name, {}).get("definition_hash")
+        if c.object_type == "metric" and c.change == "new" and digest in removed_by_hash:
+            c = replace(c, same_definition_as=tuple(removed_by_hash[str(digest)]))
+        out.append(c)
+    return out
+
+
+def rename_notes(changes: Iterable[Change]) -> list[str]:
+    """What a rename does to stored values, said once per renamed metric."""
+    notes = []
+    for c in changes:
+        if c.same_definition_as:
+            was = " or ".join(f"'{name}'" for name in c.same_definition_as)
+            notes.append(
+                f"metric '{c.name}' has the definition of removed {was}: if it is a rename,"
+                f" the stored history stays under the old name and `tripl run` collects"
+                f" '{c.name}' from scratch (its initial buckets); `tripl run -s {c.name}"
+                f" --start DATE` backfills it from the warehouse"
+            )
+    return notes
 
 
 def compare_manifests(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
     """Fact tables, then metrics, in the new manifest's order; removed ones last."""
     changes = [c for section in _SECTIONS for c in _compare(section, old, new)]
-    return _with_causes(changes, new)
+    return _with_renames(_with_causes(changes, new), old, new)
 
 
 def with_current_hashes(manifest: Mapping[str, Any], project: Project) -> Mapping[str, Any]:
@@ -213,7 +244,7 @@ def diff(
     changes = compare_manifests(old, current_manifest(project, dialect))
     modified = [c.name for c in changes if c.object_type == "metric" and c.change == "modified"]
     compared: tuple[ValueComparison, ...] = ()
-    notes: list[str] = []
+    notes = rename_notes(changes)
     target_name: str | None = None
     if values and modified:
         # Another interval's stored buckets are no baseline for the new ones.

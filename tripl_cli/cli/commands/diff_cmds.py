@@ -78,6 +78,9 @@ def _print_change(change: Change) -> None:
         out.print(
             f"            {escape(f.field)}: {escape(_short(f.old))} → {escape(_short(f.new))}"
         )
+    if change.same_definition_as:
+        was = ", ".join(change.same_definition_as)
+        out.print(f"            same definition as removed metric {escape(was)}")
     if change.causes:
         out.print(f"            reads changed {escape(', '.join(change.causes))}")
     elif change.change == "modified" and not change.fields:
