@@ -163,11 +163,10 @@ def _print_changes(report: RunReport) -> None:
 
 
 def _print_summary(report: RunReport, *, quiet: bool) -> None:
-    from rich.table import Table
-
     if console.json_lines():
         _log_summary(report, quiet=quiet)
         return
+    from rich.table import Table
 
     from tripl_cli.cli.console import escape
 
