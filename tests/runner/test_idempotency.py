@@ -249,6 +249,22 @@ def test_a_changed_definition_drops_history_and_recollects(wh: Warehouse) -> Non
     assert all(p.value != old[p.bucket] for p in revenue)  # the new definition's values
 
 
+def test_a_renamed_metric_says_where_its_history_stays(wh: Warehouse) -> None:
+    # Values are kept by name: a rename collects the new name from scratch, and its first
+    # run says where the old history is (the hash leaves the name out, so it can tell).
+    backfill(wh.ws, "2026-01-01", "2026-01-12")
+    wh.ws.edit_yaml("metrics/facts.yml", "max_big_us", name="max_big_us_order")
+    first = {o.metric: o for o in wh.api_run(day(12, 6)).outcomes}
+    note = first["max_big_us_order"].note or ""
+    assert note.startswith("same definition as 'max_big_us', stored but no longer in the project")
+    assert "`tripl run -s max_big_us_order --start DATE` backfills" in note
+    assert first["orders"].note is None
+    with wh.ws.store() as store:
+        assert min(p.bucket for p in store.read_series("max_big_us")) == day(1)  # kept
+    again = {o.metric: o for o in wh.api_run(day(13, 6)).outcomes}
+    assert again["max_big_us_order"].note is None  # said once, when it starts over
+
+
 def _next_run_note(wh: Warehouse) -> str:
     """revenue's note in the next scheduled run's results ("" without one)."""
     (outcome,) = [o for o in wh.api_run(day(12, 6)).outcomes if o.metric == "revenue"]

@@ -73,6 +73,14 @@ class RunRequest:
     dry_run: bool = False
 
 
+def _renamed_note(name: str, old: str) -> str:
+    return (
+        f"same definition as '{old}', stored but no longer in the project: if it was renamed,"
+        f" its history stays under '{old}'; `tripl run -s {name} --start DATE` backfills"
+        " older buckets"
+    )
+
+
 def _scan_groups(project: Project, names: Iterable[str]) -> list[list[str]]:
     """Metrics per (fact table, interval) scan; a cross-table ratio sits in two groups."""
     groups: dict[tuple[str, Interval], list[str]] = defaultdict(list)
@@ -137,11 +145,19 @@ class _Run:
         self.stored_hashes = {n: s.definition_hash for n, s in statuses.items()}
         self.stored_specs = {n: s.breakdown_spec for n, s in statuses.items()}
         defaults = self.project.config.defaults
+        # Stored metrics the project no longer declares, by hash (the name is not in it).
+        gone = {
+            s.definition_hash: n
+            for n, s in statuses.items()
+            if n not in self.project.metrics and s.definition_hash
+        }
         natural: dict[str, Window] = {}
         for name in names:
             metric = self.project.metrics[name]
             self.hashes[name] = definition_hash(self.project, metric)
             stored = statuses.get(name)
+            if stored is None and self.hashes[name] in gone:
+                self.notes[name] = _renamed_note(name, gone[self.hashes[name]])
             previous = stored.definition_hash if stored else None
             changed = self._stale(name)
             if changed and self._breakdowns_only(name):
