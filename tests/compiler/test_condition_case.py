@@ -1,7 +1,8 @@
 """`conditions:` compare text by code point on every engine: 'US' and 'us' are two values,
 as they are two breakdown series. MySQL/MariaDB compare in the column's collation,
 case-insensitive by default (`eq US` matched 'us' too), so there tripl gives the condition's
-literals the binary collation. (A `where:` or `sql:` filter is the user's SQL, and keeps its
+literals the binary collation; and as those collations ignore trailing spaces, an equality
+on text also checks the value's end. (A `where:` or `sql:` filter is the user's SQL, and keeps its
 engine's reading.)"""
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ from tripl_cli.timegrid import Window
 from .projects import project_of
 
 DAY = datetime(2026, 1, 5, tzinfo=UTC)
-TEXTS = ["US", "us", "Us", "DE", "de", "Zz", "a"]
+# Trailing spaces: MySQL/MariaDB collations pad (utf8mb4_bin too), so `eq 'completed'`
+# matched 'completed ' there; the range conditions below read them alike either way.
+TEXTS = ["US", "us", "Us", "DE", "de", "Zz", "a", "completed", "completed ", "completed  ", "b "]
+TEXTS += ["b", ""]
 CONDITIONS: dict[str, tuple[dict[str, Any], Any]] = {  # name → (condition, Python's reading)
     "eq": ({"operator": "eq", "value": "US"}, lambda t: t == "US"),
     "ne": ({"operator": "ne", "value": "us"}, lambda t: t != "us"),
@@ -29,6 +33,19 @@ CONDITIONS: dict[str, tuple[dict[str, Any], Any]] = {  # name → (condition, Py
     "contains": ({"operator": "contains", "value": "s"}, lambda t: "s" in t),
     "like": ({"operator": "like", "value": "U%"}, lambda t: fnmatch.fnmatchcase(t, "U*")),
     "not_like": ({"operator": "not_like", "value": "d%"}, lambda t: not t.startswith("d")),
+    "eq_unpadded": ({"operator": "eq", "value": "completed"}, lambda t: t == "completed"),
+    "ne_unpadded": ({"operator": "ne", "value": "completed"}, lambda t: t != "completed"),
+    "eq_padded": ({"operator": "eq", "value": "completed "}, lambda t: t == "completed "),
+    "eq_empty": ({"operator": "eq", "value": ""}, lambda t: t == ""),
+    "in_padded": (
+        {"operator": "in", "value": ["b ", "completed"]},
+        lambda t: t in ("b ", "completed"),
+    ),
+    "not_in_unpadded": (
+        {"operator": "not_in", "value": ["completed", "b"]},
+        lambda t: t not in ("completed", "b"),
+    ),
+    "in_a_pattern": ({"operator": "in", "value": ["b%", "%"]}, lambda t: t in ("b%", "%")),
 }
 
 

@@ -22,14 +22,24 @@ SELECT
   ) AS bucket,
   AVG(
     CAST(CASE
-      WHEN status <> 'cancelled' COLLATE utf8mb4_bin
+      WHEN NOT (
+        status = 'cancelled' COLLATE utf8mb4_bin
+        AND NOT (
+          status LIKE '% ' COLLATE utf8mb4_bin ESCAPE '\\'
+        )
+      )
       AND LOCATE('U' COLLATE utf8mb4_bin, country) > 0
       THEN amount
     END AS DOUBLE)
   ) AS a0,
   COUNT(
     CASE
-      WHEN status <> 'cancelled' COLLATE utf8mb4_bin
+      WHEN NOT (
+        status = 'cancelled' COLLATE utf8mb4_bin
+        AND NOT (
+          status LIKE '% ' COLLATE utf8mb4_bin ESCAPE '\\'
+        )
+      )
       AND LOCATE('U' COLLATE utf8mb4_bin, country) > 0
       THEN 1
     END

@@ -24,7 +24,12 @@ SELECT
     CASE
       WHEN is_test = FALSE
       AND NOT (
-        status IN ('cancelled' COLLATE utf8mb4_bin, 'fraud' COLLATE utf8mb4_bin)
+        (
+          status IN ('cancelled' COLLATE utf8mb4_bin, 'fraud' COLLATE utf8mb4_bin)
+          AND NOT (
+            status LIKE '% ' COLLATE utf8mb4_bin ESCAPE '\\'
+          )
+        )
       )
       THEN 1
     END
@@ -33,7 +38,12 @@ SELECT
   COUNT(CASE WHEN status = 'completed' THEN 1 END) AS a2,
   COUNT(
     CASE
-      WHEN country = 'US' COLLATE utf8mb4_bin
+      WHEN (
+        country = 'US' COLLATE utf8mb4_bin
+        AND NOT (
+          country LIKE '% ' COLLATE utf8mb4_bin ESCAPE '\\'
+        )
+      )
       AND amount >= 100
       AND NOT (
         platform LIKE 'test%' COLLATE utf8mb4_bin ESCAPE '\\'

@@ -56,7 +56,12 @@ SELECT
     CASE
       WHEN is_test = FALSE
       AND NOT (
-        status IN ('cancelled' COLLATE utf8mb4_bin, 'fraud' COLLATE utf8mb4_bin)
+        (
+          status IN ('cancelled' COLLATE utf8mb4_bin, 'fraud' COLLATE utf8mb4_bin)
+          AND NOT (
+            status LIKE '% ' COLLATE utf8mb4_bin ESCAPE '\\'
+          )
+        )
       )
       THEN 1
     END

@@ -57,7 +57,12 @@ SELECT
       WHEN status = 'completed'
       AND is_test = FALSE
       AND NOT (
-        status IN ('cancelled' COLLATE utf8mb4_bin, 'fraud' COLLATE utf8mb4_bin)
+        (
+          status IN ('cancelled' COLLATE utf8mb4_bin, 'fraud' COLLATE utf8mb4_bin)
+          AND NOT (
+            status LIKE '% ' COLLATE utf8mb4_bin ESCAPE '\\'
+          )
+        )
       )
       AND amount > 0
       THEN amount
@@ -68,7 +73,12 @@ SELECT
       WHEN status = 'completed'
       AND is_test = FALSE
       AND NOT (
-        status IN ('cancelled' COLLATE utf8mb4_bin, 'fraud' COLLATE utf8mb4_bin)
+        (
+          status IN ('cancelled' COLLATE utf8mb4_bin, 'fraud' COLLATE utf8mb4_bin)
+          AND NOT (
+            status LIKE '% ' COLLATE utf8mb4_bin ESCAPE '\\'
+          )
+        )
       )
       AND amount > 0
       THEN 1

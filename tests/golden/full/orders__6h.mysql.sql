@@ -22,13 +22,23 @@ SELECT
   ) AS bucket,
   MAX(
     CASE
-      WHEN platform IN ('ios' COLLATE utf8mb4_bin, 'android' COLLATE utf8mb4_bin)
+      WHEN (
+        platform IN ('ios' COLLATE utf8mb4_bin, 'android' COLLATE utf8mb4_bin)
+        AND NOT (
+          platform LIKE '% ' COLLATE utf8mb4_bin ESCAPE '\\'
+        )
+      )
       THEN amount
     END
   ) AS a0,
   COUNT(
     CASE
-      WHEN platform IN ('ios' COLLATE utf8mb4_bin, 'android' COLLATE utf8mb4_bin)
+      WHEN (
+        platform IN ('ios' COLLATE utf8mb4_bin, 'android' COLLATE utf8mb4_bin)
+        AND NOT (
+          platform LIKE '% ' COLLATE utf8mb4_bin ESCAPE '\\'
+        )
+      )
       THEN 1
     END
   ) AS a1

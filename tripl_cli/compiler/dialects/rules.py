@@ -239,7 +239,45 @@ class MySQLRules(DialectRules):
             return exp.Collate(this=node.copy(), expression=exp.Var(this="utf8mb4_bin"))
 
         # Collated first, so that the ESCAPE character added next stays a plain literal.
-        return super().condition(tree.transform(binary, copy=False))
+        exact = tree.transform(_without_padding, copy=False)
+        return super().condition(exact.transform(binary, copy=False))
+
+
+def _without_padding(node: exp.Expr) -> exp.Expr:
+    """`eq`, `ne`, `in` and `not_in` on text as code points compare them: utf8mb4_bin (and
+    every MySQL/MariaDB collation but the NO PAD ones, named differently by each) ignores
+    trailing spaces, so `eq 'completed'` matched 'completed '. Equal under padding and not
+    ending in a space is equal exactly; a value that ends in spaces is matched by LIKE,
+    which never pads. A number or date compared with a string stays such a comparison (its
+    text ends in no space)."""
+    negated = isinstance(node, exp.NEQ)
+    if isinstance(node, (exp.EQ, exp.NEQ)):
+        values = [node.expression]
+    elif isinstance(node, exp.In):
+        values = list(node.expressions)
+    else:
+        return node
+    col = node.this
+    if not isinstance(col, exp.Column) or not all(
+        isinstance(v, exp.Literal) and v.is_string for v in values
+    ):
+        return node
+    texts = [str(v.this) for v in values]
+    plain = [exp.Literal.string(t) for t in texts if not t.endswith(" ")]
+    exact: list[exp.Expr] = []
+    if plain:
+        padded: exp.Expr = exp.In(this=col.copy(), expressions=plain)
+        if len(plain) == 1:
+            padded = exp.EQ(this=col.copy(), expression=plain[0])
+        ends_in_space = exp.Like(this=col.copy(), expression=exp.Literal.string("% "))
+        unpadded = exp.Not(this=exp.paren(ends_in_space, copy=False))
+        exact.append(exp.and_(padded, unpadded, copy=False))
+    for text in texts:
+        if text.endswith(" "):
+            pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            exact.append(exp.Like(this=col.copy(), expression=exp.Literal.string(pattern)))
+    either = exp.paren(exp.or_(*exact, copy=False), copy=False)
+    return exp.Not(this=either) if negated else either
 
 
 class ClickHouseRules(DialectRules):
