@@ -42,6 +42,10 @@ def test_normalize_row() -> None:
         ("BOOLEAN", "bool"), ("Nullable(Bool)", "bool"), ("bool", "bool"),
         ("VARCHAR", "string"), ("LowCardinality(Nullable(String))", "string"), ("text", "string"),
         ("interval", "string"), ("UUID", "string"), ("TIME", "string"), ("JSON", "string"),
+        # Arrays are no numbers or timestamps, whatever their elements (PostgreSQL's int4[]
+        # was a `number` that `sum` then failed on at run time).
+        ("int4[]", "string"), ("timestamp[]", "string"), ("INTEGER[3]", "string"),
+        ("DECIMAL(10,2)[]", "string"), ("Array(Int32)", "string"), ("BOOLEAN[]", "string"),
     ],
 )  # fmt: skip
 def test_simplify_type(raw: str, simple: str) -> None:

@@ -92,6 +92,8 @@ def simplify_type(raw_type: str) -> SimpleType:
     while match := _WRAPPER.match(name):
         name = match.group(1).strip()
     name = name.lower()
+    if name.endswith("]"):  # an array (int4[], INTEGER[3]) of whatever element type
+        return "string"
     if _BOOL.match(name):
         return "bool"
     if _TIMESTAMP.match(name):
