@@ -123,7 +123,7 @@ def test_on_mysql_a_type_it_converts_is_a_warning(
     assert code == 0 and doc["errors"] == []
     (warning,) = doc["warnings"]
     assert warning["rule"] == "warehouse-type" and "sum in metric 's'" in str(warning["message"])
-    assert "CAST(col AS DOUBLE PRECISION)" in str(warning["hint"])
+    assert "CAST(col AS DOUBLE)" in str(warning["hint"])  # MariaDB refuses DOUBLE PRECISION
     # What MySQL does not convert stays an error: a number as the timestamp column.
     fact = (root / "fact_tables" / "ev.yml").read_text()
     (root / "fact_tables" / "ev.yml").write_text(
@@ -193,3 +193,21 @@ def test_outside_a_project_validate_reports_no_project(tmp_path: Path) -> None:
             assert [e["rule"] for e in doc["errors"]] == ["no-project"]
         else:
             assert result.stdout.startswith("::error file=tripl_project.yml")
+
+
+def test_the_cast_a_type_hint_suggests_runs_on_its_engine(engine: Engine) -> None:
+    """The hint's `CAST(col AS …)` is the engine's own spelling (the one hint for every
+    engine, DOUBLE PRECISION / TIMESTAMP, was a syntax error on MariaDB)."""
+    from datetime import datetime
+
+    from tripl_cli.api.warehouse import cast_hint
+
+    adapter = engine.connect()
+    try:
+        number = cast_hint("number", engine.name).replace("col", "'1.5'")
+        instant = cast_hint("timestamp", engine.name).replace("col", "'2026-01-02 03:04:05'")
+        ((one_and_a_half, when),) = adapter.execute(f"SELECT {number}, {instant}").rows
+    finally:
+        adapter.close()
+    assert one_and_a_half == 1.5
+    assert isinstance(when, datetime) and when.replace(tzinfo=None) == datetime(2026, 1, 2, 3, 4, 5)

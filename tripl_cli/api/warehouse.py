@@ -161,7 +161,23 @@ def check_against_warehouse(
 #: What MySQL converts silently (it sums '12abc' as 12 and a bool as 0/1, reads a text as a
 #: DATETIME): (needed, live) pairs that are a warning there, where other engines would fail.
 _MYSQL_CONVERTS = frozenset({("number", "string"), ("number", "bool"), ("timestamp", "string")})
-_CASTS = {"timestamp": "CAST(col AS TIMESTAMP)", "number": "CAST(col AS DOUBLE PRECISION)"}
+#: The type to cast a column to, per needed type and dialect, in a hint that must run there
+#: (MariaDB refuses DOUBLE PRECISION and TIMESTAMP in a CAST).
+_CAST_TYPES: dict[str, dict[str, str]] = {
+    "number": {"postgres": "DOUBLE PRECISION", "clickhouse": "Float64", "bigquery": "FLOAT64"},
+    "timestamp": {
+        "mysql": "DATETIME(6)",
+        "clickhouse": "DateTime64(6, 'UTC')",
+        "snowflake": "TIMESTAMP_NTZ",
+    },
+}
+_DEFAULT_CAST_TYPES = {"number": "DOUBLE", "timestamp": "TIMESTAMP"}
+
+
+def cast_hint(needed: str, dialect: str) -> str:
+    """`CAST(col AS T)` as `dialect` spells a cast to `needed` (number or timestamp)."""
+    to = _CAST_TYPES[needed].get(dialect, _DEFAULT_CAST_TYPES[needed])
+    return f"CAST(col AS {to})"
 
 
 def _live_column_issues(
@@ -203,7 +219,7 @@ def _live_column_issues(
                 f"column '{column}' ({where}) of fact table '{fact.name}' is {found.type} "
                 f"({found.raw_type}) on target '{target}', where a {needed} is needed"
             )
-            hint = f"cast it in the fact table's SQL, e.g. {_CASTS[needed]}"
+            hint = f"cast it in the fact table's SQL, e.g. {cast_hint(needed, resolved.dialect)}"
             lenient = not strict and (needed, found.type) in converts
             severity = Severity.WARNING if lenient else Severity.ERROR
             issues.append(Issue("warehouse-type", message, sql_at, severity, hint))
