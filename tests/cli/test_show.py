@@ -160,8 +160,12 @@ def test_never_collected_metric_is_a_clear_error(invoke: Invoke, fresh_demo: Pat
     result = invoke(fresh_demo, "show", "orders")
     assert isinstance(result.exception, TriplError)
     assert "no values stored yet for 'orders' on target 'dev'" in result.exception.message
-    assert "tripl run -s orders" in (result.exception.hint or "")
+    assert "`tripl run -s orders`" in (result.exception.hint or "")
     assert not (fresh_demo / ".tripl").exists()  # reading never creates the state database
+    # With -t, the run to do is on that target (without it, it would go to the default).
+    chosen = invoke(fresh_demo, "-t", "dev", "show", "orders")
+    assert isinstance(chosen.exception, TriplError)
+    assert "`tripl run -s orders -t dev`" in (chosen.exception.hint or "")
 
 
 def test_breakdown_anomalies_stay_on_their_series(invoke: Invoke, demo_copy: Path) -> None:

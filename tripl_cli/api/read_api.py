@@ -169,15 +169,23 @@ def _breakdown_views(
 
 
 def _never_collected(
-    metric: str, target: str, status: MetricStatus | None, *, inactive: str | None = None
+    metric: str,
+    target: str,
+    status: MetricStatus | None,
+    *,
+    inactive: str | None = None,
+    chosen: bool = False,
 ) -> TriplError:
+    """Why `metric` has no values, and the `tripl run` to change it (on the target the
+    user chose with -t, if any: without it, the run would go to the default target)."""
+    on = f" -t {target}" if chosen else ""
     if inactive is not None:  # `tripl run -s` would only skip it
         return TriplError(
             f"no values stored for '{metric}' on target '{target}': its status is {inactive}, "
             "so `tripl run` does not collect it",
             hint="set `status: active` in its YAML to collect it",
         )
-    hint = f"run `tripl run -s {metric}`"
+    hint = f"run `tripl run -s {metric}{on}`"
     if status is not None and status.last_status == "error":
         return TriplError(
             f"no values stored yet for '{metric}' on target '{target}': its last collection "
@@ -189,7 +197,10 @@ def _never_collected(
             f"no values stored for '{metric}' on target '{target}': its last collection "
             "succeeded but gave no value in the window it read (no row there matched its "
             "filters, or every value was NULL or NaN)",
-            hint=f"check the fact table's data, or backfill with `tripl run -s {metric} --start …`",
+            hint=(
+                f"check the fact table's data, or backfill with"
+                f" `tripl run -s {metric}{on} --start …`"
+            ),
         )
     return TriplError(f"no values stored yet for '{metric}' on target '{target}'", hint=hint)
 
@@ -232,12 +243,16 @@ def read_metric(
     with reading_state(project, profiles_dir=profiles_dir, target=target) as store:
         inactive = None if metric.status is Lifecycle.ACTIVE else metric.status.value
         if store is None:
-            raise _never_collected(name, resolved.name, None, inactive=inactive)
+            raise _never_collected(
+                name, resolved.name, None, inactive=inactive, chosen=target is not None
+            )
         status = store.metric_status(name)
         newest, start, found = _shown(store, name, status, interval, last)
         total = store.read_series(name, start=start)
         if not total and newest is None:
-            raise _never_collected(name, resolved.name, status, inactive=inactive)
+            raise _never_collected(
+                name, resolved.name, status, inactive=inactive, chosen=target is not None
+            )
         known = tuple(dict.fromkeys([*metric.breakdowns, *store.breakdown_columns(name)]))
         columns = _breakdown_columns(metric, known, breakdown, all_breakdowns)
         anomalies = _strongest(found)
