@@ -211,3 +211,59 @@ def test_the_cast_a_type_hint_suggests_runs_on_its_engine(engine: Engine) -> Non
         adapter.close()
     assert one_and_a_half == 1.5
     assert isinstance(when, datetime) and when.replace(tzinfo=None) == datetime(2026, 1, 2, 3, 4, 5)
+
+
+SQL_METRIC = """\
+metrics:
+  - name: q
+    kind: sql
+    sql: SELECT {time} AS day, {value} AS v FROM (SELECT 1 AS one) AS t
+    time_column: day
+    value_column: v
+"""
+
+
+def test_a_sql_metric_s_columns_are_checked_against_the_warehouse(
+    tmp_path: Path, engine_factory: Callable[[str], Engine]
+) -> None:
+    """Its time column must be a timestamp and its value column a number: MySQL summed a
+    text value as 0 and stored it; other engines failed only at run time."""
+    root = _project(tmp_path / "sq", "amount")
+    good = {"time": "TIMESTAMP '2026-01-01'", "value": "2.5"}
+    (root / "metrics" / "q.yml").write_text(SQL_METRIC.format(**good))
+    code, doc = _validate(root)
+    assert code == 0 and doc["errors"] == [] and doc["warnings"] == [], doc
+    (root / "metrics" / "q.yml").write_text(SQL_METRIC.format(time="'x'", value="'completed'"))
+    code, doc = _validate(root)
+    assert code == 1
+    errors = {str(e["message"]): e for e in doc["errors"]}
+    assert set(errors) == {
+        "column 'day' (time_column) of metric 'q' is string (VARCHAR) on target 'dev', where a "
+        "timestamp is needed",
+        "column 'v' (value_column) of metric 'q' is string (VARCHAR) on target 'dev', where a "
+        "number is needed",
+    }
+    assert all(e["path"] == "metrics/q.yml" and e["line"] == 4 for e in errors.values())
+    # Behind `*` only the warehouse knows the names (else validate's own check says it).
+    starred = SQL_METRIC.format(**good).replace(
+        "SELECT TIMESTAMP", "SELECT * FROM (SELECT TIMESTAMP"
+    )
+    bad_name = starred.replace("AS t", "AS t) AS s").replace("value_column: v", "value_column: w")
+    (root / "metrics" / "q.yml").write_text(bad_name)
+    code, doc = _validate(root)
+    assert code == 1
+    (missing,) = doc["errors"]
+    assert missing["rule"] == "warehouse-column" and "it returns: day, v" in str(missing["hint"])
+    # MySQL converts a text (it sums '12' as 12): a warning there, with MySQL's own cast.
+    mysql = _project(tmp_path / "my", "amount", engine_factory("mysql").profile_output)
+    (mysql / "fact_tables" / "ev.yml").write_text(
+        "fact_tables:\n  - name: ev\n    timestamp_column: ts\n"
+        "    sql: SELECT CAST('2026-01-01' AS DATETIME) AS ts, 1.5 AS amount\n"
+    )
+    text_value = {"time": "CAST('2026-01-01' AS DATETIME)", "value": "'completed'"}
+    (mysql / "metrics" / "q.yml").write_text(SQL_METRIC.format(**text_value))
+    code, doc = _validate(mysql)
+    assert code == 0 and doc["errors"] == []
+    (warning,) = doc["warnings"]
+    assert "column 'v' (value_column) of metric 'q' is string" in str(warning["message"])
+    assert "CAST(col AS DOUBLE)" in str(warning["hint"])

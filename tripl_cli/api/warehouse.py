@@ -15,7 +15,13 @@ from tripl_cli.compiler.sources import windowed_query
 from tripl_cli.errors import Issue, Severity, TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.profiles import ResolvedTarget, find_profiles, resolve_target
-from tripl_cli.project.schema import NUMERIC_AGGREGATIONS, Aggregation, FactMetric, FactTable
+from tripl_cli.project.schema import (
+    NUMERIC_AGGREGATIONS,
+    Aggregation,
+    FactMetric,
+    FactTable,
+    SqlMetric,
+)
 from tripl_cli.project.sqlcheck import check_query, output_columns
 from tripl_cli.timegrid import Interval, Window, floor_to_bucket
 
@@ -83,20 +89,24 @@ def recent_window(as_of: datetime | None = None) -> Window:
 
 
 def fact_table_sql(fact: FactTable, dialect: str, window: Window) -> str:
-    """The fact table's SELECT for `window`, checked and re-rendered from its parse tree.
+    """The fact table's SELECT for `window`, checked and re-rendered from its parse tree."""
+    return _user_query(fact.sql, f"fact table '{fact.name}'", dialect, window)
+
+
+def _user_query(sql: str, what: str, dialect: str, window: Window) -> str:
+    """A user's SELECT for `window`, checked and re-rendered from its parse tree.
 
     Never the user's text as is: debug and introspect run even on invalid projects, and a
     string like `… ) AS t; DROP TABLE x; SELECT … (` must not reach the warehouse.
     """
-    problems = check_query(fact.sql, dialect).problems
+    problems = check_query(sql, dialect).problems
     if problems:
         raise TriplError(
-            f"the sql of fact table '{fact.name}' is not a single read-only SELECT: "
-            f"{problems[0].message}",
+            f"the sql of {what} is not a single read-only SELECT: {problems[0].message}",
             hint="run `tripl validate` for the details",
         )
     rules = rules_for(dialect)
-    return rules.render(windowed_query(fact.sql, window, rules, what=f"fact table '{fact.name}'"))
+    return rules.render(windowed_query(sql, window, rules, what=what))
 
 
 def fact_table_columns(adapter: Adapter, fact: FactTable, dialect: str) -> list[ColumnInfo]:
@@ -153,8 +163,49 @@ def check_against_warehouse(
                 issues.append(Issue("warehouse-query", resolved.mask(exc.message), location))
                 continue
             issues += _live_column_issues(project, fact, columns, resolved)
+        for metric in project.metrics.values():
+            if isinstance(metric, SqlMetric):
+                issues += _sql_metric_issues(project, metric, adapter, resolved)
     finally:
         adapter.close()
+    return issues
+
+
+def _sql_metric_issues(
+    project: Project, metric: SqlMetric, adapter: Adapter, resolved: ResolvedTarget
+) -> list[Issue]:
+    """A SQL metric's query runs, and returns its time column as a timestamp and its value
+    column as a number (MySQL would sum a text as 0 and store that)."""
+    at = project.location_of("metric", metric.name, "sql")
+    what = f"metric '{metric.name}'"
+    try:
+        sql = _user_query(metric.sql, what, resolved.dialect, recent_window())
+        live = {c.name.lower(): c for c in adapter.columns(sql)}
+    except TriplError as exc:
+        return [Issue("warehouse-query", resolved.mask(exc.message), at)]
+    issues: list[Issue] = []
+    converts = _MYSQL_CONVERTS if resolved.dialect == "mysql" else frozenset()
+    for column, needed, key in (
+        (metric.time_column, "timestamp", "time_column"),
+        (metric.value_column, "number", "value_column"),
+    ):
+        found = live.get(column.lower())
+        if found is None:
+            message = (
+                f"column '{column}' ({key}) is not returned by the sql of {what} on target "
+                f"'{resolved.name}'"
+            )
+            hint = f"it returns: {', '.join(sorted(c.name for c in live.values()))}"
+            issues.append(Issue("warehouse-column", message, at, hint=hint))
+        elif found.type != needed:
+            message = (
+                f"column '{column}' ({key}) of {what} is {found.type} ({found.raw_type}) on "
+                f"target '{resolved.name}', where a {needed} is needed"
+            )
+            hint = f"cast it in the metric's SQL, e.g. {cast_hint(needed, resolved.dialect)}"
+            lenient = (needed, found.type) in converts
+            severity = Severity.WARNING if lenient else Severity.ERROR
+            issues.append(Issue("warehouse-type", message, at, severity, hint))
     return issues
 
 
