@@ -225,6 +225,22 @@ def test_a_rename_says_where_the_history_stays(invoke: Invoke, demo_copy: Path) 
     assert doc["notes"] == []
 
 
+def test_a_rename_is_found_by_an_earlier_tripl_s_hash_too(invoke: Invoke, demo_copy: Path) -> None:
+    # The older manifest may hash the removed metric the way an earlier tripl did (a
+    # composition's hash then covered its parts' breakdowns): still the same definition.
+    old = snapshot(demo_copy)
+    metric = open_project(demo_copy).metrics["conversion_rate"]
+    earlier = earlier_hashes(open_project(demo_copy), metric)[0]
+    manifest = json.loads((old / "manifest.json").read_text())
+    assert manifest["metrics"]["conversion_rate"]["definition_hash"] != earlier
+    manifest["metrics"]["conversion_rate"]["definition_hash"] = earlier
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    edit(demo_copy, "metrics/engagement.yml", "  - name: conversion_rate\n", "  - name: cr\n")
+    doc = diff_json(invoke, demo_copy, "--state", str(old), "--no-values")
+    changes = {c["name"]: c for c in doc["changes"]}
+    assert changes["cr"]["same_definition_as"] == ["conversion_rate"]
+
+
 def test_no_changes_and_nothing_stored(invoke: Invoke, fresh_demo: Path) -> None:
     old = snapshot(fresh_demo)
     doc = diff_json(invoke, fresh_demo, "--state", str(old))

@@ -263,6 +263,12 @@ def test_a_renamed_metric_says_where_its_history_stays(wh: Warehouse) -> None:
         assert min(p.bucket for p in store.read_series("max_big_us")) == day(1)  # kept
     again = {o.metric: o for o in wh.api_run(day(13, 6)).outcomes}
     assert again["max_big_us_order"].note is None  # said once, when it starts over
+    # Renamed again: both earlier names hold its history.
+    wh.ws.edit_yaml("metrics/facts.yml", "max_big_us_order", name="largest_us_order")
+    third = {o.metric: o for o in wh.api_run(day(14, 6)).outcomes}
+    assert (third["largest_us_order"].note or "").startswith(
+        "same definition as 'max_big_us' or 'max_big_us_order', stored but"
+    )
 
 
 def _next_run_note(wh: Warehouse) -> str:

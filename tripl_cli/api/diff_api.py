@@ -159,10 +159,14 @@ def _with_causes(changes: list[Change], new: Mapping[str, Any]) -> list[Change]:
 
 
 def _with_renames(
-    changes: list[Change], old: Mapping[str, Any], new: Mapping[str, Any]
+    changes: list[Change],
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    earlier: Mapping[str, Iterable[str]],
 ) -> list[Change]:
     """Pair each new metric with the removed ones of the same definition hash (the hash
-    leaves the name out): a rename, whose stored history stays under the old name."""
+    leaves the name out): a rename, whose stored history stays under the old name. A
+    removed metric's hash may be an earlier tripl's form of it (`earlier`: per new metric)."""
     removed_by_hash: dict[str, list[str]] = {}
     before = _entries(old, "metric")
     for c in changes:
@@ -172,9 +176,10 @@ def _with_renames(
     after = _entries(new, "metric")
     out: list[Change] = []
     for c in changes:
-        digest = after.get(c.name, {}).get("definition_hash")
-        if c.object_type == "metric" and c.change == "new" and digest in removed_by_hash:
-            c = replace(c, same_definition_as=tuple(removed_by_hash[str(digest)]))
+        if c.object_type == "metric" and c.change == "new":
+            digests = {str(after.get(c.name, {}).get("definition_hash")), *earlier.get(c.name, ())}
+            was = sorted({name for d in digests for name in removed_by_hash.get(d, ())})
+            c = replace(c, same_definition_as=tuple(was))
         out.append(c)
     return out
 
@@ -194,10 +199,15 @@ def rename_notes(changes: Iterable[Change]) -> list[str]:
     return notes
 
 
-def compare_manifests(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
-    """Fact tables, then metrics, in the new manifest's order; removed ones last."""
+def compare_manifests(
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    earlier: Mapping[str, Iterable[str]] | None = None,
+) -> list[Change]:
+    """Fact tables, then metrics, in the new manifest's order; removed ones last.
+    `earlier`: per metric, its definition's hashes as earlier tripls wrote them."""
     changes = [c for section in _SECTIONS for c in _compare(section, old, new)]
-    return _with_renames(_with_causes(changes, new), old, new)
+    return _with_renames(_with_causes(changes, new), old, new, earlier or {})
 
 
 def with_current_hashes(manifest: Mapping[str, Any], project: Project) -> Mapping[str, Any]:
@@ -236,12 +246,15 @@ def diff(
     an error, so the definition diff is always shown.
     """
     from tripl_cli.errors import TriplError
+    from tripl_cli.project.semantics import earlier_hashes
 
     if last < 1:
         raise TriplError(f"--last must be at least 1, not {last}")
     dialect = str((old_manifest.get("metadata") or {}).get("dialect") or "duckdb")
     old = with_current_hashes(old_manifest, project)
-    changes = compare_manifests(old, current_manifest(project, dialect))
+    known = _entries(old, "metric")  # a new metric may be a rename: its earlier hashes too
+    earlier = {n: earlier_hashes(project, m) for n, m in project.metrics.items() if n not in known}
+    changes = compare_manifests(old, current_manifest(project, dialect), earlier)
     modified = [c.name for c in changes if c.object_type == "metric" and c.change == "modified"]
     compared: tuple[ValueComparison, ...] = ()
     notes = rename_notes(changes)

@@ -22,11 +22,18 @@ from tripl_cli.compiler.plan import compile_plan, compile_single
 from tripl_cli.compiler.records import CompiledPlan, CompiledQuery
 from tripl_cli.errors import StateValueError, TriplError
 from tripl_cli.project.model import Project
-from tripl_cli.project.schema import Aggregation, CompositionMetric, FactMetric, MetricStatus
+from tripl_cli.project.schema import (
+    Aggregation,
+    AnyMetric,
+    CompositionMetric,
+    FactMetric,
+    MetricStatus,
+)
 from tripl_cli.project.semantics import (
     breakdown_spec,
     breakdowns_only_changed,
     definition_hash,
+    earlier_hashes,
     is_known_hash,
     metrics_in_dependency_order,
 )
@@ -73,10 +80,11 @@ class RunRequest:
     dry_run: bool = False
 
 
-def _renamed_note(name: str, old: str) -> str:
+def _renamed_note(name: str, old: Sequence[str]) -> str:
+    names = " or ".join(f"'{o}'" for o in old)
     return (
-        f"same definition as '{old}', stored but no longer in the project: if it was renamed,"
-        f" its history stays under '{old}'; `tripl run -s {name} --start DATE` backfills"
+        f"same definition as {names}, stored but no longer in the project: if it was renamed,"
+        f" its history stays under the old name; `tripl run -s {name} --start DATE` backfills"
         " older buckets"
     )
 
@@ -146,18 +154,17 @@ class _Run:
         self.stored_specs = {n: s.breakdown_spec for n, s in statuses.items()}
         defaults = self.project.config.defaults
         # Stored metrics the project no longer declares, by hash (the name is not in it).
-        gone = {
-            s.definition_hash: n
-            for n, s in statuses.items()
-            if n not in self.project.metrics and s.definition_hash
-        }
+        gone: dict[str, list[str]] = {}
+        for stored_name, status in statuses.items():
+            if stored_name not in self.project.metrics and status.definition_hash:
+                gone.setdefault(status.definition_hash, []).append(stored_name)
         natural: dict[str, Window] = {}
         for name in names:
             metric = self.project.metrics[name]
             self.hashes[name] = definition_hash(self.project, metric)
             stored = statuses.get(name)
-            if stored is None and self.hashes[name] in gone:
-                self.notes[name] = _renamed_note(name, gone[self.hashes[name]])
+            if stored is None and gone:
+                self._note_a_rename(name, metric, gone)
             previous = stored.definition_hash if stored else None
             changed = self._stale(name)
             if changed and self._breakdowns_only(name):
@@ -184,6 +191,18 @@ class _Run:
         for name in names:
             if name not in self.windows:
                 self.outcomes[name] = MetricOutcome(name, "skipped", note=self._empty_note())
+
+    def add_note(self, name: str, note: str) -> None:
+        """A note for `name`'s outcome, after any it has already."""
+        self.notes[name] = f"{self.notes[name]}; {note}" if name in self.notes else note
+
+    def _note_a_rename(self, name: str, metric: AnyMetric, gone: Mapping[str, list[str]]) -> None:
+        """`name` is new to the state: say so if a stored, undeclared metric has its very
+        definition (today's hash or an earlier tripl's): its history stays under that name."""
+        hashes = (self.hashes[name], *earlier_hashes(self.project, metric))
+        old = sorted({o for h in hashes for o in gone.get(h, ())})
+        if old:
+            self.add_note(name, _renamed_note(name, old))
 
     def _empty_note(self) -> str:
         """Why a metric's window is empty: no complete new bucket yet, or an `--end` (without
@@ -270,8 +289,9 @@ class _Run:
                 for name in ranking.query.metrics:
                     if self._ranked_before_its_window(name, ranking.query.window):
                         narrowed.add(name)
-                        self.notes[name] = self._narrowed_note(ranking.query.window, error)
-                        log.warning("%s: %s", name, self.notes[name])
+                        note = self._narrowed_note(ranking.query.window, error)
+                        self.add_note(name, note)
+                        log.warning("%s: %s", name, note)
                     else:
                         failed[name] = error
                 continue
@@ -538,11 +558,12 @@ class _Run:
                 if part is not None and not series
             ]
             if not values and any(self._not_collected_here(part) for part in empty):
-                self.notes[name] = (
+                note = (
                     "an input has no values stored in this window: collect the inputs first "
                     f"(`tripl run -s +{name}`)"
                 )
-                log.warning("%s: %s", name, self.notes[name])
+                self.add_note(name, note)
+                log.warning("%s: %s", name, note)
             self.store_metric(name, values, started)
 
     def _not_collected_here(self, name: str) -> bool:
