@@ -184,6 +184,18 @@ def test_json_logs_carry_the_final_error_too(tmp_path: Path) -> None:
     assert valid.returncode == 0, valid.stderr
     (said,) = [json.loads(text) for text in valid.stderr.splitlines()]
     assert said["level"] == "info" and "is valid" in said["message"]
+    # A usage error is one error record too, its usage line the hint (click printed text).
+    usage = _tripl("--log-format", "json", "run", "--bogus", cwd=tmp_path)
+    assert usage.returncode == 2
+    (record,) = [json.loads(text) for text in usage.stderr.splitlines()]
+    assert record["level"] == "error" and record["message"] == "No such option: --bogus"
+    assert record["hint"].startswith("Usage: ")
+    # A failed verdict is an error to a log collector, not an info.
+    (tmp_path / "metrics" / "m.yml").write_text("metrics: [{name: m, kind: fact}]\n")
+    invalid = _tripl("--log-format", "json", "validate", cwd=tmp_path)
+    assert invalid.returncode == 1
+    verdict = json.loads(invalid.stderr.splitlines()[-1])
+    assert verdict["level"] == "error" and "error" in verdict["message"]
 
 
 def test_run_and_detect_on_the_repository_example(tmp_path: Path) -> None:

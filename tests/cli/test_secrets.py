@@ -193,6 +193,32 @@ def _record(message: str, *, exc: BaseException | None = None) -> logging.LogRec
     return logging.LogRecord("tripl_cli.x", logging.ERROR, __file__, 1, message, (), exc_info)
 
 
+def test_json_fields_are_scrubbed_at_any_depth_and_keep_the_record_s_own_keys() -> None:
+    # `console.emit` fields (a run's per-metric records): a secret in a nested list, a
+    # mapping or an object JSON cannot hold is masked like the message.
+    secret_filter = SecretFilter()
+    secret_filter.add(["hunter22"])
+    record = _record("done")
+    record.tripl_fields = {
+        "error": "login hunter22",
+        "errors": ["a", "hunter22"],
+        "detail": {"cause": ValueError("bad hunter22")},
+        "count": 3,
+        "message": "a field named like the record's own key",
+    }
+    assert secret_filter.filter(record)
+    doc = json.loads(JsonFormatter().format(record))
+    assert "hunter22" not in json.dumps(doc)
+    assert doc["error"] == "login ****" and doc["errors"] == ["a", "****"]
+    assert doc["detail"] == {"cause": "bad ****"} and doc["count"] == 3
+    assert doc["message"] == "done"  # the record's own; the field is kept beside it
+    assert doc["field_message"] == "a field named like the record's own key"
+    # Other extras named alike are no fields (and break nothing).
+    odd = _record("x")
+    odd.tripl_fields = ["not", "a", "mapping"]
+    assert secret_filter.filter(odd) and "not" not in JsonFormatter().format(odd)
+
+
 def test_secret_filter_scrubs_messages_arguments_and_exception_text() -> None:
     secret_filter = SecretFilter()
     secret_filter.add(["abc", "hunter22", "hunter2"])  # too short to mask: "abc"

@@ -10,6 +10,7 @@ import re
 import sys
 from collections.abc import Mapping
 from functools import cache
+from logging import INFO
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -86,18 +87,28 @@ class _LogLines(io.StringIO):
 
     def write(self, text: str) -> int:
         if text.strip():
-            emit(text.rstrip())
+            emit(text.strip("\n").rstrip())
         return len(text)
 
 
-def emit(message: str, fields: Mapping[str, Any] | None = None) -> None:
-    """One record straight to tripl's handlers, whatever the logger's level: narrative the
-    command chose to print (`--quiet` is the command's own check), with structured fields."""
+def emit(message: str, fields: Mapping[str, Any] | None = None, *, level: int = INFO) -> None:
+    """One record for tripl's handlers, whatever the logger's level: narrative the command
+    chose to print (`--quiet` is the command's own check), with structured fields."""
     logger = logging.getLogger("tripl_cli.cli")
-    record = logger.makeRecord(logger.name, logging.INFO, "(console)", 0, message, (), None)
-    record.fields = dict(fields or {})
-    for handler in logging.getLogger("tripl_cli").handlers:
-        handler.handle(record)
+    record = logger.makeRecord(logger.name, level, "(console)", 0, message, (), None)
+    record.tripl_fields = dict(fields or {})
+    logger.handle(record)  # its handlers and filters (secrets), but no level check
+
+
+def say(markup: str, *, level: int = INFO) -> None:
+    """A line for people on stderr (rich markup); under `--log-format json`, a record at
+    `level` (a failed verdict is an error to a log collector, not an info)."""
+    if not _json_lines:
+        err().print(markup)
+        return
+    from rich.text import Text
+
+    emit(Text.from_markup(markup).plain, level=level)
 
 
 _no_color = False

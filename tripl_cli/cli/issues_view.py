@@ -7,6 +7,7 @@ and how they are printed.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import sys
 from pathlib import Path
@@ -56,4 +57,5 @@ def render_issues(result: LoadResult, fmt: str, *, quiet: bool = False) -> None:
         console.out().print(f"[{style}]{escape(issue.render())}[/]")
     if not quiet:
         style = "red" if result.errors else "green"
-        console.err().print(f"[{style}]{escape(summary(result))}[/]")
+        level = logging.ERROR if result.errors else logging.INFO
+        console.say(f"[{style}]{escape(summary(result))}[/]", level=level)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from tripl_cli.cli.console import visible_controls
 from tripl_cli.errors import MIN_SECRET_LENGTH, mask_secrets
@@ -29,6 +30,17 @@ class SecretFilter(logging.Filter):
     def scrub(self, text: str) -> str:
         return mask_secrets(text, self.secrets)
 
+    def _scrubbed(self, value: Any) -> Any:
+        """A field's value with its secrets masked, at any depth; what JSON cannot hold
+        becomes its text first (so it is masked too)."""
+        if isinstance(value, Mapping):
+            return {str(k): self._scrubbed(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self._scrubbed(v) for v in value]
+        if value is None or isinstance(value, (bool, int, float)):
+            return value
+        return self.scrub(str(value))
+
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.secrets:
             return True
@@ -36,12 +48,9 @@ class SecretFilter(logging.Filter):
         hint = getattr(record, "hint", None)
         if isinstance(hint, str):
             record.hint = self.scrub(hint)
-        fields = getattr(record, "fields", None)
+        fields = record_fields(record)
         if fields:
-            record.fields = {
-                key: self.scrub(value) if isinstance(value, str) else value
-                for key, value in fields.items()
-            }
+            record.tripl_fields = {key: self._scrubbed(value) for key, value in fields.items()}
         if record.exc_info:
             # Formatters reuse `exc_text` when set; the exception itself may hold the secret.
             record.exc_text = self.scrub(_FORMATTER.formatException(record.exc_info))
@@ -73,8 +82,8 @@ class JsonFormatter(logging.Formatter):
         hint = getattr(record, "hint", None)
         if hint:
             doc["hint"] = hint
-        for key, value in getattr(record, "fields", {}).items():
-            doc.setdefault(key, value)  # structured output of a command (console.emit)
+        for key, value in record_fields(record).items():  # a command's output (console.emit)
+            doc[key if key not in doc else f"field_{key}"] = value
         exception = _exception_text(self, record)
         if exception:
             doc["exception"] = exception
@@ -92,6 +101,12 @@ class TextFormatter(logging.Formatter):
         if exception:
             text += "\n" + visible_controls(exception)
         return text
+
+
+def record_fields(record: logging.LogRecord) -> Mapping[str, Any]:
+    """The structured fields `console.emit` gave a record (none on other records)."""
+    fields = getattr(record, "tripl_fields", None)
+    return fields if isinstance(fields, Mapping) else {}
 
 
 secret_filter = SecretFilter()

@@ -299,10 +299,17 @@ def _handle(exc: BaseException, *, debug: bool, json_doc: bool = False) -> int:
     if isinstance(exc, typer.Exit):
         return int(exc.exit_code)
     if isinstance(exc, typer.Abort):
-        console.err().print("aborted")
+        console.say("aborted", level=logging.ERROR)
         return EXIT_ERROR
     if isinstance(exc, typer.TyperException) and hasattr(exc, "show"):
-        exc.show()  # usage errors: the command's usage line and what was wrong
+        if json_logging():  # the usage line as the hint of one error record
+            ctx = getattr(exc, "ctx", None)
+            usage = ctx.get_usage() if ctx is not None else None
+            logging.getLogger("tripl_cli.cli").error(
+                "%s", exc.format_message(), extra={"hint": usage}
+            )
+        else:
+            exc.show()  # usage errors: the command's usage line and what was wrong
         if json_doc:
             _print_error_document(exc, scrub)
         return int(getattr(exc, "exit_code", EXIT_USAGE))

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from tripl_cli.api.debug_api import DebugReport
     from tripl_cli.api.introspect_api import Introspection
 
+log = logging.getLogger(__name__)
+
 
 class InspectFormat(StrEnum):
     TEXT = "text"
@@ -69,7 +71,8 @@ def print_checks(report: DebugReport, *, quiet: bool = False) -> None:
     if quiet and report.ok:  # errors only: the failed count still goes out
         return
     summary = "all checks passed" if report.ok else f"{failed} check(s) failed"
-    console.err().print(("[green]" if report.ok else "[red]") + summary + "[/]")
+    level = logging.INFO if report.ok else logging.ERROR
+    console.say(("[green]" if report.ok else "[red]") + summary + "[/]", level=level)
 
 
 def introspect(
@@ -94,7 +97,7 @@ def introspect(
     if project is None or (errors and fact_table not in project.fact_tables):
         raise ProjectInvalid(issues=list(loaded.issues))
     if errors:
-        logging.getLogger(__name__).warning(
+        log.warning(
             "the project has %d error(s) (`tripl validate` lists them); introspecting anyway",
             len(errors),
         )

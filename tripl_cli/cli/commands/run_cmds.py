@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 
     from tripl_cli.compiler.records import CompiledQuery
     from tripl_cli.runner.outcomes import RunReport
+
+log = logging.getLogger(__name__)
 
 
 class OutputFormat(StrEnum):
@@ -39,9 +42,6 @@ def parse_when(text: str | None, flag: str) -> datetime | None:
             param_hint=flag,
         ) from None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-log = logging.getLogger(__name__)
 
 
 class _ProgressEvents:
@@ -116,8 +116,8 @@ def run(
         state_manifest=state_manifest(state),
     )
     terminal = sys.stderr.isatty() and not console.in_ci()  # a CI runner may give a TTY
-    show_bar = format_ is OutputFormat.TEXT and terminal and not opts.quiet
-    show_bar = show_bar and not console.json_lines()  # stderr holds JSON log lines only
+    quiet = opts.quiet or console.json_lines()  # JSON logs: stderr holds JSON lines only
+    show_bar = format_ is OutputFormat.TEXT and terminal and not quiet
     if show_bar:
         from rich.progress import Progress
 
@@ -196,11 +196,24 @@ def _print_summary(report: RunReport, *, quiet: bool) -> None:
             console.err().print(f"[dim]{o.status}[/] {o.metric}: {escape(o.note)}")
     for o in report.failed:  # a recap: the run's own error lines may have scrolled away
         console.err().print(f"[red]error[/] {o.metric}: {escape(o.error or '')}")
+    console.err().print(_tally_line(_tally(report)))
+
+
+def _tally(report: RunReport) -> dict[str, Any]:
     ok = sum(1 for o in report.outcomes if o.status == "success")
-    console.err().print(
-        f"run {report.run_id}: {ok} collected, {len(report.failed)} failed, "
-        f"{len(report.outcomes) - ok - len(report.failed)} skipped "
-        f"in {(report.finished_at - report.started_at).total_seconds():.1f}s"
+    return {
+        "run_id": report.run_id,
+        "collected": ok,
+        "failed": len(report.failed),
+        "skipped": len(report.outcomes) - ok - len(report.failed),
+        "seconds": round((report.finished_at - report.started_at).total_seconds(), 3),
+    }
+
+
+def _tally_line(tally: Mapping[str, Any]) -> str:
+    return (
+        f"run {tally['run_id']}: {tally['collected']} collected, {tally['failed']} failed, "
+        f"{tally['skipped']} skipped in {tally['seconds']:.1f}s"
     )
 
 
@@ -223,20 +236,8 @@ def _log_summary(report: RunReport, *, quiet: bool) -> None:
         if o.error:
             fields["error"] = o.error
         console.emit(f"{o.metric}: {o.status}, {o.buckets_written} buckets", fields)
-    ok = sum(1 for o in report.outcomes if o.status == "success")
-    skipped = len(report.outcomes) - ok - len(report.failed)
-    seconds = (report.finished_at - report.started_at).total_seconds()
-    console.emit(
-        f"run {report.run_id}: {ok} collected, {len(report.failed)} failed, {skipped} skipped"
-        f" in {seconds:.1f}s",
-        {
-            "run_id": report.run_id,
-            "collected": ok,
-            "failed": len(report.failed),
-            "skipped": skipped,
-            "seconds": round(seconds, 3),
-        },
-    )
+    tally = _tally(report)
+    console.emit(_tally_line(tally), tally)
 
 
 def register(app: typer.Typer) -> None:
