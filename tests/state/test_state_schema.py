@@ -86,6 +86,17 @@ def test_garbage_urls_and_target_names_are_clear_errors(tmp_path: Path) -> None:
         open_store(None, project_root=tmp_path, target="../escape")
 
 
+@pytest.mark.parametrize("scheme", ["mysql+pymysql", "mariadb+pymysql", "mysql"])
+def test_a_mysql_state_is_refused_before_connecting(tmp_path: Path, scheme: str) -> None:
+    """MySQL/MariaDB cannot index tripl's text keys: the first CREATE TABLE failed with a raw
+    driver error after others had been made (their DDL is not transactional)."""
+    url = f"{scheme}://root:pw-Q7-s3cret@127.0.0.1:3306/test"
+    with pytest.raises(StateError, match="which tripl's state cannot use") as err:
+        open_store(url, project_root=tmp_path, target="dev")
+    assert "pw-Q7-s3cret" not in err.value.render()
+    assert "PostgreSQL `state:` URL" in (err.value.hint or "")
+
+
 def _reflect(store: StateStore) -> dict[str, Any]:
     with store.engine.connect() as conn:
         inspector = sa.inspect(conn)

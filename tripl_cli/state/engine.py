@@ -91,8 +91,20 @@ def display_url(url: URL) -> str:
     return rendered.replace(quote(_QUERY_MASK, safe=""), _QUERY_MASK)  # `***`, not `%2A%2A%2A`
 
 
+#: Backends whose DDL is known to fail on tripl's schema (TEXT in primary keys): refused
+#: before any table is made, as their DDL is not transactional (a half-made state was left).
+_REFUSED_BACKENDS = frozenset({"mysql", "mariadb"})
+
+
 def create_state_engine(url: URL) -> sa.Engine:
     backend = url.get_backend_name()
+    if backend in _REFUSED_BACKENDS:
+        raise StateError(
+            f"the state database {display_url(url)} is {backend}, which tripl's state cannot"
+            " use (its keys hold text columns MySQL/MariaDB cannot index whole)",
+            hint="give the target a PostgreSQL `state:` URL, or drop `state:` for the default"
+            " SQLite file .tripl/<target>.db; the warehouse itself may be MySQL/MariaDB",
+        )
     if backend not in _TESTED_BACKENDS:
         logger.warning("state backend %r is not tested; use sqlite or postgresql", backend)
     try:
