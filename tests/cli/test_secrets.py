@@ -89,15 +89,24 @@ def test_an_env_var_value_named_as_target_or_type_is_masked(
     assert PASSWORD not in done.stderr + done.stdout + results
 
 
+LEAKY_SECRET = "tok-Zq8-s3cret"
+
+
+def _leaky_metric(root: Path) -> str:
+    """A metric `leaky` whose failing `where` quotes an env_var() value; returns the value
+    (set it as TRIPL_TEST_TOKEN)."""
+    metric = "  - {name: leaky, kind: fact, fact_table: orders, aggregation: count,"
+    metric += " where: \"amount > '{{ env_var('TRIPL_TEST_TOKEN') }}'\"}\n"
+    (root / "metrics" / "leaky.yml").write_text("metrics:\n" + metric)
+    return LEAKY_SECRET
+
+
 def test_a_project_env_var_in_a_failing_filter_never_reaches_output_or_artifacts(
     fresh_demo: Path, tmp_path: Path
 ) -> None:
     # The value lands in the SQL, whose error quotes it: the run's table, run_results.json
     # and the state's recorded error must all show it masked.
-    secret = "tok-Zq8-s3cret"
-    metric = "  - {name: leaky, kind: fact, fact_table: orders, aggregation: count,"
-    metric += " where: \"amount > '{{ env_var('TRIPL_TEST_TOKEN') }}'\"}\n"
-    (fresh_demo / "metrics" / "leaky.yml").write_text("metrics:\n" + metric)
+    secret = _leaky_metric(fresh_demo)
     env = {"TRIPL_TEST_TOKEN": secret}
     window = ("--start", "2026-03-01", "--end", "2026-03-08")  # the demo's rows
     args = ("run", "-s", "leaky", *window, "--project-dir", str(fresh_demo))
@@ -116,10 +125,7 @@ def test_json_logs_of_a_run_are_one_record_per_line_with_each_metric_s_result(
 ) -> None:
     # `--log-format json`: stderr is JSON lines only (the text summary table was printed
     # there before), each metric's result a record with fields, its error masked there too.
-    secret = "tok-Zq8-s3cret"
-    metric = "  - {name: leaky, kind: fact, fact_table: orders, aggregation: count,"
-    metric += " where: \"amount > '{{ env_var('TRIPL_TEST_TOKEN') }}'\"}\n"
-    (fresh_demo / "metrics" / "leaky.yml").write_text("metrics:\n" + metric)
+    secret = _leaky_metric(fresh_demo)
     window = ("--start", "2026-03-01", "--end", "2026-03-08", "--full-refresh")
     args = ("--log-format", "json", "run", "-s", "leaky", "orders", *window)
     done = tripl(*args, "--project-dir", str(fresh_demo), cwd=tmp_path,

@@ -12,7 +12,7 @@ from tripl_cli.adapters import Adapter, ColumnInfo, connect
 from tripl_cli.compiler.dialects import rules_for
 from tripl_cli.compiler.filters import written_unquoted
 from tripl_cli.compiler.sources import windowed_query
-from tripl_cli.errors import Issue, Severity, TriplError
+from tripl_cli.errors import Issue, Severity, SourceLocation, TriplError
 from tripl_cli.project.model import Project
 from tripl_cli.project.profiles import ResolvedTarget, find_profiles, resolve_target
 from tripl_cli.project.schema import (
@@ -184,7 +184,6 @@ def _sql_metric_issues(
     except TriplError as exc:
         return [Issue("warehouse-query", resolved.mask(exc.message), at)]
     issues: list[Issue] = []
-    converts = _MYSQL_CONVERTS if resolved.dialect == "mysql" else frozenset()
     for column, needed, key in (
         (metric.time_column, "timestamp", "time_column"),
         (metric.value_column, "number", "value_column"),
@@ -198,15 +197,31 @@ def _sql_metric_issues(
             hint = f"it returns: {', '.join(sorted(c.name for c in live.values()))}"
             issues.append(Issue("warehouse-column", message, at, hint=hint))
         elif found.type != needed:
-            message = (
-                f"column '{column}' ({key}) of {what} is {found.type} ({found.raw_type}) on "
-                f"target '{resolved.name}', where a {needed} is needed"
-            )
-            hint = f"cast it in the metric's SQL, e.g. {cast_hint(needed, resolved.dialect)}"
-            lenient = (needed, found.type) in converts
-            severity = Severity.WARNING if lenient else Severity.ERROR
-            issues.append(Issue("warehouse-type", message, at, severity, hint))
+            subject = f"column '{column}' ({key}) of {what}"
+            issues.append(_type_issue(subject, found, needed, at, resolved, "the metric's SQL"))
     return issues
+
+
+def _type_issue(
+    subject: str,
+    found: ColumnInfo,
+    needed: str,
+    at: SourceLocation,
+    resolved: ResolvedTarget,
+    where_to_cast: str,
+    *,
+    strict: bool = False,
+) -> Issue:
+    """A live column of the wrong type: an error, or a warning where MySQL converts it
+    silently (and the use is not `strict`: the max of a text is a text)."""
+    message = (
+        f"{subject} is {found.type} ({found.raw_type}) on target '{resolved.name}', where a "
+        f"{needed} is needed"
+    )
+    hint = f"cast it in {where_to_cast}, e.g. {cast_hint(needed, resolved.dialect)}"
+    converted = resolved.dialect == "mysql" and (needed, found.type) in _MYSQL_CONVERTS
+    severity = Severity.WARNING if converted and not strict else Severity.ERROR
+    return Issue("warehouse-type", message, at, severity, hint)
 
 
 #: What MySQL converts silently (it sums '12abc' as 12 and a bool as 0/1, reads a text as a
@@ -262,18 +277,12 @@ def _live_column_issues(
             alias = rules.folded(found.name)
             hint = f'alias it in the fact table\'s SQL: "{found.name}" AS {alias}'
             issues.append(Issue("warehouse-column", message, sql_at, hint=hint))
-    converts = _MYSQL_CONVERTS if resolved.dialect == "mysql" else frozenset()
     for column, (needed, where, strict) in typed.items():
         found = live.get(column.lower())
         if found is not None and found.type != needed:
-            message = (
-                f"column '{column}' ({where}) of fact table '{fact.name}' is {found.type} "
-                f"({found.raw_type}) on target '{target}', where a {needed} is needed"
-            )
-            hint = f"cast it in the fact table's SQL, e.g. {cast_hint(needed, resolved.dialect)}"
-            lenient = not strict and (needed, found.type) in converts
-            severity = Severity.WARNING if lenient else Severity.ERROR
-            issues.append(Issue("warehouse-type", message, sql_at, severity, hint))
+            subject = f"column '{column}' ({where}) of fact table '{fact.name}'"
+            fix = "the fact table's SQL"
+            issues.append(_type_issue(subject, found, needed, sql_at, resolved, fix, strict=strict))
     tree = check_query(fact.sql, resolved.dialect).tree
     selected = output_columns(tree) if tree is not None else None
     selected_names = {c.lower() for c in selected or ()}
