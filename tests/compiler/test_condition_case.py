@@ -1,8 +1,8 @@
 """`conditions:` compare text by code point on every engine: 'US' and 'us' are two values,
 as they are two breakdown series. MySQL/MariaDB compare in the column's collation,
 case-insensitive by default (`eq US` matched 'us' too), so there tripl gives the condition's
-literals the binary collation; and as those collations ignore trailing spaces, an equality
-on text also checks the value's end. (A `where:` or `sql:` filter is the user's SQL, and keeps its
+literals the binary collation; and as those collations ignore trailing spaces, a comparison
+with text also checks the value's end. (A `where:` or `sql:` filter is the user's SQL, and keeps its
 engine's reading.)"""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .projects import project_of
 
 DAY = datetime(2026, 1, 5, tzinfo=UTC)
 # Trailing spaces: MySQL/MariaDB collations pad (utf8mb4_bin too), so `eq 'completed'`
-# matched 'completed ' there; the range conditions below read them alike either way.
+# matched 'completed ' there, and `gt 'completed'` missed it.
 TEXTS = ["US", "us", "Us", "DE", "de", "Zz", "a", "completed", "completed ", "completed  ", "b "]
 TEXTS += ["b", ""]
 CONDITIONS: dict[str, tuple[dict[str, Any], Any]] = {  # name → (condition, Python's reading)
@@ -46,6 +46,15 @@ CONDITIONS: dict[str, tuple[dict[str, Any], Any]] = {  # name → (condition, Py
         lambda t: t not in ("completed", "b"),
     ),
     "in_a_pattern": ({"operator": "in", "value": ["b%", "%"]}, lambda t: t in ("b%", "%")),
+    # Ordered: padding made 'completed ' equal to 'completed' instead of greater.
+    "gt_unpadded": ({"operator": "gt", "value": "completed"}, lambda t: t > "completed"),
+    "lte_unpadded": ({"operator": "lte", "value": "completed"}, lambda t: t <= "completed"),
+    "gte_unpadded": ({"operator": "gte", "value": "completed"}, lambda t: t >= "completed"),
+    "lt_unpadded": ({"operator": "lt", "value": "completed"}, lambda t: t < "completed"),
+    "gt_padded": ({"operator": "gt", "value": "completed "}, lambda t: t > "completed "),
+    "gte_padded": ({"operator": "gte", "value": "completed "}, lambda t: t >= "completed "),
+    "lt_padded": ({"operator": "lt", "value": "completed "}, lambda t: t < "completed "),
+    "lte_padded": ({"operator": "lte", "value": "completed "}, lambda t: t <= "completed "),
 }
 
 

@@ -244,12 +244,13 @@ class MySQLRules(DialectRules):
 
 
 def _without_padding(node: exp.Expr) -> exp.Expr:
-    """`eq`, `ne`, `in` and `not_in` on text as code points compare them: utf8mb4_bin (and
-    every MySQL/MariaDB collation but the NO PAD ones, named differently by each) ignores
-    trailing spaces, so `eq 'completed'` matched 'completed '. Equal under padding and not
-    ending in a space is equal exactly; a value that ends in spaces is matched by LIKE,
-    which never pads. A number or date compared with a string stays such a comparison (its
-    text ends in no space)."""
+    """A condition on text as code points compare it: utf8mb4_bin (and every MySQL/MariaDB
+    collation but the NO PAD ones, named differently by each) ignores trailing spaces, so
+    `eq 'completed'` matched 'completed ' and `gt 'a'` missed 'a '. Equal under padding
+    means equal but for trailing spaces, which `LIKE` tells apart (it never pads). A number
+    or date compared with a string keeps its comparison: its text ends in no space."""
+    if isinstance(node, (exp.GT, exp.GTE, exp.LT, exp.LTE)):
+        return _ordered_without_padding(node)
     negated = isinstance(node, exp.NEQ)
     if isinstance(node, (exp.EQ, exp.NEQ)):
         values = [node.expression]
@@ -258,9 +259,7 @@ def _without_padding(node: exp.Expr) -> exp.Expr:
     else:
         return node
     col = node.this
-    if not isinstance(col, exp.Column) or not all(
-        isinstance(v, exp.Literal) and v.is_string for v in values
-    ):
+    if not isinstance(col, exp.Column) or not all(_is_text(v) for v in values):
         return node
     texts = [str(v.this) for v in values]
     plain = [exp.Literal.string(t) for t in texts if not t.endswith(" ")]
@@ -269,15 +268,50 @@ def _without_padding(node: exp.Expr) -> exp.Expr:
         padded: exp.Expr = exp.In(this=col.copy(), expressions=plain)
         if len(plain) == 1:
             padded = exp.EQ(this=col.copy(), expression=plain[0])
-        ends_in_space = exp.Like(this=col.copy(), expression=exp.Literal.string("% "))
-        unpadded = exp.Not(this=exp.paren(ends_in_space, copy=False))
-        exact.append(exp.and_(padded, unpadded, copy=False))
-    for text in texts:
-        if text.endswith(" "):
-            pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            exact.append(exp.Like(this=col.copy(), expression=exp.Literal.string(pattern)))
+        exact.append(exp.and_(padded, _not(_like(col, "% ")), copy=False))
+    exact += [_like(col, _escaped(t)) for t in texts if t.endswith(" ")]
     either = exp.paren(exp.or_(*exact, copy=False), copy=False)
     return exp.Not(this=either) if negated else either
+
+
+def _ordered_without_padding(node: exp.Binary) -> exp.Expr:
+    """`gt`/`gte`/`lt`/`lte`: padding only errs where the value equals the literal but for
+    trailing spaces; there the longer string is the greater."""
+    col, value = node.this, node.expression
+    if not isinstance(col, exp.Column) or not _is_text(value):
+        return node
+    text = str(value.this)
+    # Where equal under padding: longer than the literal (gt, lte), or at least as long.
+    longer = isinstance(node, (exp.GT, exp.LTE))
+    if text.endswith(" "):
+        tail = _like(col, _escaped(text) + ("_%" if longer else "%"))
+    elif longer:
+        tail = _like(col, "% ")
+    else:
+        return node  # gte/lt of a value ending in no space: padding changes nothing
+    equal = exp.EQ(this=col.copy(), expression=value.copy())
+    if isinstance(node, (exp.GT, exp.GTE)):
+        beyond = exp.GT(this=col.copy(), expression=value.copy())
+        return exp.paren(exp.or_(beyond, exp.and_(equal, tail)), copy=False)
+    below = exp.LT(this=col.copy(), expression=value.copy())
+    return exp.paren(exp.or_(below, exp.and_(equal, _not(tail))), copy=False)
+
+
+def _is_text(node: exp.Expr) -> bool:
+    return isinstance(node, exp.Literal) and node.is_string
+
+
+def _like(col: exp.Expr, pattern: str) -> exp.Expr:
+    return exp.Like(this=col.copy(), expression=exp.Literal.string(pattern))
+
+
+def _not(node: exp.Expr) -> exp.Expr:
+    return exp.Not(this=exp.paren(node, copy=False))
+
+
+def _escaped(text: str) -> str:
+    """`text` as a LIKE pattern that matches only itself (`\\` escapes: `condition` says so)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class ClickHouseRules(DialectRules):
