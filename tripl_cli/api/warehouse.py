@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -190,16 +190,20 @@ def _sql_metric_issues(
     ):
         found = live.get(column.lower())
         if found is None:
-            message = (
-                f"column '{column}' ({key}) is not returned by the sql of {what} on target "
-                f"'{resolved.name}'"
-            )
-            hint = f"it returns: {', '.join(sorted(c.name for c in live.values()))}"
-            issues.append(Issue("warehouse-column", message, at, hint=hint))
+            subject = f"column '{column}' ({key}) is not returned by the sql of {what}"
+            issues.append(_missing_issue(subject, live.values(), at, resolved))
         elif found.type != needed:
             subject = f"column '{column}' ({key}) of {what}"
             issues.append(_type_issue(subject, found, needed, at, resolved, "the metric's SQL"))
     return issues
+
+
+def _missing_issue(
+    subject: str, returned: Iterable[ColumnInfo], at: SourceLocation, resolved: ResolvedTarget
+) -> Issue:
+    message = f"{subject} on target '{resolved.name}'"
+    hint = f"it returns: {', '.join(sorted(c.name for c in returned))}"
+    return Issue("warehouse-column", message, at, hint=hint)
 
 
 def _type_issue(
@@ -259,12 +263,8 @@ def _live_column_issues(
     for column, where in refs.items():
         found = live.get(column.lower())
         if found is None:
-            message = (
-                f"column '{column}' ({where}) is not returned by fact table '{fact.name}' "
-                f"on target '{target}'"
-            )
-            hint = f"it returns: {', '.join(sorted(c.name for c in columns))}"
-            issues.append(Issue("warehouse-column", message, sql_at, hint=hint))
+            subject = f"column '{column}' ({where}) is not returned by fact table '{fact.name}'"
+            issues.append(_missing_issue(subject, columns, sql_at, resolved))
         elif (
             rules.unquoted_case and written_unquoted(column) and rules.folded(column) != found.name
         ):
