@@ -76,6 +76,43 @@ def test_offset_timestamps_mean_the_same_instant_on_every_engine(engine: Engine)
         assert got == want, f"columns declared: {declared is not None}"
 
 
+def test_a_date_column_declared_a_timestamp_is_its_midnight_on_every_engine(
+    engine: Engine,
+) -> None:
+    # Text against a DATE was cast to a date on DuckDB, PostgreSQL and Snowflake (the time
+    # dropped), and compared as an instant on MySQL and ClickHouse: counts differed.
+    rows = [(DAY + timedelta(hours=h),) for h in range(0, 72, 6)]  # Jan 5, 6, 7: 4 rows each
+    table = load_table(engine, "condition_date", [("ts", "timestamp")], rows)
+    fact = FactTable(
+        name="t",
+        sql=f"SELECT ts, CAST(ts AS DATE) AS d FROM {table}",
+        timestamp_column="ts",
+        columns=[ColumnDef(name="d", type=ColumnType.TIMESTAMP)],
+    )
+    conditions = {  # name → (operator, value, Python's reading of the row's date)
+        "lt_noon": ("lt", "2026-01-06T12:00:00", lambda d: d < datetime(2026, 1, 6, 12)),
+        "gte_noon": ("gte", "2026-01-06T12:00:00Z", lambda d: d >= datetime(2026, 1, 6, 12)),
+        "gt_midnight": ("gt", "2026-01-06", lambda d: d > datetime(2026, 1, 6)),
+        "eq_midnight": ("eq", "2026-01-06 00:00:00", lambda d: d == datetime(2026, 1, 6)),
+    }
+    metrics = [
+        {"name": name, "kind": "fact", "fact_table": "t", "aggregation": "count",
+         "conditions": [{"column": "d", "operator": op, "value": value}]}
+        for name, (op, value, _) in conditions.items()
+    ]  # fmt: skip
+    window = Window(DAY, DAY + timedelta(days=3))
+    plan = compile_plan(
+        project_of([fact], *metrics), list(conditions), dialect=engine.name, window_for=window
+    )
+    got: dict[str, float] = {}
+    for v in assembled_on(engine, plan):
+        got[v.metric] = got.get(v.metric, 0.0) + (v.value or 0.0)
+    midnights = [datetime(t.year, t.month, t.day) for (t,) in rows]
+    want = {name: float(sum(map(reads, midnights))) for name, (_, _, reads) in conditions.items()}
+    assert want == {"lt_noon": 8.0, "gte_noon": 4.0, "gt_midnight": 4.0, "eq_midnight": 4.0}
+    assert got == want
+
+
 def _rendered(value: str, column_type: ColumnType | None) -> str:
     columns = [ColumnDef(name="ts", type=ColumnType.TIMESTAMP)]
     if column_type is not None:
@@ -91,12 +128,15 @@ def _rendered(value: str, column_type: ColumnType | None) -> str:
 
 def test_which_values_are_converted() -> None:
     offset = "2026-01-05T10:00:00+05:00"
-    assert _rendered(offset, ColumnType.TIMESTAMP) == "c = '2026-01-05 05:00:00'"
+    # A column declared a timestamp gets a typed literal (a DATE is then its midnight).
+    typed = "c = CAST('2026-01-05 05:00:00.000000' AS TIMESTAMP)"
+    assert _rendered(offset, ColumnType.TIMESTAMP) == typed
     assert _rendered(offset, None) == "c = '2026-01-05 05:00:00'"
     assert _rendered(offset, ColumnType.STRING) == f"c = '{offset}'"  # text, as written
     # Compact and week forms only where the column is declared a timestamp: in a column of
     # unknown type, `20260105T120000Z` is more likely an identifier.
-    assert _rendered("20260105T120000Z", ColumnType.TIMESTAMP) == "c = '2026-01-05 12:00:00'"
+    noon = "c = CAST('2026-01-05 12:00:00.000000' AS TIMESTAMP)"
+    assert _rendered("20260105T120000Z", ColumnType.TIMESTAMP) == noon
     assert _rendered("20260105T120000Z", None) == "c = '20260105T120000Z'"
     # Moved past the calendar's ends by its offset: left as written, never a crash.
     for edge in ("9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+01:00"):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import ClassVar, Literal
 
@@ -240,6 +240,10 @@ class DialectRules:
     zoned_literal_type: ClassVar[str | None] = "TIMESTAMPTZ"
     #: Which literal a caller gets when it does not know the column type.
     default_literal: ClassVar[TimestampType] = TimestampType.NAIVE
+    #: A `conditions:` timestamp on a timestamp column as a typed literal (`condition_instant`)
+    #: rather than text; verified per engine (BigQuery cannot compare a TIMESTAMP literal with
+    #: a DATETIME column, and the compile-only dialects are left as they were).
+    typed_condition_instants: ClassVar[bool] = False
     #: How `count_distinct` aggregates are computed; INLINE unless measured slower here.
     distinct_strategy: ClassVar[DistinctStrategy] = DistinctStrategy.INLINE
     #: How breakdowns fold values into 'Other'; FOLD_ROWS unless measured slower here.
@@ -387,9 +391,15 @@ class DialectRules:
 
     def condition_instant(self, text: str) -> exp.Expression:
         """A `conditions:` timestamp value (UTC text, `condition_time.instants`) as this engine
-        must read it as a UTC instant: a text literal, which engines read in their session
-        time zone (pinned to UTC) against a timestamp column."""
-        return string(text)
+        must read it as a UTC instant. A text literal is read in the session time zone (pinned
+        to UTC) against a timestamp column, but cast to the column's type against a DATE:
+        DuckDB, PostgreSQL and Snowflake then compared `'2024-03-10 12:00'` as that date,
+        where MySQL and ClickHouse compared the instant. A typed literal makes the DATE the
+        instant of its midnight everywhere (`typed_condition_instants`)."""
+        when = datetime.fromisoformat(text)
+        if not self.typed_condition_instants or when.tzinfo is not None:
+            return string(text)  # an offset left as written: it would leave the calendar
+        return self.timestamp_literal(when.replace(tzinfo=UTC))
 
     def averaged(self, value: exp.Expr) -> exp.Expr:
         """`value` as the type an average is computed in (see `average_type`)."""

@@ -75,6 +75,7 @@ class _DuckDBAsRun(DuckDB):
 
 class DuckDBRules(DialectRules):
     name = "duckdb"
+    typed_condition_instants = True
     reader_dialect = _DuckDBAsRun
     # Measured with bench/conditional_agg.py (DuckDB 2.0.1, 5M rows, 8 filtered aggregates,
     # 2 threads): CASE WHEN 0.21 s vs FILTER (WHERE) 0.36 s, best of 3×5 runs.
@@ -117,6 +118,7 @@ class DuckDBRules(DialectRules):
 
 class PostgresRules(DialectRules):
     name = "postgres"
+    typed_condition_instants = True
     unquoted_case = "lower"
     # SQL shapes: the fastest in `python bench/collect.py`'s shape table (bench/
     # collect_RESULTS.md; reasons in docs/dialects.md). Folding every row costs a second
@@ -183,6 +185,7 @@ class MySQLRules(DialectRules):
     """MySQL and MariaDB."""
 
     name = "mysql"
+    typed_condition_instants = True
     generator_dialect = _MySQLAndMariaDB
     # MariaDB rejects FILTER (WHERE …), which sqlglot emits for MySQL.
     use_filter_clause = False
@@ -416,6 +419,7 @@ class ClickHouseRules(DialectRules):
 
 class SnowflakeRules(DialectRules):
     name = "snowflake"
+    typed_condition_instants = True
     unquoted_case = "upper"
     use_filter_clause = False  # Snowflake has no FILTER clause
     text_type = "VARCHAR"
