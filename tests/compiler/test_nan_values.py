@@ -55,3 +55,46 @@ def test_a_nan_or_infinite_value_makes_its_bucket_a_gap(
         ("mean", 1): 25.0,
         **{("rows", d): 2.0 for d in range(3)},
     }
+
+
+#: name → (condition on x, Python's IEEE reading)
+NAN_CONDITIONS = {
+    "gt_zero": ({"operator": "gt", "value": 0}, lambda x: x > 0),
+    "gte_minus_one": ({"operator": "gte", "value": -1}, lambda x: x >= -1),
+    "lt_zero": ({"operator": "lt", "value": 0}, lambda x: x < 0),
+    "ne_one": ({"operator": "ne", "value": 1}, lambda x: x != 1),
+}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, id=n, marks=pytest.mark.engine(n))
+        for n in ("duckdb", "postgres", "clickhouse", "snowflake")
+    ],
+)
+def test_a_nan_is_greater_than_no_number_in_a_condition(
+    name: str, engine_factory: Callable[[str], Engine]
+) -> None:
+    # DuckDB, PostgreSQL and Snowflake sort NaN above every number: `gt 0` counted it there
+    # and not on ClickHouse (found by a cross-engine test).
+    engine = engine_factory(name)
+    values = [math.nan, math.nan, math.inf, -math.inf, 1.0, -1.0, 0.0]
+    rows = [(DAY + timedelta(hours=h), x) for h, x in enumerate(values)]
+    table = load_table(engine, "nan_conditions", [("ts", "timestamp"), ("x", "number")], rows)
+    fact = FactTable(name="t", sql=f"SELECT * FROM {table}", timestamp_column="ts")
+    metrics = [
+        {"name": n, "kind": "fact", "fact_table": "t", "aggregation": "count",
+         "conditions": [{"column": "x", **condition}]}
+        for n, (condition, _) in NAN_CONDITIONS.items()
+    ]  # fmt: skip
+    plan = compile_plan(
+        project_of([fact], *metrics),
+        list(NAN_CONDITIONS),
+        dialect=engine.name,
+        window_for=Window(DAY, DAY + timedelta(days=1)),
+    )
+    got = {v.metric: v.value for v in assembled_on(engine, plan)}
+    want = {n: float(sum(map(reads, values))) for n, (_, reads) in NAN_CONDITIONS.items()}
+    assert want == {"gt_zero": 2.0, "gte_minus_one": 4.0, "lt_zero": 2.0, "ne_one": 6.0}
+    assert got == want

@@ -33,7 +33,9 @@ WITH src AS (
       ) AS bucket,
       CASE WHEN is_test = FALSE THEN 1 ELSE 0 END + CASE WHEN NOT (
         status IN ('cancelled', 'fraud')
-      ) THEN 2 ELSE 0 END + CASE WHEN status = 'completed' THEN 4 ELSE 0 END + CASE WHEN country = 'US' THEN 8 ELSE 0 END + CASE WHEN amount >= 100 THEN 16 ELSE 0 END + CASE WHEN NOT (
+      ) THEN 2 ELSE 0 END + CASE WHEN status = 'completed' THEN 4 ELSE 0 END + CASE WHEN country = 'US' THEN 8 ELSE 0 END + CASE WHEN (
+        amount >= 100 AND amount <> CAST('NaN' AS DOUBLE)
+      ) THEN 16 ELSE 0 END + CASE WHEN NOT (
         platform LIKE 'test%' ESCAPE '\'
       ) THEN 32 ELSE 0 END + CASE WHEN NOT (
         STRPOS(order_id, '-dup') > 0

@@ -33,7 +33,13 @@ FROM (
     DATE_BIN(INTERVAL '1 DAY', created_at, '1970-01-01 00:00:00+00') AS bucket,
     CASE WHEN is_test = FALSE THEN 1 ELSE 0 END + CASE WHEN NOT (
       status IN ('cancelled', 'fraud')
-    ) THEN 2 ELSE 0 END + CASE WHEN country = 'US' THEN 4 ELSE 0 END + CASE WHEN amount >= 100 THEN 8 ELSE 0 END + CASE WHEN NOT (
+    ) THEN 2 ELSE 0 END + CASE WHEN country = 'US' THEN 4 ELSE 0 END + CASE
+      WHEN (
+        amount >= 100 AND amount <> CAST('NaN' AS DOUBLE PRECISION)
+      )
+      THEN 8
+      ELSE 0
+    END + CASE WHEN NOT (
       platform LIKE 'test%' ESCAPE '\'
     ) THEN 16 ELSE 0 END + CASE WHEN NOT (
       POSITION('-dup' IN order_id) > 0

@@ -30,7 +30,9 @@ SELECT
   COUNT(
     CASE
       WHEN country = 'US'
-      AND amount >= 100
+      AND (
+        amount >= 100 AND amount <> CAST('NaN' AS DOUBLE)
+      )
       AND NOT (
         platform LIKE 'test%' ESCAPE '\\'
       )

@@ -23,7 +23,13 @@ SELECT
 FROM (
   SELECT
     DATE_BIN(INTERVAL '7 DAY', created_at, '1970-01-05 00:00:00+00') AS bucket,
-    CASE WHEN amount < 10000.5 THEN 1 ELSE 0 END + CASE WHEN amount > 0 THEN 2 ELSE 0 END + CASE WHEN amount <= 9999 THEN 4 ELSE 0 END AS tripl_mask,
+    CASE WHEN amount < 10000.5 THEN 1 ELSE 0 END + CASE
+      WHEN (
+        amount > 0 AND amount <> CAST('NaN' AS DOUBLE PRECISION)
+      )
+      THEN 2
+      ELSE 0
+    END + CASE WHEN amount <= 9999 THEN 4 ELSE 0 END AS tripl_mask,
     MIN(amount) AS tripl_p0,
     COUNT(*) AS tripl_p1
   FROM src

@@ -22,8 +22,26 @@ SELECT
     ),
     created_at
   ) AS bucket,
-  MIN(CASE WHEN amount < 10000.5 AND amount > 0 AND amount <= 9999 THEN amount END) AS a0,
-  COUNT(CASE WHEN amount < 10000.5 AND amount > 0 AND amount <= 9999 THEN 1 END) AS a1
+  MIN(
+    CASE
+      WHEN amount < 10000.5
+      AND (
+        amount > 0 AND amount <> CAST('NaN' AS DOUBLE)
+      )
+      AND amount <= 9999
+      THEN amount
+    END
+  ) AS a0,
+  COUNT(
+    CASE
+      WHEN amount < 10000.5
+      AND (
+        amount > 0 AND amount <> CAST('NaN' AS DOUBLE)
+      )
+      AND amount <= 9999
+      THEN 1
+    END
+  ) AS a1
 FROM src
 WHERE
   created_at >= CAST('2026-01-05 00:00:00.000000' AS TIMESTAMPNTZ)

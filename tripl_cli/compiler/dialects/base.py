@@ -244,6 +244,8 @@ class DialectRules:
     #: rather than text; verified per engine (BigQuery cannot compare a TIMESTAMP literal with
     #: a DATETIME column, and the compile-only dialects are left as they were).
     typed_condition_instants: ClassVar[bool] = False
+    #: NaN sorts above every number (and equals itself): `gt`/`gte` a number would match it.
+    nan_sorts_highest: ClassVar[bool] = False
     #: How `count_distinct` aggregates are computed; INLINE unless measured slower here.
     distinct_strategy: ClassVar[DistinctStrategy] = DistinctStrategy.INLINE
     #: How breakdowns fold values into 'Other'; FOLD_ROWS unless measured slower here.
@@ -378,7 +380,10 @@ class DialectRules:
     def condition(self, tree: exp.Expr) -> exp.Expr:
         r"""A `conditions:` entry (tripl's own AST, never the user's SQL) as this engine must
         read it for every engine to agree: `\` escapes a LIKE pattern (`like_escape_clause`);
-        MySQL/MariaDB also compare text by code point (their override)."""
+        a NaN is greater than no number (`nan_sorts_highest`); MySQL/MariaDB also compare
+        text by code point (their override)."""
+        if self.nan_sorts_highest:
+            tree = tree.transform(self._nan_not_greater, copy=False)
         if not self.like_escape_clause:
             return tree
 
@@ -388,6 +393,19 @@ class DialectRules:
             return exp.Escape(this=node, expression=exp.Literal.string("\\"))
 
         return tree.transform(escaped, copy=False)
+
+    def _nan_not_greater(self, node: exp.Expr) -> exp.Expr:
+        """`gt`/`gte` a number leaves NaN out, as IEEE comparisons (ClickHouse) and an analyst
+        do; DuckDB, PostgreSQL and Snowflake order NaN above every number, and equal to
+        itself, so `col <> NaN` is false exactly there."""
+        if not isinstance(node, (exp.GT, exp.GTE)) or not isinstance(node.this, exp.Column):
+            return node
+        value = node.expression.this if isinstance(node.expression, exp.Neg) else node.expression
+        if not isinstance(value, exp.Literal) or value.is_string:
+            return node
+        nan = cast(string("NaN"), "DOUBLE", self.name)
+        not_nan = exp.NEQ(this=node.this.copy(), expression=nan)
+        return exp.paren(exp.and_(node.copy(), not_nan, copy=False), copy=False)
 
     def condition_instant(self, text: str) -> exp.Expression:
         """A `conditions:` timestamp value (UTC text, `condition_time.instants`) as this engine

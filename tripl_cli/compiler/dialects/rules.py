@@ -76,6 +76,7 @@ class _DuckDBAsRun(DuckDB):
 class DuckDBRules(DialectRules):
     name = "duckdb"
     typed_condition_instants = True
+    nan_sorts_highest = True
     reader_dialect = _DuckDBAsRun
     # Measured with bench/conditional_agg.py (DuckDB 2.0.1, 5M rows, 8 filtered aggregates,
     # 2 threads): CASE WHEN 0.21 s vs FILTER (WHERE) 0.36 s, best of 3×5 runs.
@@ -119,6 +120,7 @@ class DuckDBRules(DialectRules):
 class PostgresRules(DialectRules):
     name = "postgres"
     typed_condition_instants = True
+    nan_sorts_highest = True
     unquoted_case = "lower"
     # SQL shapes: the fastest in `python bench/collect.py`'s shape table (bench/
     # collect_RESULTS.md; reasons in docs/dialects.md). Folding every row costs a second
@@ -420,6 +422,7 @@ class ClickHouseRules(DialectRules):
 class SnowflakeRules(DialectRules):
     name = "snowflake"
     typed_condition_instants = True
+    nan_sorts_highest = True
     unquoted_case = "upper"
     use_filter_clause = False  # Snowflake has no FILTER clause
     text_type = "VARCHAR"
