@@ -22,3 +22,14 @@ def project_of(facts: Sequence[FactTable], *metrics: dict[str, Any]) -> Project:
         fact_tables={f.name: f for f in facts},
         metrics={m.name: m for m in parsed},
     )
+
+
+def counts_where(fact: FactTable, conditions: dict[str, dict[str, Any]]) -> Project:
+    """A project of one `count` metric per named condition on `fact` (compile with
+    `list(conditions)`), to read how an engine applies each condition."""
+    metrics = [
+        {"name": name, "kind": "fact", "fact_table": fact.name, "aggregation": "count",
+         "conditions": [condition]}
+        for name, condition in conditions.items()
+    ]  # fmt: skip
+    return project_of([fact], *metrics)

@@ -8,17 +8,12 @@ engine's reading.)"""
 from __future__ import annotations
 
 import fnmatch
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.support.engines import Engine, assembled_on, load_table
-from tripl_cli.compiler.plan import compile_plan
-from tripl_cli.project.schema import FactTable
-from tripl_cli.timegrid import Window
+from tests.support.engines import Engine
 
-from .projects import project_of
+from .condition_counts import counted
 
-DAY = datetime(2026, 1, 5, tzinfo=UTC)
 # Trailing spaces: MySQL/MariaDB collations pad (utf8mb4_bin too), so `eq 'completed'`
 # matched 'completed ' there, and `gt 'completed'` missed it.
 TEXTS = ["US", "us", "Us", "DE", "de", "Zz", "a", "completed", "completed ", "completed  ", "b "]
@@ -59,24 +54,5 @@ CONDITIONS: dict[str, tuple[dict[str, Any], Any]] = {  # name → (condition, Py
 
 
 def test_conditions_compare_text_by_code_point_on_every_engine(engine: Engine) -> None:
-    rows = [(DAY + timedelta(hours=h), text) for h, text in enumerate(TEXTS)]
-    table = load_table(engine, "condition_case", [("ts", "timestamp"), ("s", "string")], rows)
-    fact = FactTable(name="t", sql=f"SELECT * FROM {table}", timestamp_column="ts")
-    metrics = [
-        {"name": name, "kind": "fact", "fact_table": "t", "aggregation": "count",
-         "conditions": [{"column": "s", **condition}]}
-        for name, (condition, _) in CONDITIONS.items()
-    ]  # fmt: skip
-    plan = compile_plan(
-        project_of([fact], *metrics),
-        list(CONDITIONS),
-        dialect=engine.name,
-        window_for=Window(DAY, DAY + timedelta(days=1)),
-    )
-    got = {v.metric: v.value for v in assembled_on(engine, plan)}
-    want = {
-        name: float(n)
-        for name, (_, reads) in CONDITIONS.items()
-        if (n := sum(1 for t in TEXTS if reads(t)))
-    }
+    got, want = counted(engine, "condition_case", "string", TEXTS, CONDITIONS)
     assert got == want

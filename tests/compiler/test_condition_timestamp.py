@@ -17,7 +17,7 @@ from tripl_cli.project.schema import ColumnDef, ColumnType, Condition, FactTable
 from tripl_cli.project.semantics import definition_hash
 from tripl_cli.timegrid import Window
 
-from .projects import project_of
+from .projects import counts_where, project_of
 
 DAY = datetime(2026, 1, 5, tzinfo=UTC)
 PLUS_5 = timezone(timedelta(hours=5))
@@ -95,14 +95,10 @@ def test_a_date_column_declared_a_timestamp_is_its_midnight_on_every_engine(
         "gt_midnight": ("gt", "2026-01-06", lambda d: d > datetime(2026, 1, 6)),
         "eq_midnight": ("eq", "2026-01-06 00:00:00", lambda d: d == datetime(2026, 1, 6)),
     }
-    metrics = [
-        {"name": name, "kind": "fact", "fact_table": "t", "aggregation": "count",
-         "conditions": [{"column": "d", "operator": op, "value": value}]}
-        for name, (op, value, _) in conditions.items()
-    ]  # fmt: skip
+    on_d = {n: {"column": "d", "operator": op, "value": v} for n, (op, v, _) in conditions.items()}
     window = Window(DAY, DAY + timedelta(days=3))
     plan = compile_plan(
-        project_of([fact], *metrics), list(conditions), dialect=engine.name, window_for=window
+        counts_where(fact, on_d), list(on_d), dialect=engine.name, window_for=window
     )
     got: dict[str, float] = {}
     for v in assembled_on(engine, plan):

@@ -16,11 +16,20 @@ from tripl_cli.compiler.plan import compile_plan
 from tripl_cli.project.schema import FactTable
 from tripl_cli.timegrid import Window
 
+from .condition_counts import counted
 from .projects import project_of
 
 DAY = datetime(2026, 1, 5, tzinfo=UTC)
 #: Day 1: 70 and NaN; day 2: 20 and 30; day 3: +inf and 5.
 ROWS = [(0, 70.0), (0, math.nan), (1, 20.0), (1, 30.0), (2, math.inf), (2, 5.0)]
+#: The engines that can store a NaN.
+NAN_ENGINES = pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, id=n, marks=pytest.mark.engine(n))
+        for n in ("duckdb", "postgres", "clickhouse", "snowflake")
+    ],
+)
 METRICS = (
     {"name": "total", "kind": "fact", "fact_table": "t", "aggregation": "sum", "column": "x"},
     {"name": "mean", "kind": "fact", "fact_table": "t", "aggregation": "avg", "column": "x"},
@@ -28,13 +37,7 @@ METRICS = (
 )
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, id=n, marks=pytest.mark.engine(n))
-        for n in ("duckdb", "postgres", "clickhouse", "snowflake")
-    ],
-)
+@NAN_ENGINES
 def test_a_nan_or_infinite_value_makes_its_bucket_a_gap(
     name: str, engine_factory: Callable[[str], Engine]
 ) -> None:
@@ -66,13 +69,7 @@ NAN_CONDITIONS = {
 }
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, id=n, marks=pytest.mark.engine(n))
-        for n in ("duckdb", "postgres", "clickhouse", "snowflake")
-    ],
-)
+@NAN_ENGINES
 def test_a_nan_is_greater_than_no_number_in_a_condition(
     name: str, engine_factory: Callable[[str], Engine]
 ) -> None:
@@ -80,21 +77,6 @@ def test_a_nan_is_greater_than_no_number_in_a_condition(
     # and not on ClickHouse (found by a cross-engine test).
     engine = engine_factory(name)
     values = [math.nan, math.nan, math.inf, -math.inf, 1.0, -1.0, 0.0]
-    rows = [(DAY + timedelta(hours=h), x) for h, x in enumerate(values)]
-    table = load_table(engine, "nan_conditions", [("ts", "timestamp"), ("x", "number")], rows)
-    fact = FactTable(name="t", sql=f"SELECT * FROM {table}", timestamp_column="ts")
-    metrics = [
-        {"name": n, "kind": "fact", "fact_table": "t", "aggregation": "count",
-         "conditions": [{"column": "x", **condition}]}
-        for n, (condition, _) in NAN_CONDITIONS.items()
-    ]  # fmt: skip
-    plan = compile_plan(
-        project_of([fact], *metrics),
-        list(NAN_CONDITIONS),
-        dialect=engine.name,
-        window_for=Window(DAY, DAY + timedelta(days=1)),
-    )
-    got = {v.metric: v.value for v in assembled_on(engine, plan)}
-    want = {n: float(sum(map(reads, values))) for n, (_, reads) in NAN_CONDITIONS.items()}
+    got, want = counted(engine, "nan_conditions", "number", values, NAN_CONDITIONS)
     assert want == {"gt_zero": 2.0, "gte_minus_one": 4.0, "lt_zero": 2.0, "ne_one": 6.0}
     assert got == want
