@@ -200,12 +200,14 @@ def test_the_cast_a_type_hint_suggests_runs_on_its_engine(engine: Engine) -> Non
     engine, DOUBLE PRECISION / TIMESTAMP, was a syntax error on MariaDB)."""
     from datetime import datetime
 
-    from tripl_cli.api.warehouse import cast_hint
+    from tripl_cli.compiler.dialects import rules_for
 
     adapter = engine.connect()
     try:
-        number = cast_hint("number", engine.name).replace("col", "'1.5'")
-        instant = cast_hint("timestamp", engine.name).replace("col", "'2026-01-02 03:04:05'")
+        number = rules_for(engine.name).cast_hint("number").replace("col", "'1.5'")
+        instant = (
+            rules_for(engine.name).cast_hint("timestamp").replace("col", "'2026-01-02 03:04:05'")
+        )
         ((one_and_a_half, when),) = adapter.execute(f"SELECT {number}, {instant}").rows
     finally:
         adapter.close()

@@ -222,7 +222,7 @@ def _type_issue(
         f"{subject} is {found.type} ({found.raw_type}) on target '{resolved.name}', where a "
         f"{needed} is needed"
     )
-    hint = f"cast it in {where_to_cast}, e.g. {cast_hint(needed, resolved.dialect)}"
+    hint = f"cast it in {where_to_cast}, e.g. {rules_for(resolved.dialect).cast_hint(needed)}"
     converted = resolved.dialect == "mysql" and (needed, found.type) in _MYSQL_CONVERTS
     severity = Severity.WARNING if converted and not strict else Severity.ERROR
     return Issue("warehouse-type", message, at, severity, hint)
@@ -231,23 +231,6 @@ def _type_issue(
 #: What MySQL converts silently (it sums '12abc' as 12 and a bool as 0/1, reads a text as a
 #: DATETIME): (needed, live) pairs that are a warning there, where other engines would fail.
 _MYSQL_CONVERTS = frozenset({("number", "string"), ("number", "bool"), ("timestamp", "string")})
-#: The type to cast a column to, per needed type and dialect, in a hint that must run there
-#: (MariaDB refuses DOUBLE PRECISION and TIMESTAMP in a CAST).
-_CAST_TYPES: dict[str, dict[str, str]] = {
-    "number": {"postgres": "DOUBLE PRECISION", "clickhouse": "Float64", "bigquery": "FLOAT64"},
-    "timestamp": {
-        "mysql": "DATETIME(6)",
-        "clickhouse": "DateTime64(6, 'UTC')",
-        "snowflake": "TIMESTAMP_NTZ",
-    },
-}
-_DEFAULT_CAST_TYPES = {"number": "DOUBLE", "timestamp": "TIMESTAMP"}
-
-
-def cast_hint(needed: str, dialect: str) -> str:
-    """`CAST(col AS T)` as `dialect` spells a cast to `needed` (number or timestamp)."""
-    to = _CAST_TYPES[needed].get(dialect, _DEFAULT_CAST_TYPES[needed])
-    return f"CAST(col AS {to})"
 
 
 def _live_column_issues(

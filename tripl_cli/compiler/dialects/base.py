@@ -240,6 +240,9 @@ class DialectRules:
     zoned_literal_type: ClassVar[str | None] = "TIMESTAMPTZ"
     #: Which literal a caller gets when it does not know the column type.
     default_literal: ClassVar[TimestampType] = TimestampType.NAIVE
+    #: The type a text column is cast to where a timestamp is needed (a hint to the user);
+    #: `None`: `naive_literal_type`.
+    timestamp_cast_type: ClassVar[str | None] = None
     #: A `conditions:` timestamp on a timestamp column as a typed literal (`condition_instant`)
     #: rather than text; verified per engine (BigQuery cannot compare a TIMESTAMP literal with
     #: a DATETIME column, and the compile-only dialects are left as they were).
@@ -284,6 +287,11 @@ class DialectRules:
         raise NotImplementedError(f"{type(self).__name__} has no timestamp_from_micros rule")
 
     # ----------------------------------------------------------------- literals
+    def cast_hint(self, needed: str) -> str:
+        """`CAST(col AS T)` as this engine spells a cast to a number or a timestamp."""
+        to = "DOUBLE" if needed == "number" else self.timestamp_cast_type or self.naive_literal_type
+        return self.render(cast(exp.column("col"), to, self.name))
+
     def timestamp_literal(self, ts: datetime, *, column_type: ColumnHint = None) -> exp.Expression:
         """A typed literal of the UTC instant `ts`, with microseconds.
 

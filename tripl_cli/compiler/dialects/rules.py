@@ -322,6 +322,8 @@ def _escaped(text: str) -> str:
 class ClickHouseRules(DialectRules):
     name = "clickhouse"
     text_type = "String"
+    # DateTime is seconds and 1970+ only: a hint must not drop microseconds or old dates.
+    timestamp_cast_type = "DateTime64(6, 'UTC')"
     # `\` escapes in LIKE already; servers before 26.6 cannot parse an ESCAPE clause.
     like_escape_clause = False
     # Measured with `python bench/collect.py` (chdb 4.4 / ClickHouse 26.9, 5M rows, the 20
