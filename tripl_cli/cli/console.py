@@ -11,7 +11,7 @@ import sys
 from collections.abc import Mapping
 from functools import cache
 from logging import INFO
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -41,17 +41,24 @@ PIPE_WIDTH = 250
 
 @cache
 def _consoles(no_color: bool, json_lines: bool) -> tuple[Console, Console]:
-    stderr = _json_lines_console() if json_lines else _console(sys.stderr, no_color, stderr=True)
-    return _console(sys.stdout, no_color), stderr
+    # Under `--log-format json` each print on stderr becomes one `info` log line.
+    logs = _LogLines() if json_lines else None
+    return _console(sys.stdout, no_color), _console(sys.stderr, no_color, stderr=True, file=logs)
 
 
-def _console(stream: Any, no_color: bool, *, stderr: bool = False) -> Console:
+def _console(
+    stream: Any, no_color: bool, *, stderr: bool = False, file: IO[str] | None = None
+) -> Console:
     from rich.console import Console
 
-    # No `file=`: rich writes to whatever sys.stdout/err is at print time (tests swap them).
-    piped = not (hasattr(stream, "isatty") and stream.isatty()) and "COLUMNS" not in os.environ
-    plain = no_color or bool(os.environ.get("NO_COLOR"))  # https://no-color.org
+    # No `file=` for the standard streams: rich writes to whatever sys.stdout/err is at print
+    # time (tests swap them).
+    piped = file is not None or (
+        not (hasattr(stream, "isatty") and stream.isatty()) and "COLUMNS" not in os.environ
+    )
+    plain = file is not None or no_color or bool(os.environ.get("NO_COLOR"))  # no-color.org
     return Console(
+        file=file,
         stderr=stderr,
         no_color=plain,
         color_system=None if plain else "auto",  # --no-color: no bold or dim either
@@ -59,22 +66,6 @@ def _console(stream: Any, no_color: bool, *, stderr: bool = False) -> Console:
         emoji=False,  # `path:100:3` and a value ':thumbs_up:' are text, not emoji codes
         soft_wrap=True,
         width=PIPE_WIDTH if piped else None,
-    )
-
-
-def _json_lines_console() -> Console:
-    """stderr under `--log-format json`: each print becomes one `info` log line (JSON)."""
-    from rich.console import Console
-
-    return Console(
-        file=_LogLines(),
-        no_color=True,
-        color_system=None,
-        force_terminal=False,
-        highlight=False,
-        emoji=False,
-        soft_wrap=True,
-        width=PIPE_WIDTH,
     )
 
 
