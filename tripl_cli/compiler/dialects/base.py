@@ -422,9 +422,11 @@ class DialectRules:
         DuckDB, PostgreSQL and Snowflake then compared `'2024-03-10 12:00'` as that date,
         where MySQL and ClickHouse compared the instant. A typed literal makes the DATE the
         instant of its midnight everywhere (`typed_condition_instants`)."""
+        if not self.typed_condition_instants:
+            return string(text)
         when = datetime.fromisoformat(text)
-        if not self.typed_condition_instants or when.tzinfo is not None:
-            return string(text)  # an offset left as written: it would leave the calendar
+        if when.tzinfo is not None:  # an offset left as written: it would leave the calendar
+            return string(text)
         return self.timestamp_literal(when.replace(tzinfo=UTC))
 
     def averaged(self, value: exp.Expr) -> exp.Expr:
