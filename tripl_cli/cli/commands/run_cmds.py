@@ -116,8 +116,8 @@ def run(
         state_manifest=state_manifest(state),
     )
     terminal = sys.stderr.isatty() and not console.in_ci()  # a CI runner may give a TTY
-    quiet = opts.quiet or console.json_lines()  # JSON logs: stderr holds JSON lines only
-    show_bar = format_ is OutputFormat.TEXT and terminal and not quiet
+    wanted = format_ is OutputFormat.TEXT and not opts.quiet
+    show_bar = wanted and terminal and not console.json_lines()  # JSON logs: JSON lines only
     if show_bar:
         from rich.progress import Progress
 
